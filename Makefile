@@ -1,0 +1,53 @@
+# devopsbot: `make run` starts the whole local stack, `make test` installs everything and runs every test.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+# No telemetry, no update checks, from any tool.
+export npm_config_update_notifier := false
+export npm_config_fund := false
+export npm_config_audit := false
+export DO_NOT_TRACK := 1
+export AZURE_CORE_COLLECT_TELEMETRY := false
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test setup lint bench clean
+
+run: setup local.settings.json
+	$(PY) -m devopsbot dev
+
+test: setup
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+	$(PY) -m pytest
+
+setup: $(PY_STAMP) $(NODE_STAMP)
+
+$(PY_STAMP): requirements.txt requirements-dev.txt constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "devopsbot needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || \
+		(echo "devopsbot needs Node.js 20 or newer" >&2; exit 1)
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+local.settings.json:
+	cp local.settings.example.json $@
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+bench: setup
+	$(PY) bench/cold_start.py
+	$(PY) bench/storage_round_trips.py
+
+clean:
+	rm -rf $(VENV) node_modules .data .pytest_cache .mypy_cache .ruff_cache

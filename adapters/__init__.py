@@ -1,0 +1,1 @@
+"""Adapters: the ports implemented on real infrastructure (Table Storage, clocks) and in memory."""

@@ -1,0 +1,164 @@
+"""In-memory implementations of every storage port, passing the same contract tests as Table Storage."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import itertools
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from incident.errors import ConcurrencyConflict, NotFound
+from incident.model import Incident, TimelineEvent
+from services.ports import DueItem, IdempotencyClaim, IdempotencyRecord, RosterEntry
+
+_tags = itertools.count(1)
+
+
+def _new_tag() -> str:
+    return f"mem-{next(_tags)}"
+
+
+class MemoryIncidentRepository:
+    def __init__(self) -> None:
+        self._incidents: dict[str, Incident] = {}
+        self._timelines: dict[str, list[TimelineEvent]] = {}
+        self._sequences: dict[tuple[str, int], int] = {}
+        self._lock = asyncio.Lock()
+        self.transactions = 0  # one per stored change, as in Table Storage
+
+    async def next_number(self, prefix: str, year: int) -> int:
+        async with self._lock:
+            number = self._sequences.get((prefix, year), 0) + 1
+            self._sequences[(prefix, year)] = number
+            return number
+
+    async def add(self, incident: Incident) -> None:
+        async with self._lock:
+            if incident.id in self._incidents:
+                raise ConcurrencyConflict(f"{incident.id} already exists")
+            self._store(incident, [])
+
+    async def get(self, incident_id: str) -> Incident:
+        stored = self._incidents.get(incident_id)
+        if stored is None:
+            raise NotFound(f"no incident {incident_id}")
+        return stored.copy()
+
+    async def save(self, incident: Incident) -> None:
+        if not incident.pending:
+            return
+        async with self._lock:
+            current = self._incidents.get(incident.id)
+            if current is None:
+                raise NotFound(f"no incident {incident.id}")
+            if current.storage_tag != incident.storage_tag:
+                raise ConcurrencyConflict(f"{incident.id} changed since it was read")
+            self._store(incident, self._timelines[incident.id])
+
+    def _store(self, incident: Incident, timeline: list[TimelineEvent]) -> None:
+        self.transactions += 1
+        events = incident.mark_stored()
+        incident.storage_tag = _new_tag()
+        self._timelines[incident.id] = [*timeline, *events]
+        self._incidents[incident.id] = incident.copy()
+
+    async def timeline(self, incident_id: str) -> list[TimelineEvent]:
+        if incident_id not in self._incidents:
+            raise NotFound(f"no incident {incident_id}")
+        return list(self._timelines[incident_id])
+
+    async def list_open(self) -> list[Incident]:
+        return [i.copy() for i in self._incidents.values() if i.status.is_open]
+
+
+class MemoryDueWorkRepository:
+    def __init__(self) -> None:
+        self._items: dict[tuple[datetime, str, str], DueItem] = {}
+
+    @staticmethod
+    def _key(item: DueItem) -> tuple[datetime, str, str]:
+        return (item.due_at, item.kind, item.incident_id)
+
+    async def schedule(self, item: DueItem) -> None:
+        self._items.setdefault(self._key(item), replace(item, tag=_new_tag()))
+
+    async def due(self, now: datetime, limit: int = 100) -> list[DueItem]:
+        ready = [i for k, i in sorted(self._items.items())
+                 if i.due_at <= now and (i.not_before is None or i.not_before <= now)]
+        return ready[:limit]
+
+    async def claim(self, item: DueItem, now: datetime, lease: timedelta) -> DueItem | None:
+        current = self._items.get(self._key(item))
+        if current is None or current.tag != item.tag:
+            return None
+        claimed = replace(current, attempts=current.attempts + 1, not_before=now + lease,
+                          tag=_new_tag())
+        self._items[self._key(item)] = claimed
+        return claimed
+
+    async def complete(self, item: DueItem) -> None:
+        current = self._items.get(self._key(item))
+        if current is not None and current.tag == item.tag:
+            del self._items[self._key(item)]
+
+    async def retry_later(self, item: DueItem, not_before: datetime) -> None:
+        current = self._items.get(self._key(item))
+        if current is None or current.tag != item.tag:
+            raise ConcurrencyConflict(f"{item.kind} for {item.incident_id} was claimed by another run")
+        self._items[self._key(item)] = replace(current, not_before=not_before, tag=_new_tag())
+
+
+class MemoryConversationReferenceRepository:
+    def __init__(self) -> None:
+        self._refs: dict[str, dict[str, dict[str, Any]]] = {}
+
+    async def put(self, owner: str, purpose: str, reference: Mapping[str, Any]) -> None:
+        self._refs.setdefault(owner, {})[purpose] = copy.deepcopy(dict(reference))
+
+    async def get(self, owner: str, purpose: str) -> dict[str, Any] | None:
+        found = self._refs.get(owner, {}).get(purpose)
+        return copy.deepcopy(found) if found is not None else None
+
+    async def list_for(self, owner: str) -> dict[str, dict[str, Any]]:
+        return copy.deepcopy(self._refs.get(owner, {}))
+
+
+class MemoryRosterRepository:
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, str], RosterEntry] = {}
+
+    async def put(self, entry: RosterEntry) -> None:
+        self._entries[(entry.service, entry.role)] = entry
+
+    async def get(self, service: str, role: str) -> RosterEntry | None:
+        return self._entries.get((service, role))
+
+    async def for_service(self, service: str) -> list[RosterEntry]:
+        return [e for (s, _), e in sorted(self._entries.items()) if s == service]
+
+    async def delete(self, service: str, role: str) -> None:
+        self._entries.pop((service, role), None)
+
+
+class MemoryIdempotencyStore:
+    def __init__(self) -> None:
+        self._records: dict[str, IdempotencyRecord] = {}
+        self._lock = asyncio.Lock()
+
+    async def begin(self, key: str, now: datetime, lease: timedelta) -> IdempotencyClaim:
+        async with self._lock:
+            existing = self._records.get(key)
+            if existing is not None and (existing.done or now - existing.started_at < lease):
+                return IdempotencyClaim(owned=False, record=existing)
+            record = IdempotencyRecord(key=key, started_at=now)
+            self._records[key] = record
+            return IdempotencyClaim(owned=True, record=record)
+
+    async def complete(self, key: str, result: str) -> None:
+        existing = self._records.get(key)
+        if existing is None:
+            raise NotFound(f"idempotency key {key!r} was never begun")
+        self._records[key] = replace(existing, result=result)

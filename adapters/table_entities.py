@@ -1,0 +1,203 @@
+"""How domain records map to Table Storage entities and keys (pure functions, no I/O)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from incident.lifecycle import Status
+from incident.model import Incident, Person, TimelineEvent
+from services.ports import DueItem, RosterEntry
+
+SUMMARY_ROW = "summary"
+OPEN_INDEX_PARTITION = "~open"  # "~" sorts after every incident id, so no clash
+SEQUENCE_PARTITION = "~sequence"
+DUE_PARTITION = "due"
+SCHEMA_VERSION = 1
+
+# Characters Table Storage forbids in keys, plus "%" so that the encoding can be undone.
+_UNSAFE_KEY = re.compile(r"[%/\\#?\x00-\x1f\x7f-\x9f]")
+
+
+def safe_key(text: str) -> str:
+    """Percent-encode the characters Table Storage refuses in PartitionKey and RowKey."""
+    encoded = _UNSAFE_KEY.sub(lambda m: f"%{ord(m.group()):02X}", text)
+    if not encoded or len(encoded.encode()) > 1024:
+        raise ValueError(f"a storage key must be 1 to 1024 bytes, not {len(encoded.encode())}")
+    return encoded
+
+
+def event_row(sequence: int) -> str:
+    return f"event-{sequence:06d}"
+
+
+def due_row(item: DueItem) -> str:
+    """Due time first, so a timer's one query is a range read up to 'now'."""
+    return f"{utc(item.due_at):%Y%m%dT%H%M%S.%fZ}~{item.kind}~{safe_key(item.incident_id)}"
+
+
+def due_upper_bound(now: datetime) -> str:
+    return f"{utc(now):%Y%m%dT%H%M%S.%fZ}~~"
+
+
+def utc(at: datetime) -> datetime:
+    """A plain ``datetime`` in UTC (the SDK hands back its own subclass)."""
+    at = at.astimezone(UTC)
+    return datetime(at.year, at.month, at.day, at.hour, at.minute, at.second, at.microsecond,
+                    tzinfo=UTC)
+
+
+def _optional_time(value: Any) -> datetime | None:
+    return utc(value) if isinstance(value, datetime) else None
+
+
+def person_json(person: Person | None) -> str:
+    return json.dumps({"id": person.id, "name": person.name, "email": person.email}) if person else ""
+
+
+def person_from(value: Any) -> Person | None:
+    if not value:
+        return None
+    data = json.loads(value)
+    return Person(id=data["id"], name=data.get("name", ""), email=data.get("email", ""))
+
+
+def _drop_empty(entity: dict[str, Any]) -> dict[str, Any]:
+    """Absent beats empty: REPLACE then removes a field that went back to 'unset'."""
+    return {k: v for k, v in entity.items() if v is not None and v != ""}
+
+
+def incident_entity(incident: Incident) -> dict[str, Any]:
+    return _drop_empty({
+        "PartitionKey": incident.id,
+        "RowKey": SUMMARY_ROW,
+        "SchemaVersion": SCHEMA_VERSION,
+        "Title": incident.title,
+        "Summary": incident.summary,
+        "Type": incident.type,
+        "Severity": incident.severity,
+        "Priority": incident.priority,
+        "Status": incident.status.value,
+        "DeclaredBy": person_json(incident.declared_by),
+        "DeclaredAt": incident.declared_at,
+        "Roles": json.dumps({k: json.loads(person_json(v)) for k, v in incident.roles.items()}),
+        "Services": json.dumps(list(incident.services)),
+        "Environments": json.dumps(list(incident.environments)),
+        "Regions": json.dumps(list(incident.regions)),
+        "Private": incident.private,
+        "AcknowledgedAt": incident.acknowledged_at,
+        "AcknowledgedBy": person_json(incident.acknowledged_by),
+        "ResolvedAt": incident.resolved_at,
+        "ClosedAt": incident.closed_at,
+        "LastUpdateAt": incident.last_update_at,
+        "LastUpdate": incident.last_update,
+        "Resolution": incident.resolution,
+        "EventCount": incident.event_count + len(incident.pending),
+    })
+
+
+def incident_from(entity: Mapping[str, Any], tag: str) -> Incident:
+    roles = {k: Person(id=v["id"], name=v.get("name", ""), email=v.get("email", ""))
+             for k, v in json.loads(entity.get("Roles", "{}")).items()}
+    declared_by = person_from(entity["DeclaredBy"])
+    assert declared_by is not None  # written on every declaration
+    return Incident(
+        id=entity["PartitionKey"],
+        title=entity["Title"],
+        summary=entity.get("Summary", ""),
+        type=entity["Type"],
+        severity=entity["Severity"],
+        priority=entity.get("Priority", ""),
+        status=Status(entity["Status"]),
+        declared_by=declared_by,
+        declared_at=utc(entity["DeclaredAt"]),
+        roles=roles,
+        services=tuple(json.loads(entity.get("Services", "[]"))),
+        environments=tuple(json.loads(entity.get("Environments", "[]"))),
+        regions=tuple(json.loads(entity.get("Regions", "[]"))),
+        private=bool(entity.get("Private", False)),
+        acknowledged_at=_optional_time(entity.get("AcknowledgedAt")),
+        acknowledged_by=person_from(entity.get("AcknowledgedBy")),
+        resolved_at=_optional_time(entity.get("ResolvedAt")),
+        closed_at=_optional_time(entity.get("ClosedAt")),
+        last_update_at=_optional_time(entity.get("LastUpdateAt")),
+        last_update=entity.get("LastUpdate", ""),
+        resolution=entity.get("Resolution", ""),
+        event_count=int(entity.get("EventCount", 0)),
+        storage_tag=tag,
+    )
+
+
+def event_entity(incident_id: str, event: TimelineEvent) -> dict[str, Any]:
+    return {
+        "PartitionKey": incident_id,
+        "RowKey": event_row(event.sequence),
+        "At": event.at,
+        "Actor": person_json(event.actor),
+        "Kind": event.kind,
+        "Text": event.summary,
+        "Before": json.dumps(dict(event.before)),
+        "After": json.dumps(dict(event.after)),
+    }
+
+
+def event_from(entity: Mapping[str, Any]) -> TimelineEvent:
+    actor = person_from(entity["Actor"])
+    assert actor is not None
+    return TimelineEvent(
+        sequence=int(entity["RowKey"].removeprefix("event-")),
+        at=utc(entity["At"]),
+        actor=actor,
+        kind=entity["Kind"],
+        summary=entity.get("Text", ""),
+        before=json.loads(entity.get("Before", "{}")),
+        after=json.loads(entity.get("After", "{}")),
+    )
+
+
+def due_entity(item: DueItem) -> dict[str, Any]:
+    return _drop_empty({
+        "PartitionKey": DUE_PARTITION,
+        "RowKey": due_row(item),
+        "Kind": item.kind,
+        "IncidentId": item.incident_id,
+        "DueAt": item.due_at,
+        "Payload": json.dumps(dict(item.payload)),
+        "Attempts": item.attempts,
+        "NotBefore": item.not_before,
+    })
+
+
+def due_from(entity: Mapping[str, Any], tag: str) -> DueItem:
+    return DueItem(
+        kind=entity["Kind"],
+        incident_id=entity["IncidentId"],
+        due_at=utc(entity["DueAt"]),
+        payload=json.loads(entity.get("Payload", "{}")),
+        attempts=int(entity.get("Attempts", 0)),
+        not_before=_optional_time(entity.get("NotBefore")),
+        tag=tag,
+    )
+
+
+def roster_entity(entry: RosterEntry) -> dict[str, Any]:
+    return {
+        "PartitionKey": safe_key(entry.service),
+        "RowKey": safe_key(entry.role),
+        "Service": entry.service,
+        "Role": entry.role,
+        "Primary": person_json(entry.primary),
+        "Delegates": json.dumps([json.loads(person_json(p)) for p in entry.delegates]),
+    }
+
+
+def roster_from(entity: Mapping[str, Any]) -> RosterEntry:
+    primary = person_from(entity["Primary"])
+    assert primary is not None
+    delegates = tuple(Person(id=d["id"], name=d.get("name", ""), email=d.get("email", ""))
+                      for d in json.loads(entity.get("Delegates", "[]")))
+    return RosterEntry(service=entity["Service"], role=entity["Role"], primary=primary,
+                       delegates=delegates)

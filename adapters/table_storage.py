@@ -1,0 +1,374 @@
+"""Every storage port on Azure Table Storage (azure-data-tables, async), Azurite locally.
+
+Keys are designed for the one query each record needs (see ``table_entities``): an incident's rows
+share its partition and every change is one entity-group transaction guarded by the ETag; open
+incidents, sequences and due work have partitions of their own, read by point or range reads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import random
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from azure.core import MatchConditions
+from azure.core.exceptions import (
+    AzureError,
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+)
+from azure.data.tables import UpdateMode
+
+from adapters import table_entities as te
+from incident.errors import ConcurrencyConflict, NotFound, StorageUnavailable
+from incident.lifecycle import Status
+from incident.model import Incident, TimelineEvent
+from services.ports import DueItem, IdempotencyClaim, IdempotencyRecord, RosterEntry
+
+if TYPE_CHECKING:
+    from azure.data.tables.aio import TableClient, TableServiceClient
+
+TABLES = ("incidents", "duework", "conversations", "roster", "idempotency")
+MAX_TRANSACTION = 100  # Table Storage's limit of operations in one entity-group transaction
+
+
+@asynccontextmanager
+async def storage_errors(what: str) -> AsyncIterator[None]:
+    """Turn transport failures and server errors into StorageUnavailable; let the rest through."""
+    try:
+        yield
+    except (ResourceNotFoundError, ResourceExistsError, ResourceModifiedError):
+        raise
+    except HttpResponseError as error:
+        if error.status_code is not None and error.status_code < 500:
+            raise
+        raise StorageUnavailable(f"Table Storage failed while {what}: {error.reason}") from error
+    except AzureError as error:
+        raise StorageUnavailable(f"Table Storage is unreachable while {what}: {type(error).__name__}") from error
+
+
+class TableStore:
+    """The table service client plus the project's tables, created on first use."""
+
+    def __init__(self, service: TableServiceClient, prefix: str) -> None:
+        self.service = service
+        self.prefix = prefix
+        self._tables: dict[str, TableClient] = {}
+        self._lock = asyncio.Lock()
+
+    async def table(self, name: str) -> TableClient:
+        client = self._tables.get(name)
+        if client is not None:
+            return client
+        async with self._lock:
+            if name not in self._tables:
+                full_name = f"{self.prefix}{name}"
+                async with storage_errors(f"creating table {full_name}"):
+                    try:
+                        await self.service.create_table(full_name)
+                    except ResourceExistsError:
+                        pass
+                self._tables[name] = self.service.get_table_client(full_name)
+            return self._tables[name]
+
+    async def probe(self) -> None:
+        """One cheap read that fails fast (no retries) when storage is unreachable."""
+        table = await self.table("incidents")
+        async with storage_errors("checking health"):
+            try:
+                await table.get_entity("~health", "probe", retry_total=0)
+            except ResourceNotFoundError:
+                pass
+
+    async def close(self) -> None:
+        for client in self._tables.values():
+            await client.close()
+        await self.service.close()
+
+
+def _etag(entity: Any) -> str:
+    return str(entity.metadata["etag"])
+
+
+class TableIncidentRepository:
+    def __init__(self, store: TableStore) -> None:
+        self._store = store
+
+    async def next_number(self, prefix: str, year: int) -> int:
+        table = await self._store.table("incidents")
+        row = f"{prefix}-{year}"
+        for attempt in range(200):
+            async with storage_errors("allocating an incident id"):
+                try:
+                    current = await table.get_entity(te.SEQUENCE_PARTITION, row)
+                except ResourceNotFoundError:
+                    try:
+                        await table.create_entity({"PartitionKey": te.SEQUENCE_PARTITION,
+                                                   "RowKey": row, "Value": 1})
+                        return 1
+                    except ResourceExistsError:
+                        continue
+                number = int(current["Value"]) + 1
+                try:
+                    await table.update_entity({**current, "Value": number}, mode=UpdateMode.REPLACE,
+                                              etag=_etag(current),
+                                              match_condition=MatchConditions.IfNotModified)
+                    return number
+                except ResourceModifiedError:
+                    # Others are declaring at the same moment: back off a little, with jitter.
+                    await asyncio.sleep(random.uniform(0, 0.005 * min(attempt + 1, 20)))
+        raise ConcurrencyConflict("could not allocate an incident id; too many concurrent declarations")
+
+    async def add(self, incident: Incident) -> None:
+        table = await self._store.table("incidents")
+        async with storage_errors(f"declaring {incident.id}"):
+            # The index row goes first: an incident is never open but missing from the list.
+            await table.upsert_entity({"PartitionKey": te.OPEN_INDEX_PARTITION, "RowKey": incident.id})
+            operations: list[Any] = [("create", te.incident_entity(incident))]
+            await self._commit(table, incident, operations)
+
+    async def save(self, incident: Incident) -> None:
+        if not incident.pending:
+            return
+        table = await self._store.table("incidents")
+        async with storage_errors(f"saving {incident.id}"):
+            operations: list[Any] = [(
+                "update", te.incident_entity(incident),
+                {"mode": UpdateMode.REPLACE, "etag": incident.storage_tag,
+                 "match_condition": MatchConditions.IfNotModified},
+            )]
+            await self._commit(table, incident, operations)
+            if incident.status is Status.CLOSED:
+                try:
+                    await table.delete_entity(te.OPEN_INDEX_PARTITION, incident.id)
+                except ResourceNotFoundError:
+                    pass
+
+    async def _commit(self, table: TableClient, incident: Incident, operations: list[Any]) -> None:
+        operations += [("create", te.event_entity(incident.id, e)) for e in incident.pending]
+        if len(operations) > MAX_TRANSACTION:
+            raise ValueError(f"one change may add at most {MAX_TRANSACTION - 1} timeline events")
+        try:
+            results = await table.submit_transaction(operations)
+        except HttpResponseError as error:
+            if error.status_code in (409, 412):
+                raise ConcurrencyConflict(f"{incident.id} changed since it was read") from error
+            if error.status_code == 404:
+                raise NotFound(f"no incident {incident.id}") from error
+            raise
+        incident.mark_stored()
+        incident.storage_tag = str(results[0]["etag"])
+
+    async def get(self, incident_id: str) -> Incident:
+        table = await self._store.table("incidents")
+        async with storage_errors(f"reading {incident_id}"):
+            try:
+                entity = await table.get_entity(incident_id, te.SUMMARY_ROW)
+            except ResourceNotFoundError:
+                raise NotFound(f"no incident {incident_id}") from None
+        return te.incident_from(entity, _etag(entity))
+
+    async def timeline(self, incident_id: str) -> list[TimelineEvent]:
+        table = await self._store.table("incidents")
+        events: list[TimelineEvent] = []
+        found = False
+        async with storage_errors(f"reading the timeline of {incident_id}"):
+            rows = table.query_entities("PartitionKey eq @pk", parameters={"pk": incident_id})
+            async for entity in rows:
+                found = True
+                if entity["RowKey"].startswith("event-"):
+                    events.append(te.event_from(entity))
+        if not found:
+            raise NotFound(f"no incident {incident_id}")
+        return sorted(events, key=lambda e: e.sequence)
+
+    async def list_open(self) -> list[Incident]:
+        table = await self._store.table("incidents")
+        async with storage_errors("listing open incidents"):
+            rows = table.query_entities("PartitionKey eq @pk",
+                                        parameters={"pk": te.OPEN_INDEX_PARTITION}, select=["RowKey"])
+            ids = [entity["RowKey"] async for entity in rows]
+        found = await asyncio.gather(*(self._get_or_none(i) for i in ids))
+        return [i for i in found if i is not None and i.status.is_open]
+
+    async def _get_or_none(self, incident_id: str) -> Incident | None:
+        try:
+            return await self.get(incident_id)
+        except NotFound:
+            return None  # an index row whose declaration failed half-way
+
+
+class TableDueWorkRepository:
+    def __init__(self, store: TableStore) -> None:
+        self._store = store
+
+    async def schedule(self, item: DueItem) -> None:
+        table = await self._store.table("duework")
+        async with storage_errors("scheduling due work"):
+            try:
+                await table.create_entity(te.due_entity(replace(item, attempts=0, not_before=None)))
+            except ResourceExistsError:
+                pass  # the same item is already scheduled
+
+    async def due(self, now: datetime, limit: int = 100) -> list[DueItem]:
+        table = await self._store.table("duework")
+        ready: list[DueItem] = []
+        async with storage_errors("reading due work"):
+            rows = table.query_entities(
+                "PartitionKey eq @pk and RowKey le @upper",
+                parameters={"pk": te.DUE_PARTITION, "upper": te.due_upper_bound(now)},
+                results_per_page=limit)
+            async for entity in rows:
+                item = te.due_from(entity, _etag(entity))
+                if item.not_before is None or item.not_before <= now:
+                    ready.append(item)
+                    if len(ready) >= limit:
+                        break
+        return ready
+
+    async def claim(self, item: DueItem, now: datetime, lease: timedelta) -> DueItem | None:
+        claimed = replace(item, attempts=item.attempts + 1, not_before=now + lease)
+        return await self._conditional_update(claimed, item.tag)
+
+    async def retry_later(self, item: DueItem, not_before: datetime) -> None:
+        if await self._conditional_update(replace(item, not_before=not_before), item.tag) is None:
+            raise ConcurrencyConflict(f"{item.kind} for {item.incident_id} was claimed by another run")
+
+    async def _conditional_update(self, item: DueItem, tag: str) -> DueItem | None:
+        table = await self._store.table("duework")
+        async with storage_errors("updating due work"):
+            try:
+                result = await table.update_entity(
+                    te.due_entity(item), mode=UpdateMode.REPLACE, etag=tag,
+                    match_condition=MatchConditions.IfNotModified)
+            except (ResourceModifiedError, ResourceNotFoundError):
+                return None
+        return replace(item, tag=str(result["etag"]))
+
+    async def complete(self, item: DueItem) -> None:
+        table = await self._store.table("duework")
+        async with storage_errors("completing due work"):
+            try:
+                await table.delete_entity(te.DUE_PARTITION, te.due_row(item), etag=item.tag,
+                                          match_condition=MatchConditions.IfNotModified)
+            except (ResourceModifiedError, ResourceNotFoundError):
+                pass  # someone else completed or re-claimed it
+
+
+class TableConversationReferenceRepository:
+    def __init__(self, store: TableStore) -> None:
+        self._store = store
+
+    async def put(self, owner: str, purpose: str, reference: Mapping[str, Any]) -> None:
+        table = await self._store.table("conversations")
+        async with storage_errors("storing a conversation reference"):
+            await table.upsert_entity({
+                "PartitionKey": te.safe_key(owner), "RowKey": te.safe_key(purpose),
+                "Purpose": purpose, "Reference": json.dumps(dict(reference)),
+            }, mode=UpdateMode.REPLACE)
+
+    async def get(self, owner: str, purpose: str) -> dict[str, Any] | None:
+        table = await self._store.table("conversations")
+        async with storage_errors("reading a conversation reference"):
+            try:
+                entity = await table.get_entity(te.safe_key(owner), te.safe_key(purpose))
+            except ResourceNotFoundError:
+                return None
+        return dict(json.loads(entity["Reference"]))
+
+    async def list_for(self, owner: str) -> dict[str, dict[str, Any]]:
+        table = await self._store.table("conversations")
+        async with storage_errors("reading conversation references"):
+            rows = table.query_entities("PartitionKey eq @pk", parameters={"pk": te.safe_key(owner)})
+            return {e["Purpose"]: json.loads(e["Reference"]) async for e in rows}
+
+
+class TableRosterRepository:
+    def __init__(self, store: TableStore) -> None:
+        self._store = store
+
+    async def put(self, entry: RosterEntry) -> None:
+        table = await self._store.table("roster")
+        async with storage_errors("storing a roster entry"):
+            await table.upsert_entity(te.roster_entity(entry), mode=UpdateMode.REPLACE)
+
+    async def get(self, service: str, role: str) -> RosterEntry | None:
+        table = await self._store.table("roster")
+        async with storage_errors("reading the roster"):
+            try:
+                entity = await table.get_entity(te.safe_key(service), te.safe_key(role))
+            except ResourceNotFoundError:
+                return None
+        return te.roster_from(entity)
+
+    async def for_service(self, service: str) -> list[RosterEntry]:
+        table = await self._store.table("roster")
+        async with storage_errors("reading the roster"):
+            rows = table.query_entities("PartitionKey eq @pk", parameters={"pk": te.safe_key(service)})
+            entries = [te.roster_from(e) async for e in rows]
+        return sorted(entries, key=lambda e: e.role)
+
+    async def delete(self, service: str, role: str) -> None:
+        table = await self._store.table("roster")
+        async with storage_errors("deleting a roster entry"):
+            try:
+                await table.delete_entity(te.safe_key(service), te.safe_key(role))
+            except ResourceNotFoundError:
+                pass
+
+
+class TableIdempotencyStore:
+    """Keys are hashed: any string is safe, and the first two hex digits spread the partitions."""
+
+    def __init__(self, store: TableStore) -> None:
+        self._store = store
+
+    @staticmethod
+    def _keys(key: str) -> tuple[str, str]:
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        return digest[:2], digest
+
+    async def begin(self, key: str, now: datetime, lease: timedelta) -> IdempotencyClaim:
+        table = await self._store.table("idempotency")
+        partition, row = self._keys(key)
+        fresh = {"PartitionKey": partition, "RowKey": row, "Key": key[:512], "StartedAt": now}
+        async with storage_errors("checking a repeated request"):
+            for _ in range(5):
+                try:
+                    await table.create_entity(fresh)
+                    return IdempotencyClaim(True, IdempotencyRecord(key=key, started_at=now))
+                except ResourceExistsError:
+                    pass
+                try:
+                    existing = await table.get_entity(partition, row)
+                except ResourceNotFoundError:
+                    continue
+                record = IdempotencyRecord(key=key, started_at=te.utc(existing["StartedAt"]),
+                                           result=existing.get("Result", ""))
+                if record.done or now - record.started_at < lease:
+                    return IdempotencyClaim(False, record)
+                try:  # the earlier attempt died half-way: take it over, once
+                    await table.update_entity(fresh, mode=UpdateMode.REPLACE, etag=_etag(existing),
+                                              match_condition=MatchConditions.IfNotModified)
+                    return IdempotencyClaim(True, IdempotencyRecord(key=key, started_at=now))
+                except ResourceModifiedError:
+                    continue
+        raise ConcurrencyConflict("this request is being processed by several workers at once")
+
+    async def complete(self, key: str, result: str) -> None:
+        table = await self._store.table("idempotency")
+        partition, row = self._keys(key)
+        async with storage_errors("recording a request's result"):
+            try:
+                await table.update_entity({"PartitionKey": partition, "RowKey": row, "Result": result},
+                                          mode=UpdateMode.MERGE)
+            except ResourceNotFoundError:
+                raise NotFound(f"idempotency key {key!r} was never begun") from None

@@ -1,0 +1,41 @@
+"""The one template environment for Adaptive Cards (JSON-escaped values) and, later, email (HTML)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+ROOT = Path(__file__).resolve().parent.parent
+CARDS = ROOT / "cards"
+
+
+def _json_literal(value: Any) -> str:
+    """Every ``{{ value }}`` in a card becomes a JSON literal: quoted, escaped, never raw markup."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+@cache
+def card_environment() -> Environment:
+    import jinja2  # on first use: cold start is import time
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(CARDS),
+        undefined=jinja2.StrictUndefined,
+        finalize=_json_literal,
+        autoescape=False,  # noqa: S701 - card values are JSON-escaped by finalize; HTML escaping would corrupt them
+        keep_trailing_newline=True,
+    )
+
+
+def render_card(name: str, **data: Any) -> dict[str, Any]:
+    """Render ``cards/<name>.json.j2`` and parse it, so a broken template fails loudly here."""
+    text = card_environment().get_template(f"{name}.json.j2").render(**data)
+    card = json.loads(text)
+    if not isinstance(card, dict) or card.get("type") != "AdaptiveCard":
+        raise ValueError(f"cards/{name}.json.j2 did not render an AdaptiveCard")
+    return card

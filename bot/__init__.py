@@ -1,0 +1,1 @@
+"""The Teams surface: the only package that imports botbuilder."""

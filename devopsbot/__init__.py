@@ -1,0 +1,1 @@
+"""devopsbot's composition root, command-line interface and local Functions host."""

@@ -1,0 +1,145 @@
+"""The composition root: settings → adapters → bus, each built on first use and then kept."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from devopsbot.organisation import load_organisation
+from devopsbot.settings import Settings, load_settings
+from incident.policy import OrganisationPolicy
+from services.bus import Dependencies, MessageBus
+from services.handlers import HANDLERS
+from services.ports import Clock
+
+if TYPE_CHECKING:
+    from adapters.table_storage import TableStore
+    from bot.endpoint import BotEndpoint
+
+log = logging.getLogger(__name__)
+
+
+class Container:
+    """Everything the app uses, built lazily. ``in_memory=True`` swaps storage for the fakes."""
+
+    def __init__(self, settings: Settings, *, clock: Clock | None = None, in_memory: bool = False,
+                 policy: OrganisationPolicy | None = None,
+                 table_client_options: Mapping[str, Any] | None = None) -> None:
+        self.settings = settings
+        self._clock = clock
+        self._in_memory = in_memory
+        self._policy = policy
+        self._table_client_options = dict(table_client_options or {})
+
+    @cached_property
+    def policy(self) -> OrganisationPolicy:
+        return self._policy or load_organisation(self.settings.organisation_file)
+
+    @cached_property
+    def clock(self) -> Clock:
+        if self._clock is not None:
+            return self._clock
+        from adapters.clock import SystemClock
+
+        return SystemClock()
+
+    @cached_property
+    def store(self) -> TableStore:
+        from adapters.table_storage import TableStore
+
+        return TableStore(self._table_service(), self.settings.table_prefix)
+
+    def _table_service(self) -> Any:
+        from azure.data.tables.aio import TableServiceClient
+
+        options = {"connection_timeout": 5, "read_timeout": 20, **self._table_client_options}
+        if self.settings.storage_connection_string:
+            return TableServiceClient.from_connection_string(
+                self.settings.storage_connection_string, **options)
+        from azure.identity.aio import ManagedIdentityCredential
+
+        credential = ManagedIdentityCredential(client_id=self.settings.storage_client_id or None)
+        return TableServiceClient(endpoint=self.settings.storage_account_url, credential=credential,
+                                  **options)
+
+    @cached_property
+    def dependencies(self) -> Dependencies:
+        if self._in_memory:
+            from adapters import memory
+
+            return Dependencies(
+                policy=self.policy, clock=self.clock,
+                incidents=memory.MemoryIncidentRepository(),
+                due_work=memory.MemoryDueWorkRepository(),
+                conversations=memory.MemoryConversationReferenceRepository(),
+                roster=memory.MemoryRosterRepository(),
+                idempotency=memory.MemoryIdempotencyStore(),
+            )
+        from adapters import table_storage as ts
+
+        store = self.store
+        return Dependencies(
+            policy=self.policy, clock=self.clock,
+            incidents=ts.TableIncidentRepository(store),
+            due_work=ts.TableDueWorkRepository(store),
+            conversations=ts.TableConversationReferenceRepository(store),
+            roster=ts.TableRosterRepository(store),
+            idempotency=ts.TableIdempotencyStore(store),
+        )
+
+    @cached_property
+    def bus(self) -> MessageBus:
+        return MessageBus(self.dependencies, HANDLERS)
+
+    @cached_property
+    def bot(self) -> BotEndpoint:
+        from bot.endpoint import BotEndpoint, BotIdentity
+
+        s = self.settings
+        return BotEndpoint(BotIdentity(app_id=s.bot_app_id, app_password=s.bot_app_password,
+                                       app_type=s.bot_app_type, tenant_id=s.bot_tenant_id,
+                                       allowed_tenants=s.allowed_tenants))
+
+    async def storage_reachable(self) -> tuple[bool, str]:
+        """For /api/health and start-up: one fast probe, no retries."""
+        if self._in_memory:
+            return True, "in memory"
+        from incident.errors import StorageUnavailable
+
+        try:
+            await self.store.probe()
+        except StorageUnavailable as error:
+            return False, str(error)
+        return True, "reachable"
+
+    async def aclose(self) -> None:
+        if "store" in self.__dict__:
+            await self.store.close()
+
+
+_container: Container | None = None
+
+
+def get_container() -> Container:
+    """The process-wide container, built from the environment on first call.
+
+    Settings and the organisation file are both validated here, before anything runs, so the app
+    never works half-configured: a mistake raises ConfigurationError on every request instead.
+    """
+    global _container
+    if _container is None:
+        settings = load_settings(os.environ)
+        container = Container(settings)
+        _ = container.policy  # validate the organisation file now, not on first use
+        logging.getLogger().setLevel(settings.log_level)
+        _container = container
+    return _container
+
+
+def reset_container(container: Container | None = None) -> None:
+    """Replace the process-wide container (the local host and tests use this)."""
+    global _container
+    _container = container

@@ -1,0 +1,203 @@
+"""``make run``: Azurite, the local Functions host, the Agents Playground and maildev, together.
+
+Ctrl-C (or any child dying) stops every child. A port already in use is reported by name.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / "node_modules" / ".bin"
+DATA = ROOT / ".data"
+HOST = "127.0.0.1"
+AZURITE_ACCOUNT_KEY = ("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/"
+                       "K1SZFPTOtr/KBHBeksoGMGw==")  # Azurite's public, well-known development key
+
+
+def azurite_connection_string(port: int) -> str:
+    return (f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
+            f"AccountKey={AZURITE_ACCOUNT_KEY};TableEndpoint=http://{HOST}:{port}/devstoreaccount1;")
+
+
+@dataclass(frozen=True)
+class Ports:
+    azurite: int = 10002
+    functions: int = 7071
+    playground: int = 56150
+    smtp: int = 1025
+    maildev_web: int = 1080
+
+    def named(self) -> list[tuple[str, int]]:
+        return [("Azurite Table storage", self.azurite), ("local Functions host", self.functions),
+                ("Agents Playground", self.playground), ("maildev SMTP", self.smtp),
+                ("maildev web inbox", self.maildev_web)]
+
+
+class StackError(Exception):
+    pass
+
+
+def ensure_ports_free(ports: Ports) -> None:
+    for name, port in ports.named():
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((HOST, port))
+            except OSError:
+                raise StackError(f"port {port} ({name}) is already in use; stop what uses it "
+                                 f"(for example an earlier 'make run') and try again") from None
+
+
+def wait_until(check: Callable[[], bool], what: str, process: subprocess.Popen[bytes],
+               timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise StackError(f"{what} exited with status {process.returncode} while starting")
+        if check():
+            return
+        time.sleep(0.2)
+    raise StackError(f"{what} did not become ready within {timeout:.0f} s")
+
+
+def port_open(port: int) -> Callable[[], bool]:
+    def check() -> bool:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.settimeout(0.5)
+            return probe.connect_ex((HOST, port)) == 0
+    return check
+
+
+def http_ok(url: str) -> Callable[[], bool]:
+    def check() -> bool:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
+                return 200 <= int(response.status) < 300
+        except (urllib.error.URLError, OSError):
+            return False
+    return check
+
+
+class Children:
+    """Child processes, each in its own process group so that stopping one stops its children."""
+
+    def __init__(self) -> None:
+        self.processes: list[tuple[str, subprocess.Popen[bytes]]] = []
+
+    def start(self, name: str, argv: Sequence[str], *, env: dict[str, str] | None = None,
+              cwd: Path = ROOT, log: Path | None = None) -> subprocess.Popen[bytes]:
+        output = open(log, "ab") if log else None  # noqa: SIM115 - closed with the process
+        process = subprocess.Popen(list(argv), cwd=cwd, env=env, start_new_session=True,
+                                   stdout=output, stderr=subprocess.STDOUT if output else None)
+        self.processes.append((name, process))
+        return process
+
+    def first_exited(self) -> tuple[str, int] | None:
+        for name, process in self.processes:
+            if process.poll() is not None:
+                return name, process.returncode
+        return None
+
+    def stop_all(self) -> None:
+        for _, process in reversed(self.processes):
+            if process.poll() is None:
+                try:
+                    os.killpg(process.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + 10
+        for _, process in self.processes:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def _require(binary: str) -> str:
+    path = BIN / binary
+    if not path.exists():
+        raise StackError(f"{path} is missing; run 'make run' (it installs the npm packages) or 'npm ci'")
+    return str(path)
+
+
+def start_stack(children: Children, ports: Ports) -> list[str]:
+    """Start every service in dependency order; returns the lines to print for a person."""
+    ensure_ports_free(ports)
+    logs = DATA / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    (DATA / "azurite").mkdir(parents=True, exist_ok=True)
+    azurite = children.start("Azurite", [
+        _require("azurite-table"), "--tableHost", HOST, "--tablePort", str(ports.azurite),
+        "--location", str(DATA / "azurite"), "--disableTelemetry"], log=logs / "azurite.log")
+    wait_until(port_open(ports.azurite), "Azurite", azurite)
+
+    env = dict(os.environ)
+    env.setdefault("DEVOPSBOT_STORAGE_CONNECTION_STRING", azurite_connection_string(ports.azurite))
+    functions = children.start("local Functions host", [
+        sys.executable, "-m", "devopsbot", "serve", "--port", str(ports.functions)], env=env)
+    wait_until(http_ok(f"http://{HOST}:{ports.functions}/api/health"), "the local Functions host",
+               functions)
+
+    maildev = children.start("maildev", [
+        _require("maildev"), "--smtp", str(ports.smtp), "--web", str(ports.maildev_web),
+        "--ip", HOST], log=logs / "maildev.log")
+    wait_until(port_open(ports.smtp), "maildev", maildev)
+
+    playground_dir = DATA / "playground"
+    playground_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ROOT / "config" / "playground.yml", playground_dir / ".m365agentsplayground.yml")
+    playground = children.start("Agents Playground", [
+        _require("agentsplayground"), "-e", f"http://{HOST}:{ports.functions}/api/messages",
+        "-c", "msteams", "-p", str(ports.playground), "--dt"],
+        env={**os.environ, "TEAMSAPPTESTER_BROWSER": "none"}, cwd=playground_dir,
+        log=logs / "playground.log")
+    wait_until(port_open(ports.playground), "the Agents Playground", playground)
+
+    return [
+        "devopsbot local stack is up:",
+        f"  Teams (Agents Playground):  http://localhost:{ports.playground}  — type '@devopsbot help'",
+        f"  Bot endpoint:               http://{HOST}:{ports.functions}/api/messages",
+        f"  Health:                     http://{HOST}:{ports.functions}/api/health",
+        f"  Email inbox (maildev):      http://{HOST}:{ports.maildev_web}  (SMTP on {HOST}:{ports.smtp})",
+        f"  Table Storage (Azurite):    http://{HOST}:{ports.azurite}  (data in .data/azurite)",
+        f"  Logs:                       {logs}",
+        "Press Ctrl-C to stop everything.",
+    ]
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def run_dev_stack(ports: Ports = Ports()) -> int:
+    children = Children()
+    signal.signal(signal.SIGTERM, _interrupt)  # stop like Ctrl-C does
+    try:
+        for line in start_stack(children, ports):
+            print(line, flush=True)
+        while (exited := children.first_exited()) is None:
+            time.sleep(0.5)
+        print(f"devopsbot: error: {exited[0]} stopped (status {exited[1]}); stopping the rest "
+              f"(see {DATA / 'logs'})", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("Stopping...", flush=True)
+        return 0
+    except StackError as error:
+        print(f"devopsbot: error: {error}", file=sys.stderr)
+        return 1
+    finally:
+        children.stop_all()

@@ -1,0 +1,223 @@
+"""The organisation file (TOML): validated with pydantic, then turned into the domain's policy."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from incident.errors import ConfigurationError
+from incident.policy import (
+    Communication,
+    Coverage,
+    CoverageKind,
+    ExitCriterion,
+    IncidentType,
+    OrganisationPolicy,
+    PlanStep,
+    ResponsePlan,
+    RoleDefinition,
+    SeverityPolicy,
+)
+
+Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WORKING_DAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RoleModel(_Strict):
+    name: Text
+    critical: bool = False
+
+
+class CoverageModel(_Strict):
+    kind: Literal["24x7", "business_hours"] = "24x7"
+    timezone: str = "UTC"
+    days: list[Weekday] = Field(default_factory=lambda: list(WORKING_DAYS), min_length=1)
+    start: time = time(9, 0)
+    end: time = time(17, 0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{value}' is not an IANA time zone such as Europe/Paris") from None
+        return value
+
+    @model_validator(mode="after")
+    def _window(self) -> CoverageModel:
+        if self.start >= self.end:
+            raise ValueError("start must be before end")
+        return self
+
+
+class SeverityModel(_Strict):
+    description: Text
+    ack_timeout_minutes: int = Field(gt=0, le=24 * 60)
+    update_cadence_minutes: int = Field(default=30, gt=0, le=7 * 24 * 60)
+    required_roles: list[Key] = Field(default_factory=list)
+    coverage: CoverageModel = Field(default_factory=CoverageModel)
+    audiences: list[Key] = Field(default_factory=list)
+    postmortem_required: bool = False
+    postmortem_due_days: int = Field(default=5, ge=1, le=90)
+
+
+class AudienceModel(_Strict):
+    description: Text
+    emails: list[Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = Field(
+        default_factory=list)
+
+
+class StepModel(_Strict):
+    title: Text
+    owner_role: Key
+    due_minutes: int = Field(ge=0, le=7 * 24 * 60)
+
+
+class CommunicationModel(_Strict):
+    primary_channel: Text
+    backup_methods: list[Text] = Field(min_length=1)
+
+
+class ResponsePlanModel(_Strict):
+    steps: list[StepModel] = Field(min_length=1)
+    communication: CommunicationModel
+
+
+class ExitCriterionModel(_Strict):
+    key: Key
+    text: Text
+
+
+class IncidentTypeModel(_Strict):
+    name: Text
+    exit_criteria: list[ExitCriterionModel] = Field(min_length=1)
+    response_plan: ResponsePlanModel
+    postmortem_required: bool | None = None
+
+
+class OrganisationModel(_Strict):
+    name: Text
+    id_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]{0,9}$")] = "INC"
+    services: list[Key] = Field(default_factory=list)
+    environments: list[Key] = Field(default_factory=list)
+    regions: list[Key] = Field(default_factory=list)
+
+
+class OrganisationFile(_Strict):
+    organisation: OrganisationModel
+    roles: dict[Key, RoleModel] = Field(min_length=1)
+    audiences: dict[Key, AudienceModel] = Field(default_factory=dict)
+    severities: dict[Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]{0,9}$")], SeverityModel] = Field(
+        min_length=1, max_length=10)
+    incident_types: dict[Key, IncidentTypeModel] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references(self) -> OrganisationFile:
+        """Every role and audience named anywhere must be defined; the error names where."""
+        for name, severity in self.severities.items():
+            for role in severity.required_roles:
+                _must_exist(role, self.roles, f"severities.{name}.required_roles", "role")
+            for audience in severity.audiences:
+                _must_exist(audience, self.audiences, f"severities.{name}.audiences", "audience")
+        for key, kind in self.incident_types.items():
+            for i, step in enumerate(kind.response_plan.steps):
+                _must_exist(step.owner_role, self.roles,
+                            f"incident_types.{key}.response_plan.steps[{i}].owner_role", "role")
+            keys = [c.key for c in kind.exit_criteria]
+            if len(set(keys)) != len(keys):
+                raise ValueError(f"incident_types.{key}.exit_criteria: keys must be unique")
+        return self
+
+
+def _must_exist(name: str, defined: Mapping[str, object], where: str, what: str) -> None:
+    if name not in defined:
+        raise ValueError(f"{where}: unknown {what} '{name}' (defined: {', '.join(defined)})")
+
+
+def _field_path(location: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in location:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def load_organisation(path: Path) -> OrganisationPolicy:
+    """Read and validate the file; any problem raises ConfigurationError(file, field path, reason)."""
+    source = str(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigurationError(source, "", "file not found") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigurationError(source, "", f"cannot be read: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigurationError(source, "", f"not valid TOML: {error}") from None
+    try:
+        model = OrganisationFile.model_validate(raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = _field_path(tuple(p for p in first["loc"] if p != "__root__"))
+        message = first["msg"].removeprefix("Value error, ")
+        more = f" (and {error.error_count() - 1} more problems)" if error.error_count() > 1 else ""
+        raise ConfigurationError(source, field, message + more) from None
+    return to_policy(model)
+
+
+def to_policy(model: OrganisationFile) -> OrganisationPolicy:
+    severities = tuple(
+        SeverityPolicy(
+            name=name, rank=rank, description=s.description,
+            ack_timeout=timedelta(minutes=s.ack_timeout_minutes),
+            update_cadence=timedelta(minutes=s.update_cadence_minutes),
+            required_roles=tuple(s.required_roles),
+            coverage=Coverage(kind=CoverageKind(s.coverage.kind), timezone=s.coverage.timezone,
+                              weekdays=frozenset(WEEKDAYS.index(d) for d in s.coverage.days),
+                              start=s.coverage.start, end=s.coverage.end),
+            audiences=tuple(s.audiences), postmortem_required=s.postmortem_required,
+            postmortem_due_days=s.postmortem_due_days,
+        )
+        for rank, (name, s) in enumerate(model.severities.items(), start=1)
+    )
+    types = tuple(
+        IncidentType(
+            key=key, name=t.name,
+            exit_criteria=tuple(ExitCriterion(c.key, c.text) for c in t.exit_criteria),
+            response_plan=ResponsePlan(
+                steps=tuple(PlanStep(s.title, s.owner_role, timedelta(minutes=s.due_minutes))
+                            for s in t.response_plan.steps),
+                communication=Communication(t.response_plan.communication.primary_channel,
+                                            tuple(t.response_plan.communication.backup_methods)),
+            ),
+            postmortem_required=t.postmortem_required,
+        )
+        for key, t in model.incident_types.items()
+    )
+    org = model.organisation
+    return OrganisationPolicy(
+        id_prefix=org.id_prefix, severities=severities,
+        roles=tuple(RoleDefinition(k, r.name, r.critical) for k, r in model.roles.items()),
+        incident_types=types, services=tuple(org.services), environments=tuple(org.environments),
+        regions=tuple(org.regions),
+    )

@@ -1,0 +1,121 @@
+"""Settings: read once from the environment (app settings in Azure, local.settings.json locally)."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from incident.errors import ConfigurationError
+
+ROOT = Path(__file__).resolve().parent.parent
+PREFIX = "DEVOPSBOT_"
+
+# Every setting devopsbot reads, with what it is for. local.settings.example.json lists the same.
+KNOWN_SETTINGS: dict[str, str] = {
+    "DEVOPSBOT_STORAGE_CONNECTION_STRING":
+        "Table Storage connection string; used locally with Azurite. Leave empty in Azure.",
+    "DEVOPSBOT_STORAGE_ACCOUNT_URL":
+        "Table endpoint (https://ACCOUNT.table.core.windows.net) reached with the managed identity in Azure.",
+    "DEVOPSBOT_STORAGE_CLIENT_ID":
+        "Client id of the user-assigned managed identity used for storage; empty means system-assigned.",
+    "DEVOPSBOT_TABLE_PREFIX":
+        "Prefix of every table name (letters and digits), so several deployments can share an account.",
+    "DEVOPSBOT_ORGANISATION_FILE":
+        "Path of the organisation configuration (TOML); relative paths start at the app's folder.",
+    "DEVOPSBOT_BOT_APP_ID":
+        "The bot's Microsoft App ID. Empty turns Bot Framework authentication off (local Playground only).",
+    "DEVOPSBOT_BOT_APP_PASSWORD":
+        "Client secret of a SingleTenant bot; a Key Vault reference in Azure. Empty for UserAssignedMSI.",
+    "DEVOPSBOT_BOT_APP_TYPE": "SingleTenant or UserAssignedMSI.",
+    "DEVOPSBOT_BOT_TENANT_ID": "The Entra tenant the bot's app registration or identity lives in.",
+    "DEVOPSBOT_ALLOWED_TENANTS":
+        "Comma-separated tenant ids whose activities are accepted; others are refused and logged. "
+        "Defaults to DEVOPSBOT_BOT_TENANT_ID when that is set.",
+    "DEVOPSBOT_LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR.",
+}
+
+_TABLE_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,39}$")
+APP_TYPES = ("SingleTenant", "UserAssignedMSI")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+@dataclass(frozen=True)
+class Settings:
+    storage_connection_string: str = ""
+    storage_account_url: str = ""
+    storage_client_id: str = ""
+    table_prefix: str = "devopsbot"
+    organisation_file: Path = ROOT / "config" / "organisation.toml"
+    bot_app_id: str = ""
+    bot_app_password: str = ""
+    bot_app_type: str = "SingleTenant"
+    bot_tenant_id: str = ""
+    allowed_tenants: tuple[str, ...] = ()
+    log_level: str = "INFO"
+
+    @property
+    def authentication_enabled(self) -> bool:
+        return bool(self.bot_app_id)
+
+
+def _fail(name: str, reason: str) -> ConfigurationError:
+    return ConfigurationError("settings", name, reason)
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Validate every DEVOPSBOT_ setting; an unknown one (a typo) stops start-up with a suggestion."""
+    for name in environ:
+        if name.startswith(PREFIX) and name not in KNOWN_SETTINGS:
+            close = difflib.get_close_matches(name, KNOWN_SETTINGS, n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise _fail(name, f"unknown setting{hint}")
+
+    def get(name: str, default: str = "") -> str:
+        return environ.get(name, default).strip() or default
+
+    connection_string = get("DEVOPSBOT_STORAGE_CONNECTION_STRING")
+    account_url = get("DEVOPSBOT_STORAGE_ACCOUNT_URL")
+    if bool(connection_string) == bool(account_url):
+        raise _fail("DEVOPSBOT_STORAGE_CONNECTION_STRING",
+                    "set exactly one of DEVOPSBOT_STORAGE_CONNECTION_STRING (Azurite, local) and "
+                    "DEVOPSBOT_STORAGE_ACCOUNT_URL (managed identity, Azure)")
+    if account_url and not account_url.startswith("https://"):
+        raise _fail("DEVOPSBOT_STORAGE_ACCOUNT_URL", "must be an https:// URL (tokens need HTTPS)")
+
+    prefix = get("DEVOPSBOT_TABLE_PREFIX", "devopsbot")
+    if not _TABLE_PREFIX.match(prefix):
+        raise _fail("DEVOPSBOT_TABLE_PREFIX", f"'{prefix}' must start with a letter and hold only "
+                    "letters and digits (at most 40)")
+
+    organisation_file = Path(get("DEVOPSBOT_ORGANISATION_FILE", "config/organisation.toml"))
+    if not organisation_file.is_absolute():
+        organisation_file = ROOT / organisation_file
+
+    app_id = get("DEVOPSBOT_BOT_APP_ID")
+    app_type = get("DEVOPSBOT_BOT_APP_TYPE", "SingleTenant")
+    password = get("DEVOPSBOT_BOT_APP_PASSWORD")
+    tenant = get("DEVOPSBOT_BOT_TENANT_ID")
+    if app_type not in APP_TYPES:
+        raise _fail("DEVOPSBOT_BOT_APP_TYPE", f"'{app_type}' is not one of {', '.join(APP_TYPES)}")
+    if app_id and not tenant:
+        raise _fail("DEVOPSBOT_BOT_TENANT_ID", f"required when DEVOPSBOT_BOT_APP_ID is set ({app_type})")
+    if app_id and app_type == "SingleTenant" and not password:
+        raise _fail("DEVOPSBOT_BOT_APP_PASSWORD", "required for a SingleTenant bot")
+
+    allowed = tuple(t.strip() for t in get("DEVOPSBOT_ALLOWED_TENANTS").split(",") if t.strip())
+    if not allowed and tenant:
+        allowed = (tenant,)
+
+    level = get("DEVOPSBOT_LOG_LEVEL", "INFO").upper()
+    if level not in LOG_LEVELS:
+        raise _fail("DEVOPSBOT_LOG_LEVEL", f"'{level}' is not one of {', '.join(LOG_LEVELS)}")
+
+    return Settings(
+        storage_connection_string=connection_string, storage_account_url=account_url,
+        storage_client_id=get("DEVOPSBOT_STORAGE_CLIENT_ID"), table_prefix=prefix,
+        organisation_file=organisation_file, bot_app_id=app_id, bot_app_password=password,
+        bot_app_type=app_type, bot_tenant_id=tenant, allowed_tenants=allowed, log_level=level,
+    )

@@ -1,0 +1,80 @@
+"""Commands: what a person (or a timer) asks the incident process to do, as plain data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from incident.lifecycle import Status
+from incident.model import Person
+
+
+@dataclass(frozen=True)
+class DeclareIncident:
+    title: str
+    incident_type: str
+    severity: str
+    actor: Person
+    summary: str = ""
+    roles: dict[str, Person] = field(default_factory=dict)
+    services: tuple[str, ...] = ()
+    environments: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    private: bool = False
+    priority: str = ""
+    # The same key twice (a retried delivery, a double click) declares one incident.
+    idempotency_key: str = ""
+
+
+@dataclass(frozen=True)
+class PostUpdate:
+    incident_id: str
+    text: str
+    actor: Person
+
+
+@dataclass(frozen=True)
+class Acknowledge:
+    incident_id: str
+    actor: Person
+
+
+@dataclass(frozen=True)
+class ChangeStatus:
+    incident_id: str
+    target: Status
+    actor: Person
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Resolve:
+    incident_id: str
+    resolution: str
+    actor: Person
+
+
+@dataclass(frozen=True)
+class Reopen:
+    incident_id: str
+    reason: str
+    actor: Person
+
+
+@dataclass(frozen=True)
+class AssignRole:
+    incident_id: str
+    role: str
+    person: Person
+    actor: Person
+
+
+@dataclass(frozen=True)
+class ChangeSeverity:
+    incident_id: str
+    severity: str
+    actor: Person
+    reason: str = ""
+
+
+Command = (DeclareIncident | PostUpdate | Acknowledge | ChangeStatus | Resolve | Reopen
+           | AssignRole | ChangeSeverity)

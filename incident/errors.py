@@ -1,0 +1,77 @@
+"""The one error hierarchy of devopsbot; every edge maps it to its own vocabulary.
+
+    DevopsbotError                  base; ``str(error)`` is a one-line message safe to show a user
+    ├── DomainError                 a rule of the incident process refused the change (HTTP 409/422)
+    │   ├── IllegalTransition       the lifecycle has no move between the two states
+    │   ├── ReasonRequired          the move needs a written reason and none was given
+    │   ├── InvalidValue            a field's value is malformed (empty title, unknown severity, ...)
+    │   └── NotPermitted            the actor may not do this (HTTP 403)
+    ├── NotFound                    the incident (or other record) does not exist (HTTP 404)
+    ├── ConcurrencyConflict         somebody else changed the record first; reload and re-apply (HTTP 409)
+    ├── ConfigurationError          settings or the organisation file are wrong; nothing starts (HTTP 503)
+    └── StorageUnavailable          Table Storage cannot be reached (HTTP 503)
+
+The HTTP edge maps these to status codes (``functions/http_errors.py``), the bot to a friendly
+card and the CLI to an exit code with a one-line message on stderr.
+"""
+
+from __future__ import annotations
+
+
+class DevopsbotError(Exception):
+    """Base of every error devopsbot raises on purpose."""
+
+
+class DomainError(DevopsbotError):
+    """A rule of the incident process refused the change."""
+
+
+class IllegalTransition(DomainError):
+    """The lifecycle has no move from one state to the other."""
+
+    def __init__(self, incident_id: str, current: str, target: str, hint: str = "") -> None:
+        message = f"{incident_id} cannot move from '{current}' to '{target}'"
+        super().__init__(f"{message}: {hint}" if hint else message)
+        self.incident_id = incident_id
+        self.current = current
+        self.target = target
+
+
+class ReasonRequired(DomainError):
+    """The move or change needs a written reason."""
+
+
+class InvalidValue(DomainError):
+    """A value given for a field is malformed or unknown."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class NotPermitted(DomainError):
+    """The person asking may not make this change."""
+
+
+class NotFound(DevopsbotError):
+    """The record asked for does not exist."""
+
+
+class ConcurrencyConflict(DevopsbotError):
+    """The record changed since it was read; the caller reloads and re-applies."""
+
+
+class ConfigurationError(DevopsbotError):
+    """A setting or the organisation file is wrong; the app refuses to run half-configured."""
+
+    def __init__(self, source: str, field: str, reason: str) -> None:
+        location = f"{source}: {field}" if field else source
+        super().__init__(f"{location}: {reason}")
+        self.source = source
+        self.field = field
+        self.reason = reason
+
+
+class StorageUnavailable(DevopsbotError):
+    """Table Storage could not be reached or answered with a server error."""

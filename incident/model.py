@@ -1,0 +1,275 @@
+"""The incident aggregate: its fields, its timeline, and every change it allows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from incident.errors import IllegalTransition, InvalidValue, ReasonRequired
+from incident.lifecycle import TRANSITIONS, Guard, Status
+from incident.policy import OrganisationPolicy
+
+MAX_TITLE = 200
+MAX_TEXT = 4000
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone in the process, identified by their Teams/Entra id; email is for the backup path."""
+
+    id: str
+    name: str
+    email: str = ""
+
+    def __str__(self) -> str:
+        return self.name or self.id
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One recorded change: who, when, what, and the values before and after."""
+
+    sequence: int
+    at: datetime
+    actor: Person
+    kind: str
+    summary: str
+    before: Mapping[str, str] = field(default_factory=dict)
+    after: Mapping[str, str] = field(default_factory=dict)
+
+
+def _require_aware(at: datetime) -> datetime:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise InvalidValue("at", "times must carry a time zone")
+    return at
+
+
+def _clean_text(field_name: str, value: str, *, limit: int, required: bool) -> str:
+    text = value.strip()
+    if required and not text:
+        raise InvalidValue(field_name, "is required")
+    if len(text) > limit:
+        raise InvalidValue(field_name, f"is {len(text)} characters long; the limit is {limit}")
+    return text
+
+
+def _choices(field_name: str, values: Iterable[str], known: tuple[str, ...]) -> tuple[str, ...]:
+    chosen = tuple(dict.fromkeys(v.strip() for v in values if v.strip()))
+    unknown = [v for v in chosen if known and v not in known]
+    if unknown:
+        raise InvalidValue(field_name, f"unknown {', '.join(unknown)} (known: {', '.join(known)})")
+    return chosen
+
+
+@dataclass
+class Incident:
+    """An incident and the changes not yet stored (``pending``); ``event_count`` counts stored ones."""
+
+    id: str
+    title: str
+    summary: str
+    type: str
+    severity: str
+    status: Status
+    declared_by: Person
+    declared_at: datetime
+    priority: str = ""
+    roles: dict[str, Person] = field(default_factory=dict)
+    services: tuple[str, ...] = ()
+    environments: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    private: bool = False
+    acknowledged_at: datetime | None = None
+    acknowledged_by: Person | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    last_update_at: datetime | None = None
+    last_update: str = ""
+    resolution: str = ""
+    event_count: int = 0
+    pending: list[TimelineEvent] = field(default_factory=list)
+    # Opaque concurrency token (an ETag) a repository hands out with the incident and checks on save.
+    storage_tag: str = ""
+
+    # -- creation -------------------------------------------------------------------------------
+
+    @classmethod
+    def declare(
+        cls,
+        *,
+        incident_id: str,
+        title: str,
+        summary: str,
+        incident_type: str,
+        severity: str,
+        declared_by: Person,
+        at: datetime,
+        policy: OrganisationPolicy,
+        roles: Mapping[str, Person] | None = None,
+        services: Iterable[str] = (),
+        environments: Iterable[str] = (),
+        regions: Iterable[str] = (),
+        private: bool = False,
+        priority: str = "",
+    ) -> Incident:
+        """A new incident in ``declared``, validated against the policy, with its first event."""
+        _require_aware(at)
+        assigned = dict(roles or {})
+        for role in assigned:
+            policy.role(role)
+        incident = cls(
+            id=incident_id,
+            title=_clean_text("title", title, limit=MAX_TITLE, required=True),
+            summary=_clean_text("summary", summary, limit=MAX_TEXT, required=False),
+            type=policy.incident_type(incident_type).key,
+            severity=policy.severity(severity).name,
+            status=Status.DECLARED,
+            declared_by=declared_by,
+            declared_at=at,
+            priority=priority.strip(),
+            roles=assigned,
+            services=_choices("services", services, policy.services),
+            environments=_choices("environments", environments, policy.environments),
+            regions=_choices("regions", regions, policy.regions),
+            private=private,
+        )
+        incident._record(declared_by, at, "declared", f"{incident.severity} {incident.title}",
+                         after=incident.headline())
+        return incident
+
+    def assign_id(self, incident_id: str) -> None:
+        """Ids are allocated after validation so a refused declaration uses up no number."""
+        if self.id:
+            raise InvalidValue("id", f"{self.id} already has an id")
+        self.id = incident_id
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def headline(self) -> dict[str, str]:
+        """The fields a person scans first, as text (also what the declared event records)."""
+        return {
+            "status": self.status.value,
+            "severity": self.severity,
+            "type": self.type,
+            "title": self.title,
+            **{f"role:{k}": v.name for k, v in self.roles.items()},
+        }
+
+    def holder(self, role: str) -> Person | None:
+        return self.roles.get(role)
+
+    # -- changes --------------------------------------------------------------------------------
+
+    def transition(self, target: Status, *, actor: Person, at: datetime, policy: OrganisationPolicy,
+                   reason: str = "") -> TimelineEvent:
+        """Move along the lifecycle table; an illegal move names both states."""
+        _require_aware(at)
+        move = TRANSITIONS.get((self.status, target))
+        if move is None:
+            raise IllegalTransition(self.id, self.status.value, target.value)
+        reason = _clean_text("reason", reason, limit=MAX_TEXT, required=False)
+        if move.reason_required and not reason:
+            raise ReasonRequired(f"moving {self.id} from '{self.status}' to '{target}' needs a reason")
+        if move.guard is not Guard.ALWAYS:
+            required = policy.postmortem_required(self.severity, self.type)
+            if move.guard is Guard.POSTMORTEM_NOT_REQUIRED and required:
+                raise IllegalTransition(self.id, self.status.value, target.value,
+                                        f"a postmortem is required for {self.severity} {self.type} incidents")
+            if move.guard is Guard.POSTMORTEM_REQUIRED and not required:
+                raise IllegalTransition(self.id, self.status.value, target.value,
+                                        f"no postmortem is required for {self.severity} {self.type} incidents")
+        before = self.status
+        self.status = target
+        if target is Status.RESOLVED:
+            self.resolved_at = at
+        elif target is Status.CLOSED:
+            self.closed_at = at
+        elif before is Status.RESOLVED:
+            self.resolved_at = None
+        text = f"{before} → {target}" + (f": {reason}" if reason else "")
+        return self._record(actor, at, move.event, text, before={"status": before.value},
+                            after={"status": target.value, **({"reason": reason} if reason else {})})
+
+    def resolve(self, *, actor: Person, at: datetime, policy: OrganisationPolicy,
+                resolution: str) -> TimelineEvent:
+        text = _clean_text("resolution", resolution, limit=MAX_TEXT, required=True)
+        event = self.transition(Status.RESOLVED, actor=actor, at=at, policy=policy, reason=text)
+        self.resolution = text
+        return event
+
+    def reopen(self, *, actor: Person, at: datetime, policy: OrganisationPolicy,
+               reason: str) -> TimelineEvent:
+        if self.status is not Status.RESOLVED:
+            raise IllegalTransition(self.id, self.status.value, Status.INVESTIGATING.value)
+        self.resolution = ""
+        return self.transition(Status.INVESTIGATING, actor=actor, at=at, policy=policy, reason=reason)
+
+    def acknowledge(self, *, actor: Person, at: datetime) -> TimelineEvent | None:
+        """The first acknowledgement counts; a repeated one changes nothing and records nothing."""
+        _require_aware(at)
+        if self.acknowledged_at is not None:
+            return None
+        if not self.status.is_active:
+            raise IllegalTransition(self.id, self.status.value, "acknowledged")
+        self.acknowledged_at, self.acknowledged_by = at, actor
+        return self._record(actor, at, "acknowledged", f"acknowledged by {actor}",
+                            after={"acknowledged_by": actor.name})
+
+    def post_update(self, *, actor: Person, at: datetime, text: str) -> TimelineEvent:
+        _require_aware(at)
+        if self.status is Status.CLOSED:
+            raise IllegalTransition(self.id, self.status.value, "updated")
+        clean = _clean_text("update", text, limit=MAX_TEXT, required=True)
+        before = {"update": self.last_update} if self.last_update else {}
+        self.last_update, self.last_update_at = clean, at
+        return self._record(actor, at, "update_posted", clean, before=before, after={"update": clean})
+
+    def assign_role(self, *, role: str, person: Person, actor: Person, at: datetime,
+                    policy: OrganisationPolicy) -> TimelineEvent | None:
+        _require_aware(at)
+        definition = policy.role(role)
+        if self.status is Status.CLOSED:
+            raise IllegalTransition(self.id, self.status.value, "reassigned")
+        previous = self.roles.get(definition.key)
+        if previous == person:
+            return None
+        self.roles[definition.key] = person
+        return self._record(actor, at, "role_assigned", f"{definition.name}: {person}",
+                            before={definition.key: previous.name} if previous else {},
+                            after={definition.key: person.name})
+
+    def change_severity(self, *, severity: str, actor: Person, at: datetime,
+                        policy: OrganisationPolicy, reason: str = "") -> TimelineEvent | None:
+        _require_aware(at)
+        new = policy.severity(severity).name
+        if not self.status.is_active:
+            raise IllegalTransition(self.id, self.status.value, f"severity {new}")
+        if new == self.severity:
+            return None
+        old, self.severity = self.severity, new
+        clean = _clean_text("reason", reason, limit=MAX_TEXT, required=False)
+        return self._record(actor, at, "severity_changed", f"{old} → {new}" + (f": {clean}" if clean else ""),
+                            before={"severity": old}, after={"severity": new})
+
+    # -- bookkeeping ----------------------------------------------------------------------------
+
+    def _record(self, actor: Person, at: datetime, kind: str, summary: str, *,
+                before: Mapping[str, str] | None = None, after: Mapping[str, str] | None = None
+                ) -> TimelineEvent:
+        event = TimelineEvent(
+            sequence=self.event_count + len(self.pending) + 1, at=at, actor=actor, kind=kind,
+            summary=summary, before=dict(before or {}), after=dict(after or {}),
+        )
+        self.pending.append(event)
+        return event
+
+    def mark_stored(self) -> list[TimelineEvent]:
+        """Called by a repository once the pending events are stored; returns them."""
+        stored, self.pending = self.pending, []
+        self.event_count += len(stored)
+        return stored
+
+    def copy(self) -> Incident:
+        """An independent copy (fakes hand these out so callers cannot alias stored state)."""
+        return replace(self, roles=dict(self.roles), pending=list(self.pending))

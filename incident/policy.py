@@ -1,0 +1,141 @@
+"""The organisation's incident policy as plain data: severities, roles, incident types, plans."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from incident.errors import InvalidValue
+
+
+class CoverageKind(StrEnum):
+    ALWAYS = "24x7"
+    BUSINESS_HOURS = "business_hours"
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """When a severity is staffed: always, or business hours in an IANA time zone."""
+
+    kind: CoverageKind = CoverageKind.ALWAYS
+    timezone: str = "UTC"
+    weekdays: frozenset[int] = frozenset(range(5))  # Monday=0, as datetime.weekday()
+    start: time = time(9, 0)
+    end: time = time(17, 0)
+
+    def is_covered(self, at: datetime) -> bool:
+        """Whether the aware instant ``at`` falls inside the coverage window."""
+        if self.kind is CoverageKind.ALWAYS:
+            return True
+        local = at.astimezone(ZoneInfo(self.timezone))
+        return local.weekday() in self.weekdays and self.start <= local.time() < self.end
+
+
+@dataclass(frozen=True)
+class SeverityPolicy:
+    """The effort agreed for one severity level."""
+
+    name: str
+    rank: int  # 1 is the most severe
+    description: str
+    ack_timeout: timedelta
+    update_cadence: timedelta
+    required_roles: tuple[str, ...]
+    coverage: Coverage
+    audiences: tuple[str, ...]
+    postmortem_required: bool
+    postmortem_due_days: int
+
+
+@dataclass(frozen=True)
+class RoleDefinition:
+    key: str
+    name: str
+    critical: bool = False
+
+
+@dataclass(frozen=True)
+class ExitCriterion:
+    key: str
+    text: str
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    title: str
+    owner_role: str
+    due_after: timedelta
+
+
+@dataclass(frozen=True)
+class Communication:
+    """Where an incident is talked about, and what to fall back on when that is down."""
+
+    primary_channel: str
+    backup_methods: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ResponsePlan:
+    steps: tuple[PlanStep, ...]
+    communication: Communication
+
+
+@dataclass(frozen=True)
+class IncidentType:
+    key: str
+    name: str
+    exit_criteria: tuple[ExitCriterion, ...]
+    response_plan: ResponsePlan
+    postmortem_required: bool | None = None  # None: the severity decides
+
+
+@dataclass(frozen=True)
+class OrganisationPolicy:
+    """Everything the domain needs to know about one organisation's process."""
+
+    id_prefix: str
+    severities: tuple[SeverityPolicy, ...]
+    roles: tuple[RoleDefinition, ...]
+    incident_types: tuple[IncidentType, ...]
+    services: tuple[str, ...] = ()
+    environments: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    _by_severity: dict[str, SeverityPolicy] = field(init=False, repr=False, compare=False)
+    _by_type: dict[str, IncidentType] = field(init=False, repr=False, compare=False)
+    _by_role: dict[str, RoleDefinition] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_severity", {s.name.upper(): s for s in self.severities})
+        object.__setattr__(self, "_by_type", {t.key: t for t in self.incident_types})
+        object.__setattr__(self, "_by_role", {r.key: r for r in self.roles})
+
+    def severity(self, name: str) -> SeverityPolicy:
+        try:
+            return self._by_severity[name.strip().upper()]
+        except KeyError:
+            known = ", ".join(s.name for s in self.severities)
+            raise InvalidValue("severity", f"unknown severity '{name}' (known: {known})") from None
+
+    def incident_type(self, key: str) -> IncidentType:
+        try:
+            return self._by_type[key.strip()]
+        except KeyError:
+            known = ", ".join(self._by_type)
+            raise InvalidValue("type", f"unknown incident type '{key}' (known: {known})") from None
+
+    def role(self, key: str) -> RoleDefinition:
+        try:
+            return self._by_role[key.strip()]
+        except KeyError:
+            known = ", ".join(self._by_role)
+            raise InvalidValue("role", f"unknown role '{key}' (known: {known})") from None
+
+    def postmortem_required(self, severity: str, incident_type: str) -> bool:
+        """The type's rule wins when it has one; otherwise the severity's."""
+        type_rule = self.incident_type(incident_type).postmortem_required
+        if type_rule is not None:
+            return type_rule
+        return self.severity(severity).postmortem_required

@@ -1,0 +1,102 @@
+"""One handler per command: load, let the domain decide, store the change as one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from incident import commands
+from incident.errors import ConcurrencyConflict
+from incident.ids import format_incident_id
+from incident.model import Incident, TimelineEvent
+from incident.policy import OrganisationPolicy
+from services.bus import Dependencies, Handler
+
+T = TypeVar("T")
+
+# A declaration interrupted longer than this (a crash) may be taken over by a retry.
+DECLARATION_LEASE = timedelta(minutes=2)
+CHANGE_ATTEMPTS = 8
+
+
+async def change_incident(deps: Dependencies, incident_id: str,
+                          change: Callable[[Incident], T]) -> tuple[Incident, T]:
+    """Apply ``change`` to the stored incident; when someone else saved first, reload and re-apply."""
+    for _ in range(CHANGE_ATTEMPTS):
+        incident = await deps.incidents.get(incident_id)
+        outcome = change(incident)
+        if not incident.pending:
+            return incident, outcome
+        try:
+            await deps.incidents.save(incident)
+        except ConcurrencyConflict:
+            continue
+        return incident, outcome
+    raise ConcurrencyConflict(f"{incident_id} kept changing under us; try again")
+
+
+async def declare_incident(cmd: commands.DeclareIncident, deps: Dependencies) -> Incident:
+    """Validate, then allocate the id, then store: a refused declaration spends no number."""
+    now = deps.clock.now()
+    if cmd.idempotency_key:
+        claim = await deps.idempotency.begin(cmd.idempotency_key, now, DECLARATION_LEASE)
+        if not claim.owned:
+            if claim.record.done:
+                return await deps.incidents.get(claim.record.result)
+            raise ConcurrencyConflict("this declaration is already being processed")
+    incident = Incident.declare(
+        incident_id="", title=cmd.title, summary=cmd.summary, incident_type=cmd.incident_type,
+        severity=cmd.severity, declared_by=cmd.actor, at=now, policy=deps.policy, roles=cmd.roles,
+        services=cmd.services, environments=cmd.environments, regions=cmd.regions,
+        private=cmd.private, priority=cmd.priority,
+    )
+    number = await deps.incidents.next_number(deps.policy.id_prefix, now.year)
+    incident.assign_id(format_incident_id(deps.policy.id_prefix, now.year, number))
+    await deps.incidents.add(incident)
+    if cmd.idempotency_key:
+        await deps.idempotency.complete(cmd.idempotency_key, incident.id)
+    return incident
+
+
+# How each change command applies to a loaded incident; all are stored the same way.
+_Change = Callable[[Any, Incident, datetime, OrganisationPolicy], object]
+CHANGES: dict[type, _Change] = {
+    commands.PostUpdate: lambda c, i, now, p: i.post_update(actor=c.actor, at=now, text=c.text),
+    commands.Acknowledge: lambda c, i, now, p: i.acknowledge(actor=c.actor, at=now),
+    commands.ChangeStatus: lambda c, i, now, p: i.transition(
+        c.target, actor=c.actor, at=now, policy=p, reason=c.reason),
+    commands.Resolve: lambda c, i, now, p: i.resolve(
+        actor=c.actor, at=now, policy=p, resolution=c.resolution),
+    commands.Reopen: lambda c, i, now, p: i.reopen(actor=c.actor, at=now, policy=p, reason=c.reason),
+    commands.AssignRole: lambda c, i, now, p: i.assign_role(
+        role=c.role, person=c.person, actor=c.actor, at=now, policy=p),
+    commands.ChangeSeverity: lambda c, i, now, p: i.change_severity(
+        severity=c.severity, actor=c.actor, at=now, policy=p, reason=c.reason),
+}
+
+
+async def apply_change(cmd: Any, deps: Dependencies) -> Incident:
+    """The one handler of every change command in ``CHANGES``."""
+    now = deps.clock.now()
+    change = CHANGES[type(cmd)]
+    incident, _ = await change_incident(
+        deps, cmd.incident_id, lambda i: change(cmd, i, now, deps.policy))
+    return incident
+
+
+HANDLERS: dict[type, Handler] = {
+    commands.DeclareIncident: declare_incident,
+    **{command_type: apply_change for command_type in CHANGES},
+}
+
+
+async def open_incidents(deps: Dependencies) -> list[Incident]:
+    """Open incidents, most severe first, then oldest first (the read side of ``list``)."""
+    ranks = {s.name: s.rank for s in deps.policy.severities}
+    found = await deps.incidents.list_open()
+    return sorted(found, key=lambda i: (ranks.get(i.severity, 99), i.declared_at, i.id))
+
+
+async def incident_timeline(deps: Dependencies, incident_id: str) -> list[TimelineEvent]:
+    return await deps.incidents.timeline(incident_id)

@@ -1,0 +1,69 @@
+"""Settings: defaults, the choice of storage, and clear refusals of wrong or unknown settings."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from devopsbot.settings import KNOWN_SETTINGS, ROOT, load_settings
+from incident.errors import ConfigurationError
+
+LOCAL = {"DEVOPSBOT_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true"}
+
+
+def test_local_defaults_turn_authentication_off() -> None:
+    settings = load_settings(LOCAL)
+    assert not settings.authentication_enabled
+    assert settings.table_prefix == "devopsbot"
+    assert settings.organisation_file == ROOT / "config" / "organisation.toml"
+
+
+def test_azure_uses_the_account_url_with_the_managed_identity() -> None:
+    settings = load_settings({"DEVOPSBOT_STORAGE_ACCOUNT_URL": "https://acct.table.core.windows.net",
+                              "DEVOPSBOT_STORAGE_CLIENT_ID": "0000-1111"})
+    assert settings.storage_account_url.startswith("https://")
+    assert settings.storage_client_id == "0000-1111" and not settings.storage_connection_string
+
+
+@pytest.mark.parametrize(("environ", "field", "reason"), [
+    ({}, "DEVOPSBOT_STORAGE_CONNECTION_STRING", "set exactly one"),
+    ({**LOCAL, "DEVOPSBOT_STORAGE_ACCOUNT_URL": "https://a.table.core.windows.net"},
+     "DEVOPSBOT_STORAGE_CONNECTION_STRING", "set exactly one"),
+    ({"DEVOPSBOT_STORAGE_ACCOUNT_URL": "http://a.table.core.windows.net"},
+     "DEVOPSBOT_STORAGE_ACCOUNT_URL", "https://"),
+    ({**LOCAL, "DEVOPSBOT_TABLE_PREFIX": "bad-prefix"}, "DEVOPSBOT_TABLE_PREFIX", "letters and digits"),
+    ({**LOCAL, "DEVOPSBOT_BOT_APP_ID": "app"}, "DEVOPSBOT_BOT_TENANT_ID", "required"),
+    ({**LOCAL, "DEVOPSBOT_BOT_APP_ID": "app", "DEVOPSBOT_BOT_TENANT_ID": "t"},
+     "DEVOPSBOT_BOT_APP_PASSWORD", "SingleTenant"),
+    ({**LOCAL, "DEVOPSBOT_BOT_APP_TYPE": "MultiTenant"}, "DEVOPSBOT_BOT_APP_TYPE", "not one of"),
+    ({**LOCAL, "DEVOPSBOT_LOG_LEVEL": "LOUD"}, "DEVOPSBOT_LOG_LEVEL", "not one of"),
+    ({**LOCAL, "DEVOPSBOT_STORAGE_CONECTION_STRING": "x"}, "DEVOPSBOT_STORAGE_CONECTION_STRING",
+     "unknown setting; did you mean DEVOPSBOT_STORAGE_CONNECTION_STRING?"),
+])
+def test_a_wrong_setting_is_named_with_the_reason(environ: dict[str, str], field: str, reason: str) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        load_settings(environ)
+    assert raised.value.field == field
+    assert reason in raised.value.reason
+    assert str(raised.value).startswith(f"settings: {field}: ")
+
+
+def test_a_user_assigned_identity_bot_needs_no_password_and_allows_its_tenant() -> None:
+    settings = load_settings({**LOCAL, "DEVOPSBOT_BOT_APP_ID": "mi-client", "DEVOPSBOT_BOT_TENANT_ID": "t1",
+                              "DEVOPSBOT_BOT_APP_TYPE": "UserAssignedMSI"})
+    assert settings.authentication_enabled and settings.allowed_tenants == ("t1",)
+
+
+def test_the_allow_list_takes_several_tenants() -> None:
+    settings = load_settings({**LOCAL, "DEVOPSBOT_ALLOWED_TENANTS": " t1, t2 ,"})
+    assert settings.allowed_tenants == ("t1", "t2")
+
+
+def test_the_example_local_settings_list_and_explain_every_setting() -> None:
+    example = json.loads((ROOT / "local.settings.example.json").read_text())
+    devopsbot_names = {n for n in example["Values"] if n.startswith("DEVOPSBOT_")}
+    assert devopsbot_names == set(KNOWN_SETTINGS)
+    explained = example["Explanations"]
+    assert set(explained) >= set(example["Values"])
+    assert all(explained[name].strip() for name in example["Values"])
