@@ -9,6 +9,7 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity
+from jwt import PyJWTError
 
 from bot.turn_handler import DevOpsBot
 
@@ -72,7 +73,7 @@ class BotEndpoint:
             return BotResponse(403, {"error": "this tenant is not allowed to use this bot"})
         try:
             invoke_response = await self.adapter.process_activity(auth_header, activity, self.bot.on_turn)
-        except PermissionError:
+        except (PermissionError, PyJWTError):  # a malformed token fails inside PyJWT
             log.warning("refused an activity with a missing or invalid Bot Framework token")
             return BotResponse(401, {"error": "missing or invalid Bot Framework token"})
         if invoke_response is None:

@@ -10,6 +10,7 @@ import asyncio
 import getpass
 import json
 import os
+import re
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
@@ -54,12 +55,14 @@ def _container() -> Any:
 
 
 def _actor(text: str | None) -> Any:
-    """``--as "id:Display Name"`` or the login name: who the timeline says did it."""
+    """``--as "Display Name <id>"`` (or just a name) or the login name: who the timeline says did it."""
     from incident.model import Person
 
     if text:
-        ident, _, name = text.partition(":")
-        return Person(id=ident.strip(), name=(name or ident).strip())
+        named = re.fullmatch(r"\s*(.*?)\s*<([^<>]+)>\s*", text)
+        if named:
+            return Person(id=named.group(2).strip(), name=named.group(1) or named.group(2).strip())
+        return Person(id=text.strip(), name=text.strip())
     user = getpass.getuser()
     return Person(id=f"cli:{user}", name=user)
 
@@ -229,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(run=_check_command)
 
     incident = sub.add_parser("incident", help="run the incident process by hand")
-    incident.add_argument("--as", dest="actor", help='who is acting, as "id:Display Name"')
+    incident.add_argument("--as", dest="actor", help='who is acting, as "Display Name <id>"')
     incident.add_argument("--json", action="store_true", help="print JSON")
     actions = incident.add_subparsers(dest="incident_action", required=True)
     declare = actions.add_parser("declare", help="declare a new incident")
@@ -259,7 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     reopen = actions.add_parser("reopen", help="reopen a resolved incident")
     reopen.add_argument("id")
     reopen.add_argument("--reason", required=True)
-    assign = actions.add_parser("assign", help='give a role to someone ("id:Display Name")')
+    assign = actions.add_parser("assign", help='give a role to someone ("Display Name <id>")')
     assign.add_argument("id")
     assign.add_argument("role")
     assign.add_argument("person")

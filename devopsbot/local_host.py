@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import re
+import weakref
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -90,12 +91,22 @@ def aiohttp_path(prefix: str, route: str) -> str:
     return "/" + "/".join(p for p in (prefix, path) if p)
 
 
+_indexed: weakref.WeakKeyDictionary[func.FunctionApp, list[Any]] = weakref.WeakKeyDictionary()
+
+
+def registered_functions(app: func.FunctionApp) -> list[Any]:
+    """``app.get_functions()`` once per app: the SDK refuses to index the same app twice."""
+    if app not in _indexed:
+        _indexed[app] = list(app.get_functions())
+    return _indexed[app]
+
+
 def discover(app: func.FunctionApp, settings: Mapping[str, str], prefix: str = "api"
              ) -> tuple[list[HttpFunction], list[TimerFunction]]:
     """Every HTTP and timer trigger registered on ``app``; other trigger types are refused."""
     http: list[HttpFunction] = []
     timers: list[TimerFunction] = []
-    for function in app.get_functions():
+    for function in registered_functions(app):
         trigger = function.get_trigger()
         name = function.get_function_name() or "function"
         handler = function.get_user_function()

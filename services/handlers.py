@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -17,13 +19,17 @@ T = TypeVar("T")
 
 # A declaration interrupted longer than this (a crash) may be taken over by a retry.
 DECLARATION_LEASE = timedelta(minutes=2)
-CHANGE_ATTEMPTS = 8
+# Under contention each round lets one writer win; jittered backoff spreads the others out.
+CHANGE_ATTEMPTS = 40
+MAX_BACKOFF_SECONDS = 0.25
 
 
 async def change_incident(deps: Dependencies, incident_id: str,
                           change: Callable[[Incident], T]) -> tuple[Incident, T]:
     """Apply ``change`` to the stored incident; when someone else saved first, reload and re-apply."""
-    for _ in range(CHANGE_ATTEMPTS):
+    for attempt in range(CHANGE_ATTEMPTS):
+        if attempt:
+            await asyncio.sleep(random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.005 * 2 ** attempt)))
         incident = await deps.incidents.get(incident_id)
         outcome = change(incident)
         if not incident.pending:

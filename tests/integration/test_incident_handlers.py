@@ -1,0 +1,105 @@
+"""The service layer through the bus, on the fakes and on Azurite: ids, idempotency, concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from adapters.clock import FixedClock
+from devopsbot.bootstrap import Container
+from incident import commands
+from incident.errors import ConcurrencyConflict, IllegalTransition, InvalidValue
+from incident.lifecycle import Status
+from services.handlers import open_incidents
+from tests.conftest import ALICE, BOB
+
+
+def declaration(title: str = "Checkout failing", severity: str = "SEV2", key: str = "") -> commands.DeclareIncident:
+    return commands.DeclareIncident(title=title, incident_type="outage", severity=severity, actor=ALICE,
+                                    roles={"commander": ALICE}, services=("checkout",), idempotency_key=key)
+
+
+async def test_declarations_get_consecutive_ids_for_the_year(container: Container) -> None:
+    first = await container.bus.handle(declaration())
+    second = await container.bus.handle(declaration("Search slow"))
+    assert (first.id, second.id) == ("INC-2026-0001", "INC-2026-0002")
+    stored = await container.dependencies.incidents.get("INC-2026-0002")
+    assert (stored.title, stored.status, stored.declared_by) == ("Search slow", Status.DECLARED, ALICE)
+
+
+async def test_a_refused_declaration_spends_no_id_and_stores_nothing(container: Container) -> None:
+    with pytest.raises(InvalidValue):
+        await container.bus.handle(declaration(severity="SEV9"))
+    assert await open_incidents(container.dependencies) == []
+    assert (await container.bus.handle(declaration())).id == "INC-2026-0001"
+
+
+async def test_a_repeated_declaration_makes_one_incident(container: Container) -> None:
+    first = await container.bus.handle(declaration(key="activity:abc"))
+    again = await container.bus.handle(declaration(key="activity:abc"))
+    assert again.id == first.id
+    assert [i.id for i in await open_incidents(container.dependencies)] == [first.id]
+
+
+async def test_concurrent_double_clicks_make_one_incident(container: Container) -> None:
+    results = await asyncio.gather(*(container.bus.handle(declaration(key="submit:1")) for _ in range(5)),
+                                   return_exceptions=True)
+    made = {r.id for r in results if not isinstance(r, BaseException)}
+    refused = [r for r in results if isinstance(r, BaseException)]
+    assert len(made) == 1
+    assert all(isinstance(r, ConcurrencyConflict) for r in refused)
+    assert len(await open_incidents(container.dependencies)) == 1
+
+
+async def test_concurrent_updates_each_land_once(container: Container) -> None:
+    incident = await container.bus.handle(declaration())
+    texts = [f"update {n}" for n in range(12)]
+    await asyncio.gather(*(container.bus.handle(commands.PostUpdate(incident.id, t, BOB)) for t in texts))
+    timeline = await container.dependencies.incidents.timeline(incident.id)
+    posted = [e.summary for e in timeline if e.kind == "update_posted"]
+    assert sorted(posted) == sorted(texts)
+    assert [e.sequence for e in timeline] == list(range(1, 14))
+    stored = await container.dependencies.incidents.get(incident.id)
+    assert stored.last_update == posted[-1]
+
+
+async def test_the_whole_lifecycle_through_the_bus(container: Container, clock: FixedClock) -> None:
+    from datetime import timedelta
+
+    incident = await container.bus.handle(declaration(severity="SEV3"))
+    steps: list[object] = [
+        commands.Acknowledge(incident.id, BOB),
+        commands.AssignRole(incident.id, "communications_lead", BOB, ALICE),
+        commands.ChangeSeverity(incident.id, "SEV2", ALICE, "more customers affected"),
+        commands.ChangeStatus(incident.id, Status.INVESTIGATING, ALICE),
+        commands.PostUpdate(incident.id, "Rolling back release 42", ALICE),
+        commands.Resolve(incident.id, "Rolled back", ALICE),
+        commands.Reopen(incident.id, "Errors came back", ALICE),
+        commands.Resolve(incident.id, "Fixed the config", ALICE),
+        commands.ChangeStatus(incident.id, Status.POSTMORTEM, ALICE),
+        commands.ChangeStatus(incident.id, Status.CLOSED, ALICE),
+    ]
+    for step in steps:
+        clock.advance(timedelta(minutes=5))
+        await container.bus.handle(step)
+    stored = await container.dependencies.incidents.get(incident.id)
+    assert stored.status is Status.CLOSED
+    assert stored.severity == "SEV2" and stored.holder("communications_lead") == BOB
+    kinds = [e.kind for e in await container.dependencies.incidents.timeline(incident.id)]
+    assert kinds == ["declared", "acknowledged", "role_assigned", "severity_changed", "status_changed",
+                     "update_posted", "resolved", "reopened", "resolved", "postmortem_started", "closed"]
+    assert await open_incidents(container.dependencies) == []
+
+
+async def test_an_illegal_move_through_the_bus_changes_nothing(container: Container) -> None:
+    incident = await container.bus.handle(declaration())
+    with pytest.raises(IllegalTransition):
+        await container.bus.handle(commands.ChangeStatus(incident.id, Status.CLOSED, ALICE))
+    assert len(await container.dependencies.incidents.timeline(incident.id)) == 1
+
+
+async def test_open_incidents_list_most_severe_first(container: Container) -> None:
+    for title, severity in (("minor", "SEV4"), ("major", "SEV2"), ("critical", "SEV1")):
+        await container.bus.handle(declaration(title, severity))
+    assert [i.title for i in await open_incidents(container.dependencies)] == ["critical", "major", "minor"]
