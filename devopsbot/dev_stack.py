@@ -6,7 +6,6 @@ Ctrl-C (or any child dying) stops every child. A port already in use is reported
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -17,6 +16,8 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from devopsbot.playground import playground_argv, playground_env, write_workdir
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / "node_modules" / ".bin"
@@ -157,13 +158,10 @@ def start_stack(children: Children, ports: Ports) -> list[str]:
     wait_until(port_open(ports.smtp), "maildev", maildev)
 
     playground_dir = DATA / "playground"
-    playground_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(ROOT / "config" / "playground.yml", playground_dir / ".m365agentsplayground.yml")
-    playground = children.start("Agents Playground", [
-        _require("agentsplayground"), "-e", f"http://{HOST}:{ports.functions}/api/messages",
-        "-c", "msteams", "-p", str(ports.playground), "--dt"],
-        env={**os.environ, "TEAMSAPPTESTER_BROWSER": "none"}, cwd=playground_dir,
-        log=logs / "playground.log")
+    preload = write_workdir(playground_dir, (ROOT / "config" / "playground.yml").read_text(encoding="utf-8"))
+    playground = children.start("Agents Playground", playground_argv(
+        Path(_require("agentsplayground")), f"http://{HOST}:{ports.functions}/api/messages", ports.playground),
+        env=playground_env(os.environ, preload), cwd=playground_dir, log=logs / "playground.log")
     wait_until(port_open(ports.playground), "the Agents Playground", playground)
 
     return [
