@@ -14,12 +14,15 @@ export DO_NOT_TRACK := 1
 export AZURE_CORE_COLLECT_TELEMETRY := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
 .PHONY: run test setup lint bench clean
 
 run: setup local.settings.json
 	$(PY) -m devopsbot dev
 
-test: setup
+test: setup $(CHROMIUM)
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 	$(PY) -m pytest
@@ -37,6 +40,12 @@ $(NODE_STAMP): package.json package-lock.json
 		(echo "devopsbot needs Node.js 20 or newer" >&2; exit 1)
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# Browser tests use Debian's Chromium (a test tool's own browser download does not work here).
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || (echo "install Chromium as $(CHROMIUM) to run the browser tests" >&2; exit 1)
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
 
 local.settings.json:
 	cp local.settings.example.json $@

@@ -16,6 +16,10 @@ CARDS = ROOT / "cards"
 
 def _json_literal(value: Any) -> str:
     """Every ``{{ value }}`` in a card becomes a JSON literal: quoted, escaped, never raw markup."""
+    from jinja2 import Undefined
+
+    if isinstance(value, Undefined):
+        str(value)  # StrictUndefined raises here, naming the missing variable
     return json.dumps(value, ensure_ascii=False)
 
 

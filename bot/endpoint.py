@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from botbuilder.core import TurnContext
+from botbuilder.core import ActivityHandler, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity
 from jwt import PyJWTError
@@ -52,7 +52,7 @@ def _tenant_of(activity: Activity) -> str:
 
 
 class BotEndpoint:
-    def __init__(self, identity: BotIdentity) -> None:
+    def __init__(self, identity: BotIdentity, bot: ActivityHandler | None = None) -> None:
         self._identity = identity
         if identity.app_id:
             configuration = _AdapterConfiguration(
@@ -61,7 +61,7 @@ class BotEndpoint:
             configuration = _AdapterConfiguration("", "", "MultiTenant", "")
         self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(configuration))
         self.adapter.on_turn_error = self._on_turn_error
-        self.bot = DevOpsBot()
+        self.bot = bot or DevOpsBot()
 
     async def handle(self, body: dict[str, Any], auth_header: str) -> BotResponse:
         activity = Activity().deserialize(body)

@@ -21,6 +21,7 @@ def help_card(unknown: str = "") -> dict[str, Any]:
         commands=[{"usage": f"@devopsbot {c.usage}", "description": c.description}
                   for c in COMMANDS.values()],
         manual=MANUAL_PROCESS,
+        fallback=help_text(unknown),
     )
 
 

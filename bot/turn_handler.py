@@ -22,6 +22,8 @@ class DevOpsBot(TeamsActivityHandler):
         await self._send_help(turn_context, unknown)
 
     async def _send_help(self, turn_context: TurnContext, unknown: str) -> None:
-        reply = MessageFactory.attachment(CardFactory.adaptive_card(help_card(unknown)))
-        reply.text = help_text(unknown)
+        # The card alone (its fallbackText covers clients without cards): text beside a card shows twice.
+        card = help_card(unknown)
+        reply = MessageFactory.attachment(CardFactory.adaptive_card(card))
+        reply.summary = help_text(unknown)
         await turn_context.send_activity(reply)

@@ -154,7 +154,7 @@ def start_stack(children: Children, ports: Ports) -> list[str]:
 
     maildev = children.start("maildev", [
         _require("maildev"), "--smtp", str(ports.smtp), "--web", str(ports.maildev_web),
-        "--ip", HOST], log=logs / "maildev.log")
+        "--ip", HOST, "--web-ip", HOST], log=logs / "maildev.log")
     wait_until(port_open(ports.smtp), "maildev", maildev)
 
     playground_dir = DATA / "playground"
@@ -166,7 +166,7 @@ def start_stack(children: Children, ports: Ports) -> list[str]:
 
     return [
         "devopsbot local stack is up:",
-        f"  Teams (Agents Playground):  http://localhost:{ports.playground}  — type '@devopsbot help'",
+        f"  Teams (Agents Playground):  http://{HOST}:{ports.playground}  — type '@devopsbot help'",
         f"  Bot endpoint:               http://{HOST}:{ports.functions}/api/messages",
         f"  Health:                     http://{HOST}:{ports.functions}/api/health",
         f"  Email inbox (maildev):      http://{HOST}:{ports.maildev_web}  (SMTP on {HOST}:{ports.smtp})",

@@ -38,15 +38,17 @@ async def test_help_answers_with_the_command_card(installed: Container) -> None:
     assert status == 200
     [reply] = replies(body)
     assert "@devopsbot help" in help_facts(reply)
-    assert reply["text"].startswith("Commands: help")
+    assert reply["attachments"][0]["content"]["fallbackText"].startswith("Commands: help")
+    assert not reply.get("text")  # text beside the card would show the answer twice
 
 
 async def test_an_unknown_command_gets_help_not_silence(installed: Container) -> None:
     status, body = await post(teams_message("frobnicate the <b>servers</b>"))
     [reply] = replies(body)
-    notice = reply["attachments"][0]["content"]["body"][1]
+    card = reply["attachments"][0]["content"]
     assert status == 200
-    assert notice["text"] == "I don't know the command 'frobnicate'."
+    assert card["body"][1]["text"] == "I don't know the command 'frobnicate'."
+    assert card["fallbackText"].startswith("I don't know the command 'frobnicate'. Commands: help")
     assert "@devopsbot help" in help_facts(reply)
 
 
@@ -96,3 +98,19 @@ async def test_with_an_app_id_a_request_without_a_token_is_refused(policy: Organ
         bootstrap.reset_container(None)
     assert (status, forged_status) == (401, 401)
     assert body == {"error": "missing or invalid Bot Framework token"}
+
+
+async def test_a_bot_failure_answers_politely_without_a_traceback(policy: OrganisationPolicy) -> None:
+    from bot.endpoint import FRIENDLY_FAILURE, BotEndpoint, BotIdentity
+    from bot.turn_handler import DevOpsBot
+
+    class BrokenBot(DevOpsBot):
+        async def on_message_activity(self, turn_context: Any) -> None:
+            raise RuntimeError("database exploded at line 42")
+
+    endpoint = BotEndpoint(BotIdentity(), bot=BrokenBot())
+    result = await endpoint.handle(teams_message("help"), "")
+    [reply] = result.body["activities"]
+    assert result.status == 200
+    assert reply["text"] == FRIENDLY_FAILURE
+    assert "exploded" not in json.dumps(result.body)

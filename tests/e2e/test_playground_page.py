@@ -1,0 +1,37 @@
+"""What a person does after `make run`: open the Playground page, type help, see the bot's card.
+
+Headless Debian Chromium driven by Playwright (no browser download: the Makefile installs Chromium).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.async_api import async_playwright
+
+from tests.support.playground import Playground
+
+pytestmark = [pytest.mark.e2e, pytest.mark.azurite, pytest.mark.browser]
+
+CHROMIUM = os.environ.get("DEVOPSBOT_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-quic",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+async def test_a_person_types_help_in_the_playground_page_and_sees_the_card(playground: Playground,
+                                                                            tmp_path: Path) -> None:
+    async with async_playwright() as driver:
+        browser = await driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1400, "height": 1000})
+            await page.goto(playground.base_url, wait_until="networkidle")
+            await page.get_by_role("textbox").first.click()
+            await page.keyboard.type("help")
+            await page.keyboard.press("Enter")
+            await page.get_by_text("Show what I can do.").first.wait_for(timeout=30_000)
+            assert await page.get_by_text("devopsbot — incident management in Teams").count() == 1
+            await page.screenshot(path=str(tmp_path / "playground-help.png"))
+        finally:
+            await browser.close()
