@@ -95,6 +95,7 @@ def incident_entity(incident: Incident) -> dict[str, Any]:
         "LastUpdateAt": incident.last_update_at,
         "LastUpdate": incident.last_update,
         "Resolution": incident.resolution,
+        "PlanDone": json.dumps(list(incident.plan_done)) if incident.plan_done else "",
         "EventCount": incident.event_count + len(incident.pending),
     })
 
@@ -126,6 +127,7 @@ def incident_from(entity: Mapping[str, Any], tag: str) -> Incident:
         last_update_at=_optional_time(entity.get("LastUpdateAt")),
         last_update=entity.get("LastUpdate", ""),
         resolution=entity.get("Resolution", ""),
+        plan_done=tuple(json.loads(entity.get("PlanDone") or "[]")),
         event_count=int(entity.get("EventCount", 0)),
         storage_tag=tag,
     )

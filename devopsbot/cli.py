@@ -157,12 +157,15 @@ def _change_command(args: argparse.Namespace, incident_id: str, actor: Any) -> A
     if action == "status":
         return commands.ChangeStatus(incident_id, Status(args.target), actor, args.reason or "")
     if action == "resolve":
-        return commands.Resolve(incident_id, args.resolution, actor)
+        return commands.Resolve(incident_id, args.resolution, actor, tuple(args.met or ()),
+                                args.override or "", enforce_roles=False)
     if action == "reopen":
-        return commands.Reopen(incident_id, args.reason, actor)
+        return commands.Reopen(incident_id, args.reason, actor, enforce_roles=False)
+    if action == "plan":
+        return commands.CompletePlanStep(incident_id, args.step - 1, actor)
     if action == "assign":
         return commands.AssignRole(incident_id, args.role, _actor(args.person), actor)
-    return commands.ChangeSeverity(incident_id, args.level, actor, args.reason or "")
+    return commands.ChangeSeverity(incident_id, args.level, actor, args.reason or "", enforce_roles=False)
 
 
 def _check_command(args: argparse.Namespace) -> int:
@@ -259,6 +262,12 @@ def build_parser() -> argparse.ArgumentParser:
     resolve = actions.add_parser("resolve", help="resolve with a resolution text")
     resolve.add_argument("id")
     resolve.add_argument("--resolution", required=True)
+    resolve.add_argument("--met", action="append", metavar="CRITERION",
+                         help="an exit criterion that is met (repeat for each); see the incident type")
+    resolve.add_argument("--override", metavar="REASON", help="resolve although criteria are unmet, and why")
+    plan = actions.add_parser("plan", help="tick a step of the response plan")
+    plan.add_argument("id")
+    plan.add_argument("step", type=int, help="the step's number, from 1")
     reopen = actions.add_parser("reopen", help="reopen a resolved incident")
     reopen.add_argument("id")
     reopen.add_argument("--reason", required=True)

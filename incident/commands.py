@@ -51,6 +51,16 @@ class Resolve:
     incident_id: str
     resolution: str
     actor: Person
+    criteria_met: tuple[str, ...] = ()
+    override_reason: str = ""
+    enforce_roles: bool = True
+
+
+@dataclass(frozen=True)
+class CompletePlanStep:
+    incident_id: str
+    index: int
+    actor: Person
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,7 @@ class Reopen:
     incident_id: str
     reason: str
     actor: Person
+    enforce_roles: bool = True
 
 
 @dataclass(frozen=True)
@@ -74,7 +85,9 @@ class ChangeSeverity:
     severity: str
     actor: Person
     reason: str = ""
+    # Teams enforces who may manage an incident; operators at the CLI act with full authority.
+    enforce_roles: bool = True
 
 
 Command = (DeclareIncident | PostUpdate | Acknowledge | ChangeStatus | Resolve | Reopen
-           | AssignRole | ChangeSeverity)
+           | AssignRole | ChangeSeverity | CompletePlanStep)

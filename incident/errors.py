@@ -5,6 +5,7 @@
     │   ├── IllegalTransition       the lifecycle has no move between the two states
     │   ├── ReasonRequired          the move needs a written reason and none was given
     │   ├── InvalidValue            a field's value is malformed (empty title, unknown severity, ...)
+    │   ├── ExitCriteriaUnmet       resolving with unmet exit criteria and no override reason
     │   └── NotPermitted            the actor may not do this (HTTP 403)
     ├── NotFound                    the incident (or other record) does not exist (HTTP 404)
     ├── ConcurrencyConflict         somebody else changed the record first; reload and re-apply (HTTP 409)
@@ -16,6 +17,9 @@ card and the CLI to an exit code with a one-line message on stderr.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 
 class DevopsbotError(Exception):
@@ -48,6 +52,15 @@ class InvalidValue(DomainError):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+
+
+class ExitCriteriaUnmet(DomainError):
+    """Resolving needs every exit criterion met, or an override with a written reason."""
+
+    def __init__(self, unmet: Sequence[Any]) -> None:
+        texts = "; ".join(getattr(c, "text", str(c)) for c in unmet)
+        super().__init__(f"exit criteria not met: {texts}. Tick them, or give an override reason")
+        self.unmet = tuple(unmet)
 
 
 class NotPermitted(DomainError):

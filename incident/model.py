@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from incident.errors import IllegalTransition, InvalidValue, ReasonRequired
+from incident.errors import ExitCriteriaUnmet, IllegalTransition, InvalidValue, ReasonRequired
 from incident.lifecycle import TRANSITIONS, Guard, Status
 from incident.policy import OrganisationPolicy
 
@@ -87,6 +87,7 @@ class Incident:
     last_update_at: datetime | None = None
     last_update: str = ""
     resolution: str = ""
+    plan_done: tuple[int, ...] = ()  # indices of the response-plan steps ticked off
     event_count: int = 0
     pending: list[TimelineEvent] = field(default_factory=list)
     # Opaque concurrency token (an ETag) a repository hands out with the incident and checks on save.
@@ -162,7 +163,7 @@ class Incident:
     # -- changes --------------------------------------------------------------------------------
 
     def transition(self, target: Status, *, actor: Person, at: datetime, policy: OrganisationPolicy,
-                   reason: str = "") -> TimelineEvent:
+                   reason: str = "", details: Mapping[str, str] | None = None) -> TimelineEvent:
         """Move along the lifecycle table; an illegal move names both states."""
         _require_aware(at)
         move = TRANSITIONS.get((self.status, target))
@@ -188,15 +189,48 @@ class Incident:
         elif before is Status.RESOLVED:
             self.resolved_at = None
         text = f"{before} → {target}" + (f": {reason}" if reason else "")
-        return self._record(actor, at, move.event, text, before={"status": before.value},
-                            after={"status": target.value, **({"reason": reason} if reason else {})})
+        after = {"status": target.value, **({"reason": reason} if reason else {}), **(details or {})}
+        return self._record(actor, at, move.event, text, before={"status": before.value}, after=after)
 
-    def resolve(self, *, actor: Person, at: datetime, policy: OrganisationPolicy,
-                resolution: str) -> TimelineEvent:
+    def resolve(self, *, actor: Person, at: datetime, policy: OrganisationPolicy, resolution: str,
+                criteria_met: Iterable[str] = (), override_reason: str = "") -> TimelineEvent:
+        """Resolve once every exit criterion of the type is met, or with a written override."""
         text = _clean_text("resolution", resolution, limit=MAX_TEXT, required=True)
-        event = self.transition(Status.RESOLVED, actor=actor, at=at, policy=policy, reason=text)
+        criteria = policy.incident_type(self.type).exit_criteria
+        met = set(criteria_met)
+        unknown = met - {c.key for c in criteria}
+        if unknown:
+            raise InvalidValue("exit criteria", f"unknown {', '.join(sorted(unknown))}")
+        unmet = [c for c in criteria if c.key not in met]
+        override = _clean_text("override reason", override_reason, limit=MAX_TEXT, required=False)
+        if unmet and not override:
+            raise ExitCriteriaUnmet(unmet)
+        details = {"criteria_met": ", ".join(c.key for c in criteria if c.key in met)}
+        if unmet:
+            details |= {"criteria_unmet": ", ".join(c.key for c in unmet), "override_reason": override}
+        event = self.transition(Status.RESOLVED, actor=actor, at=at, policy=policy, reason=text,
+                                details=details)
         self.resolution = text
         return event
+
+    def complete_plan_step(self, *, index: int, actor: Person, at: datetime,
+                           policy: OrganisationPolicy) -> TimelineEvent | None:
+        """Tick a response-plan step; ticking a ticked step changes nothing."""
+        _require_aware(at)
+        steps = policy.incident_type(self.type).response_plan.steps
+        if not 0 <= index < len(steps):
+            raise InvalidValue("plan step", f"{index + 1} is not a step of the {self.type} plan")
+        if self.status is Status.CLOSED:
+            raise IllegalTransition(self.id, self.status.value, "plan step done")
+        if index in self.plan_done:
+            return None
+        self.plan_done = tuple(sorted({*self.plan_done, index}))
+        return self._record(actor, at, "plan_step_done", steps[index].title, after={"step": str(index + 1)})
+
+    def may_manage(self, person: Person, admins: Iterable[str]) -> bool:
+        """Severity, resolve and reopen belong to the commander, the deputy and incident admins."""
+        holders = {p.id for role in ("commander", "deputy") if (p := self.roles.get(role))}
+        return person.id in holders or person.id in set(admins)
 
     def reopen(self, *, actor: Person, at: datetime, policy: OrganisationPolicy,
                reason: str) -> TimelineEvent:

@@ -103,6 +103,7 @@ class OrganisationPolicy:
     services: tuple[str, ...] = ()
     environments: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
+    admins: tuple[str, ...] = ()  # ids of incident admins, who may manage any incident
     _by_severity: dict[str, SeverityPolicy] = field(init=False, repr=False, compare=False)
     _by_type: dict[str, IncidentType] = field(init=False, repr=False, compare=False)
     _by_role: dict[str, RoleDefinition] = field(init=False, repr=False, compare=False)

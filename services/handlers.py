@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from incident import commands
-from incident.errors import ConcurrencyConflict
+from incident.errors import ConcurrencyConflict, NotPermitted
 from incident.ids import format_incident_id
 from incident.model import Incident, TimelineEvent
 from incident.policy import OrganisationPolicy
@@ -73,8 +73,11 @@ CHANGES: dict[type, _Change] = {
     commands.ChangeStatus: lambda c, i, now, p: i.transition(
         c.target, actor=c.actor, at=now, policy=p, reason=c.reason),
     commands.Resolve: lambda c, i, now, p: i.resolve(
-        actor=c.actor, at=now, policy=p, resolution=c.resolution),
+        actor=c.actor, at=now, policy=p, resolution=c.resolution, criteria_met=c.criteria_met,
+        override_reason=c.override_reason),
     commands.Reopen: lambda c, i, now, p: i.reopen(actor=c.actor, at=now, policy=p, reason=c.reason),
+    commands.CompletePlanStep: lambda c, i, now, p: i.complete_plan_step(
+        index=c.index, actor=c.actor, at=now, policy=p),
     commands.AssignRole: lambda c, i, now, p: i.assign_role(
         role=c.role, person=c.person, actor=c.actor, at=now, policy=p),
     commands.ChangeSeverity: lambda c, i, now, p: i.change_severity(
@@ -86,8 +89,13 @@ async def apply_change(cmd: Any, deps: Dependencies) -> Incident:
     """The one handler of every change command in ``CHANGES``."""
     now = deps.clock.now()
     change = CHANGES[type(cmd)]
-    incident, _ = await change_incident(
-        deps, cmd.incident_id, lambda i: change(cmd, i, now, deps.policy))
+
+    def authorised_change(incident: Incident) -> object:
+        if getattr(cmd, "enforce_roles", False) and not incident.may_manage(cmd.actor, deps.policy.admins):
+            raise NotPermitted(f"only the commander, the deputy or an incident admin may do this on {incident.id}")
+        return change(cmd, incident, now, deps.policy)
+
+    incident, _ = await change_incident(deps, cmd.incident_id, authorised_change)
     return incident
 
 

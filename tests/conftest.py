@@ -21,6 +21,7 @@ from tests.support.processes import start_azurite
 
 ALICE = Person(id="29:alice", name="Alice Martin", email="alice@contoso.example")
 BOB = Person(id="29:bob", name="Bob Durand", email="bob@contoso.example")
+OUTAGE_CRITERIA = ("service_restored", "monitoring_green", "customers_told")
 
 
 @pytest.fixture(scope="session")

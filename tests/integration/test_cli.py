@@ -36,7 +36,8 @@ def test_an_incident_can_be_run_entirely_from_the_cli(env: dict[str, str]) -> No
     incident_id = json.loads(declared.stdout)["id"]
     assert incident_id.startswith("INC-") and incident_id.endswith("-0001")
     for step in (["update", incident_id, "Rolling", "back"], ["ack", incident_id],
-                 ["resolve", incident_id, "--resolution", "Rolled back release 42"]):
+                 ["resolve", incident_id, "--resolution", "Rolled back release 42", "--met", "service_restored",
+                  "--override", "Monitoring still settling; customers told by support"]):
         result = cli(env, "incident", *step)
         assert result.returncode == 0, result.stderr
     assigned = cli(env, "incident", "assign", incident_id, "communications_lead", "Bob Durand <29:bob>")

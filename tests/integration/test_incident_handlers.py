@@ -9,10 +9,10 @@ import pytest
 from adapters.clock import FixedClock
 from devopsbot.bootstrap import Container
 from incident import commands
-from incident.errors import ConcurrencyConflict, IllegalTransition, InvalidValue
+from incident.errors import ConcurrencyConflict, IllegalTransition, InvalidValue, NotPermitted
 from incident.lifecycle import Status
 from services.handlers import open_incidents
-from tests.conftest import ALICE, BOB
+from tests.conftest import ALICE, BOB, OUTAGE_CRITERIA
 
 
 def declaration(title: str = "Checkout failing", severity: str = "SEV2", key: str = "") -> commands.DeclareIncident:
@@ -74,9 +74,9 @@ async def test_the_whole_lifecycle_through_the_bus(container: Container, clock: 
         commands.ChangeSeverity(incident.id, "SEV2", ALICE, "more customers affected"),
         commands.ChangeStatus(incident.id, Status.INVESTIGATING, ALICE),
         commands.PostUpdate(incident.id, "Rolling back release 42", ALICE),
-        commands.Resolve(incident.id, "Rolled back", ALICE),
+        commands.Resolve(incident.id, "Rolled back", ALICE, OUTAGE_CRITERIA),
         commands.Reopen(incident.id, "Errors came back", ALICE),
-        commands.Resolve(incident.id, "Fixed the config", ALICE),
+        commands.Resolve(incident.id, "Fixed the config", ALICE, OUTAGE_CRITERIA),
         commands.ChangeStatus(incident.id, Status.POSTMORTEM, ALICE),
         commands.ChangeStatus(incident.id, Status.CLOSED, ALICE),
     ]
@@ -103,3 +103,13 @@ async def test_open_incidents_list_most_severe_first(container: Container) -> No
     for title, severity in (("minor", "SEV4"), ("major", "SEV2"), ("critical", "SEV1")):
         await container.bus.handle(declaration(title, severity))
     assert [i.title for i in await open_incidents(container.dependencies)] == ["critical", "major", "minor"]
+
+
+async def test_someone_without_the_role_may_not_resolve_or_change_severity(container: Container) -> None:
+    incident = await container.bus.handle(declaration())  # ALICE commands
+    for command in (commands.Resolve(incident.id, "done", BOB, OUTAGE_CRITERIA),
+                    commands.ChangeSeverity(incident.id, "SEV1", BOB)):
+        with pytest.raises(NotPermitted, match="only the commander, the deputy or an incident admin"):
+            await container.bus.handle(command)
+    assert len(await container.dependencies.incidents.timeline(incident.id)) == 1
+    await container.bus.handle(commands.PostUpdate(incident.id, "anyone may post updates", BOB))

@@ -110,7 +110,7 @@ async def test_open_incidents_exclude_closed_ones(deps: Dependencies, policy: Or
     for number in (1, 2):
         await deps.incidents.add(new_incident(policy, f"INC-2026-000{number}", severity="SEV3"))
     closing = await deps.incidents.get("INC-2026-0001")
-    closing.resolve(actor=ALICE, at=T0, policy=policy, resolution="fixed")
+    closing.resolve(actor=ALICE, at=T0, policy=policy, resolution="fixed", override_reason="test")
     await deps.incidents.save(closing)
     closing.transition(Status.CLOSED, actor=ALICE, at=T0, policy=policy)
     await deps.incidents.save(closing)

@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from incident.errors import IllegalTransition, InvalidValue
+from incident.errors import ExitCriteriaUnmet, IllegalTransition, InvalidValue
 from incident.ids import format_incident_id, parse_incident_id
 from incident.lifecycle import Status
 from incident.model import Incident
 from incident.policy import OrganisationPolicy
-from tests.conftest import ALICE, BOB
+from tests.conftest import ALICE, BOB, OUTAGE_CRITERIA
 from tests.unit.test_incident_lifecycle import T0, declare
 
 
@@ -97,7 +97,7 @@ def test_severity_change_records_old_and_new_and_refuses_unknown_levels(policy: 
 
 def test_severity_of_a_resolved_incident_is_frozen(policy: OrganisationPolicy) -> None:
     incident = declare(policy)
-    incident.resolve(actor=ALICE, at=T0, policy=policy, resolution="done")
+    incident.resolve(actor=ALICE, at=T0, policy=policy, resolution="done", criteria_met=OUTAGE_CRITERIA)
     with pytest.raises(IllegalTransition):
         incident.change_severity(severity="SEV1", actor=ALICE, at=T0, policy=policy)
 
@@ -126,3 +126,46 @@ def test_business_hours_coverage_follows_the_local_time_zone(policy: Organisatio
     assert not coverage.is_covered(datetime(2026, 11, 27, 17, 30, tzinfo=UTC))
     assert not coverage.is_covered(datetime(2026, 11, 28, 10, 0, tzinfo=UTC))
     assert policy.severity("SEV1").coverage.is_covered(datetime(2026, 11, 28, 3, 0, tzinfo=UTC))
+
+
+def test_resolving_with_unmet_exit_criteria_needs_an_override(policy: OrganisationPolicy) -> None:
+    incident = declare(policy)
+    with pytest.raises(ExitCriteriaUnmet, match="Monitoring has been green for 30 minutes"):
+        incident.resolve(actor=ALICE, at=T0, policy=policy, resolution="done",
+                         criteria_met=["service_restored", "customers_told"])
+    assert incident.status is Status.DECLARED and incident.pending == []
+
+
+def test_an_override_is_kept_in_the_timeline_with_what_was_unmet(policy: OrganisationPolicy) -> None:
+    incident = declare(policy)
+    event = incident.resolve(actor=ALICE, at=T0, policy=policy, resolution="done",
+                             criteria_met=["service_restored"], override_reason="Status page vendor is down")
+    assert incident.status is Status.RESOLVED
+    assert event.after["criteria_met"] == "service_restored"
+    assert event.after["criteria_unmet"] == "monitoring_green, customers_told"
+    assert event.after["override_reason"] == "Status page vendor is down"
+
+
+def test_an_unknown_exit_criterion_is_refused(policy: OrganisationPolicy) -> None:
+    with pytest.raises(InvalidValue, match="unknown vibes_good"):
+        declare(policy).resolve(actor=ALICE, at=T0, policy=policy, resolution="done",
+                                criteria_met=[*OUTAGE_CRITERIA, "vibes_good"])
+
+
+def test_plan_steps_are_ticked_once_each(policy: OrganisationPolicy) -> None:
+    incident = declare(policy)
+    event = incident.complete_plan_step(index=1, actor=BOB, at=T0, policy=policy)
+    assert event is not None and event.summary == "Post the first status update"
+    assert incident.complete_plan_step(index=1, actor=ALICE, at=T0, policy=policy) is None
+    assert incident.plan_done == (1,)
+    with pytest.raises(InvalidValue, match="9 is not a step"):
+        incident.complete_plan_step(index=8, actor=BOB, at=T0, policy=policy)
+
+
+def test_only_commander_deputy_and_admins_may_manage(policy: OrganisationPolicy) -> None:
+    incident = declare(policy)  # ALICE commands
+    assert incident.may_manage(ALICE, admins=())
+    assert not incident.may_manage(BOB, admins=())
+    assert incident.may_manage(BOB, admins=("29:bob",))
+    incident.assign_role(role="deputy", person=BOB, actor=ALICE, at=T0, policy=policy)
+    assert incident.may_manage(BOB, admins=())

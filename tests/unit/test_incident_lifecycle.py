@@ -11,7 +11,7 @@ from incident.errors import IllegalTransition, InvalidValue, ReasonRequired
 from incident.lifecycle import Status
 from incident.model import Incident
 from incident.policy import OrganisationPolicy
-from tests.conftest import ALICE, BOB
+from tests.conftest import ALICE, BOB, OUTAGE_CRITERIA
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 S = Status
@@ -114,7 +114,7 @@ def test_reopen_needs_a_reason(policy: OrganisationPolicy) -> None:
 
 def test_reopen_returns_to_investigating_and_keeps_the_reason(policy: OrganisationPolicy) -> None:
     incident = declare(policy)
-    incident.resolve(actor=BOB, at=T0, policy=policy, resolution="Rolled back")
+    incident.resolve(actor=BOB, at=T0, policy=policy, resolution="Rolled back", criteria_met=OUTAGE_CRITERIA)
     event = incident.reopen(actor=BOB, at=T0 + timedelta(hours=1), policy=policy,
                             reason="Errors are back")
     assert incident.status is S.INVESTIGATING
@@ -130,9 +130,10 @@ def test_reopen_of_an_active_incident_is_illegal(policy: OrganisationPolicy) -> 
 def test_resolve_needs_a_resolution_and_records_the_time(policy: OrganisationPolicy) -> None:
     incident = declare(policy)
     with pytest.raises(InvalidValue, match="resolution: is required"):
-        incident.resolve(actor=BOB, at=T0, policy=policy, resolution="")
+        incident.resolve(actor=BOB, at=T0, policy=policy, resolution="", criteria_met=OUTAGE_CRITERIA)
     later = T0 + timedelta(hours=2)
-    incident.resolve(actor=BOB, at=later, policy=policy, resolution="Rolled back release 42")
+    incident.resolve(actor=BOB, at=later, policy=policy, resolution="Rolled back release 42",
+                     criteria_met=OUTAGE_CRITERIA)
     assert (incident.status, incident.resolved_at, incident.resolution) == (
         S.RESOLVED, later, "Rolled back release 42")
 
