@@ -8,7 +8,8 @@ from typing import Any
 
 from botbuilder.core import ActivityHandler, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
-from botbuilder.schema import Activity
+from botbuilder.schema import Activity, CallerIdConstants
+from botframework.connector.auth import AuthenticationConstants
 from jwt import PyJWTError
 
 from bot.turn_handler import DevOpsBot
@@ -27,21 +28,62 @@ class BotResponse:
 
 @dataclass(frozen=True)
 class BotIdentity:
-    """Who the bot is and whom it serves; an empty app id turns authentication off."""
+    """Who the bot is and whom it serves; an empty app id turns authentication off.
+
+    ``openid_metadata_url`` is where the keys that sign the channel's tokens are published; empty means Bot
+    Framework's public cloud. Tests point it at a local provider; every other check stays the public cloud's.
+    """
 
     app_id: str = ""
     app_password: str = ""
     app_type: str = "SingleTenant"
     tenant_id: str = ""
     allowed_tenants: tuple[str, ...] = ()
+    openid_metadata_url: str = ""
 
 
 @dataclass(frozen=True)
 class _AdapterConfiguration:
+    """What ConfigurationBotFrameworkAuthentication reads. Setting any TO_*/OAUTH_URL/CALLER_ID value makes
+    botbuilder use its parameterized authentication, which takes every value from here and has no defaults
+    of its own: they are set together (see _public_cloud_validation) or not at all."""
+
     APP_ID: str
     APP_PASSWORD: str
     APP_TYPE: str
     APP_TENANTID: str
+    TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL: str | None = None
+    TO_BOT_FROM_CHANNEL_TOKEN_ISSUER: str | None = None
+    TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL: str | None = None
+    TO_CHANNEL_FROM_BOT_LOGIN_URL: str | None = None
+    TO_CHANNEL_FROM_BOT_OAUTH_SCOPE: str | None = None
+    OAUTH_URL: str | None = None
+    CALLER_ID: str | None = None
+    VALIDATE_AUTHORITY: bool = True
+
+
+def _public_cloud_validation(identity: BotIdentity) -> _AdapterConfiguration:
+    """The public cloud's values, as botbuilder's built-in public-cloud authentication uses them, with only the
+    channel's OpenID metadata URL taken from the identity when it has one."""
+    return _AdapterConfiguration(
+        identity.app_id, identity.app_password, identity.app_type, identity.tenant_id,
+        TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=(
+            identity.openid_metadata_url or AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL),
+        TO_BOT_FROM_CHANNEL_TOKEN_ISSUER=AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER,
+        TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL=AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL,
+        TO_CHANNEL_FROM_BOT_LOGIN_URL=AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX,
+        TO_CHANNEL_FROM_BOT_OAUTH_SCOPE=AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,
+        OAUTH_URL=AuthenticationConstants.OAUTH_URL,
+        CALLER_ID=CallerIdConstants.public_azure_channel,
+        VALIDATE_AUTHORITY=True,
+    )
+
+
+def _is_bearer(auth_header: str) -> bool:
+    """The shape botbuilder validates ('Bearer <token>'); its parameterized authentication fails on any other
+    header with an AttributeError instead of refusing it, so other shapes are refused before it runs."""
+    scheme, _, token = auth_header.partition(" ")
+    return scheme == "Bearer" and bool(token) and " " not in token
 
 
 def _tenant_of(activity: Activity) -> str:
@@ -55,8 +97,7 @@ class BotEndpoint:
     def __init__(self, identity: BotIdentity, bot: ActivityHandler | None = None) -> None:
         self._identity = identity
         if identity.app_id:
-            configuration = _AdapterConfiguration(
-                identity.app_id, identity.app_password, identity.app_type, identity.tenant_id)
+            configuration = _public_cloud_validation(identity)
         else:  # local Playground: no app id, no JWT
             configuration = _AdapterConfiguration("", "", "MultiTenant", "")
         self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(configuration))
@@ -72,6 +113,8 @@ class BotEndpoint:
             log.warning("refused an activity from tenant %r (not in the allow-list)", _tenant_of(activity))
             return BotResponse(403, {"error": "this tenant is not allowed to use this bot"})
         try:
+            if self._identity.app_id and not _is_bearer(auth_header):
+                raise PermissionError("no 'Bearer <token>' Authorization header")
             invoke_response = await self.adapter.process_activity(auth_header, activity, self.bot.on_turn)
         except (PermissionError, PyJWTError):  # a malformed token fails inside PyJWT
             log.warning("refused an activity with a missing or invalid Bot Framework token")

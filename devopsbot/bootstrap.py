@@ -101,7 +101,8 @@ class Container:
         s = self.settings
         return BotEndpoint(BotIdentity(app_id=s.bot_app_id, app_password=s.bot_app_password,
                                        app_type=s.bot_app_type, tenant_id=s.bot_tenant_id,
-                                       allowed_tenants=s.allowed_tenants))
+                                       allowed_tenants=s.allowed_tenants,
+                                       openid_metadata_url=s.bot_openid_metadata_url))
 
     async def storage_reachable(self) -> tuple[bool, str]:
         """For /api/health and start-up: one fast probe, no retries."""

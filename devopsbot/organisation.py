@@ -125,6 +125,21 @@ class OrganisationModel(_Strict):
     regions: list[Key] = Field(default_factory=list)
 
 
+class PersonModel(_Strict):
+    id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Text
+    email: str = ""
+
+
+class TeamsModel(_Strict):
+    space_mode: Literal["thread", "channel", "chat"] = "thread"
+    incidents_channel: Text = "General"
+    broadcast_channels: list[Text] = Field(default_factory=lambda: ["General"], min_length=1)
+    admins: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]] = Field(
+        default_factory=list)
+    admin_team: list[PersonModel] = Field(default_factory=list)
+
+
 class OrganisationFile(_Strict):
     organisation: OrganisationModel
     roles: dict[Key, RoleModel] = Field(min_length=1)
@@ -132,6 +147,7 @@ class OrganisationFile(_Strict):
     severities: dict[Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]{0,9}$")], SeverityModel] = Field(
         min_length=1, max_length=10)
     incident_types: dict[Key, IncidentTypeModel] = Field(min_length=1)
+    teams: TeamsModel = Field(default_factory=TeamsModel)
 
     @model_validator(mode="after")
     def _references(self) -> OrganisationFile:
@@ -164,7 +180,12 @@ def _field_path(location: tuple[int | str, ...]) -> str:
 
 
 def load_organisation(path: Path) -> OrganisationPolicy:
-    """Read and validate the file; any problem raises ConfigurationError(file, field path, reason)."""
+    """The file's policy; any problem raises ConfigurationError(file, field path, reason)."""
+    return to_policy(load_organisation_file(path))
+
+
+def load_organisation_file(path: Path) -> OrganisationFile:
+    """Read and validate the whole file; any problem raises ConfigurationError(file, field path, reason)."""
     source = str(path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -182,7 +203,7 @@ def load_organisation(path: Path) -> OrganisationPolicy:
         message = first["msg"].removeprefix("Value error, ")
         more = f" (and {error.error_count() - 1} more problems)" if error.error_count() > 1 else ""
         raise ConfigurationError(source, field, message + more) from None
-    return to_policy(model)
+    return model
 
 
 def to_policy(model: OrganisationFile) -> OrganisationPolicy:
@@ -219,5 +240,5 @@ def to_policy(model: OrganisationFile) -> OrganisationPolicy:
         id_prefix=org.id_prefix, severities=severities,
         roles=tuple(RoleDefinition(k, r.name, r.critical) for k, r in model.roles.items()),
         incident_types=types, services=tuple(org.services), environments=tuple(org.environments),
-        regions=tuple(org.regions),
+        regions=tuple(org.regions), admins=tuple(model.teams.admins),
     )

@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from incident.errors import ConfigurationError
 
@@ -34,12 +35,18 @@ KNOWN_SETTINGS: dict[str, str] = {
     "DEVOPSBOT_ALLOWED_TENANTS":
         "Comma-separated tenant ids whose activities are accepted; others are refused and logged. "
         "Defaults to DEVOPSBOT_BOT_TENANT_ID when that is set.",
+    "DEVOPSBOT_BOT_OPENID_METADATA_URL":
+        "OpenID metadata document listing the keys that sign the channel's tokens to the bot. Empty means Bot "
+        "Framework's public cloud. Set it for tests (a local provider; http:// only on 127.0.0.1 or localhost) "
+        "or a sovereign cloud that signs with its own keys (https://); tokens must still come from "
+        "https://api.botframework.com.",
     "DEVOPSBOT_LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR.",
 }
 
 _TABLE_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,39}$")
 APP_TYPES = ("SingleTenant", "UserAssignedMSI")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,7 @@ class Settings:
     bot_app_type: str = "SingleTenant"
     bot_tenant_id: str = ""
     allowed_tenants: tuple[str, ...] = ()
+    bot_openid_metadata_url: str = ""
     log_level: str = "INFO"
 
     @property
@@ -63,6 +71,20 @@ class Settings:
 
 def _fail(name: str, reason: str) -> ConfigurationError:
     return ConfigurationError("settings", name, reason)
+
+
+def _metadata_url_problem(url: str) -> str | None:
+    """Why the OpenID metadata URL cannot be trusted, or None: keys must come over HTTPS, except locally."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as error:
+        return f"'{url}' is not a URL ({error})"
+    if not host:
+        return f"'{url}' is not an absolute URL"
+    if parts.scheme == "https" or (parts.scheme == "http" and host in LOOPBACK_HOSTS):
+        return None
+    return f"'{url}' must be an https:// URL (http:// only on {' or '.join(LOOPBACK_HOSTS)})"
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -109,6 +131,10 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     if not allowed and tenant:
         allowed = (tenant,)
 
+    metadata_url = get("DEVOPSBOT_BOT_OPENID_METADATA_URL")
+    if metadata_url and (problem := _metadata_url_problem(metadata_url)):
+        raise _fail("DEVOPSBOT_BOT_OPENID_METADATA_URL", problem)
+
     level = get("DEVOPSBOT_LOG_LEVEL", "INFO").upper()
     if level not in LOG_LEVELS:
         raise _fail("DEVOPSBOT_LOG_LEVEL", f"'{level}' is not one of {', '.join(LOG_LEVELS)}")
@@ -117,5 +143,6 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         storage_connection_string=connection_string, storage_account_url=account_url,
         storage_client_id=get("DEVOPSBOT_STORAGE_CLIENT_ID"), table_prefix=prefix,
         organisation_file=organisation_file, bot_app_id=app_id, bot_app_password=password,
-        bot_app_type=app_type, bot_tenant_id=tenant, allowed_tenants=allowed, log_level=level,
+        bot_app_type=app_type, bot_tenant_id=tenant, allowed_tenants=allowed,
+        bot_openid_metadata_url=metadata_url, log_level=level,
     )

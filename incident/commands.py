@@ -21,6 +21,9 @@ class DeclareIncident:
     regions: tuple[str, ...] = ()
     private: bool = False
     priority: str = ""
+    invitees: tuple[Person, ...] = ()
+    broadcast: str = ""
+    language: str = "en"
     # The same key twice (a retried delivery, a double click) declares one incident.
     idempotency_key: str = ""
 

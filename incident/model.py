@@ -80,6 +80,9 @@ class Incident:
     environments: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
     private: bool = False
+    invitees: tuple[Person, ...] = ()
+    broadcast: str = ""  # where the incident was announced, so the resolution goes there too
+    language: str = "en"  # the declarer's language, for cards everyone in the incident sees
     acknowledged_at: datetime | None = None
     acknowledged_by: Person | None = None
     resolved_at: datetime | None = None
@@ -90,6 +93,8 @@ class Incident:
     plan_done: tuple[int, ...] = ()  # indices of the response-plan steps ticked off
     event_count: int = 0
     pending: list[TimelineEvent] = field(default_factory=list)
+    # Events the last save stored: what the service layer reacts to (not persisted).
+    just_stored: list[TimelineEvent] = field(default_factory=list, repr=False, compare=False)
     # Opaque concurrency token (an ETag) a repository hands out with the incident and checks on save.
     storage_tag: str = ""
 
@@ -113,6 +118,9 @@ class Incident:
         regions: Iterable[str] = (),
         private: bool = False,
         priority: str = "",
+        invitees: Iterable[Person] = (),
+        broadcast: str = "",
+        language: str = "en",
     ) -> Incident:
         """A new incident in ``declared``, validated against the policy, with its first event."""
         _require_aware(at)
@@ -134,6 +142,9 @@ class Incident:
             environments=_choices("environments", environments, policy.environments),
             regions=_choices("regions", regions, policy.regions),
             private=private,
+            invitees=tuple(dict.fromkeys(invitees)),
+            broadcast=_clean_text("broadcast", broadcast, limit=200, required=False),
+            language=language,
         )
         incident._record(declared_by, at, "declared", f"{incident.severity} {incident.title}",
                          after=incident.headline())
@@ -302,8 +313,9 @@ class Incident:
         """Called by a repository once the pending events are stored; returns them."""
         stored, self.pending = self.pending, []
         self.event_count += len(stored)
+        self.just_stored = stored
         return stored
 
     def copy(self) -> Incident:
         """An independent copy (fakes hand these out so callers cannot alias stored state)."""
-        return replace(self, roles=dict(self.roles), pending=list(self.pending))
+        return replace(self, roles=dict(self.roles), pending=list(self.pending), just_stored=[])

@@ -55,7 +55,8 @@ async def declare_incident(cmd: commands.DeclareIncident, deps: Dependencies) ->
         incident_id="", title=cmd.title, summary=cmd.summary, incident_type=cmd.incident_type,
         severity=cmd.severity, declared_by=cmd.actor, at=now, policy=deps.policy, roles=cmd.roles,
         services=cmd.services, environments=cmd.environments, regions=cmd.regions,
-        private=cmd.private, priority=cmd.priority,
+        private=cmd.private, priority=cmd.priority, invitees=cmd.invitees, broadcast=cmd.broadcast,
+        language=cmd.language,
     )
     number = await deps.incidents.next_number(deps.policy.id_prefix, now.year)
     incident.assign_id(format_incident_id(deps.policy.id_prefix, now.year, number))

@@ -38,6 +38,14 @@ def test_azure_uses_the_account_url_with_the_managed_identity() -> None:
      "DEVOPSBOT_BOT_APP_PASSWORD", "SingleTenant"),
     ({**LOCAL, "DEVOPSBOT_BOT_APP_TYPE": "MultiTenant"}, "DEVOPSBOT_BOT_APP_TYPE", "not one of"),
     ({**LOCAL, "DEVOPSBOT_LOG_LEVEL": "LOUD"}, "DEVOPSBOT_LOG_LEVEL", "not one of"),
+    ({**LOCAL, "DEVOPSBOT_BOT_OPENID_METADATA_URL": "http://login.example.com/.well-known/openidconfiguration"},
+     "DEVOPSBOT_BOT_OPENID_METADATA_URL", "must be an https:// URL"),
+    ({**LOCAL, "DEVOPSBOT_BOT_OPENID_METADATA_URL": "http://127.0.0.1.evil.example/.well-known/openidconfiguration"},
+     "DEVOPSBOT_BOT_OPENID_METADATA_URL", "must be an https:// URL"),
+    ({**LOCAL, "DEVOPSBOT_BOT_OPENID_METADATA_URL": "ftp://127.0.0.1/openidconfiguration"},
+     "DEVOPSBOT_BOT_OPENID_METADATA_URL", "must be an https:// URL"),
+    ({**LOCAL, "DEVOPSBOT_BOT_OPENID_METADATA_URL": "login.botframework.com/v1/.well-known/openidconfiguration"},
+     "DEVOPSBOT_BOT_OPENID_METADATA_URL", "not an absolute URL"),
     ({**LOCAL, "DEVOPSBOT_STORAGE_CONECTION_STRING": "x"}, "DEVOPSBOT_STORAGE_CONECTION_STRING",
      "unknown setting; did you mean DEVOPSBOT_STORAGE_CONNECTION_STRING?"),
 ])
@@ -53,6 +61,20 @@ def test_a_user_assigned_identity_bot_needs_no_password_and_allows_its_tenant() 
     settings = load_settings({**LOCAL, "DEVOPSBOT_BOT_APP_ID": "mi-client", "DEVOPSBOT_BOT_TENANT_ID": "t1",
                               "DEVOPSBOT_BOT_APP_TYPE": "UserAssignedMSI"})
     assert settings.authentication_enabled and settings.allowed_tenants == ("t1",)
+
+
+def test_the_openid_metadata_defaults_to_the_public_cloud() -> None:
+    assert load_settings(LOCAL).bot_openid_metadata_url == ""
+
+
+@pytest.mark.parametrize("url", [
+    "https://login.botframework.azure.us/v1/.well-known/openidconfiguration",
+    "http://127.0.0.1:8123/.well-known/openidconfiguration",
+    "http://localhost:8123/.well-known/openidconfiguration",
+])
+def test_the_openid_metadata_is_https_or_local(url: str) -> None:
+    settings = load_settings({**LOCAL, "DEVOPSBOT_BOT_OPENID_METADATA_URL": f" {url} "})
+    assert settings.bot_openid_metadata_url == url
 
 
 def test_the_allow_list_takes_several_tenants() -> None:

@@ -1,0 +1,35 @@
+"""Replies and cards in the user's Teams language: English and French ship; English is the fallback."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+LOCALES = Path(__file__).resolve().parent / "locales"
+SUPPORTED = ("en", "fr")
+DEFAULT = "en"
+
+
+@cache
+def _catalog(language: str) -> dict[str, str]:
+    data: dict[str, str] = json.loads((LOCALES / f"{language}.json").read_text(encoding="utf-8"))
+    return data
+
+
+def language_of(locale: str | None) -> str:
+    """``fr-FR``, ``fr_CA`` or ``FR`` → ``fr``; anything unsupported → English."""
+    language = (locale or "").replace("_", "-").split("-")[0].lower()
+    return language if language in SUPPORTED else DEFAULT
+
+
+class Translator:
+    """``t("key", name=value)``: the text in this language, with its placeholders filled."""
+
+    def __init__(self, locale: str | None = None) -> None:
+        self.language = language_of(locale)
+        self._texts = _catalog(self.language)
+
+    def __call__(self, key: str, **values: object) -> str:
+        text = self._texts.get(key) or _catalog(DEFAULT)[key]
+        return text.format(**values) if values else text
