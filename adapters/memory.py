@@ -83,7 +83,7 @@ class MemoryDueWorkRepository:
         return (item.due_at, item.kind, item.incident_id)
 
     async def schedule(self, item: DueItem) -> None:
-        self._items.setdefault(self._key(item), replace(item, tag=_new_tag()))
+        self._items.setdefault(self._key(item), replace(item, attempts=0, not_before=None, tag=_new_tag()))
 
     async def due(self, now: datetime, limit: int = 100) -> list[DueItem]:
         ready = [i for k, i in sorted(self._items.items())

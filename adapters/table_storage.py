@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import random
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -36,6 +37,7 @@ from services.ports import DueItem, IdempotencyClaim, IdempotencyRecord, RosterE
 if TYPE_CHECKING:
     from azure.data.tables.aio import TableClient, TableServiceClient
 
+log = logging.getLogger(__name__)
 TABLES = ("incidents", "duework", "conversations", "roster", "idempotency")
 MAX_TRANSACTION = 100  # Table Storage's limit of operations in one entity-group transaction
 
@@ -48,9 +50,10 @@ async def storage_errors(what: str) -> AsyncIterator[None]:
     except (ResourceNotFoundError, ResourceExistsError, ResourceModifiedError):
         raise
     except HttpResponseError as error:
-        if error.status_code is not None and error.status_code < 500:
-            raise
-        raise StorageUnavailable(f"Table Storage failed while {what}: {error.reason}") from error
+        if error.status_code in (401, 403):
+            raise StorageUnavailable(f"Table Storage refused access while {what} ({error.status_code}): check "
+                                     "the connection string's key or the managed identity's role") from error
+        raise StorageUnavailable(f"Table Storage failed while {what}: {error.status_code} {error.reason}") from error
     except AzureError as error:
         raise StorageUnavailable(f"Table Storage is unreachable while {what}: {type(error).__name__}") from error
 
@@ -146,11 +149,19 @@ class TableIncidentRepository:
                  "match_condition": MatchConditions.IfNotModified},
             )]
             await self._commit(table, incident, operations)
-            if incident.status is Status.CLOSED:
-                try:
-                    await table.delete_entity(te.OPEN_INDEX_PARTITION, incident.id)
-                except ResourceNotFoundError:
-                    pass
+        if incident.status is Status.CLOSED:
+            await self._forget_open(table, incident.id)
+
+    @staticmethod
+    async def _forget_open(table: TableClient, incident_id: str) -> None:
+        """The close is stored: a failure here only leaves an index row that list_open filters out."""
+        try:
+            await table.delete_entity(te.OPEN_INDEX_PARTITION, incident_id)
+        except ResourceNotFoundError:
+            pass
+        except AzureError:
+            log.warning("could not remove %s from the open-incident index; it is filtered out on read",
+                        incident_id)
 
     async def _commit(self, table: TableClient, incident: Incident, operations: list[Any]) -> None:
         operations += [("create", te.event_entity(incident.id, e)) for e in incident.pending]

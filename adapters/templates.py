@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,17 +24,27 @@ def _json_literal(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<])")
+
+
+def markdown_escape(text: str) -> str:
+    """User text shown in a TextBlock: markdown characters escaped, so nobody can plant a link or list."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
 @cache
 def card_environment() -> Environment:
     import jinja2  # on first use: cold start is import time
 
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(CARDS),
         undefined=jinja2.StrictUndefined,
         finalize=_json_literal,
         autoescape=False,  # noqa: S701 - card values are JSON-escaped by finalize; HTML escaping would corrupt them
         keep_trailing_newline=True,
     )
+    environment.filters["md"] = markdown_escape
+    return environment
 
 
 def render_card(name: str, **data: Any) -> dict[str, Any]:

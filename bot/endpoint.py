@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botbuilder.core import ActivityHandler, TurnContext
@@ -11,6 +11,7 @@ from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFramewo
 from botbuilder.schema import Activity, CallerIdConstants
 from botframework.connector.auth import AuthenticationConstants
 from jwt import PyJWTError
+from msrest.exceptions import DeserializationError  # type: ignore[attr-defined]
 
 from bot.turn_handler import DevOpsBot
 
@@ -35,7 +36,7 @@ class BotIdentity:
     """
 
     app_id: str = ""
-    app_password: str = ""
+    app_password: str = field(default="", repr=False)
     app_type: str = "SingleTenant"
     tenant_id: str = ""
     allowed_tenants: tuple[str, ...] = ()
@@ -49,7 +50,7 @@ class _AdapterConfiguration:
     of its own: they are set together (see _public_cloud_validation) or not at all."""
 
     APP_ID: str
-    APP_PASSWORD: str
+    APP_PASSWORD: str = field(repr=False)
     APP_TYPE: str
     APP_TENANTID: str
     TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL: str | None = None
@@ -105,7 +106,10 @@ class BotEndpoint:
         self.bot = bot or DevOpsBot()
 
     async def handle(self, body: dict[str, Any], auth_header: str) -> BotResponse:
-        activity = Activity().deserialize(body)
+        try:
+            activity = Activity().deserialize(body)
+        except (DeserializationError, ValueError, TypeError) as error:
+            return BotResponse(400, {"error": f"the body is not a valid Bot Framework activity: {error}"[:300]})
         if not activity.type:
             return BotResponse(400, {"error": "the body is not a Bot Framework activity (no 'type')"})
         allowed = self._identity.allowed_tenants

@@ -119,6 +119,9 @@ class Container:
     async def aclose(self) -> None:
         if "store" in self.__dict__:
             await self.store.close()
+            credential = getattr(self.store.service, "credential", None)
+            if credential is not None and hasattr(credential, "close"):
+                await credential.close()
 
 
 _container: Container | None = None

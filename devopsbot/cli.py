@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import getpass
 import json
+import logging
 import os
 import re
 import signal
@@ -155,7 +156,8 @@ def _change_command(args: argparse.Namespace, incident_id: str, actor: Any) -> A
     if action == "ack":
         return commands.Acknowledge(incident_id, actor)
     if action == "status":
-        return commands.ChangeStatus(incident_id, Status(args.target), actor, args.reason or "")
+        return commands.ChangeStatus(incident_id, Status(args.target), actor, args.reason or "",
+                                     enforce_roles=False)
     if action == "resolve":
         return commands.Resolve(incident_id, args.resolution, actor, tuple(args.met or ()),
                                 args.override or "", enforce_roles=False)
@@ -185,9 +187,8 @@ def _check_command(args: argparse.Namespace) -> int:
 def _serve_command(args: argparse.Namespace) -> int:
     from devopsbot.local_host import LocalHost
 
-    container = _container()  # validates settings and the organisation file first
 
-    async def serve() -> int:
+    async def serve(container: Any) -> int:
         reachable, detail = await container.storage_reachable()
         if not reachable:
             print(f"devopsbot: error: storage is not reachable: {detail}", file=sys.stderr)
@@ -196,18 +197,19 @@ def _serve_command(args: argparse.Namespace) -> int:
 
         host = LocalHost(function_app.app, host=args.host, port=args.port)
         await host.start()
-        print(f"devopsbot local Functions host on http://{args.host}:{args.port}", flush=True)
-        print("\n".join(host.describe()), flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
-        await host.stop()
-        await container.aclose()
+        try:
+            print(f"devopsbot local Functions host on http://{args.host}:{args.port}", flush=True)
+            print("\n".join(host.describe()), flush=True)
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            await stop.wait()
+        finally:
+            await host.stop()
         return 0
 
-    return asyncio.run(serve())
+    return asyncio.run(_with_container(serve))
 
 
 def _dev_command(args: argparse.Namespace) -> int:
@@ -256,8 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     update.add_argument("text", nargs="+")
     status = actions.add_parser("status", help="move along the lifecycle")
     status.add_argument("id")
-    status.add_argument("target", choices=["investigating", "identified", "monitoring", "resolved",
-                                           "postmortem", "closed"])
+    status.add_argument("target", choices=["investigating", "identified", "monitoring", "postmortem", "closed"])
     status.add_argument("--reason")
     resolve = actions.add_parser("resolve", help="resolve with a resolution text")
     resolve.add_argument("id")
@@ -298,3 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return next((code for kind, code in EXIT_CODES if isinstance(error, kind)), 1)
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        logging.getLogger("devopsbot").debug("unexpected error", exc_info=error)
+        print(f"devopsbot: error: unexpected {type(error).__name__}: {str(error)[:300]}", file=sys.stderr)
+        return 1

@@ -16,6 +16,7 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from devopsbot.playground import playground_argv, playground_env, write_workdir
 
@@ -96,10 +97,13 @@ class Children:
 
     def __init__(self) -> None:
         self.processes: list[tuple[str, subprocess.Popen[bytes]]] = []
+        self._outputs: list[IO[bytes]] = []
 
     def start(self, name: str, argv: Sequence[str], *, env: dict[str, str] | None = None,
               cwd: Path = ROOT, log: Path | None = None) -> subprocess.Popen[bytes]:
-        output = open(log, "ab") if log else None  # noqa: SIM115 - closed with the process
+        output = open(log, "ab") if log else None  # noqa: SIM115 - closed in stop_all()
+        if output:
+            self._outputs.append(output)
         process = subprocess.Popen(list(argv), cwd=cwd, env=env, start_new_session=True,
                                    stdout=output, stderr=subprocess.STDOUT if output else None)
         self.processes.append((name, process))
@@ -112,19 +116,31 @@ class Children:
         return None
 
     def stop_all(self) -> None:
-        for _, process in reversed(self.processes):
-            if process.poll() is None:
+        """TERM every process group (a dead leader's children too), then KILL what is left.
+        Ctrl-C and TERM are held off meanwhile, so a second one cannot leave children running."""
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        try:
+            for _, process in reversed(self.processes):
+                _signal_group(process.pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            for _, process in self.processes:
                 try:
-                    os.killpg(process.pid, signal.SIGTERM)
-                except ProcessLookupError:
+                    process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
                     pass
-        deadline = time.monotonic() + 10
-        for _, process in self.processes:
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+                _signal_group(process.pid, signal.SIGKILL)  # stragglers in the group, if any
                 process.wait()
+            for output in self._outputs:
+                output.close()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass  # the whole group is gone already
 
 
 def _require(binary: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -51,13 +51,14 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 
 @dataclass(frozen=True)
 class Settings:
-    storage_connection_string: str = ""
+    # Secrets stay out of repr(), so a logged or printed Settings shows none.
+    storage_connection_string: str = field(default="", repr=False)
     storage_account_url: str = ""
     storage_client_id: str = ""
     table_prefix: str = "devopsbot"
     organisation_file: Path = ROOT / "config" / "organisation.toml"
     bot_app_id: str = ""
-    bot_app_password: str = ""
+    bot_app_password: str = field(default="", repr=False)
     bot_app_type: str = "SingleTenant"
     bot_tenant_id: str = ""
     allowed_tenants: tuple[str, ...] = ()
@@ -126,6 +127,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         raise _fail("DEVOPSBOT_BOT_TENANT_ID", f"required when DEVOPSBOT_BOT_APP_ID is set ({app_type})")
     if app_id and app_type == "SingleTenant" and not password:
         raise _fail("DEVOPSBOT_BOT_APP_PASSWORD", "required for a SingleTenant bot")
+    # Without an app id anyone could post activities; that is for the local Playground only.
+    if not app_id and (account_url or environ.get("WEBSITE_SITE_NAME")):
+        raise _fail("DEVOPSBOT_BOT_APP_ID", "required in Azure: without it Bot Framework authentication is off")
 
     allowed = tuple(t.strip() for t in get("DEVOPSBOT_ALLOWED_TENANTS").split(",") if t.strip())
     if not allowed and tenant:

@@ -47,6 +47,7 @@ class ChangeStatus:
     target: Status
     actor: Person
     reason: str = ""
+    enforce_roles: bool = True
 
 
 @dataclass(frozen=True)

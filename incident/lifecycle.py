@@ -44,10 +44,13 @@ class Move:
     event: str  # the timeline event kind it records
     reason_required: bool = False
     guard: Guard = Guard.ALWAYS
+    # A move with rules of its own (resolve: exit criteria and a resolution) is only made through
+    # the incident method of this name, never as a bare status change.
+    via: str = ""
 
 
 _PROGRESS = Move("status_changed")
-_RESOLVE = Move("resolved")
+_RESOLVE = Move("resolved", via="resolve")
 
 TRANSITIONS: dict[tuple[Status, Status], Move] = {
     # Working the problem: forward, skipping steps, or back when a hypothesis was wrong.
@@ -66,7 +69,7 @@ TRANSITIONS: dict[tuple[Status, Status], Move] = {
     (Status.IDENTIFIED, Status.RESOLVED): _RESOLVE,
     (Status.MONITORING, Status.RESOLVED): _RESOLVE,
     # After resolution: a postmortem where policy requires one, then closure; or reopen.
-    (Status.RESOLVED, Status.INVESTIGATING): Move("reopened", reason_required=True),
+    (Status.RESOLVED, Status.INVESTIGATING): Move("reopened", reason_required=True, via="reopen"),
     (Status.RESOLVED, Status.POSTMORTEM): Move("postmortem_started", guard=Guard.POSTMORTEM_REQUIRED),
     (Status.RESOLVED, Status.CLOSED): Move("closed", guard=Guard.POSTMORTEM_NOT_REQUIRED),
     (Status.POSTMORTEM, Status.CLOSED): Move("closed"),

@@ -174,12 +174,19 @@ class Incident:
     # -- changes --------------------------------------------------------------------------------
 
     def transition(self, target: Status, *, actor: Person, at: datetime, policy: OrganisationPolicy,
-                   reason: str = "", details: Mapping[str, str] | None = None) -> TimelineEvent:
-        """Move along the lifecycle table; an illegal move names both states."""
+                   reason: str = "") -> TimelineEvent:
+        """Move along the lifecycle table; an illegal move names both states. Resolving and reopening
+        have rules of their own: use ``resolve`` and ``reopen``."""
+        return self._move(target, actor=actor, at=at, policy=policy, reason=reason)
+
+    def _move(self, target: Status, *, actor: Person, at: datetime, policy: OrganisationPolicy,
+              reason: str = "", details: Mapping[str, str] | None = None, via: str = "") -> TimelineEvent:
         _require_aware(at)
         move = TRANSITIONS.get((self.status, target))
         if move is None:
             raise IllegalTransition(self.id, self.status.value, target.value)
+        if move.via != via:
+            raise IllegalTransition(self.id, self.status.value, target.value, f"use '{move.via}' for this")
         reason = _clean_text("reason", reason, limit=MAX_TEXT, required=False)
         if move.reason_required and not reason:
             raise ReasonRequired(f"moving {self.id} from '{self.status}' to '{target}' needs a reason")
@@ -197,7 +204,7 @@ class Incident:
             self.resolved_at = at
         elif target is Status.CLOSED:
             self.closed_at = at
-        elif before is Status.RESOLVED:
+        elif before is Status.RESOLVED and target.is_active:  # reopened
             self.resolved_at = None
         text = f"{before} → {target}" + (f": {reason}" if reason else "")
         after = {"status": target.value, **({"reason": reason} if reason else {}), **(details or {})}
@@ -219,8 +226,8 @@ class Incident:
         details = {"criteria_met": ", ".join(c.key for c in criteria if c.key in met)}
         if unmet:
             details |= {"criteria_unmet": ", ".join(c.key for c in unmet), "override_reason": override}
-        event = self.transition(Status.RESOLVED, actor=actor, at=at, policy=policy, reason=text,
-                                details=details)
+        event = self._move(Status.RESOLVED, actor=actor, at=at, policy=policy, reason=text, details=details,
+                           via="resolve")
         self.resolution = text
         return event
 
@@ -247,8 +254,9 @@ class Incident:
                reason: str) -> TimelineEvent:
         if self.status is not Status.RESOLVED:
             raise IllegalTransition(self.id, self.status.value, Status.INVESTIGATING.value)
+        event = self._move(Status.INVESTIGATING, actor=actor, at=at, policy=policy, reason=reason, via="reopen")
         self.resolution = ""
-        return self.transition(Status.INVESTIGATING, actor=actor, at=at, policy=policy, reason=reason)
+        return event
 
     def acknowledge(self, *, actor: Person, at: datetime) -> TimelineEvent | None:
         """The first acknowledgement counts; a repeated one changes nothing and records nothing."""

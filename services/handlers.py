@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from incident import commands
-from incident.errors import ConcurrencyConflict, NotPermitted
+from incident.errors import ConcurrencyConflict, NotFound, NotPermitted
 from incident.ids import format_incident_id
 from incident.model import Incident, TimelineEvent
 from incident.policy import OrganisationPolicy
@@ -43,14 +43,13 @@ async def change_incident(deps: Dependencies, incident_id: str,
 
 
 async def declare_incident(cmd: commands.DeclareIncident, deps: Dependencies) -> Incident:
-    """Validate, then allocate the id, then store: a refused declaration spends no number."""
+    """Validate, claim the idempotency key, allocate the id and record it, then store.
+
+    A refused declaration spends no number and leaves no claim. The id is recorded against the key
+    before the incident is stored, so a retry after a crash stores the same incident under the same id,
+    and of two racing attempts the second finds the first's incident instead of making another.
+    """
     now = deps.clock.now()
-    if cmd.idempotency_key:
-        claim = await deps.idempotency.begin(cmd.idempotency_key, now, DECLARATION_LEASE)
-        if not claim.owned:
-            if claim.record.done:
-                return await deps.incidents.get(claim.record.result)
-            raise ConcurrencyConflict("this declaration is already being processed")
     incident = Incident.declare(
         incident_id="", title=cmd.title, summary=cmd.summary, incident_type=cmd.incident_type,
         severity=cmd.severity, declared_by=cmd.actor, at=now, policy=deps.policy, roles=cmd.roles,
@@ -58,11 +57,29 @@ async def declare_incident(cmd: commands.DeclareIncident, deps: Dependencies) ->
         private=cmd.private, priority=cmd.priority, invitees=cmd.invitees, broadcast=cmd.broadcast,
         language=cmd.language,
     )
-    number = await deps.incidents.next_number(deps.policy.id_prefix, now.year)
-    incident.assign_id(format_incident_id(deps.policy.id_prefix, now.year, number))
-    await deps.incidents.add(incident)
+    incident_id = ""
     if cmd.idempotency_key:
-        await deps.idempotency.complete(cmd.idempotency_key, incident.id)
+        claim = await deps.idempotency.begin(cmd.idempotency_key, now, DECLARATION_LEASE)
+        if not claim.owned and not claim.record.done:
+            raise ConcurrencyConflict("this declaration is already being processed")
+        incident_id = claim.record.result
+        if incident_id:
+            try:
+                return await deps.incidents.get(incident_id)
+            except NotFound:
+                pass  # the earlier attempt stopped between recording the id and storing: finish it
+    if not incident_id:
+        number = await deps.incidents.next_number(deps.policy.id_prefix, now.year)
+        incident_id = format_incident_id(deps.policy.id_prefix, now.year, number)
+        if cmd.idempotency_key:
+            await deps.idempotency.complete(cmd.idempotency_key, incident_id)
+    incident.assign_id(incident_id)
+    try:
+        await deps.incidents.add(incident)
+    except ConcurrencyConflict:
+        if not cmd.idempotency_key:
+            raise
+        return await deps.incidents.get(incident_id)  # a racing retry stored it first
     return incident
 
 

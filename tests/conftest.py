@@ -42,9 +42,9 @@ def memory_container(policy: OrganisationPolicy, clock: FixedClock) -> Container
 
 @pytest.fixture(scope="session")
 def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A connection string to Azurite: the one given in DEVOPSBOT_TEST_STORAGE_CONNECTION_STRING,
+    """A connection string to Azurite: the one given in TEST_AZURITE_CONNECTION_STRING,
     or an in-memory Azurite these tests start and stop themselves."""
-    given = os.environ.get("DEVOPSBOT_TEST_STORAGE_CONNECTION_STRING")
+    given = os.environ.get("TEST_AZURITE_CONNECTION_STRING")
     if given:
         yield given
         return

@@ -15,7 +15,7 @@ from tests.support.playground import Playground
 
 pytestmark = [pytest.mark.e2e, pytest.mark.azurite, pytest.mark.browser]
 
-CHROMIUM = os.environ.get("DEVOPSBOT_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = os.environ.get("TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-quic",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 

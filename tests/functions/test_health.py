@@ -52,3 +52,15 @@ async def test_health_names_a_configuration_mistake(monkeypatch: pytest.MonkeyPa
     assert response.status_code == 503
     assert body == {"status": "misconfigured", "configuration":
                     "settings: DEVOPSBOT_TABEL_PREFIX: unknown setting; did you mean DEVOPSBOT_TABLE_PREFIX?"}
+
+
+async def test_health_reports_refused_storage_credentials_as_503(azurite: str, policy: OrganisationPolicy,
+                                                                 reset: None) -> None:
+    wrong_key = azurite.replace("AccountKey=Eby8", "AccountKey=AAAA")
+    container = Container(Settings(storage_connection_string=wrong_key), policy=policy)
+    bootstrap.reset_container(container)
+    response = await built_function("health")(request("GET", "health"))
+    body = json.loads(response.get_body())
+    assert response.status_code == 503
+    assert "refused access" in body["storage"]["detail"]
+    await container.aclose()

@@ -114,3 +114,9 @@ async def test_a_bot_failure_answers_politely_without_a_traceback(policy: Organi
     assert result.status == 200
     assert reply["text"] == FRIENDLY_FAILURE
     assert "exploded" not in json.dumps(result.body)
+
+
+async def test_an_activity_that_does_not_deserialize_is_a_400(installed: Container) -> None:
+    status, body = await post({"type": "message", "timestamp": "yesterday"})
+    assert status == 400
+    assert body["error"].startswith("the body is not a valid Bot Framework activity")

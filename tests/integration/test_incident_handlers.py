@@ -113,3 +113,34 @@ async def test_someone_without_the_role_may_not_resolve_or_change_severity(conta
             await container.bus.handle(command)
     assert len(await container.dependencies.incidents.timeline(incident.id)) == 1
     await container.bus.handle(commands.PostUpdate(incident.id, "anyone may post updates", BOB))
+
+
+async def test_a_refused_declaration_leaves_no_claim_on_its_key(container: Container) -> None:
+    with pytest.raises(InvalidValue):
+        await container.bus.handle(declaration(severity="SEV9", key="activity:bad"))
+    with pytest.raises(InvalidValue):  # the same error again, not "already being processed"
+        await container.bus.handle(declaration(severity="SEV9", key="activity:bad"))
+
+
+async def test_a_retry_after_a_crash_between_id_and_store_makes_the_same_incident(
+        container: Container, clock: FixedClock) -> None:
+    from datetime import timedelta
+
+    deps = container.dependencies
+    # What a crashed attempt leaves behind: the key claimed and its id recorded, nothing stored.
+    claim = await deps.idempotency.begin("activity:crash", clock.now(), timedelta(minutes=2))
+    assert claim.owned
+    await deps.incidents.next_number("INC", 2026)
+    await deps.idempotency.complete("activity:crash", "INC-2026-0001")
+    clock.advance(timedelta(minutes=5))
+    retried = await container.bus.handle(declaration(key="activity:crash"))
+    again = await container.bus.handle(declaration(key="activity:crash"))
+    assert (retried.id, again.id) == ("INC-2026-0001", "INC-2026-0001")
+    assert [i.id for i in await open_incidents(deps)] == ["INC-2026-0001"]
+
+
+async def test_status_changes_are_for_the_commander_deputy_and_admins(container: Container) -> None:
+    incident = await container.bus.handle(declaration())
+    with pytest.raises(NotPermitted):
+        await container.bus.handle(commands.ChangeStatus(incident.id, Status.INVESTIGATING, BOB))
+    await container.bus.handle(commands.ChangeStatus(incident.id, Status.INVESTIGATING, ALICE))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -40,3 +41,33 @@ def test_a_busy_port_is_reported_with_the_service_that_wanted_it() -> None:
         with pytest.raises(StackError, match=f"port {port} \\(Agents Playground\\) is already in use"):
             ensure_ports_free(Ports(azurite=free_port(), functions=free_port(), playground=port,
                                     smtp=free_port(), maildev_web=free_port()))
+
+
+def test_stopping_the_stack_also_stops_children_of_a_dead_leader(tmp_path: Path) -> None:
+    import os
+    import signal
+    import time
+
+    from devopsbot.dev_stack import Children
+
+    pid_file = tmp_path / "grandchild.pid"
+    children = Children()
+    leader = children.start("service", ["sh", "-c", f"sleep 300 & echo $! > {pid_file}; wait"],
+                            log=tmp_path / "service.log")
+    deadline = time.monotonic() + 10
+    while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    grandchild = int(pid_file.read_text())
+    os.kill(leader.pid, signal.SIGKILL)  # the service itself dies; its child lives on
+    leader.wait()
+    children.stop_all()
+    assert not running(grandchild)
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie waiting to be reaped."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"

@@ -9,7 +9,7 @@ import pytest
 
 from incident.errors import IllegalTransition, InvalidValue, ReasonRequired
 from incident.lifecycle import Status
-from incident.model import Incident
+from incident.model import Incident, TimelineEvent
 from incident.policy import OrganisationPolicy
 from tests.conftest import ALICE, BOB, OUTAGE_CRITERIA
 
@@ -39,6 +39,15 @@ def declare(policy: OrganisationPolicy, severity: str = "SEV2", incident_type: s
     return incident
 
 
+def move(incident: Incident, target: Status, policy: OrganisationPolicy, at: datetime = T0) -> TimelineEvent:
+    """The public way to each state: resolve and reopen have methods of their own."""
+    if target is S.RESOLVED:
+        return incident.resolve(actor=BOB, at=at, policy=policy, resolution="because", criteria_met=OUTAGE_CRITERIA)
+    if incident.status is S.RESOLVED and target is S.INVESTIGATING:
+        return incident.reopen(actor=BOB, at=at, policy=policy, reason="because")
+    return incident.transition(target, actor=BOB, at=at, policy=policy, reason="because")
+
+
 def at_status(policy: OrganisationPolicy, status: Status, severity: str = "SEV2") -> Incident:
     incident = declare(policy, severity)
     incident.status = status
@@ -63,8 +72,7 @@ def test_every_legal_move_changes_status_and_records_before_and_after(
     # SEV1 requires a postmortem, SEV3 does not: pick the one that makes the guarded move legal.
     severity = "SEV3" if (current, target) == (S.RESOLVED, S.CLOSED) else "SEV1"
     incident = at_status(policy, current, severity)
-    event = incident.transition(target, actor=BOB, at=T0 + timedelta(minutes=5), policy=policy,
-                                reason="because")
+    event = move(incident, target, policy, T0 + timedelta(minutes=5))
     assert incident.status is target
     assert event.before == {"status": current.value}
     assert event.after["status"] == target.value
@@ -78,7 +86,7 @@ def test_every_illegal_move_is_refused_naming_both_states(
         policy: OrganisationPolicy, current: Status, target: Status) -> None:
     incident = at_status(policy, current)
     with pytest.raises(IllegalTransition) as raised:
-        incident.transition(target, actor=BOB, at=T0, policy=policy, reason="because")
+        move(incident, target, policy)
     assert f"'{current.value}'" in str(raised.value)
     assert f"'{target.value}'" in str(raised.value)
     assert incident.status is current
@@ -143,3 +151,29 @@ def test_closing_records_the_closed_time(policy: OrganisationPolicy) -> None:
     incident.transition(S.CLOSED, actor=BOB, at=T0 + timedelta(days=3), policy=policy)
     assert incident.closed_at == T0 + timedelta(days=3)
     assert not incident.status.is_open
+
+
+@pytest.mark.parametrize(("current", "target", "method"), [
+    (S.INVESTIGATING, S.RESOLVED, "resolve"), (S.RESOLVED, S.INVESTIGATING, "reopen")])
+def test_resolve_and_reopen_are_not_bare_status_changes(policy: OrganisationPolicy, current: Status,
+                                                        target: Status, method: str) -> None:
+    incident = at_status(policy, current)
+    with pytest.raises(IllegalTransition, match=f"use '{method}' for this"):
+        incident.transition(target, actor=BOB, at=T0, policy=policy, reason="sneaky")
+    assert incident.status is current and incident.pending == []
+
+
+def test_the_postmortem_keeps_the_resolution_time(policy: OrganisationPolicy) -> None:
+    incident = declare(policy, "SEV1")
+    move(incident, S.RESOLVED, policy, T0 + timedelta(hours=1))
+    incident.transition(S.POSTMORTEM, actor=BOB, at=T0 + timedelta(hours=2), policy=policy)
+    incident.transition(S.CLOSED, actor=BOB, at=T0 + timedelta(days=2), policy=policy)
+    assert incident.resolved_at == T0 + timedelta(hours=1)
+
+
+def test_a_refused_reopen_leaves_the_resolution_in_place(policy: OrganisationPolicy) -> None:
+    incident = declare(policy)
+    move(incident, S.RESOLVED, policy)
+    with pytest.raises(ReasonRequired):
+        incident.reopen(actor=BOB, at=T0, policy=policy, reason="")
+    assert incident.resolution == "because"

@@ -10,6 +10,8 @@ from devopsbot.settings import KNOWN_SETTINGS, ROOT, load_settings
 from incident.errors import ConfigurationError
 
 LOCAL = {"DEVOPSBOT_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true"}
+AZURE_BOT = {"DEVOPSBOT_BOT_APP_ID": "mi-client", "DEVOPSBOT_BOT_TENANT_ID": "t1",
+             "DEVOPSBOT_BOT_APP_TYPE": "UserAssignedMSI"}
 
 
 def test_local_defaults_turn_authentication_off() -> None:
@@ -21,7 +23,7 @@ def test_local_defaults_turn_authentication_off() -> None:
 
 def test_azure_uses_the_account_url_with_the_managed_identity() -> None:
     settings = load_settings({"DEVOPSBOT_STORAGE_ACCOUNT_URL": "https://acct.table.core.windows.net",
-                              "DEVOPSBOT_STORAGE_CLIENT_ID": "0000-1111"})
+                              "DEVOPSBOT_STORAGE_CLIENT_ID": "0000-1111", **AZURE_BOT})
     assert settings.storage_account_url.startswith("https://")
     assert settings.storage_client_id == "0000-1111" and not settings.storage_connection_string
 
@@ -89,3 +91,16 @@ def test_the_example_local_settings_list_and_explain_every_setting() -> None:
     explained = example["Explanations"]
     assert set(explained) >= set(example["Values"])
     assert all(explained[name].strip() for name in example["Values"])
+
+
+@pytest.mark.parametrize("azure_sign", [{"DEVOPSBOT_STORAGE_ACCOUNT_URL": "https://a.table.core.windows.net"},
+                                        {**LOCAL, "WEBSITE_SITE_NAME": "devopsbot-prod"}])
+def test_azure_refuses_to_run_without_bot_authentication(azure_sign: dict[str, str]) -> None:
+    with pytest.raises(ConfigurationError, match="DEVOPSBOT_BOT_APP_ID: required in Azure"):
+        load_settings(azure_sign)
+
+
+def test_secrets_stay_out_of_the_settings_repr() -> None:
+    settings = load_settings({"DEVOPSBOT_STORAGE_CONNECTION_STRING": "AccountKey=s3cret==", **AZURE_BOT,
+                              "DEVOPSBOT_BOT_APP_TYPE": "SingleTenant", "DEVOPSBOT_BOT_APP_PASSWORD": "hunter2"})
+    assert "s3cret" not in repr(settings) and "hunter2" not in repr(settings)
