@@ -61,6 +61,10 @@ def test_stopping_the_stack_also_stops_children_of_a_dead_leader(tmp_path: Path)
     os.kill(leader.pid, signal.SIGKILL)  # the service itself dies; its child lives on
     leader.wait()
     children.stop_all()
+    for _ in range(100):  # the signal is sent; give the process a moment to go
+        if not running(grandchild):
+            break
+        time.sleep(0.05)
     assert not running(grandchild)
 
 
