@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import itertools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -162,3 +162,19 @@ class MemoryIdempotencyStore:
         if existing is None:
             raise NotFound(f"idempotency key {key!r} was never begun")
         self._records[key] = replace(existing, result=result)
+
+
+class RecordingNotifier:
+    """A notifier that remembers what it was asked to tell, for tests (and for a CLI without Teams)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, tuple[str, ...]]] = []  # (what, incident id, event kinds)
+
+    async def incident_declared(self, incident: Incident) -> None:
+        self.calls.append(("declared", incident.id, ()))
+
+    async def incident_changed(self, incident: Incident, events: Sequence[TimelineEvent]) -> None:
+        self.calls.append(("changed", incident.id, tuple(e.kind for e in events)))
+
+    async def incident_resolved(self, incident: Incident) -> None:
+        self.calls.append(("resolved", incident.id, ()))

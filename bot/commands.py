@@ -8,13 +8,24 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class CommandSpec:
     name: str
-    usage: str
-    description: str
+    usage_key: str  # a locale key, or "" when the usage is the bare name
+    description_key: str
 
 
-# The commands the bot answers today; help is generated from this table, so it never lies.
+# Help is generated from this table; a test checks the bot answers exactly these commands.
 COMMANDS: dict[str, CommandSpec] = {
-    "help": CommandSpec("help", "help", "Show what I can do."),
+    spec.name: spec for spec in (
+        CommandSpec("help", "", "cmd.help"),
+        CommandSpec("declare", "", "cmd.declare"),
+        CommandSpec("status", "usage.status", "cmd.status"),
+        CommandSpec("list", "", "cmd.list"),
+        CommandSpec("ack", "", "cmd.ack"),
+        CommandSpec("update", "usage.update", "cmd.update"),
+        CommandSpec("assign", "usage.assign", "cmd.assign"),
+        CommandSpec("severity", "usage.severity", "cmd.severity"),
+        CommandSpec("resolve", "", "cmd.resolve"),
+        CommandSpec("reopen", "usage.reopen", "cmd.reopen"),
+    )
 }
 
 MAX_COMMAND_TEXT = 4000

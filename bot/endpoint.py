@@ -13,8 +13,6 @@ from botframework.connector.auth import AuthenticationConstants
 from jwt import PyJWTError
 from msrest.exceptions import DeserializationError  # type: ignore[attr-defined]
 
-from bot.turn_handler import DevOpsBot
-
 log = logging.getLogger(__name__)
 
 FRIENDLY_FAILURE = ("Sorry, something went wrong on my side and nothing was changed. "
@@ -95,7 +93,7 @@ def _tenant_of(activity: Activity) -> str:
 
 
 class BotEndpoint:
-    def __init__(self, identity: BotIdentity, bot: ActivityHandler | None = None) -> None:
+    def __init__(self, identity: BotIdentity, bot: ActivityHandler) -> None:
         self._identity = identity
         if identity.app_id:
             configuration = _public_cloud_validation(identity)
@@ -103,7 +101,7 @@ class BotEndpoint:
             configuration = _AdapterConfiguration("", "", "MultiTenant", "")
         self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(configuration))
         self.adapter.on_turn_error = self._on_turn_error
-        self.bot = bot or DevOpsBot()
+        self.bot = bot
 
     async def handle(self, body: dict[str, Any], auth_header: str) -> BotResponse:
         try:

@@ -1,31 +1,33 @@
-"""Replies the bot sends, built from card templates (no botbuilder types here)."""
+"""The help card, generated from the command table in the reader's language."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from adapters.templates import render_card
+from adapters.templates import markdown_escape, render_card
 from bot.commands import COMMANDS
-
-MANUAL_PROCESS = ("If I am down, follow the manual process in the README: declare in the incidents "
-                  "channel, name a commander, and post updates every 30 minutes.")
+from bot.locale import Translator
 
 
-def help_card(unknown: str = "") -> dict[str, Any]:
-    notice = f"I don't know the command '{unknown[:60]}'." if unknown else ""
+def _usage(t: Translator, name: str) -> str:
+    spec = COMMANDS[name]
+    return t(spec.usage_key) if spec.usage_key else name
+
+
+def help_text(t: Translator, unknown: str = "") -> str:
+    commands = ", ".join(_usage(t, name) for name in COMMANDS)
+    notice = t("help.unknown", command=unknown[:60]) + " " if unknown else ""
+    return notice + t("help.fallback", commands=commands)
+
+
+def help_card(t: Translator, unknown: str = "") -> dict[str, Any]:
     return render_card(
         "help",
-        heading="devopsbot — incident management in Teams",
-        notice=notice,
-        intro="Mention me with one of these commands:",
-        commands=[{"usage": f"@devopsbot {c.usage}", "description": c.description}
-                  for c in COMMANDS.values()],
-        manual=MANUAL_PROCESS,
-        fallback=help_text(unknown),
+        heading=t("help.heading"),
+        notice=t("help.unknown", command=markdown_escape(unknown[:60])) if unknown else "",
+        intro=t("help.intro"),
+        commands=[{"usage": f"@devopsbot {_usage(t, name)}", "description": t(spec.description_key)}
+                  for name, spec in COMMANDS.items()],
+        manual=t("help.manual"),
+        fallback=help_text(t, unknown),
     )
-
-
-def help_text(unknown: str = "") -> str:
-    lines = [f"I don't know the command '{unknown[:60]}'. " if unknown else "",
-             "Commands: " + ", ".join(c.usage for c in COMMANDS.values())]
-    return "".join(lines)

@@ -1,29 +1,417 @@
-"""The Teams activity handler: understands a message and answers it, never with silence."""
+"""The Teams activity handler: commands in messages, card actions, and never a silent failure.
+
+Commands: help, declare, status [id], list, ack, update <text>, assign <role> @person,
+severity <level>, resolve, reopen <reason>. Card actions arrive as Action.Execute invokes (or as a
+submit from older clients) and are routed by verb through one table, like the commands.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
-from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
+from botbuilder.schema import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue
 
+from adapters.templates import markdown_escape
 from bot.commands import parse_command
-from bot.replies import help_card, help_text
+from bot.declaration import declaration_card, new_form_id, parse_declaration
+from bot.locale import Translator
+from bot.notifier import incident_of_conversation, members_of, reference_to_dict
+from bot.replies import help_card
+from bot.setup import TeamsSetup
+from bot.views import Member, incident_card, resolve_card
+from incident import commands
+from incident.errors import ConcurrencyConflict, DomainError, InvalidValue, NotFound, NotPermitted
+from incident.ids import parse_incident_id
+from incident.model import Incident, Person
+from services.bus import MessageBus
+from services.handlers import open_incidents
 
 log = logging.getLogger(__name__)
 
+CARD = "application/vnd.microsoft.card.adaptive"
+MESSAGE = "application/vnd.microsoft.activity.message"
+DELIVERY_LEASE = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the bot answers: a card (which replaces the clicked card) or a line of text."""
+
+    card: dict[str, Any] | None = None
+    text: str = ""
+
+
+Command = Callable[[TurnContext, str, Translator], Awaitable[Answer]]
+Verb = Callable[[TurnContext, dict[str, Any], Translator], Awaitable[Answer]]
+
+
+def actor_of(turn_context: TurnContext) -> Person:
+    sender = turn_context.activity.from_property
+    return Person(id=sender.id, name=sender.name or sender.id)
+
 
 class DevOpsBot(TeamsActivityHandler):
-    async def on_message_activity(self, turn_context: TurnContext) -> None:
-        TurnContext.remove_recipient_mention(turn_context.activity)
-        command = parse_command(turn_context.activity.text or "")
-        # Only 'help' exists so far; anything else gets help with a note, never silence.
-        unknown = "" if command.known or not command.name else command.name
-        await self._send_help(turn_context, unknown)
+    def __init__(self, bus: MessageBus, setup: TeamsSetup, *, app_id: str = "") -> None:
+        self.bus = bus
+        self.deps = bus.dependencies
+        self.setup = setup
+        self.app_id = app_id
+        self._known_home: tuple[str, str] | None = None
+        self.commands: dict[str, Command] = {
+            "help": self._help, "declare": self._declare, "status": self._status, "list": self._list,
+            "ack": self._ack, "update": self._update, "assign": self._assign, "severity": self._severity,
+            "resolve": self._resolve_form, "reopen": self._reopen,
+        }
+        self.verbs: dict[str, Verb] = {
+            "declare.submit": self._declare_submit, "incident.ack": self._card_ack,
+            "incident.update": self._card_update, "incident.severity": self._card_severity,
+            "incident.assign": self._card_assign, "incident.resolve_form": self._card_resolve_form,
+            "incident.resolve": self._card_resolve, "plan.tick": self._card_plan_tick,
+        }
 
-    async def _send_help(self, turn_context: TurnContext, unknown: str) -> None:
-        # The card alone (its fallbackText covers clients without cards): text beside a card shows twice.
-        card = help_card(unknown)
-        reply = MessageFactory.attachment(CardFactory.adaptive_card(card))
-        reply.summary = help_text(unknown)
-        await turn_context.send_activity(reply)
+    # -- dispatch ------------------------------------------------------------------------------------
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        await self._remember_home_team(turn_context)
+        if not await self._first_delivery(turn_context):
+            log.info("ignored a repeated delivery of activity %s", turn_context.activity.id)
+            return
+        await super().on_turn(turn_context)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        t = Translator(turn_context.activity.locale)
+        value = turn_context.activity.value
+        if isinstance(value, dict) and value.get("verb") in self.verbs:  # Action.Submit fallback
+            answer = await self._run_verb(turn_context, str(value["verb"]), value, t)
+        else:
+            TurnContext.remove_recipient_mention(turn_context.activity)
+            command = parse_command(turn_context.activity.text or "")
+            handler = self.commands.get(command.name)
+            if handler is None:
+                answer = Answer(card=help_card(t, unknown=command.name))
+            else:
+                answer = await self._guarded(lambda: handler(turn_context, command.arguments, t), t)
+        await self._send(turn_context, answer)
+
+    async def on_adaptive_card_invoke(self, turn_context: TurnContext,
+                                      invoke_value: AdaptiveCardInvokeValue) -> AdaptiveCardInvokeResponse:
+        t = Translator(turn_context.activity.locale)
+        action = invoke_value.action if isinstance(invoke_value.action, dict) else {}
+        given = action.get("data")
+        data: dict[str, Any] = given if isinstance(given, dict) else {}
+        answer = await self._run_verb(turn_context, str(action.get("verb", "")), data, t)
+        if answer.card is not None:
+            return AdaptiveCardInvokeResponse(status_code=200, type=CARD, value=answer.card)
+        return AdaptiveCardInvokeResponse(status_code=200, type=MESSAGE, value=answer.text)
+
+    async def _run_verb(self, turn_context: TurnContext, verb: str, data: dict[str, Any], t: Translator) -> Answer:
+        handler = self.verbs.get(verb)
+        if handler is None:
+            log.warning("refused a card action with unknown verb %r", verb[:60])
+            return Answer(text=t("reply.stale", reason=f"unknown action '{markdown_escape(verb[:60])}'"))
+        return await self._guarded(lambda: handler(turn_context, data, t), t)
+
+    @staticmethod
+    async def _guarded(work: Callable[[], Awaitable[Answer]], t: Translator) -> Answer:
+        """The process's refusals become a clear answer; nothing is changed by a refused request."""
+        try:
+            return await work()
+        except NotPermitted as error:
+            return Answer(text=t("reply.refused", reason=markdown_escape(str(error))))
+        except NotFound as error:
+            log.info("stale or forged request: %s", error)
+            return Answer(text=t("reply.stale", reason=markdown_escape(str(error))))
+        except (DomainError, ConcurrencyConflict) as error:
+            return Answer(text=t("reply.invalid", reason=markdown_escape(str(error))))
+
+    @staticmethod
+    async def _send(turn_context: TurnContext, answer: Answer) -> None:
+        if answer.card is not None:
+            await turn_context.send_activity(MessageFactory.attachment(CardFactory.adaptive_card(answer.card)))
+        elif answer.text:
+            await turn_context.send_activity(MessageFactory.text(answer.text))
+
+    async def _first_delivery(self, turn_context: TurnContext) -> bool:
+        """Teams retries anything slower than 15 s: a repeated activity id is handled once."""
+        activity = turn_context.activity
+        if activity.type not in ("message", "invoke") or not activity.id:
+            return True
+        key = f"activity:{activity.conversation.id if activity.conversation else ''}:{activity.id}"
+        claim = await self.deps.idempotency.begin(key, self.deps.clock.now(), DELIVERY_LEASE)
+        return claim.owned
+
+    async def _remember_home_team(self, turn_context: TurnContext) -> None:
+        """The team the bot is used in: where incident threads open when declared from a chat or the CLI."""
+        channel_data = turn_context.activity.channel_data
+        team = channel_data.get("team") if isinstance(channel_data, dict) else None
+        if not isinstance(team, dict) or not team.get("id"):
+            return
+        conversation_id = turn_context.activity.conversation.id
+        if self._known_home == (team["id"], conversation_id):
+            return
+        reference = TurnContext.get_conversation_reference(turn_context.activity)
+        await self.deps.conversations.put("teams", "home", {"team_id": team["id"],
+                                                            "reference": reference_to_dict(reference)})
+        self._known_home = (team["id"], conversation_id)
+
+    # -- which incident --------------------------------------------------------------------------------
+
+    async def _incident_for(self, turn_context: TurnContext, arguments: str) -> tuple[Incident, str]:
+        """The incident named first in ``arguments``, or the one this thread belongs to; and the rest."""
+        first, _, rest = arguments.partition(" ")
+        try:
+            incident_id = parse_incident_id(first)
+        except InvalidValue:
+            found = await incident_of_conversation(self.deps.conversations, turn_context.activity.conversation.id)
+            if found is None:
+                raise InvalidValue("incident", "no incident here") from None
+            incident_id, rest = found, arguments
+        return await self.deps.incidents.get(incident_id), rest.strip()
+
+    async def _members(self, turn_context: TurnContext) -> list[Member]:
+        """The people of this conversation, for the pickers; in a personal chat, just the user."""
+        me = actor_of(turn_context)
+        try:
+            accounts = await TeamsInfo.get_members(turn_context)
+        except Exception:
+            accounts = []
+        members = members_of(accounts)
+        if all(m.id != me.id for m in members):
+            members.insert(0, Member(me.id, me.name))
+        return members
+
+    def _incident_card(self, incident: Incident, t: Translator) -> dict[str, Any]:
+        return incident_card(incident, self.deps.policy, t, self.deps.clock.now(), [])
+
+    def _which_incident(self, t: Translator) -> Answer:
+        return Answer(text=t("reply.no_incident", example="status INC-2026-0042"))
+
+    # -- text commands ---------------------------------------------------------------------------------
+
+    async def _help(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
+        return Answer(card=help_card(t))
+
+    async def _declare(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
+        members = await self._members(turn_context)
+        me = actor_of(turn_context)
+        return Answer(card=declaration_card(self.deps.policy, self.setup, t, members, form_id=new_form_id(),
+                                            values={"title": arguments, "commander": me.id}))
+
+    async def _status(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
+        try:
+            incident, _ = await self._incident_for(turn_context, arguments)
+        except InvalidValue:
+            return self._which_incident(t)
+        return Answer(card=self._incident_card(incident, t))
+
+    async def _list(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
+        found = await open_incidents(self.deps)
+        if not found:
+            return Answer(text=t("reply.no_open"))
+        lines = [f"- **{i.id}** [{i.severity}] {t(f'status.{i.status.value}')}: {markdown_escape(i.title)}"
+                 for i in found]
+        return Answer(text=f"{t('reply.list_heading')}\n\n" + "\n".join(lines))
+
+    async def _with_incident(self, turn_context: TurnContext, arguments: str, t: Translator,
+                             act: Callable[[Incident, str], Awaitable[Answer]]) -> Answer:
+        try:
+            incident, rest = await self._incident_for(turn_context, arguments)
+        except InvalidValue:
+            return self._which_incident(t)
+        return await act(incident, rest)
+
+    async def _ack(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
+        async def act(incident: Incident, rest: str) -> Answer:
+            done = await self.bus.handle(commands.Acknowledge(incident.id, actor_of(turn_context)))
+            return Answer(text=t("reply.acknowledged", id=done.id, who=markdown_escape(str(done.acknowledged_by))))
+        return await self._with_incident(turn_context, arguments, t, act)
+
+    async def _update(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
+        async def act(incident: Incident, rest: str) -> Answer:
+            if not rest:
+                return Answer(text=t("reply.usage", usage=t("usage.update")))
+            await self.bus.handle(commands.PostUpdate(incident.id, rest, actor_of(turn_context)))
+            return Answer(text=t("reply.updated", id=incident.id))
+        return await self._with_incident(turn_context, arguments, t, act)
+
+    async def _assign(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
+        async def act(incident: Incident, rest: str) -> Answer:
+            role_word = rest.split(" ", 1)[0] if rest else ""
+            people = self._mentioned(turn_context)
+            if not role_word or not people:
+                return Answer(text=t("reply.mention_someone"))
+            role = self._role_key(role_word)
+            await self.bus.handle(commands.AssignRole(incident.id, role, people[0], actor_of(turn_context)))
+            return Answer(text=t("reply.assigned", role=self.deps.policy.role(role).name, id=incident.id,
+                                 who=markdown_escape(people[0].name)))
+        return await self._with_incident(turn_context, arguments, t, act)
+
+    async def _severity(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
+        async def act(incident: Incident, rest: str) -> Answer:
+            level, _, reason = rest.partition(" ")
+            if not level:
+                return Answer(text=t("reply.usage", usage=t("usage.severity")))
+            done = await self.bus.handle(commands.ChangeSeverity(incident.id, level, actor_of(turn_context), reason))
+            return Answer(text=t("reply.severity", id=done.id, severity=done.severity))
+        return await self._with_incident(turn_context, arguments, t, act)
+
+    async def _resolve_form(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
+        async def act(incident: Incident, rest: str) -> Answer:
+            return Answer(card=resolve_card(incident, self.deps.policy, t, values={"resolution": rest}))
+        return await self._with_incident(turn_context, arguments, t, act)
+
+    async def _reopen(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
+        async def act(incident: Incident, rest: str) -> Answer:
+            if not rest:
+                return Answer(text=t("reply.usage", usage=t("usage.reopen")))
+            await self.bus.handle(commands.Reopen(incident.id, rest, actor_of(turn_context)))
+            return Answer(text=t("reply.reopened", id=incident.id, reason=markdown_escape(rest)))
+        return await self._with_incident(turn_context, arguments, t, act)
+
+    def _mentioned(self, turn_context: TurnContext) -> list[Person]:
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else ""
+        people = []
+        for entity in turn_context.activity.entities or []:
+            data = entity.additional_properties if hasattr(entity, "additional_properties") else {}
+            mentioned = (data or {}).get("mentioned") or getattr(entity, "mentioned", None)
+            if entity.type == "mention" and isinstance(mentioned, dict) and mentioned.get("id") != bot_id:
+                people.append(Person(id=str(mentioned["id"]), name=str(mentioned.get("name") or mentioned["id"])))
+        return people
+
+    def _role_key(self, word: str) -> str:
+        wanted = word.strip().casefold()
+        for role in self.deps.policy.roles:
+            if wanted in (role.key.casefold(), role.name.casefold(), role.key.replace("_", "-").casefold()):
+                return role.key
+        return self.deps.policy.role(word).key  # raises, naming the known roles
+
+    # -- card actions ----------------------------------------------------------------------------------
+
+    async def _declare_submit(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
+        form, errors = parse_declaration(data)
+        members = await self._members(turn_context)
+        form_id = form.form_id if form else str(data.get("form_id") or new_form_id())[:64]
+        if form is None:
+            return Answer(card=declaration_card(self.deps.policy, self.setup, t, members, form_id=form_id,
+                                                values=data, errors=errors, notice=t("declare.fix_errors")))
+        by_id = {m.id: m for m in members}
+        errors = self._declaration_errors(form, by_id, t)
+        if errors:
+            return Answer(card=declaration_card(self.deps.policy, self.setup, t, members, form_id=form_id,
+                                                values=data, errors=errors, notice=t("declare.fix_errors")))
+        if not form.is_incident and not form.confirm_not_incident:
+            return Answer(card=declaration_card(self.deps.policy, self.setup, t, members, form_id=form_id,
+                                                values=data, notice=t("declare.not_incident"), confirm=True))
+        roles = {"commander": by_id[form.commander].person()}
+        if form.responder:
+            roles["responder"] = by_id[form.responder].person()
+        command = commands.DeclareIncident(
+            title=form.title, incident_type=form.type, severity=form.severity, actor=actor_of(turn_context),
+            summary=form.summary, roles=roles, services=tuple(form.services),
+            environments=tuple(form.environments), regions=tuple(form.regions), private=form.private,
+            invitees=tuple(by_id[i].person() for i in form.invitees), broadcast=form.broadcast,
+            language=t.language, idempotency_key=f"declare:{form.form_id}")
+        try:
+            incident = await self.bus.handle(command)
+        except InvalidValue as error:
+            return Answer(card=declaration_card(self.deps.policy, self.setup, t, members, form_id=form_id,
+                                                values=data, errors={error.field: error.reason},
+                                                notice=t("declare.fix_errors")))
+        refs = await self.deps.conversations.list_for(incident.id)
+        if "space" not in refs:
+            return Answer(text=t("declare.done_without_teams", id=incident.id, title=markdown_escape(incident.title),
+                                 error="see the logs"))
+        return Answer(text=t("declare.done", id=incident.id, title=markdown_escape(incident.title),
+                             channel=refs["space"].get("channel", ""),
+                             broadcast=refs.get("announcement", {}).get("channel", "")))
+
+    def _declaration_errors(self, form: Any, by_id: dict[str, Member], t: Translator) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        if not form.title:
+            errors["title"] = "required"
+        if not form.commander:
+            errors["commander"] = "required"
+        for field in ("commander", "responder"):
+            if getattr(form, field) and getattr(form, field) not in by_id:
+                errors[field] = "not a member of this conversation"
+        if any(i not in by_id for i in form.invitees):
+            errors["invitees"] = "not a member of this conversation"
+        if form.broadcast and form.broadcast not in self.setup.broadcast_channels:
+            errors["broadcast"] = f"not one of {', '.join(self.setup.broadcast_channels)}"
+        return errors
+
+    async def _card_incident(self, data: dict[str, Any]) -> Incident:
+        incident_id = parse_incident_id(str(data.get("incident_id", "")))
+        return await self.deps.incidents.get(incident_id)
+
+    async def _card_change(self, turn_context: TurnContext, data: dict[str, Any], t: Translator,
+                           command: Callable[[Incident, Person], Any]) -> Answer:
+        incident = await self._card_incident(data)
+        done = await self.bus.handle(command(incident, actor_of(turn_context)))
+        return Answer(card=self._incident_card(done, t))
+
+    async def _card_ack(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
+        return await self._card_change(turn_context, data, t, lambda i, who: commands.Acknowledge(i.id, who))
+
+    async def _card_update(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
+        text = str(data.get("text", ""))[:4001]
+        return await self._card_change(turn_context, data, t, lambda i, who: commands.PostUpdate(i.id, text, who))
+
+    async def _card_severity(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
+        level, reason = str(data.get("severity", ""))[:20], str(data.get("reason", ""))[:500]
+        return await self._card_change(
+            turn_context, data, t, lambda i, who: commands.ChangeSeverity(i.id, level, who, reason))
+
+    async def _card_assign(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
+        incident = await self._card_incident(data)
+        person_id = str(data.get("person", ""))
+        known = {p.id: p for p in (incident.declared_by, *incident.roles.values(), *incident.invitees)}
+        known |= {m.id: m.person() for m in await self._members(turn_context)}
+        if person_id not in known:
+            return Answer(text=t("reply.mention_someone"))
+        role = self._role_key(str(data.get("role", ""))[:60])
+        done = await self.bus.handle(commands.AssignRole(incident.id, role, known[person_id], actor_of(turn_context)))
+        return Answer(card=self._incident_card(done, t))
+
+    async def _card_resolve_form(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
+        incident = await self._card_incident(data)
+        if not incident.may_manage(actor_of(turn_context), self.deps.policy.admins):
+            raise NotPermitted(f"only the commander, the deputy or an incident admin may resolve {incident.id}")
+        return Answer(card=resolve_card(incident, self.deps.policy, t))
+
+    async def _card_resolve(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
+        incident = await self._card_incident(data)
+        criteria = self.deps.policy.incident_type(incident.type).exit_criteria
+        met = tuple(c.key for c in criteria if str(data.get(f"criterion_{c.key}", "false")).lower() == "true")
+        resolution = str(data.get("resolution", ""))[:4000]
+        override = str(data.get("override_reason", ""))[:4000]
+        values: dict[str, Any] = {"criteria_met": met, "resolution": resolution, "override_reason": override}
+        try:
+            done = await self.bus.handle(commands.Resolve(incident.id, resolution, actor_of(turn_context), met,
+                                                          override))
+        except InvalidValue as error:
+            field = "resolution" if error.field == "resolution" else "override_reason"
+            return Answer(card=resolve_card(incident, self.deps.policy, t, values=values,
+                                            errors={field: error.reason}))
+        except DomainError as error:
+            if isinstance(error, NotPermitted):
+                raise
+            return Answer(card=resolve_card(incident, self.deps.policy, t, values=values, notice=str(error)))
+        return Answer(card=self._incident_card(done, t))
+
+    async def _card_plan_tick(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
+        incident = await self._card_incident(data)
+        try:
+            step = int(data.get("step", -1))
+        except (TypeError, ValueError):
+            step = -1
+        done = await self.bus.handle(commands.CompletePlanStep(incident.id, step, actor_of(turn_context)))
+        from bot.views import plan_card
+
+        return Answer(card=plan_card(done, self.deps.policy, t))

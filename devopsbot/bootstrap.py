@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from devopsbot.organisation import load_organisation
+from devopsbot.organisation import OrganisationFile, load_organisation_file, to_policy
 from devopsbot.settings import Settings, load_settings
+from incident.model import Incident, Person, TimelineEvent
 from incident.policy import OrganisationPolicy
 from services.bus import Dependencies, MessageBus
 from services.handlers import HANDLERS
-from services.ports import Clock
+from services.ports import Clock, Notifier
+from services.reactions import DEFAULT_REACTIONS, REACTIONS
 
 if TYPE_CHECKING:
     from adapters.table_storage import TableStore
     from bot.endpoint import BotEndpoint
+    from bot.setup import TeamsSetup
 
 log = logging.getLogger(__name__)
 
@@ -26,17 +29,45 @@ class Container:
     """Everything the app uses, built lazily. ``in_memory=True`` swaps storage for the fakes."""
 
     def __init__(self, settings: Settings, *, clock: Clock | None = None, in_memory: bool = False,
-                 policy: OrganisationPolicy | None = None,
+                 policy: OrganisationPolicy | None = None, notifier: Notifier | None = None,
                  table_client_options: Mapping[str, Any] | None = None) -> None:
         self.settings = settings
         self._clock = clock
         self._in_memory = in_memory
         self._policy = policy
+        self._notifier = notifier
         self._table_client_options = dict(table_client_options or {})
 
     @cached_property
+    def organisation(self) -> OrganisationFile:
+        return load_organisation_file(self.settings.organisation_file)
+
+    @cached_property
     def policy(self) -> OrganisationPolicy:
-        return self._policy or load_organisation(self.settings.organisation_file)
+        return self._policy or to_policy(self.organisation)
+
+    @cached_property
+    def teams_setup(self) -> TeamsSetup:
+        from bot.setup import TeamsSetup
+
+        teams = self.organisation.teams
+        return TeamsSetup(space_mode=teams.space_mode, incidents_channel=teams.incidents_channel,
+                          broadcast_channels=tuple(teams.broadcast_channels),
+                          admin_team=tuple(Person(p.id, p.name, p.email) for p in teams.admin_team))
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        if self._notifier is not None:
+            return self._notifier
+        if self._in_memory:
+            from adapters.memory import RecordingNotifier
+
+            return RecordingNotifier()
+        from bot.notifier import TeamsNotifier
+
+        return TeamsNotifier(adapter=lambda: self.bot.adapter, app_id=self.settings.bot_app_id,
+                             conversations=self.dependencies.conversations, setup=self.teams_setup,
+                             policy=self.policy, clock=self.clock)
 
     @cached_property
     def clock(self) -> Clock:
@@ -77,6 +108,7 @@ class Container:
                 conversations=memory.MemoryConversationReferenceRepository(),
                 roster=memory.MemoryRosterRepository(),
                 idempotency=memory.MemoryIdempotencyStore(),
+                notifier=_Deferred(lambda: self.notifier),
             )
         from adapters import table_storage as ts
 
@@ -88,21 +120,23 @@ class Container:
             conversations=ts.TableConversationReferenceRepository(store),
             roster=ts.TableRosterRepository(store),
             idempotency=ts.TableIdempotencyStore(store),
+            notifier=_Deferred(lambda: self.notifier),
         )
 
     @cached_property
     def bus(self) -> MessageBus:
-        return MessageBus(self.dependencies, HANDLERS)
+        return MessageBus(self.dependencies, HANDLERS, REACTIONS, DEFAULT_REACTIONS)
 
     @cached_property
     def bot(self) -> BotEndpoint:
         from bot.endpoint import BotEndpoint, BotIdentity
+        from bot.turn_handler import DevOpsBot
 
         s = self.settings
-        return BotEndpoint(BotIdentity(app_id=s.bot_app_id, app_password=s.bot_app_password,
-                                       app_type=s.bot_app_type, tenant_id=s.bot_tenant_id,
-                                       allowed_tenants=s.allowed_tenants,
-                                       openid_metadata_url=s.bot_openid_metadata_url))
+        identity = BotIdentity(app_id=s.bot_app_id, app_password=s.bot_app_password, app_type=s.bot_app_type,
+                               tenant_id=s.bot_tenant_id, allowed_tenants=s.allowed_tenants,
+                               openid_metadata_url=s.bot_openid_metadata_url)
+        return BotEndpoint(identity, bot=DevOpsBot(self.bus, self.teams_setup, app_id=s.bot_app_id))
 
     async def storage_reachable(self) -> tuple[bool, str]:
         """For /api/health and start-up: one fast probe, no retries."""
@@ -122,6 +156,22 @@ class Container:
             credential = getattr(self.store.service, "credential", None)
             if credential is not None and hasattr(credential, "close"):
                 await credential.close()
+
+
+class _Deferred:
+    """The notifier, built when first used: the Teams notifier needs the bot, and the bot needs the bus."""
+
+    def __init__(self, build: Callable[[], Notifier]) -> None:
+        self._build = build
+
+    async def incident_declared(self, incident: Incident) -> None:
+        await self._build().incident_declared(incident)
+
+    async def incident_changed(self, incident: Incident, events: Sequence[TimelineEvent]) -> None:
+        await self._build().incident_changed(incident, events)
+
+    async def incident_resolved(self, incident: Incident) -> None:
+        await self._build().incident_resolved(incident)
 
 
 _container: Container | None = None

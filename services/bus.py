@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from incident.model import Incident, TimelineEvent
 from incident.policy import OrganisationPolicy
 from services.ports import (
     Clock,
@@ -13,6 +15,7 @@ from services.ports import (
     DueWorkRepository,
     IdempotencyStore,
     IncidentRepository,
+    Notifier,
     RosterRepository,
 )
 
@@ -28,19 +31,48 @@ class Dependencies:
     conversations: ConversationReferenceRepository
     roster: RosterRepository
     idempotency: IdempotencyStore
+    notifier: Notifier
 
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[Any, Dependencies], Awaitable[Any]]
+# A reaction to stored timeline events: (the incident, the events of that save, dependencies).
+Reaction = Callable[[Incident, Sequence[TimelineEvent], Dependencies], Awaitable[None]]
 
 
 class MessageBus:
-    def __init__(self, dependencies: Dependencies, handlers: Mapping[type, Handler]) -> None:
+    """Commands go to their handler; what the handler stored then goes to the reactions of its kinds."""
+
+    def __init__(self, dependencies: Dependencies, handlers: Mapping[type, Handler],
+                 reactions: Mapping[str, Sequence[Reaction]] | None = None,
+                 default_reactions: Sequence[Reaction] = ()) -> None:
         self.dependencies = dependencies
         self._handlers = dict(handlers)
+        self._reactions = dict(reactions or {})
+        self._default_reactions = tuple(default_reactions)
 
     async def handle(self, command: object) -> Any:
         try:
             handler = self._handlers[type(command)]
         except KeyError:
             raise TypeError(f"no handler for {type(command).__name__}") from None
-        return await handler(command, self.dependencies)
+        result = await handler(command, self.dependencies)
+        if isinstance(result, Incident) and result.just_stored:
+            events, result.just_stored = result.just_stored, []
+            await self._react(result, events)
+        return result
+
+    async def _react(self, incident: Incident, events: Sequence[TimelineEvent]) -> None:
+        """Each reaction runs once per save, even when several stored events call for it. A failing
+        reaction is logged and the others still run: the change itself is already stored."""
+        chosen: list[Reaction] = []
+        for event in events:
+            for reaction in self._reactions.get(event.kind, self._default_reactions):
+                if reaction not in chosen:
+                    chosen.append(reaction)
+        for reaction in chosen:
+            try:
+                await reaction(incident, events, self.dependencies)
+            except Exception:
+                log.exception("reaction %s failed for %s", getattr(reaction, "__name__", reaction), incident.id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -142,4 +142,23 @@ class IdempotencyStore(Protocol):
 
     async def complete(self, key: str, result: str) -> None:
         """Record the result so a repeat of the same key answers with it."""
+        ...
+
+
+class Notifier(Protocol):
+    """Tells people: opens the incident's space, announces it, keeps every card true.
+
+    Failures raise NotificationFailed; the incident itself is already stored when these run.
+    """
+
+    async def incident_declared(self, incident: Incident) -> None:
+        """Open the incident space, invite its people, post its card and plan, announce it."""
+        ...
+
+    async def incident_changed(self, incident: Incident, events: Sequence[TimelineEvent]) -> None:
+        """Update the incident's cards in place (space and broadcast)."""
+        ...
+
+    async def incident_resolved(self, incident: Incident) -> None:
+        """Announce the resolution everywhere the incident was announced."""
         ...

@@ -100,7 +100,7 @@ async def test_with_an_app_id_a_request_without_a_token_is_refused(policy: Organ
     assert body == {"error": "missing or invalid Bot Framework token"}
 
 
-async def test_a_bot_failure_answers_politely_without_a_traceback(policy: OrganisationPolicy) -> None:
+async def test_a_bot_failure_answers_politely_without_a_traceback(installed: Container) -> None:
     from bot.endpoint import FRIENDLY_FAILURE, BotEndpoint, BotIdentity
     from bot.turn_handler import DevOpsBot
 
@@ -108,7 +108,7 @@ async def test_a_bot_failure_answers_politely_without_a_traceback(policy: Organi
         async def on_message_activity(self, turn_context: Any) -> None:
             raise RuntimeError("database exploded at line 42")
 
-    endpoint = BotEndpoint(BotIdentity(), bot=BrokenBot())
+    endpoint = BotEndpoint(BotIdentity(), bot=BrokenBot(installed.bus, installed.teams_setup))
     result = await endpoint.handle(teams_message("help"), "")
     [reply] = result.body["activities"]
     assert result.status == 200

@@ -1,0 +1,258 @@
+"""The Teams side of telling people: incident spaces, announcements and cards kept true, proactively.
+
+Conversation references live in the conversations repository under the incident's id:
+``space`` (the incident thread), ``space_card``/``plan_card`` (ids of its cards), ``announcement``
+(the broadcast thread and its card). ``conversation:<id>`` maps a thread back to its incident, and
+``teams``/``home`` is the team the bot was last used in (where incident threads are opened).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsInfo
+from botbuilder.schema import Activity, ChannelAccount, ConversationParameters, ConversationReference, Mention
+from msrest.exceptions import HttpOperationError
+
+from bot.locale import Translator
+from bot.setup import TeamsSetup
+from bot.views import Member, announcement_card, incident_card, plan_card
+from incident.errors import DevopsbotError
+from incident.model import Incident, Person, TimelineEvent
+from incident.policy import OrganisationPolicy
+from services.ports import Clock, ConversationReferenceRepository
+
+log = logging.getLogger(__name__)
+
+RETRIED_STATUSES = {412, 429, 502, 504}  # what Teams asks bots to retry
+ATTEMPTS = 4
+PER_CONVERSATION_INTERVAL = 1 / 7  # Teams allows about 7 messages per second per conversation
+
+
+class NotificationFailed(DevopsbotError):
+    """Teams could not be told; the change itself is stored."""
+
+
+def reference_to_dict(reference: ConversationReference) -> dict[str, Any]:
+    return dict(reference.serialize())
+
+
+def reference_from_dict(data: dict[str, Any]) -> ConversationReference:
+    return ConversationReference().deserialize(data)
+
+
+async def remember_incident_conversation(conversations: ConversationReferenceRepository, conversation_id: str,
+                                         incident_id: str) -> None:
+    await conversations.put(f"conversation:{conversation_id}", "incident", {"incident_id": incident_id})
+
+
+async def incident_of_conversation(conversations: ConversationReferenceRepository,
+                                   conversation_id: str) -> str | None:
+    found = await conversations.get(f"conversation:{conversation_id}", "incident")
+    return str(found["incident_id"]) if found else None
+
+
+class _Pacer:
+    """Keeps sends to one conversation below Teams' per-conversation rate."""
+
+    def __init__(self) -> None:
+        self._next: dict[str, float] = {}
+        self._lock = asyncio.Lock()
+
+    async def wait(self, conversation_id: str) -> None:
+        async with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next.get(conversation_id, 0.0))
+            self._next[conversation_id] = start + PER_CONVERSATION_INTERVAL
+        if start > now:
+            await asyncio.sleep(start - now)
+
+
+def _retry_after(error: HttpOperationError, attempt: int) -> float:
+    header = error.response.headers.get("Retry-After") if error.response is not None else None
+    delay: float = 0.5 * 2 ** attempt + random.uniform(0, 0.2)
+    try:
+        delay = min(30.0, float(str(header))) if header else delay
+    except ValueError:
+        pass
+    return delay
+
+
+class TeamsNotifier:
+    def __init__(self, *, adapter: Callable[[], Any], app_id: str, conversations: ConversationReferenceRepository,
+                 setup: TeamsSetup, policy: OrganisationPolicy, clock: Clock) -> None:
+        self._adapter = adapter
+        self._app_id = app_id
+        self._conversations = conversations
+        self._setup = setup
+        self._policy = policy
+        self._clock = clock
+        self._pacer = _Pacer()
+
+    # -- the Notifier port ---------------------------------------------------------------------------
+
+    async def incident_declared(self, incident: Incident) -> None:
+        home = await self._conversations.get("teams", "home")
+        if home is None:
+            raise NotificationFailed("no team known yet: mention the bot once in the team's incidents channel")
+        t = Translator(incident.language)
+        channels = await self._team_channels(reference_from_dict(home["reference"]), home["team_id"])
+        space_channel = self._channel_id(channels, self._setup.incidents_channel)
+        broadcast_channel = self._channel_id(channels, incident.broadcast or self._setup.default_broadcast)
+        home_ref = reference_from_dict(home["reference"])
+        now = self._clock.now()
+
+        space_ref, card_id = await self._new_thread(home_ref, space_channel, self._card_activity(
+            incident_card(incident, self._policy, t, now, [])))
+        await self._conversations.put(incident.id, "space", {"reference": reference_to_dict(space_ref),
+                                                             "channel": self._setup.incidents_channel})
+        await self._conversations.put(incident.id, "space_card", {"activity_id": card_id})
+        await remember_incident_conversation(self._conversations, space_ref.conversation.id, incident.id)
+        await self._send(space_ref, self._invitation(incident, t))
+        plan_id = await self._send(space_ref, self._card_activity(plan_card(incident, self._policy, t)))
+        await self._conversations.put(incident.id, "plan_card", {"activity_id": plan_id})
+
+        announcement_ref, announcement_id = await self._new_thread(home_ref, broadcast_channel, self._card_activity(
+            announcement_card(incident, self._policy, t, now)))
+        await self._conversations.put(incident.id, "announcement", {
+            "reference": reference_to_dict(announcement_ref), "activity_id": announcement_id,
+            "channel": incident.broadcast or self._setup.default_broadcast})
+        await remember_incident_conversation(self._conversations, announcement_ref.conversation.id, incident.id)
+
+    async def incident_changed(self, incident: Incident, events: Sequence[TimelineEvent]) -> None:
+        refs = await self._conversations.list_for(incident.id)
+        if "space" not in refs:
+            return  # declared without Teams (CLI before the bot knew a team): nothing to keep true
+        t = Translator(incident.language)
+        now = self._clock.now()
+        space = reference_from_dict(refs["space"]["reference"])
+        updates: list[Awaitable[None]] = []
+        if "space_card" in refs:
+            updates.append(self._update(space, refs["space_card"]["activity_id"], self._card_activity(
+                incident_card(incident, self._policy, t, now, []))))
+        if "plan_card" in refs and any(e.kind == "plan_step_done" for e in events):
+            updates.append(self._update(space, refs["plan_card"]["activity_id"], self._card_activity(
+                plan_card(incident, self._policy, t))))
+        if "announcement" in refs:
+            announcement = refs["announcement"]
+            updates.append(self._update(reference_from_dict(announcement["reference"]), announcement["activity_id"],
+                                        self._card_activity(announcement_card(incident, self._policy, t, now))))
+        await asyncio.gather(*updates)  # independent sends run concurrently
+
+    async def incident_resolved(self, incident: Incident) -> None:
+        refs = await self._conversations.list_for(incident.id)
+        t = Translator(incident.language)
+        text = (t("announce.resolved_private", id=incident.id) if incident.private else
+                t("announce.resolved", id=incident.id, title=incident.title, resolution=incident.resolution))
+        targets = [reference_from_dict(refs[p]["reference"]) for p in ("announcement", "space") if p in refs]
+        await asyncio.gather(*(self._send(ref, MessageFactory.text(text)) for ref in targets))
+
+    # -- building blocks -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _card_activity(card: dict[str, Any]) -> Activity:
+        return MessageFactory.attachment(CardFactory.adaptive_card(card))
+
+    def _invitation(self, incident: Incident, t: Translator) -> Activity:
+        """A message @mentioning everyone the incident needs: in a thread, a mention is the invitation."""
+        people: list[Person] = []
+        for person in (*incident.roles.values(), *incident.invitees, *self._setup.admin_team):
+            if person not in people:
+                people.append(person)
+        mentions = [Mention(mentioned=ChannelAccount(id=p.id, name=p.name), text=f"<at>{p.name}</at>", type="mention")
+                    for p in people]
+        commander = incident.roles.get("commander")
+        responder = incident.roles.get("responder")
+        text = t("space.opened", id=incident.id, people=t(
+            "space.roles", commander=f"<at>{commander.name}</at>" if commander else t("incident.nobody"),
+            responder=f"<at>{responder.name}</at>" if responder else t("incident.nobody")))
+        others = [p for p in people if p not in (commander, responder)]
+        if others:
+            text += " " + t("space.invited", people=", ".join(f"<at>{p.name}</at>" for p in others))
+        activity = MessageFactory.text(text)
+        activity.entities = mentions
+        return activity
+
+    async def _team_channels(self, home: ConversationReference, team_id: str) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+
+        async def look_up(turn_context: TurnContext) -> None:
+            for channel in await TeamsInfo.get_team_channels(turn_context, team_id):
+                found.append((channel.id, channel.name or "General"))  # Teams leaves General unnamed
+
+        await self._with_retries(lambda: self._adapter().continue_conversation(home, look_up, self._app_id))
+        return found
+
+    @staticmethod
+    def _channel_id(channels: list[tuple[str, str]], name: str) -> str:
+        for channel_id, channel_name in channels:
+            if channel_name.casefold() == name.casefold() or channel_id == name:
+                return channel_id
+        known = ", ".join(n for _, n in channels)
+        raise NotificationFailed(f"the team has no channel named '{name}' (it has: {known})")
+
+    async def _new_thread(self, home: ConversationReference, channel_id: str,
+                          activity: Activity) -> tuple[ConversationReference, str]:
+        """Post ``activity`` as the first message of a new thread in a channel."""
+        result: dict[str, Any] = {}
+
+        async def created(turn_context: TurnContext) -> None:
+            result["reference"] = TurnContext.get_conversation_reference(turn_context.activity)
+            result["activity_id"] = turn_context.activity.id
+
+        parameters = ConversationParameters(
+            is_group=True, channel_data={"channel": {"id": channel_id}}, activity=activity,
+            bot=home.bot, tenant_id=home.conversation.tenant_id if home.conversation else None)
+        await self._pacer.wait(channel_id)
+        await self._with_retries(lambda: self._adapter().create_conversation(
+            self._app_id, created, parameters, "msteams", home.service_url, None))
+        reference: ConversationReference = result["reference"]
+        reference.bot = home.bot
+        return reference, str(result["activity_id"])
+
+    async def _send(self, reference: ConversationReference, activity: Activity) -> str:
+        sent: dict[str, str] = {}
+
+        async def send(turn_context: TurnContext) -> None:
+            response = await turn_context.send_activity(activity)
+            sent["id"] = response.id if response is not None and response.id else ""
+
+        await self._pacer.wait(reference.conversation.id)
+        await self._with_retries(lambda: self._adapter().continue_conversation(reference, send, self._app_id))
+        return sent.get("id", "")
+
+    async def _update(self, reference: ConversationReference, activity_id: str, activity: Activity) -> None:
+        activity.id = activity_id
+
+        async def update(turn_context: TurnContext) -> None:
+            await turn_context.update_activity(activity)
+
+        await self._pacer.wait(reference.conversation.id)
+        await self._with_retries(lambda: self._adapter().continue_conversation(reference, update, self._app_id))
+
+    async def _with_retries(self, call: Callable[[], Awaitable[Any]]) -> Any:
+        for attempt in range(ATTEMPTS):
+            try:
+                return await call()
+            except HttpOperationError as error:
+                status = error.response.status_code if error.response is not None else None
+                if status not in RETRIED_STATUSES or attempt == ATTEMPTS - 1:
+                    raise NotificationFailed(f"Teams answered {status}: {error}") from error
+                await asyncio.sleep(_retry_after(error, attempt))
+            except OSError as error:  # connection refused, reset, DNS
+                if attempt == ATTEMPTS - 1:
+                    raise NotificationFailed(f"Teams is unreachable: {error}") from error
+                await asyncio.sleep(0.5 * 2 ** attempt)
+        raise AssertionError("unreachable")
+
+
+def members_of(accounts: Sequence[Any]) -> list[Member]:
+    """Teams channel accounts as card choices, sorted by name."""
+    members = [Member(id=a.id, name=a.name or a.id, email=getattr(a, "email", "") or "") for a in accounts if a.id]
+    return sorted(members, key=lambda m: m.name.casefold())

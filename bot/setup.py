@@ -1,0 +1,19 @@
+"""How incidents live in Teams for this organisation (the ``[teams]`` part of the organisation file)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from incident.model import Person
+
+
+@dataclass(frozen=True)
+class TeamsSetup:
+    space_mode: str = "thread"  # thread | channel | chat
+    incidents_channel: str = "General"
+    broadcast_channels: tuple[str, ...] = ("General",)
+    admin_team: tuple[Person, ...] = ()
+
+    @property
+    def default_broadcast(self) -> str:
+        return self.broadcast_channels[0]

@@ -1,0 +1,160 @@
+"""Cards for incidents, built from the stored incident in the reader's language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from adapters.templates import render_card
+from bot.actions import choice_input, error_text, execute, show_card, text_input, toggle_input
+from bot.locale import Translator
+from incident.model import Incident, Person
+from incident.policy import OrganisationPolicy
+
+MAX_CARD_TEXT = 1500  # long text is cut so a card stays far below Teams' 28 KB
+SEVERITY_COLOUR = {1: "Attention", 2: "Warning"}
+
+
+def cut(text: str, limit: int, pointer: str) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "… " + pointer
+
+
+def _ago(since: datetime, now: datetime) -> str:
+    minutes = max(0, int((now - since).total_seconds() // 60))
+    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+@dataclass(frozen=True)
+class Member:
+    """Someone who can be picked on a card: the conversation's members."""
+
+    id: str
+    name: str
+    email: str = ""
+
+    def person(self) -> Person:
+        return Person(self.id, self.name, self.email)
+
+
+def _facts(incident: Incident, policy: OrganisationPolicy, t: Translator, now: datetime) -> list[dict[str, str]]:
+    more = t("incident.more", id=incident.id)
+    facts = [
+        {"title": t("incident.status"), "value": t(f"status.{incident.status.value}")},
+        {"title": t("incident.severity"), "value": incident.severity},
+        {"title": t("incident.type"), "value": policy.incident_type(incident.type).name},
+    ]
+    for role in policy.roles:
+        holder = incident.roles.get(role.key)
+        if holder or role.key == "commander":
+            facts.append({"title": role.name, "value": holder.name if holder else t("incident.nobody")})
+    facts.append({"title": t("incident.declared"), "value": t(
+        "incident.declared_value", when=f"{incident.declared_at:%Y-%m-%d %H:%M}", who=incident.declared_by.name,
+        ago=_ago(incident.declared_at, now))})
+    acknowledged = (f"{incident.acknowledged_by} ({incident.acknowledged_at:%H:%M} UTC)"
+                    if incident.acknowledged_at else t("incident.not_acknowledged"))
+    facts.append({"title": t("incident.acknowledged"), "value": acknowledged})
+    facts.append({"title": t("incident.last_update"),
+                  "value": cut(incident.last_update, MAX_CARD_TEXT, more) or t("incident.no_update")})
+    if incident.services:
+        facts.append({"title": t("incident.services"), "value": ", ".join(incident.services)})
+    if incident.resolution:
+        facts.append({"title": t("incident.resolution"), "value": cut(incident.resolution, MAX_CARD_TEXT, more)})
+    return facts
+
+
+def _heading(incident: Incident, t: Translator) -> str:
+    return t("announce.heading", id=incident.id, severity=incident.severity,
+             status=t(f"status.{incident.status.value}")) + f" — {incident.title}"
+
+
+def _incident_actions(incident: Incident, policy: OrganisationPolicy, t: Translator,
+                      members: list[Member]) -> list[dict[str, Any]]:
+    if not incident.status.is_active:
+        return []
+    data = {"incident_id": incident.id}
+    send = t("action.send")
+    role_choices = [(r.key, r.name) for r in policy.roles]
+    # The people the incident already knows; anyone else is assigned with "assign <role> @person".
+    known = {m.id: m.name for m in members}
+    for person in (incident.declared_by, *incident.roles.values(), *incident.invitees):
+        known.setdefault(person.id, person.name)
+    people = sorted(known.items(), key=lambda p: p[1].casefold())
+    return [
+        execute(t("action.ack"), "incident.ack", data),
+        show_card(t("action.update"), [text_input("text", t("action.update"), multiline=True, required=True,
+                                                  placeholder=t("action.update.placeholder"))],
+                  [execute(send, "incident.update", data)]),
+        show_card(t("action.severity"), [
+            choice_input("severity", t("incident.severity"), [(s.name, f"{s.name} — {s.description}")
+                                                              for s in policy.severities], value=incident.severity),
+            text_input("reason", t("action.severity.reason"), max_length=500)],
+            [execute(send, "incident.severity", data)]),
+        show_card(t("action.assign"), [
+            choice_input("role", t("action.assign.role"), role_choices, value="commander", required=True),
+            choice_input("person", t("action.assign.person"), people, required=True)],
+            [execute(send, "incident.assign", data)]),
+        execute(t("action.resolve"), "incident.resolve_form", data, style="positive"),
+    ]
+
+
+def incident_card(incident: Incident, policy: OrganisationPolicy, t: Translator, now: datetime,
+                  members: list[Member]) -> dict[str, Any]:
+    """The card in the incident's space: everything at a glance, and the buttons to act."""
+    severity = policy.severity(incident.severity)
+    more = t("incident.more", id=incident.id)
+    return render_card(
+        "incident", heading=_heading(incident, t), fallback=_heading(incident, t),
+        colour=SEVERITY_COLOUR.get(severity.rank, "Default") if incident.status.is_active else "Good",
+        summary=cut(incident.summary, MAX_CARD_TEXT, more), facts=_facts(incident, policy, t, now),
+        actions=_incident_actions(incident, policy, t, members))
+
+
+def announcement_card(incident: Incident, policy: OrganisationPolicy, t: Translator, now: datetime) -> dict[str, Any]:
+    """The broadcast card: the same facts, no buttons; a security incident's shows no details."""
+    if incident.private:
+        heading = t("announce.heading", id=incident.id, severity=incident.severity,
+                    status=t(f"status.{incident.status.value}"))
+        return render_card("incident", heading=heading, fallback=heading, colour="Attention",
+                           summary=t("announce.private"), facts=[], actions=[])
+    severity = policy.severity(incident.severity)
+    return render_card(
+        "incident", heading=_heading(incident, t), fallback=_heading(incident, t),
+        colour=SEVERITY_COLOUR.get(severity.rank, "Default") if incident.status.is_active else "Good",
+        summary=cut(incident.summary, MAX_CARD_TEXT, t("incident.more", id=incident.id)),
+        facts=_facts(incident, policy, t, now), actions=[])
+
+
+def plan_card(incident: Incident, policy: OrganisationPolicy, t: Translator) -> dict[str, Any]:
+    kind = policy.incident_type(incident.type)
+    roles = {r.key: r.name for r in policy.roles}
+    steps = [{"done": index in incident.plan_done,
+              "text": t("plan.step", title=step.title, owner=roles.get(step.owner_role, step.owner_role),
+                        minutes=int(step.due_after.total_seconds() // 60)),
+              "action": execute(t("plan.done"), "plan.tick", {"incident_id": incident.id, "step": index})
+              if incident.status.is_open else None}
+             for index, step in enumerate(kind.response_plan.steps)]
+    communication = kind.response_plan.communication
+    return render_card("plan", heading=t("plan.heading", type=kind.name), steps=steps,
+                       communication=t("plan.communication", primary=communication.primary_channel,
+                                       backup="; ".join(communication.backup_methods)))
+
+
+def resolve_card(incident: Incident, policy: OrganisationPolicy, t: Translator, *,
+                 values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
+                 notice: str = "") -> dict[str, Any]:
+    """The exit criteria as a checklist, the resolution, and an override reason for unmet criteria."""
+    values, errors = values or {}, errors or {}
+    met = set(values.get("criteria_met", ()))
+    fields: list[dict[str, Any]] = [
+        toggle_input(f"criterion_{c.key}", c.text, value=c.key in met)
+        for c in policy.incident_type(incident.type).exit_criteria]
+    for name, label, required in (("resolution", t("resolve.resolution"), True),
+                                  ("override_reason", t("resolve.override"), False)):
+        fields.append(text_input(name, label, value=str(values.get(name, "")), multiline=True, required=required))
+        if name in errors:
+            fields.append(error_text(errors[name]))
+    return render_card(
+        "resolve", heading=t("resolve.heading", id=incident.id), notice=notice,
+        criteria_label=t("resolve.criteria"), fields=fields,
+        actions=[execute(t("resolve.submit"), "incident.resolve", {"incident_id": incident.id}, style="positive")])
