@@ -183,7 +183,10 @@ class TeamsNotifier:
         found: list[tuple[str, str]] = []
 
         async def look_up(turn_context: TurnContext) -> None:
-            for channel in await TeamsInfo.get_team_channels(turn_context, team_id):
+            # botbuilder's Teams client is synchronous: run it off the event loop.
+            client = await TeamsInfo.get_teams_connector_client(turn_context)
+            result = await asyncio.to_thread(client.teams.get_teams_channels, team_id)
+            for channel in result.conversations or []:
                 found.append((channel.id, channel.name or "General"))  # Teams leaves General unnamed
 
         await self._with_retries(lambda: self._adapter().continue_conversation(home, look_up, self._app_id))

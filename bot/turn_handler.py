@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
-from botbuilder.schema import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue
 
 from adapters.templates import markdown_escape
 from bot.commands import parse_command
@@ -99,16 +98,23 @@ class DevOpsBot(TeamsActivityHandler):
                 answer = await self._guarded(lambda: handler(turn_context, command.arguments, t), t)
         await self._send(turn_context, answer)
 
-    async def on_adaptive_card_invoke(self, turn_context: TurnContext,
-                                      invoke_value: AdaptiveCardInvokeValue) -> AdaptiveCardInvokeResponse:
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
+        """Action.Execute: the answer replaces the clicked card, or shows as a message. (Answered here:
+        botbuilder's own path cannot serialise a message answer, whose value is a string.)"""
+        if turn_context.activity.name != "adaptiveCard/action":
+            return await super().on_invoke_activity(turn_context)
         t = Translator(turn_context.activity.locale)
-        action = invoke_value.action if isinstance(invoke_value.action, dict) else {}
+        value = turn_context.activity.value if isinstance(turn_context.activity.value, dict) else {}
+        found = value.get("action")
+        action: dict[str, Any] = found if isinstance(found, dict) else {}
         given = action.get("data")
         data: dict[str, Any] = given if isinstance(given, dict) else {}
         answer = await self._run_verb(turn_context, str(action.get("verb", "")), data, t)
         if answer.card is not None:
-            return AdaptiveCardInvokeResponse(status_code=200, type=CARD, value=answer.card)
-        return AdaptiveCardInvokeResponse(status_code=200, type=MESSAGE, value=answer.text)
+            body = {"statusCode": 200, "type": CARD, "value": answer.card}
+        else:
+            body = {"statusCode": 200, "type": MESSAGE, "value": answer.text}
+        return InvokeResponse(status=200, body=body)
 
     async def _run_verb(self, turn_context: TurnContext, verb: str, data: dict[str, Any], t: Translator) -> Answer:
         handler = self.verbs.get(verb)

@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 
 
 class Container:
-    """Everything the app uses, built lazily. ``in_memory=True`` swaps storage for the fakes."""
+    """Everything the app uses, built lazily. ``in_memory=True`` swaps storage for the fakes; ``notifier``
+    replaces the Teams notifier (tests record notifications with ``adapters.memory.RecordingNotifier``)."""
 
     def __init__(self, settings: Settings, *, clock: Clock | None = None, in_memory: bool = False,
                  policy: OrganisationPolicy | None = None, notifier: Notifier | None = None,
@@ -59,10 +60,6 @@ class Container:
     def notifier(self) -> Notifier:
         if self._notifier is not None:
             return self._notifier
-        if self._in_memory:
-            from adapters.memory import RecordingNotifier
-
-            return RecordingNotifier()
         from bot.notifier import TeamsNotifier
 
         return TeamsNotifier(adapter=lambda: self.bot.adapter, app_id=self.settings.bot_app_id,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import azure.functions as func
@@ -11,6 +12,7 @@ import pytest
 
 from devopsbot import bootstrap
 from devopsbot.bootstrap import Container
+from tests.support.connector import ConnectorDouble, running_connector
 
 
 def built_function(name: str) -> Callable[..., Any]:
@@ -30,28 +32,56 @@ def request(method: str, route: str, body: bytes | dict[str, Any] | None = None,
                             params={}, route_params={}, body=raw)
 
 
+# Where Teams-shaped activities say replies go; the connector fixture points it at its double.
+SERVICE = {"url": "http://127.0.0.1:9/_connector"}
+
+
 @pytest.fixture
-def installed(memory_container: Container) -> Iterator[Container]:
+async def connector() -> AsyncIterator[ConnectorDouble]:
+    async with running_connector() as double:
+        SERVICE["url"] = double.url
+        yield double
+    SERVICE["url"] = "http://127.0.0.1:9/_connector"
+
+
+@pytest.fixture
+def installed(memory_container: Container, connector: ConnectorDouble) -> Iterator[Container]:
     """Make ``memory_container`` the process-wide container the functions use."""
     bootstrap.reset_container(memory_container)
     yield memory_container
     bootstrap.reset_container(None)
 
 
+def teams_invoke(verb: str, data: dict[str, Any], *, conversation: str = "team-id;messageid=1",
+                 user: tuple[str, str] = ("29:alice", "Alice Martin"), locale: str = "en-US",
+                 activity_id: str = "") -> dict[str, Any]:
+    """An Action.Execute click on a card, as Teams sends it."""
+    return {
+        "type": "invoke", "name": "adaptiveCard/action", "id": activity_id or f"inv-{uuid.uuid4().hex[:8]}",
+        "channelId": "msteams", "serviceUrl": SERVICE["url"],
+        "from": {"id": user[0], "name": user[1]}, "recipient": {"id": "28:devopsbot", "name": "devopsbot"},
+        "conversation": {"id": conversation, "conversationType": "channel", "tenantId": "tenant-1"},
+        "channelData": {"tenant": {"id": "tenant-1"}, "team": {"id": "team-id"}}, "locale": locale,
+        "replyToId": "card-1",
+        "value": {"action": {"type": "Action.Execute", "verb": verb, "data": data}},
+    }
+
+
 def teams_message(text: str, *, conversation: str = "team-id;messageid=1", tenant: str = "tenant-1",
-                  activity_id: str = "act-1", expect_replies: bool = True) -> dict[str, Any]:
+                  activity_id: str = "", expect_replies: bool = True,
+                  user: tuple[str, str] = ("29:alice", "Alice Martin"), locale: str = "en-US") -> dict[str, Any]:
     """A Teams-shaped channel message mentioning the bot."""
     activity: dict[str, Any] = {
-        "type": "message", "id": activity_id, "channelId": "msteams",
-        "serviceUrl": "http://127.0.0.1:9/_connector", "timestamp": "2026-11-27T10:00:00Z",
-        "from": {"id": "29:alice", "name": "Alice Martin", "aadObjectId": "aad-alice"},
+        "type": "message", "id": activity_id or f"act-{uuid.uuid4().hex[:8]}", "channelId": "msteams",
+        "serviceUrl": SERVICE["url"], "timestamp": "2026-11-27T10:00:00Z",
+        "from": {"id": user[0], "name": user[1]},
         "recipient": {"id": "28:devopsbot", "name": "devopsbot"},
         "conversation": {"id": conversation, "conversationType": "channel", "tenantId": tenant},
         "text": f"<at>devopsbot</at> {text}",
         "entities": [{"type": "mention", "text": "<at>devopsbot</at>",
                       "mentioned": {"id": "28:devopsbot", "name": "devopsbot"}}],
         "channelData": {"tenant": {"id": tenant}, "team": {"id": "team-id"}},
-        "locale": "en-US",
+        "locale": locale,
     }
     if expect_replies:
         activity["deliveryMode"] = "expectReplies"

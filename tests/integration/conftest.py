@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from adapters.clock import FixedClock
+from adapters.memory import RecordingNotifier
 from devopsbot.bootstrap import Container
 from devopsbot.settings import Settings
 from incident.policy import OrganisationPolicy
@@ -19,11 +20,11 @@ async def container(request: pytest.FixtureRequest, policy: OrganisationPolicy,
                     clock: FixedClock) -> AsyncIterator[Container]:
     if request.param == "memory":
         built = Container(Settings(storage_connection_string="memory"), clock=clock, in_memory=True,
-                          policy=policy)
+                          policy=policy, notifier=RecordingNotifier())
     else:
         connection_string = request.getfixturevalue("azurite")
-        built = Container(Settings(storage_connection_string=connection_string,
-                                   table_prefix=unique_prefix()), clock=clock, policy=policy)
+        built = Container(Settings(storage_connection_string=connection_string, table_prefix=unique_prefix()),
+                          clock=clock, policy=policy, notifier=RecordingNotifier())
     yield built
     await built.aclose()
 

@@ -48,7 +48,7 @@ def test_hostile_text_arrives_verbatim_except_for_escaped_markdown(policy: Organ
     assert notice == f"I don't know the command '{markdown_escape(HOSTILE[:60])}'."
     assert "49" not in json.dumps(card)  # the template engine did not evaluate user text
     link = help_card(Translator("en"), unknown="[x](https://evil)")["body"][1]["text"]
-    assert link == "I don't know the command '\\[x\\]\\(https://evil\\)'."
+    assert link == "I don't know the command '\\[x\\](https://evil)'."  # no link without [ ]
 
 
 def test_an_undefined_variable_is_an_error_not_an_empty_string() -> None:
@@ -68,7 +68,7 @@ def test_every_card_template_renders_within_schema_1_5_and_28_kb(policy: Organis
 def test_long_text_is_cut_with_a_pointer_to_the_timeline(policy: OrganisationPolicy) -> None:
     card = every_card(policy)["incident"]
     summary = card["body"][1]["text"]  # type: ignore[index]
-    assert len(summary) < 2000 and summary.endswith("see the full timeline with 'status INC\\-2026\\-0001'\\)")
+    assert len(summary) < 2000 and summary.endswith("see the full timeline with 'status INC-2026-0001')")
 
 
 def test_a_private_incident_is_announced_without_details(policy: OrganisationPolicy) -> None:

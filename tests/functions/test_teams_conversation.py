@@ -1,0 +1,256 @@
+"""The incident process through the Bot Framework protocol: Teams-shaped activities in, replies out."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from devopsbot.bootstrap import Container
+from incident.lifecycle import Status
+from tests.conftest import OUTAGE_CRITERIA
+from tests.functions.conftest import built_function, request, teams_invoke, teams_message
+from tests.support.connector import ConnectorDouble
+
+BOB = ("29:bob", "Bob Durand")
+
+
+async def send(body: dict[str, Any]) -> tuple[int, Any]:
+    response = await built_function("messages")(request("POST", "messages", body))
+    raw = response.get_body()
+    return response.status_code, json.loads(raw) if raw else None
+
+
+async def say(text: str, **kwargs: Any) -> dict[str, Any]:
+    status, body = await send(teams_message(text, **kwargs))
+    assert status == 200
+    [reply] = body["activities"]
+    return dict(reply)
+
+
+def card_of(reply: dict[str, Any]) -> dict[str, Any]:
+    [attachment] = reply["attachments"]
+    return dict(attachment["content"])
+
+
+def inputs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {item["id"]: item for item in card["body"] if str(item.get("type", "")).startswith("Input.")}
+
+
+def texts(card: dict[str, Any]) -> list[str]:
+    return [item["text"] for item in card["body"] if item.get("type") == "TextBlock"]
+
+
+def form(**overrides: Any) -> dict[str, Any]:
+    data = {"form_id": "form-0000000001", "title": "Checkout failing", "summary": "Card payments time out",
+            "type": "outage", "affects_customers": "true", "unplanned": "true", "long_running": "true",
+            "services": "checkout,payments", "environments": "production", "regions": "westeurope",
+            "severity": "SEV2", "commander": "29:alice", "responder": "", "invitees": "", "private": "false",
+            "broadcast": "broadcast", "confirm_not_incident": False}
+    data.update(overrides)
+    return data
+
+
+async def click(verb: str, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    status, body = await send(teams_invoke(verb, data, **kwargs))
+    assert status == 200
+    return dict(body)
+
+
+async def declare(installed: Container, **overrides: Any) -> str:
+    answer = await click("declare.submit", form(**overrides))
+    assert answer["type"] == "application/vnd.microsoft.activity.message", answer
+    return str(answer["value"].split(":")[0].removeprefix("Declared ").strip())
+
+
+async def test_declare_answers_with_the_form_prefilled(installed: Container) -> None:
+    card = card_of(await say("declare Checkout is down"))
+    fields = inputs(card)
+    assert fields["title"]["value"] == "Checkout is down"
+    assert fields["commander"]["value"] == "29:alice"
+    assert {c["value"] for c in fields["severity"]["choices"]} == {"SEV1", "SEV2", "SEV3", "SEV4"}
+    assert {c["value"] for c in fields["services"]["choices"]} >= {"checkout", "payments"}
+    assert fields["broadcast"]["value"] == "broadcast"
+    [action] = card["actions"]
+    assert (action["type"], action["verb"], action["fallback"]["type"]) == (
+        "Action.Execute", "declare.submit", "Action.Submit")
+
+
+async def test_a_valid_form_declares_once_and_tells_teams(installed: Container, connector: ConnectorDouble) -> None:
+    answer = await click("declare.submit", form(invitees="29:bob"))
+    assert answer["value"] == ("Declared INC-2026-0001: Checkout failing. The incident thread is open in General; "
+                               "the announcement is in broadcast.")
+    incident_id = "INC-2026-0001"
+    again = await click("declare.submit", form())  # a double click: same form id
+    assert incident_id == "INC-2026-0001"
+    assert "INC-2026-0001" in again["value"]
+    stored = await installed.dependencies.incidents.get(incident_id)
+    assert (stored.title, stored.severity, stored.services, stored.broadcast) == (
+        "Checkout failing", "SEV2", ("checkout", "payments"), "broadcast")
+    assert stored.holder("commander") is not None and stored.holder("commander").id == "29:alice"
+    space, announcement = connector.messages("thread")
+    assert (space.conversation_id.split(";")[0], announcement.conversation_id.split(";")[0]) == (
+        "team-id", "channel-broadcast")
+    assert space.activity["attachments"][0]["content"]["body"][0]["text"] == (
+        "Incident INC-2026-0001 · SEV2 · Declared — Checkout failing")
+    invitation, plan = [m for m in connector.messages() if m.conversation_id == space.conversation_id]
+    assert {e["mentioned"]["id"] for e in invitation.activity["entities"]} == {"29:alice", "29:bob"}
+    assert "<at>Bob Durand</at>" in invitation.activity["text"]
+    assert plan.activity["attachments"][0]["content"]["body"][0]["text"] == "Response plan: Outage"
+    due = await installed.dependencies.due_work.due(stored.declared_at.replace(year=2027))
+    assert sorted(i.kind for i in due) == ["ack_deadline", "status_reminder"]
+
+
+async def test_invalid_input_rerenders_the_form_with_errors_beside_the_fields(installed: Container) -> None:
+    answer = await click("declare.submit", form(title="", severity="SEV9", summary="kept <b>text</b>"))
+    card = answer["value"]
+    assert answer["type"] == "application/vnd.microsoft.card.adaptive"
+    fields = inputs(card)
+    assert fields["summary"]["value"] == "kept <b>text</b>"
+    body = card["body"]
+    after_title = body[body.index(fields["title"]) + 1]
+    assert after_title["color"] == "Attention" and after_title["text"] == "required"
+    assert await installed.dependencies.incidents.list_open() == []
+
+
+async def test_an_unknown_severity_is_shown_beside_the_severity(installed: Container) -> None:
+    card = (await click("declare.submit", form(severity="SEV9")))["value"]
+    body = card["body"]
+    after = body[body.index(inputs(card)["severity"]) + 1]
+    assert "unknown severity 'SEV9'" in after["text"]
+
+
+async def test_not_an_incident_is_said_and_can_still_be_declared(installed: Container) -> None:
+    card = (await click("declare.submit", form(long_running="false")))["value"]
+    assert any("not an incident" in text for text in texts(card))
+    [action] = card["actions"]
+    assert action["title"] == "Declare anyway" and action["data"]["confirm_not_incident"] is True
+    incident_id = await declare(installed, long_running="false", confirm_not_incident=True)
+    assert incident_id == "INC-2026-0001"
+
+
+async def test_a_forged_form_is_refused_and_changes_nothing(installed: Container) -> None:
+    answer = await click("declare.submit", {"form_id": "x", "title": "y" * 5000})
+    card = answer["value"]
+    assert any("Please correct" in text for text in texts(card))
+    answer = await click("declare.submit", form(commander="29:stranger"))
+    assert "not a member of this conversation" in json.dumps(answer["value"])
+    assert await installed.dependencies.incidents.list_open() == []
+
+
+async def test_commands_act_on_the_named_incident(installed: Container) -> None:
+    incident_id = await declare(installed)
+    assert (await say(f"ack {incident_id}"))["text"] == f"{incident_id} acknowledged by Alice Martin."
+    assert (await say(f"update {incident_id} Rolling back release 42", user=BOB))["text"] == (
+        f"Update posted on {incident_id}.")
+    status = card_of(await say(f"status {incident_id}"))
+    assert any(f["value"] == "Rolling back release 42" for f in status["body"][2]["facts"])
+    listed = (await say("list"))["text"]
+    assert f"**{incident_id}** [SEV2]" in listed
+    assert (await say(f"severity {incident_id} SEV1 spreading"))["text"] == f"{incident_id} is now SEV1."
+
+
+async def test_only_the_commander_may_change_severity_or_resolve(installed: Container) -> None:
+    incident_id = await declare(installed)
+    refused = await say(f"severity {incident_id} SEV1", user=BOB)
+    assert refused["text"].startswith("Sorry: only the commander")
+    refused_card = await click("incident.resolve_form", {"incident_id": incident_id}, user=BOB)
+    assert refused_card["value"].startswith("Sorry: only the commander")
+    assert (await installed.dependencies.incidents.get(incident_id)).severity == "SEV2"
+
+
+async def test_assign_gives_the_role_to_the_mentioned_person(installed: Container) -> None:
+    incident_id = await declare(installed)
+    activity = teams_message(f"assign communications_lead <at>Bob Durand</at> {incident_id}")
+    activity["text"] = f"<at>devopsbot</at> assign {incident_id} communications_lead <at>Bob Durand</at>"
+    activity["entities"].append({"type": "mention", "text": "<at>Bob Durand</at>",
+                                 "mentioned": {"id": "29:bob", "name": "Bob Durand"}})
+    status, body = await send(activity)
+    assert status == 200
+    assert body["activities"][0]["text"] == f"Communications lead of {incident_id}: Bob Durand."
+    stored = await installed.dependencies.incidents.get(incident_id)
+    assert stored.holder("communications_lead") is not None
+    assert stored.holder("communications_lead").id == "29:bob"
+
+
+async def test_card_buttons_change_the_incident_and_return_the_updated_card(installed: Container,
+                                                                           connector: ConnectorDouble) -> None:
+    incident_id = await declare(installed)
+    acked = await click("incident.ack", {"incident_id": incident_id})
+    facts = {f["title"]: f["value"] for f in acked["value"]["body"][2]["facts"]}
+    assert facts["Acknowledged"].startswith("Alice Martin")
+    updated = await click("incident.update", {"incident_id": incident_id, "text": "Found it"})
+    assert {f["title"]: f["value"] for f in updated["value"]["body"][2]["facts"]}["Last update"] == "Found it"
+    plan = await click("plan.tick", {"incident_id": incident_id, "step": 0})
+    assert plan["value"]["body"][1]["columns"][0]["items"][0]["text"] == "☑"
+    # Every change also updated the cards in place: the space's card and the announcement.
+    space, announcement = connector.messages("thread")
+    updated = {u.activity_id for u in connector.messages("update")}
+    assert {space.activity_id, announcement.activity_id} <= updated
+
+
+async def test_resolve_needs_the_exit_criteria_or_an_override(installed: Container,
+                                                             connector: ConnectorDouble) -> None:
+    incident_id = await declare(installed)
+    form_card = (await click("incident.resolve_form", {"incident_id": incident_id}))["value"]
+    toggles = [i for i in inputs(form_card) if i.startswith("criterion_")]
+    assert toggles == [f"criterion_{c}" for c in OUTAGE_CRITERIA]
+    half = await click("incident.resolve", {"incident_id": incident_id, "criterion_service_restored": "true",
+                                            "resolution": "Rolled back"})
+    assert "exit criteria not met" in json.dumps(half["value"])
+    assert inputs(half["value"])["resolution"]["value"] == "Rolled back"
+    done = await click("incident.resolve", {"incident_id": incident_id, "criterion_service_restored": "true",
+                                            "resolution": "Rolled back", "override_reason": "Vendor status page down"})
+    facts = {f["title"]: f["value"] for f in done["value"]["body"][2]["facts"]}
+    assert facts["Status"] == "Resolved"
+    stored = await installed.dependencies.incidents.get(incident_id)
+    assert stored.status is Status.RESOLVED
+    announcement = connector.messages("thread")[1]
+    told = [m.activity["text"] for m in connector.messages() if m.conversation_id == announcement.conversation_id]
+    assert told == ["Resolved INC-2026-0001: Checkout failing. Resolution: Rolled back"]
+    updated = [u for u in connector.messages("update") if u.activity_id == announcement.activity_id]
+    assert "Resolved" in json.dumps(updated[-1].activity)
+    timeline = await installed.dependencies.incidents.timeline(incident_id)
+    assert timeline[-1].after["override_reason"] == "Vendor status page down"
+
+
+async def test_a_stale_or_forged_card_action_changes_nothing(installed: Container) -> None:
+    missing = await click("incident.ack", {"incident_id": "INC-2026-0999"})
+    assert missing["value"].startswith("That card is out of date: no incident INC-2026-0999")
+    forged = await click("incident.ack", {"incident_id": "'; DROP TABLE incidents"})
+    assert forged["value"].startswith("That did not work")
+    unknown = await click("incident.explode", {})
+    assert unknown["value"].startswith("That card is out of date: unknown action")
+
+
+async def test_a_repeated_delivery_is_handled_once(installed: Container) -> None:
+    incident_id = await declare(installed)
+    activity = teams_message(f"update {incident_id} once only", activity_id="retried-1")
+    first_status, first = await send(activity)
+    second_status, second = await send(activity)
+    assert (first_status, second_status) == (200, 200)
+    assert len(first["activities"]) == 1
+    assert not second or not second.get("activities")
+    timeline = await installed.dependencies.incidents.timeline(incident_id)
+    assert [e.summary for e in timeline if e.kind == "update_posted"] == ["once only"]
+
+
+async def test_replies_follow_the_users_language(installed: Container) -> None:
+    reply = await say("list", locale="fr-FR")
+    assert reply["text"] == "Aucun incident ouvert." or "incident" in reply["text"].lower()
+    card = card_of(await say("declare", locale="fr-FR"))
+    assert card["body"][0]["text"] != "Declare an incident"
+
+
+async def test_without_an_incident_here_the_bot_asks_which(installed: Container) -> None:
+    assert (await say("ack"))["text"].startswith("Which incident?")
+
+
+@pytest.mark.parametrize("command", ["help", "declare", "status", "list", "ack", "update", "assign", "severity",
+                                     "resolve", "reopen"])
+def test_help_lists_exactly_the_commands_the_bot_answers(installed: Container, command: str) -> None:
+    from bot.commands import COMMANDS
+
+    assert set(COMMANDS) == set(installed.bot.bot.commands)  # type: ignore[attr-defined]
+    assert command in COMMANDS

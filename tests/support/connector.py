@@ -1,0 +1,89 @@
+"""A local Bot Connector double: answers what the bot asks Teams (members, channels) and records
+what it sends (messages, updates, new threads), so protocol tests need no Teams and no network."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from tests.support.processes import free_port
+
+
+@dataclass
+class Sent:
+    kind: str  # "message", "update" or "thread"
+    conversation_id: str
+    activity_id: str
+    activity: dict[str, Any]
+
+
+@dataclass
+class ConnectorDouble:
+    members: list[dict[str, Any]] = field(default_factory=lambda: [
+        {"id": "29:alice", "name": "Alice Martin", "email": "alice@contoso.example"},
+        {"id": "29:bob", "name": "Bob Durand", "email": "bob@contoso.example"}])
+    channels: list[dict[str, Any]] = field(default_factory=lambda: [
+        {"id": "team-id", "name": None}, {"id": "channel-broadcast", "name": "broadcast"}])
+    sent: list[Sent] = field(default_factory=list)
+    url: str = ""
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/v3/conversations/{conversation}/members", self._members)
+        app.router.add_get("/v3/conversations/{conversation}/pagedmembers", self._paged_members)
+        app.router.add_get("/v3/teams/{team}/conversations", self._channels)
+        app.router.add_post("/v3/conversations", self._create)
+        app.router.add_post("/v3/conversations/{conversation}/activities", self._post)
+        app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self._post)
+        app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._put)
+        return app
+
+    def messages(self, kind: str = "message") -> list[Sent]:
+        return [s for s in self.sent if s.kind == kind]
+
+    async def _members(self, request: web.Request) -> web.Response:
+        return web.json_response(self.members)
+
+    async def _paged_members(self, request: web.Request) -> web.Response:
+        return web.json_response({"members": self.members})
+
+    async def _channels(self, request: web.Request) -> web.Response:
+        return web.json_response({"conversations": self.channels})
+
+    async def _create(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        channel = body.get("channelData", {}).get("channel", {}).get("id", "chat")
+        activity_id = str(next(self._ids))
+        thread = f"{channel};messageid={activity_id}"
+        self.sent.append(Sent("thread", thread, activity_id, body.get("activity") or {}))
+        return web.json_response({"id": thread, "activityId": activity_id})
+
+    async def _post(self, request: web.Request) -> web.Response:
+        activity_id = str(next(self._ids))
+        self.sent.append(Sent("message", request.match_info["conversation"], activity_id, await request.json()))
+        return web.json_response({"id": activity_id})
+
+    async def _put(self, request: web.Request) -> web.Response:
+        self.sent.append(Sent("update", request.match_info["conversation"], request.match_info["activity"],
+                              await request.json()))
+        return web.json_response({"id": request.match_info["activity"]})
+
+
+@asynccontextmanager
+async def running_connector() -> AsyncIterator[ConnectorDouble]:
+    double = ConnectorDouble()
+    runner = web.AppRunner(double.app(), access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    double.url = f"http://127.0.0.1:{port}/"
+    try:
+        yield double
+    finally:
+        await runner.cleanup()
