@@ -54,15 +54,22 @@ def _optional_time(value: Any) -> datetime | None:
     return utc(value) if isinstance(value, datetime) else None
 
 
+def person_data(person: Person) -> dict[str, str]:
+    data = {"id": person.id, "name": person.name, "email": person.email}
+    return data | ({"aad_id": person.aad_id} if person.aad_id else {})
+
+
 def person_json(person: Person | None) -> str:
-    return json.dumps({"id": person.id, "name": person.name, "email": person.email}) if person else ""
+    return json.dumps(person_data(person)) if person else ""
+
+
+def person_of(data: Mapping[str, Any]) -> Person:
+    return Person(id=data["id"], name=data.get("name", ""), email=data.get("email", ""),
+                  aad_id=data.get("aad_id", ""))
 
 
 def person_from(value: Any) -> Person | None:
-    if not value:
-        return None
-    data = json.loads(value)
-    return Person(id=data["id"], name=data.get("name", ""), email=data.get("email", ""))
+    return person_of(json.loads(value)) if value else None
 
 
 def _drop_empty(entity: dict[str, Any]) -> dict[str, Any]:
@@ -83,12 +90,12 @@ def incident_entity(incident: Incident) -> dict[str, Any]:
         "Status": incident.status.value,
         "DeclaredBy": person_json(incident.declared_by),
         "DeclaredAt": incident.declared_at,
-        "Roles": json.dumps({k: json.loads(person_json(v)) for k, v in incident.roles.items()}),
+        "Roles": json.dumps({k: person_data(v) for k, v in incident.roles.items()}),
         "Services": json.dumps(list(incident.services)),
         "Environments": json.dumps(list(incident.environments)),
         "Regions": json.dumps(list(incident.regions)),
         "Private": incident.private,
-        "Invitees": json.dumps([json.loads(person_json(p)) for p in incident.invitees]) if incident.invitees else "",
+        "Invitees": json.dumps([person_data(p) for p in incident.invitees]) if incident.invitees else "",
         "Broadcast": incident.broadcast,
         "Language": incident.language,
         "AcknowledgedAt": incident.acknowledged_at,
@@ -104,8 +111,7 @@ def incident_entity(incident: Incident) -> dict[str, Any]:
 
 
 def incident_from(entity: Mapping[str, Any], tag: str) -> Incident:
-    roles = {k: Person(id=v["id"], name=v.get("name", ""), email=v.get("email", ""))
-             for k, v in json.loads(entity.get("Roles", "{}")).items()}
+    roles = {k: person_of(v) for k, v in json.loads(entity.get("Roles", "{}")).items()}
     declared_by = person_from(entity["DeclaredBy"])
     assert declared_by is not None  # written on every declaration
     return Incident(
@@ -123,8 +129,7 @@ def incident_from(entity: Mapping[str, Any], tag: str) -> Incident:
         environments=tuple(json.loads(entity.get("Environments", "[]"))),
         regions=tuple(json.loads(entity.get("Regions", "[]"))),
         private=bool(entity.get("Private", False)),
-        invitees=tuple(Person(id=p["id"], name=p.get("name", ""), email=p.get("email", ""))
-                       for p in json.loads(entity.get("Invitees") or "[]")),
+        invitees=tuple(person_of(p) for p in json.loads(entity.get("Invitees") or "[]")),
         broadcast=entity.get("Broadcast", ""),
         language=entity.get("Language", "en"),
         acknowledged_at=_optional_time(entity.get("AcknowledgedAt")),
@@ -199,14 +204,13 @@ def roster_entity(entry: RosterEntry) -> dict[str, Any]:
         "Service": entry.service,
         "Role": entry.role,
         "Primary": person_json(entry.primary),
-        "Delegates": json.dumps([json.loads(person_json(p)) for p in entry.delegates]),
+        "Delegates": json.dumps([person_data(p) for p in entry.delegates]),
     }
 
 
 def roster_from(entity: Mapping[str, Any]) -> RosterEntry:
     primary = person_from(entity["Primary"])
     assert primary is not None
-    delegates = tuple(Person(id=d["id"], name=d.get("name", ""), email=d.get("email", ""))
-                      for d in json.loads(entity.get("Delegates", "[]")))
+    delegates = tuple(person_of(d) for d in json.loads(entity.get("Delegates", "[]")))
     return RosterEntry(service=entity["Service"], role=entity["Role"], primary=primary,
                        delegates=delegates)

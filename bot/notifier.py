@@ -257,5 +257,6 @@ class TeamsNotifier:
 
 def members_of(accounts: Sequence[Any]) -> list[Member]:
     """Teams channel accounts as card choices, sorted by name."""
-    members = [Member(id=a.id, name=a.name or a.id, email=getattr(a, "email", "") or "") for a in accounts if a.id]
+    members = [Member(id=a.id, name=a.name or a.id, email=getattr(a, "email", "") or "",
+                      aad_id=getattr(a, "aad_object_id", "") or "") for a in accounts if a.id]
     return sorted(members, key=lambda m: m.name.casefold())

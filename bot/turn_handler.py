@@ -52,7 +52,7 @@ Verb = Callable[[TurnContext, dict[str, Any], Translator], Awaitable[Answer]]
 
 def actor_of(turn_context: TurnContext) -> Person:
     sender = turn_context.activity.from_property
-    return Person(id=sender.id, name=sender.name or sender.id)
+    return Person(id=sender.id, name=sender.name or sender.id, aad_id=sender.aad_object_id or "")
 
 
 class DevOpsBot(TeamsActivityHandler):

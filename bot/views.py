@@ -32,9 +32,10 @@ class Member:
     id: str
     name: str
     email: str = ""
+    aad_id: str = ""
 
     def person(self) -> Person:
-        return Person(self.id, self.name, self.email)
+        return Person(self.id, self.name, self.email, self.aad_id)
 
 
 def _facts(incident: Incident, policy: OrganisationPolicy, t: Translator, now: datetime) -> list[dict[str, str]]:

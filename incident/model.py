@@ -21,6 +21,7 @@ class Person:
     id: str
     name: str
     email: str = ""
+    aad_id: str = ""  # the Entra object id, which Microsoft Graph needs; Teams ids are not enough
 
     def __str__(self) -> str:
         return self.name or self.id

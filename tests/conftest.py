@@ -19,7 +19,8 @@ from incident.model import Person
 from incident.policy import OrganisationPolicy
 from tests.support.processes import start_azurite
 
-ALICE = Person(id="29:alice", name="Alice Martin", email="alice@contoso.example")
+ALICE = Person(id="29:alice", name="Alice Martin", email="alice@contoso.example",
+               aad_id="00000000-0000-0000-0000-0000000a11ce")
 BOB = Person(id="29:bob", name="Bob Durand", email="bob@contoso.example")
 OUTAGE_CRITERIA = ("service_restored", "monitoring_green", "customers_told")
 
