@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 RETRIED_STATUSES = {412, 429, 502, 504}  # what Teams asks bots to retry
 ATTEMPTS = 4
+CHANNELS_TTL_SECONDS = 600
 PER_CONVERSATION_INTERVAL = 1 / 7  # Teams allows about 7 messages per second per conversation
 
 
@@ -94,6 +95,7 @@ class TeamsNotifier:
         self._policy = policy
         self._clock = clock
         self._pacer = _Pacer()
+        self._channels: dict[str, tuple[float, list[tuple[str, str]]]] = {}
 
     # -- the Notifier port ---------------------------------------------------------------------------
 
@@ -102,14 +104,26 @@ class TeamsNotifier:
         if home is None:
             raise NotificationFailed("no team known yet: mention the bot once in the team's incidents channel")
         t = Translator(incident.language)
-        channels = await self._team_channels(reference_from_dict(home["reference"]), home["team_id"])
-        space_channel = self._channel_id(channels, self._setup.incidents_channel)
-        broadcast_channel = self._channel_id(channels, incident.broadcast or self._setup.default_broadcast)
         home_ref = reference_from_dict(home["reference"])
-        now = self._clock.now()
+        broadcast = incident.broadcast or self._setup.default_broadcast
+        try:
+            channels = await self._team_channels(home_ref, home["team_id"])
+            space_channel, broadcast_channel = (self._channel_id(channels, name)
+                                                for name in (self._setup.incidents_channel, broadcast))
+        except NotificationFailed:  # perhaps a channel created since the lookup was cached: look again
+            self._channels.pop(home["team_id"], None)
+            channels = await self._team_channels(home_ref, home["team_id"])
+            space_channel, broadcast_channel = (self._channel_id(channels, name)
+                                                for name in (self._setup.incidents_channel, broadcast))
+        # The space and the announcement are independent: open both at once.
+        await asyncio.gather(self._open_space(incident, t, home_ref, space_channel),
+                             self._announce(incident, t, home_ref, broadcast_channel, broadcast))
 
-        space_ref, card_id = await self._new_thread(home_ref, space_channel, self._card_activity(
-            incident_card(incident, self._policy, t, now, [])))
+    async def _open_space(self, incident: Incident, t: Translator, home: ConversationReference,
+                          channel_id: str) -> None:
+        """A new thread whose first message is the incident card, then the invitation and the plan."""
+        space_ref, card_id = await self._new_thread(home, channel_id, self._card_activity(
+            incident_card(incident, self._policy, t, self._clock.now(), [])))
         await self._conversations.put(incident.id, "space", {"reference": reference_to_dict(space_ref),
                                                              "channel": self._setup.incidents_channel})
         await self._conversations.put(incident.id, "space_card", {"activity_id": card_id})
@@ -118,12 +132,13 @@ class TeamsNotifier:
         plan_id = await self._send(space_ref, self._card_activity(plan_card(incident, self._policy, t)))
         await self._conversations.put(incident.id, "plan_card", {"activity_id": plan_id})
 
-        announcement_ref, announcement_id = await self._new_thread(home_ref, broadcast_channel, self._card_activity(
-            announcement_card(incident, self._policy, t, now)))
+    async def _announce(self, incident: Incident, t: Translator, home: ConversationReference, channel_id: str,
+                        channel_name: str) -> None:
+        reference, activity_id = await self._new_thread(home, channel_id, self._card_activity(
+            announcement_card(incident, self._policy, t, self._clock.now())))
         await self._conversations.put(incident.id, "announcement", {
-            "reference": reference_to_dict(announcement_ref), "activity_id": announcement_id,
-            "channel": incident.broadcast or self._setup.default_broadcast})
-        await remember_incident_conversation(self._conversations, announcement_ref.conversation.id, incident.id)
+            "reference": reference_to_dict(reference), "activity_id": activity_id, "channel": channel_name})
+        await remember_incident_conversation(self._conversations, reference.conversation.id, incident.id)
 
     async def incident_changed(self, incident: Incident, events: Sequence[TimelineEvent]) -> None:
         refs = await self._conversations.list_for(incident.id)
@@ -180,6 +195,10 @@ class TeamsNotifier:
         return activity
 
     async def _team_channels(self, home: ConversationReference, team_id: str) -> list[tuple[str, str]]:
+        """The team's channels as (id, name), looked up once every few minutes: they rarely change."""
+        cached = self._channels.get(team_id)
+        if cached and time.monotonic() - cached[0] < CHANNELS_TTL_SECONDS:
+            return cached[1]
         found: list[tuple[str, str]] = []
 
         async def look_up(turn_context: TurnContext) -> None:
@@ -190,6 +209,7 @@ class TeamsNotifier:
                 found.append((channel.id, channel.name or "General"))  # Teams leaves General unnamed
 
         await self._with_retries(lambda: self._adapter().continue_conversation(home, look_up, self._app_id))
+        self._channels[team_id] = (time.monotonic(), found)
         return found
 
     @staticmethod

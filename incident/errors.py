@@ -10,7 +10,8 @@
     ├── NotFound                    the incident (or other record) does not exist (HTTP 404)
     ├── ConcurrencyConflict         somebody else changed the record first; reload and re-apply (HTTP 409)
     ├── ConfigurationError          settings or the organisation file are wrong; nothing starts (HTTP 503)
-    └── StorageUnavailable          Table Storage cannot be reached (HTTP 503)
+    ├── StorageUnavailable          Table Storage cannot be reached (HTTP 503)
+    └── GraphError                  Microsoft Graph refused or failed a call (opening a channel or chat)
 
 The HTTP edge maps these to status codes (``functions/http_errors.py``), the bot to a friendly
 card and the CLI to an exit code with a one-line message on stderr.
@@ -88,3 +89,17 @@ class ConfigurationError(DevopsbotError):
 
 class StorageUnavailable(DevopsbotError):
     """Table Storage could not be reached or answered with a server error."""
+
+
+class GraphError(DevopsbotError):
+    """Microsoft Graph refused or failed a call, or no token for it could be had.
+
+    ``status`` is Graph's HTTP status (0 when Graph was unreachable or the token was refused) and
+    ``code`` Graph's or Entra ID's error code; the message never holds a token or a secret.
+    """
+
+    def __init__(self, operation: str, reason: str, *, status: int = 0, code: str = "") -> None:
+        super().__init__(f"Microsoft Graph failed while {operation}: {reason}")
+        self.operation = operation
+        self.status = status
+        self.code = code

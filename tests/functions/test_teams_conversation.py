@@ -11,7 +11,7 @@ from devopsbot.bootstrap import Container
 from incident.lifecycle import Status
 from tests.conftest import OUTAGE_CRITERIA
 from tests.functions.conftest import built_function, request, teams_invoke, teams_message
-from tests.support.connector import ConnectorDouble
+from tests.support.connector import ConnectorDouble, Sent
 
 BOB = ("29:bob", "Bob Durand")
 
@@ -40,6 +40,13 @@ def inputs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def texts(card: dict[str, Any]) -> list[str]:
     return [item["text"] for item in card["body"] if item.get("type") == "TextBlock"]
+
+
+def threads(connector: ConnectorDouble) -> tuple[Sent, Sent]:
+    """The incident's space (in General) and its announcement (in broadcast), opened concurrently."""
+    opened = {s.conversation_id.split(";")[0]: s for s in connector.messages("thread")}
+    assert set(opened) == {"team-id", "channel-broadcast"}
+    return opened["team-id"], opened["channel-broadcast"]
 
 
 def form(**overrides: Any) -> dict[str, Any]:
@@ -89,11 +96,10 @@ async def test_a_valid_form_declares_once_and_tells_teams(installed: Container, 
     assert (stored.title, stored.severity, stored.services, stored.broadcast) == (
         "Checkout failing", "SEV2", ("checkout", "payments"), "broadcast")
     assert stored.holder("commander") is not None and stored.holder("commander").id == "29:alice"
-    space, announcement = connector.messages("thread")
-    assert (space.conversation_id.split(";")[0], announcement.conversation_id.split(";")[0]) == (
-        "team-id", "channel-broadcast")
-    assert space.activity["attachments"][0]["content"]["body"][0]["text"] == (
-        "Incident INC-2026-0001 · SEV2 · Declared — Checkout failing")
+    space, announcement = threads(connector)
+    for opened in (space, announcement):
+        assert opened.activity["attachments"][0]["content"]["body"][0]["text"] == (
+            "Incident INC-2026-0001 · SEV2 · Declared — Checkout failing")
     invitation, plan = [m for m in connector.messages() if m.conversation_id == space.conversation_id]
     assert {e["mentioned"]["id"] for e in invitation.activity["entities"]} == {"29:alice", "29:bob"}
     assert "<at>Bob Durand</at>" in invitation.activity["text"]
@@ -185,7 +191,7 @@ async def test_card_buttons_change_the_incident_and_return_the_updated_card(inst
     plan = await click("plan.tick", {"incident_id": incident_id, "step": 0})
     assert plan["value"]["body"][1]["columns"][0]["items"][0]["text"] == "☑"
     # Every change also updated the cards in place: the space's card and the announcement.
-    space, announcement = connector.messages("thread")
+    space, announcement = threads(connector)
     updated = {u.activity_id for u in connector.messages("update")}
     assert {space.activity_id, announcement.activity_id} <= updated
 
@@ -206,8 +212,8 @@ async def test_resolve_needs_the_exit_criteria_or_an_override(installed: Contain
     assert facts["Status"] == "Resolved"
     stored = await installed.dependencies.incidents.get(incident_id)
     assert stored.status is Status.RESOLVED
-    announcement = connector.messages("thread")[1]
-    told = [m.activity["text"] for m in connector.messages() if m.conversation_id == announcement.conversation_id]
+    _, announcement = threads(connector)
+    told = [m.activity.get("text") for m in connector.messages() if m.conversation_id == announcement.conversation_id]
     assert told == ["Resolved INC-2026-0001: Checkout failing. Resolution: Rolled back"]
     updated = [u for u in connector.messages("update") if u.activity_id == announcement.activity_id]
     assert "Resolved" in json.dumps(updated[-1].activity)
