@@ -8,6 +8,7 @@ submit from older clients) and are routed by verb through one table, like the co
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,6 +16,7 @@ from typing import Any
 
 from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
+from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from adapters.templates import markdown_escape
 from bot.commands import parse_command
@@ -36,6 +38,7 @@ log = logging.getLogger(__name__)
 CARD = "application/vnd.microsoft.card.adaptive"
 MESSAGE = "application/vnd.microsoft.activity.message"
 DELIVERY_LEASE = timedelta(minutes=2)
+MEMBERS_TTL_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class DevOpsBot(TeamsActivityHandler):
         self.setup = setup
         self.app_id = app_id
         self._known_home: tuple[str, str] | None = None
+        self._member_cache: dict[str, tuple[float, list[Member]]] = {}
         self.commands: dict[str, Command] = {
             "help": self._help, "declare": self._declare, "status": self._status, "list": self._list,
             "ack": self._ack, "update": self._update, "assign": self._assign, "severity": self._severity,
@@ -181,13 +185,20 @@ class DevOpsBot(TeamsActivityHandler):
         return await self.deps.incidents.get(incident_id), rest.strip()
 
     async def _members(self, turn_context: TurnContext) -> list[Member]:
-        """The people of this conversation, for the pickers; in a personal chat, just the user."""
+        """The people of this conversation, for the pickers; in a personal chat, just the user. Kept a few
+        minutes: the form is shown and then submitted, and the submit should not wait on Teams again."""
         me = actor_of(turn_context)
+        conversation = turn_context.activity.conversation.id.split(";")[0]
+        cached = self._member_cache.get(conversation)
+        if cached and time.monotonic() - cached[0] < MEMBERS_TTL_SECONDS and any(m.id == me.id for m in cached[1]):
+            return list(cached[1])
         try:
             accounts = await TeamsInfo.get_members(turn_context)
-        except Exception:
-            accounts = []
+        except (HttpOperationError, ClientRequestError, TypeError, ValueError):
+            accounts = []  # a personal chat, or Teams did not answer: offer at least the user
         members = members_of(accounts)
+        if accounts:
+            self._member_cache[conversation] = (time.monotonic(), members)
         if all(m.id != me.id for m in members):
             members.insert(0, Member(me.id, me.name))
         return members
@@ -329,13 +340,9 @@ class DevOpsBot(TeamsActivityHandler):
             return Answer(card=declaration_card(self.deps.policy, self.setup, t, members, form_id=form_id,
                                                 values=data, errors={error.field: error.reason},
                                                 notice=t("declare.fix_errors")))
-        refs = await self.deps.conversations.list_for(incident.id)
-        if "space" not in refs:
-            return Answer(text=t("declare.done_without_teams", id=incident.id, title=markdown_escape(incident.title),
-                                 error="see the logs"))
         return Answer(text=t("declare.done", id=incident.id, title=markdown_escape(incident.title),
-                             channel=refs["space"].get("channel", ""),
-                             broadcast=refs.get("announcement", {}).get("channel", "")))
+                             channel=self.setup.incidents_channel,
+                             broadcast=incident.broadcast or self.setup.default_broadcast))
 
     def _declaration_errors(self, form: Any, by_id: dict[str, Member], t: Translator) -> dict[str, str]:
         errors: dict[str, str] = {}

@@ -148,6 +148,8 @@ class Container:
         return True, "reachable"
 
     async def aclose(self) -> None:
+        if "bus" in self.__dict__:
+            await self.bus.drain()  # reactions still telling people finish before the clients close
         if "store" in self.__dict__:
             await self.store.close()
             credential = getattr(self.store.service, "credential", None)

@@ -73,7 +73,7 @@ async def _with_container(work: Callable[[Any], Coroutine[Any, Any, int]]) -> in
     try:
         return await work(container)
     finally:
-        await container.aclose()
+        await container.aclose()  # after the reactions: Teams is told before the command returns
 
 
 def _print_incident(incident: Any, as_json: bool) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,8 +52,12 @@ class MessageBus:
         self._handlers = dict(handlers)
         self._reactions = dict(reactions or {})
         self._default_reactions = tuple(default_reactions)
+        self._pending: set[asyncio.Task[None]] = set()
+        self._last: dict[str, asyncio.Task[None]] = {}  # per incident: its reactions run one after another
 
     async def handle(self, command: object) -> Any:
+        """Run the command's handler; what it stored is reacted to in the background, in order per
+        incident, so the person who asked gets the answer as soon as the change is stored."""
         try:
             handler = self._handlers[type(command)]
         except KeyError:
@@ -60,8 +65,32 @@ class MessageBus:
         result = await handler(command, self.dependencies)
         if isinstance(result, Incident) and result.just_stored:
             events, result.just_stored = result.just_stored, []
-            await self._react(result, events)
+            self._schedule(result.id, self._react(result.copy(), events))
         return result
+
+    def _schedule(self, incident_id: str, work: Coroutine[Any, Any, None]) -> None:
+        previous = self._last.get(incident_id)
+
+        async def in_order() -> None:
+            if previous is not None:
+                await asyncio.gather(previous, return_exceptions=True)
+            await work
+
+        task = asyncio.get_running_loop().create_task(in_order())
+        self._last[incident_id] = task
+        self._pending.add(task)
+
+        def finished(done: asyncio.Task[None]) -> None:
+            self._pending.discard(done)
+            if self._last.get(incident_id) is done:
+                del self._last[incident_id]
+
+        task.add_done_callback(finished)
+
+    async def drain(self) -> None:
+        """Wait until every reaction scheduled so far has run (the CLI, shutdown and tests use this)."""
+        while self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
 
     async def _react(self, incident: Incident, events: Sequence[TimelineEvent]) -> None:
         """Each reaction runs once per save, even when several stored events call for it. A failing

@@ -26,7 +26,8 @@ async def tell_declared(incident: Incident, events: Sequence[TimelineEvent], dep
 
 
 async def refresh_cards(incident: Incident, events: Sequence[TimelineEvent], deps: Dependencies) -> None:
-    await deps.notifier.incident_changed(incident, events)
+    """Cards show the incident as stored now, not as it was when this reaction was scheduled."""
+    await deps.notifier.incident_changed(await deps.incidents.get(incident.id), events)
 
 
 async def tell_resolved(incident: Incident, events: Sequence[TimelineEvent], deps: Dependencies) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from devopsbot import bootstrap
 from devopsbot.bootstrap import Container
 from incident.lifecycle import Status
 from tests.conftest import OUTAGE_CRITERIA
@@ -18,6 +19,7 @@ BOB = ("29:bob", "Bob Durand")
 
 async def send(body: dict[str, Any]) -> tuple[int, Any]:
     response = await built_function("messages")(request("POST", "messages", body))
+    await bootstrap.get_container().bus.drain()  # Teams is told in the background; wait for it
     raw = response.get_body()
     return response.status_code, json.loads(raw) if raw else None
 
@@ -86,8 +88,8 @@ async def test_declare_answers_with_the_form_prefilled(installed: Container) -> 
 
 async def test_a_valid_form_declares_once_and_tells_teams(installed: Container, connector: ConnectorDouble) -> None:
     answer = await click("declare.submit", form(invitees="29:bob"))
-    assert answer["value"] == ("Declared INC-2026-0001: Checkout failing. The incident thread is open in General; "
-                               "the announcement is in broadcast.")
+    assert answer["value"] == ("Declared INC-2026-0001: Checkout failing. Its thread is opening in General, "
+                               "and the announcement goes to broadcast.")
     incident_id = "INC-2026-0001"
     again = await click("declare.submit", form())  # a double click: same form id
     assert incident_id == "INC-2026-0001"

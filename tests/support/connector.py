@@ -3,6 +3,7 @@ what it sends (messages, updates, new threads), so protocol tests need no Teams 
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,10 +32,11 @@ class ConnectorDouble:
         {"id": "team-id", "name": None}, {"id": "channel-broadcast", "name": "broadcast"}])
     sent: list[Sent] = field(default_factory=list)
     url: str = ""
+    delay: float = 0.0  # seconds every answer takes, to stand in for Teams' own latency
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
 
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[self._slow])
         app.router.add_get("/v3/conversations/{conversation}/members", self._members)
         app.router.add_get("/v3/conversations/{conversation}/pagedmembers", self._paged_members)
         app.router.add_get("/v3/teams/{team}/conversations", self._channels)
@@ -43,6 +45,13 @@ class ConnectorDouble:
         app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self._post)
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._put)
         return app
+
+    @web.middleware
+    async def _slow(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        response: web.StreamResponse = await handler(request)
+        return response
 
     def messages(self, kind: str = "message") -> list[Sent]:
         return [s for s in self.sent if s.kind == kind]

@@ -1,0 +1,234 @@
+"""Local doubles of Microsoft Graph and Entra ID, so the Graph client's tests need no Microsoft host.
+
+``GraphDouble`` is an aiohttp server on 127.0.0.1 answering the calls that open incident spaces, recording
+each request, with switches for throttling, server errors, refusals and rejected tokens. ``IdentityDouble``
+is the requests-like ``http_client`` msal is given: it answers the OpenID discovery document, the token
+endpoint and the App Service managed-identity endpoint in-process, so msal's real flows run with no socket.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from aiohttp import web
+
+from tests.support.processes import free_port
+
+
+@dataclass
+class GraphRequest:
+    method: str
+    path: str  # below the version, e.g. /teams/t1/channels
+    body: dict[str, Any]
+    authorization: str
+
+
+def graph_error(status: int, code: str, message: str, **headers: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message,
+                                        "innerError": {"request-id": str(uuid.uuid4())}}},
+                             status=status, headers=headers)
+
+
+@dataclass
+class GraphDouble:
+    requests: list[GraphRequest] = field(default_factory=list)
+    throttled: int = 0  # answer this many next requests with throttled_status and Retry-After
+    throttled_status: int = 429
+    retry_after: str = "7"
+    failing: int = 0  # answer this many next requests with 500
+    forbidden_code: str = ""  # answer every request with 403 and this Graph error code
+    rejected_tokens: set[str] = field(default_factory=set)  # bearer tokens answered with 401
+    channel_members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    installed_apps: dict[str, list[str]] = field(default_factory=dict)
+    url: str = ""  # the base URL a client is given, ending in /v1.0
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self._switches])
+        app.router.add_post("/v1.0/teams/{team}/channels", self._create_channel)
+        app.router.add_post("/v1.0/teams/{team}/channels/{channel}/members", self._add_member)
+        app.router.add_post("/v1.0/chats", self._create_chat)
+        app.router.add_post("/v1.0/chats/{chat}/installedApps", self._install_app)
+        return app
+
+    def bodies(self, path_suffix: str) -> list[dict[str, Any]]:
+        return [r.body for r in self.requests if r.path.endswith(path_suffix)]
+
+    @web.middleware
+    async def _switches(self, request: web.Request,
+                        handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+        body = await request.json() if request.can_read_body else {}
+        authorization = request.headers.get("Authorization", "")
+        self.requests.append(GraphRequest(request.method, request.path.removeprefix("/v1.0"), body, authorization))
+        if not authorization.startswith("Bearer ") or authorization.removeprefix("Bearer ") in self.rejected_tokens:
+            return graph_error(401, "InvalidAuthenticationToken", "Access token validation failure.")
+        if self.throttled:
+            self.throttled -= 1
+            return graph_error(self.throttled_status, "TooManyRequests", "Too many requests.",
+                               **{"Retry-After": self.retry_after})
+        if self.failing:
+            self.failing -= 1
+            return graph_error(500, "InternalServerError", "Something went wrong.")
+        if self.forbidden_code:
+            return graph_error(403, self.forbidden_code, "Missing role permissions on the request.")
+        return await handler(request)
+
+    async def _create_channel(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        name = body.get("displayName", "")
+        if not 0 < len(name) <= 50 or body.get("membershipType") not in ("standard", "private"):
+            return graph_error(400, "BadRequest", "Invalid channel.")
+        if body["membershipType"] == "private" and not _members_valid(body.get("members"), owners=True):
+            return graph_error(400, "BadRequest", "A private channel needs owners.")
+        channel_id = f"19:channel{next(self._ids)}@thread.tacv2"
+        self.channel_members[channel_id] = list(body.get("members", []))
+        return web.json_response({"id": channel_id, "displayName": name,
+                                  "membershipType": body["membershipType"]}, status=201)
+
+    async def _add_member(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if not _members_valid([body], owners=False):
+            return graph_error(400, "BadRequest", "Invalid member.")
+        members = self.channel_members.setdefault(unquote(request.match_info["channel"]), [])
+        if any(m["user@odata.bind"] == body["user@odata.bind"] for m in members):
+            return graph_error(409, "Conflict", "The user is already a member of the channel.")
+        members.append(body)
+        return web.json_response({"id": str(uuid.uuid4()), **body}, status=201)
+
+    async def _create_chat(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if body.get("chatType") != "group" or not _members_valid(body.get("members"), owners=True):
+            return graph_error(400, "BadRequest", "Invalid chat.")
+        return web.json_response({"id": f"19:chat{next(self._ids)}@thread.v2", "topic": body.get("topic"),
+                                  "chatType": "group"}, status=201)
+
+    async def _install_app(self, request: web.Request) -> web.Response:
+        bound = (await request.json()).get("teamsApp@odata.bind", "")
+        if "/appCatalogs/teamsApps/" not in bound:
+            return graph_error(400, "BadRequest", "teamsApp@odata.bind is required.")
+        apps = self.installed_apps.setdefault(unquote(request.match_info["chat"]), [])
+        if bound in apps:
+            return graph_error(409, "Conflict", "The app is already installed.")
+        apps.append(bound)
+        return web.Response(status=201)
+
+
+def _members_valid(members: Any, *, owners: bool) -> bool:
+    if not isinstance(members, list) or not members:
+        return False
+    return all(m.get("@odata.type") == "#microsoft.graph.aadUserConversationMember"
+               and str(m.get("user@odata.bind", "")).startswith("https://graph.microsoft.com/v1.0/users('")
+               and (m.get("roles") == ["owner"] or not owners) for m in members)
+
+
+@asynccontextmanager
+async def running_graph() -> AsyncIterator[GraphDouble]:
+    double = GraphDouble()
+    runner = web.AppRunner(double.app(), access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    double.url = f"http://127.0.0.1:{port}/v1.0"
+    try:
+        yield double
+    finally:
+        await runner.cleanup()
+
+
+@dataclass
+class FakeResponse:
+    """What msal reads from a requests.Response."""
+
+    status_code: int
+    text: str
+    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "application/json"})
+
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+    def raise_for_status(self) -> None:
+        if self.status_code >= 400:
+            raise RuntimeError(f"HTTP {self.status_code}")
+
+
+@dataclass
+class IdentityDouble:
+    """Entra ID (one tenant) and the App Service identity endpoint, as msal's injected ``http_client``."""
+
+    authority_host: str = "https://login.identity.test"  # https because msal insists; never resolved
+    tenant: str = "11111111-2222-3333-4444-555555555555"
+    managed_identity_endpoint: str = "http://127.0.0.1:9/msi/token"  # IDENTITY_ENDPOINT; never connected
+    token_error: str = ""  # answer token requests with this OAuth error
+    expires_in: int = 3600
+    discovery_requests: int = 0
+    token_requests: list[dict[str, str]] = field(default_factory=list)  # form fields, plus "basic" if sent
+    managed_identity_requests: list[dict[str, Any]] = field(default_factory=list)  # params and headers
+    issued: list[str] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)  # URLs nobody should have asked for
+    _lock: threading.Lock = field(default_factory=threading.Lock)  # msal calls from worker threads
+
+    @property
+    def authority(self) -> str:
+        return f"{self.authority_host}/{self.tenant}"
+
+    @property
+    def token_endpoint(self) -> str:
+        return f"{self.authority}/oauth2/v2.0/token"
+
+    def get(self, url: str, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
+            **_: Any) -> FakeResponse:
+        if url == f"{self.authority}/v2.0/.well-known/openid-configuration":
+            with self._lock:
+                self.discovery_requests += 1
+            return FakeResponse(200, json.dumps({
+                "issuer": f"{self.authority}/v2.0", "token_endpoint": self.token_endpoint,
+                "authorization_endpoint": f"{self.authority}/oauth2/v2.0/authorize",
+                "jwks_uri": f"{self.authority}/discovery/v2.0/keys"}))
+        if url == self.managed_identity_endpoint:
+            with self._lock:
+                self.managed_identity_requests.append({"params": dict(params or {}), "headers": dict(headers or {})})
+            return FakeResponse(200, json.dumps({
+                "access_token": self._issue(), "expires_on": str(int(time.time()) + self.expires_in),
+                "resource": (params or {}).get("resource"), "token_type": "Bearer"}))
+        return self._unexpected(url)
+
+    def post(self, url: str, params: dict[str, Any] | None = None, data: Any = None,
+             headers: dict[str, str] | None = None, **_: Any) -> FakeResponse:
+        if url != self.token_endpoint:
+            return self._unexpected(url)
+        # A form body, as requests would encode it: msal gives the client assertion as bytes.
+        fields = {str(k): v.decode() if isinstance(v, bytes) else str(v) for k, v in dict(data or {}).items()}
+        basic = (headers or {}).get("Authorization", "")
+        if basic.startswith("Basic "):
+            fields["basic"] = base64.b64decode(basic.removeprefix("Basic ")).decode()
+        with self._lock:
+            self.token_requests.append(fields)
+        if self.token_error:
+            return FakeResponse(400, json.dumps({"error": self.token_error,
+                                                 "error_description": f"AADSTS7000215: {self.token_error}."}))
+        return FakeResponse(200, json.dumps({"token_type": "Bearer", "expires_in": self.expires_in,
+                                             "ext_expires_in": self.expires_in, "access_token": self._issue()}))
+
+    def close(self) -> None:
+        pass
+
+    def _issue(self) -> str:
+        with self._lock:
+            token = f"graph-token-{len(self.issued) + 1}"
+            self.issued.append(token)
+        return token
+
+    def _unexpected(self, url: str) -> FakeResponse:
+        with self._lock:
+            self.unexpected.append(url)
+        return FakeResponse(404, json.dumps({"error": "not_found", "error_description": urlsplit(url).path}))
