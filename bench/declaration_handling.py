@@ -1,9 +1,10 @@
 """Server-side time to handle a declaration submit, on Azurite with a local Bot Connector double.
 
 200 declarations through the /api/messages function (the Action.Execute of the declaration card), one
-after another. The connector double answers every call after a fixed delay standing in for Teams. Prints
-the median and p99, the storage requests and Teams calls per declaration, and the ratio the issue sets a
-target for: median / (slowest single outbound call + one storage transaction).
+after another. The connector double answers every call after a fixed delay standing in for Teams.
+Prints the median and p99 of the answer, the time until Teams has been told (done in the background),
+the storage requests and Teams calls per declaration, and the ratio the issue sets a target for:
+median answer / (slowest single outbound call + one storage transaction).
 Run: .venv/bin/python bench/declaration_handling.py [--count 200] [--teams-delay-ms 40]
 """
 
@@ -57,7 +58,7 @@ async def run(connection_string: str, count: int, delay: float) -> None:
         await messages(activities.request("POST", "messages", activities.teams_message("help")))  # learns the team
         # One storage transaction, timed on its own: a status update is a read and a transaction.
         connector.delay = delay
-        durations, requests_per, calls_per = [], [], []
+        durations, told, requests_per, calls_per = [], [], [], []
         for n in range(count):
             counter.requests.clear()
             before = len(connector.sent)
@@ -65,6 +66,8 @@ async def run(connection_string: str, count: int, delay: float) -> None:
             response = await messages(activities.request(
                 "POST", "messages", activities.teams_invoke("declare.submit", form(n))))
             durations.append(time.perf_counter() - started)
+            await container.bus.drain()  # the space and the announcement, posted in the background
+            told.append(time.perf_counter() - started)
             assert response.status_code == 200, response.get_body()
             requests_per.append(sum(counter.requests.values()))
             calls_per.append(len(connector.sent) - before)
@@ -74,7 +77,8 @@ async def run(connection_string: str, count: int, delay: float) -> None:
     median = statistics.median(durations)
     p99 = durations[max(0, int(len(durations) * 0.99) - 1)]
     print(f"{count} declarations, Teams double answering after {delay * 1000:.0f} ms:")
-    print(f"  median {median * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms")
+    print(f"  answer to the submit: median {median * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms")
+    print(f"  until the space and the announcement are posted: median {statistics.median(told) * 1000:.1f} ms")
     print(f"  storage requests per declaration: {statistics.median(requests_per):.0f} (median); "
           f"Teams calls sent per declaration: {statistics.median(calls_per):.0f} (plus the members lookup)")
     print(f"  one storage transaction: {transaction * 1000:.1f} ms (median of 30)")
