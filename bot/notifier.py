@@ -17,13 +17,21 @@ from typing import Any
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsInfo
-from botbuilder.schema import Activity, ChannelAccount, ConversationParameters, ConversationReference, Mention
+from botbuilder.schema import (
+    Activity,
+    ChannelAccount,
+    ConversationAccount,
+    ConversationParameters,
+    ConversationReference,
+    Mention,
+)
 from msrest.exceptions import HttpOperationError
 
+from adapters.graph import GraphClient
 from bot.locale import Translator
 from bot.setup import TeamsSetup
 from bot.views import Member, announcement_card, incident_card, plan_card
-from incident.errors import DevopsbotError
+from incident.errors import DevopsbotError, GraphError
 from incident.model import Incident, Person, TimelineEvent
 from incident.policy import OrganisationPolicy
 from services.ports import Clock, ConversationReferenceRepository
@@ -87,7 +95,10 @@ def _retry_after(error: HttpOperationError, attempt: int) -> float:
 
 class TeamsNotifier:
     def __init__(self, *, adapter: Callable[[], Any], app_id: str, conversations: ConversationReferenceRepository,
-                 setup: TeamsSetup, policy: OrganisationPolicy, clock: Clock) -> None:
+                 setup: TeamsSetup, policy: OrganisationPolicy, clock: Clock, graph: GraphClient | None = None,
+                 teams_app_id: str = "") -> None:
+        self._graph = graph
+        self._teams_app_id = teams_app_id
         self._adapter = adapter
         self._app_id = app_id
         self._conversations = conversations
@@ -116,21 +127,76 @@ class TeamsNotifier:
             space_channel, broadcast_channel = (self._channel_id(channels, name)
                                                 for name in (self._setup.incidents_channel, broadcast))
         # The space and the announcement are independent: open both at once.
-        await asyncio.gather(self._open_space(incident, t, home_ref, space_channel),
+        await asyncio.gather(self._open_space(incident, t, home, space_channel),
                              self._announce(incident, t, home_ref, broadcast_channel, broadcast))
 
-    async def _open_space(self, incident: Incident, t: Translator, home: ConversationReference,
-                          channel_id: str) -> None:
-        """A new thread whose first message is the incident card, then the invitation and the plan."""
-        space_ref, card_id = await self._new_thread(home, channel_id, self._card_activity(
-            incident_card(incident, self._policy, t, self._clock.now(), [])))
+    async def _open_space(self, incident: Incident, t: Translator, home: dict[str, Any],
+                          incidents_channel: str) -> None:
+        """The incident's space (a thread, a new channel or a group chat) whose first message is the
+        incident card; then the invitation and the plan."""
+        home_ref = reference_from_dict(home["reference"])
+        card = self._card_activity(incident_card(incident, self._policy, t, self._clock.now(), []))
+        opened = await self._space_opener(incident, home, home_ref, incidents_channel)
+        if isinstance(opened, str):  # a channel: its first thread carries the card
+            space_ref, card_id = await self._new_thread(home_ref, opened, card)
+            where = self._setup.incidents_channel if opened == incidents_channel else opened
+        else:  # a chat: the card is its first message
+            space_ref = opened
+            card_id = await self._send(space_ref, card)
+            where = "chat"
         await self._conversations.put(incident.id, "space", {"reference": reference_to_dict(space_ref),
-                                                             "channel": self._setup.incidents_channel})
+                                                             "channel": where})
         await self._conversations.put(incident.id, "space_card", {"activity_id": card_id})
         await remember_incident_conversation(self._conversations, space_ref.conversation.id, incident.id)
         await self._send(space_ref, self._invitation(incident, t))
         plan_id = await self._send(space_ref, self._card_activity(plan_card(incident, self._policy, t)))
         await self._conversations.put(incident.id, "plan_card", {"activity_id": plan_id})
+
+    async def _space_opener(self, incident: Incident, home: dict[str, Any], home_ref: ConversationReference,
+                            incidents_channel: str) -> str | ConversationReference:
+        """Where the space goes, by the configured mode: a channel id (thread or channel mode) or a chat.
+        When Graph fails the incident still gets a thread in the incidents channel, and the log says why."""
+        if self._setup.space_mode == "thread" or self._graph is None:
+            return incidents_channel
+        people = self._people(incident)
+        try:
+            if self._setup.space_mode == "channel":
+                team = home.get("aad_group_id") or await self._team_group_id(home_ref, home["team_id"])
+                owners = [p.aad_id for p in people if p.aad_id]
+                return await self._graph.create_channel(team, f"{incident.id} {incident.title}", incident.summary,
+                                                        private=incident.private, owner_aad_ids=owners)
+            chat_id = await self._graph.create_group_chat(f"{incident.id} {incident.title}"[:250],
+                                                          [p.aad_id for p in people if p.aad_id])
+            await self._graph.install_app_in_chat(chat_id, self._teams_app_id)
+            return ConversationReference(
+                conversation=ConversationAccount(id=chat_id, is_group=True, conversation_type="groupChat",
+                                                 tenant_id=home_ref.conversation.tenant_id),
+                service_url=home_ref.service_url, bot=home_ref.bot, channel_id="msteams")
+        except GraphError as error:
+            log.warning("could not open %s as a %s (%s); opening a thread instead", incident.id,
+                        self._setup.space_mode, error)
+            return incidents_channel
+
+    async def _team_group_id(self, home: ConversationReference, team_id: str) -> str:
+        found: dict[str, str] = {}
+
+        async def look_up(turn_context: TurnContext) -> None:
+            client = await TeamsInfo.get_teams_connector_client(turn_context)
+            details = await asyncio.to_thread(client.teams.get_team_details, team_id)
+            found["id"] = details.aad_group_id or ""
+
+        await self._with_retries(lambda: self._adapter().continue_conversation(home, look_up, self._app_id))
+        if not found.get("id"):
+            raise GraphError("looking up the team", "Teams did not give the team's group id")
+        return found["id"]
+
+    def _people(self, incident: Incident) -> list[Person]:
+        """Everyone the incident needs, once each: roles, invitees, the admin team."""
+        people: list[Person] = []
+        for person in (*incident.roles.values(), *incident.invitees, *self._setup.admin_team):
+            if person not in people:
+                people.append(person)
+        return people
 
     async def _announce(self, incident: Incident, t: Translator, home: ConversationReference, channel_id: str,
                         channel_name: str) -> None:
@@ -176,10 +242,7 @@ class TeamsNotifier:
 
     def _invitation(self, incident: Incident, t: Translator) -> Activity:
         """A message @mentioning everyone the incident needs: in a thread, a mention is the invitation."""
-        people: list[Person] = []
-        for person in (*incident.roles.values(), *incident.invitees, *self._setup.admin_team):
-            if person not in people:
-                people.append(person)
+        people = self._people(incident)
         mentions = [Mention(mentioned=ChannelAccount(id=p.id, name=p.name), text=f"<at>{p.name}</at>", type="mention")
                     for p in people]
         commander = incident.roles.get("commander")

@@ -167,6 +167,7 @@ class DevOpsBot(TeamsActivityHandler):
             return
         reference = TurnContext.get_conversation_reference(turn_context.activity)
         await self.deps.conversations.put("teams", "home", {"team_id": team["id"],
+                                                            "aad_group_id": team.get("aadGroupId", ""),
                                                             "reference": reference_to_dict(reference)})
         self._known_home = (team["id"], conversation_id)
 

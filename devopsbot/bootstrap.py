@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from devopsbot.organisation import OrganisationFile, load_organisation_file, to_policy
 from devopsbot.settings import Settings, load_settings
+from incident.errors import ConfigurationError
 from incident.model import Incident, Person, TimelineEvent
 from incident.policy import OrganisationPolicy
 from services.bus import Dependencies, MessageBus
@@ -18,6 +19,7 @@ from services.ports import Clock, Notifier
 from services.reactions import DEFAULT_REACTIONS, REACTIONS
 
 if TYPE_CHECKING:
+    from adapters.graph import GraphClient
     from adapters.table_storage import TableStore
     from bot.endpoint import BotEndpoint
     from bot.setup import TeamsSetup
@@ -57,6 +59,33 @@ class Container:
                           admin_team=tuple(Person(p.id, p.name, p.email) for p in teams.admin_team))
 
     @cached_property
+    def graph(self) -> GraphClient | None:
+        """Microsoft Graph, for incident spaces as channels or group chats; None when not configured."""
+        s = self.settings
+        if not s.graph_auth:
+            return None
+        from adapters.graph import GraphClient, GraphIdentity, shared_tokens
+
+        identity = GraphIdentity(
+            mode=s.graph_auth, client_id=s.graph_client_id, tenant_id=s.graph_tenant_id,
+            client_secret=s.graph_client_secret, certificate_path=s.graph_certificate_path,
+            certificate_thumbprint=s.graph_certificate_thumbprint, authority_host=s.graph_authority_host)
+        identity.check()
+        return GraphClient(shared_tokens(identity), base_url=s.graph_base_url)
+
+    def validate(self) -> None:
+        """Everything start-up can check without I/O: settings, the organisation file, their agreement."""
+        _ = self.policy
+        mode = self.teams_setup.space_mode
+        if mode != "thread" and self.graph is None:
+            raise ConfigurationError("settings", "DEVOPSBOT_GRAPH_AUTH",
+                                     f"required: the organisation file asks for incident spaces as '{mode}'s, "
+                                     "which devopsbot creates through Microsoft Graph")
+        if mode == "chat" and not self.settings.teams_app_id:
+            raise ConfigurationError("settings", "DEVOPSBOT_TEAMS_APP_ID",
+                                     "required for incident group chats: the bot is installed in each chat")
+
+    @cached_property
     def notifier(self) -> Notifier:
         if self._notifier is not None:
             return self._notifier
@@ -64,7 +93,8 @@ class Container:
 
         return TeamsNotifier(adapter=lambda: self.bot.adapter, app_id=self.settings.bot_app_id,
                              conversations=self.dependencies.conversations, setup=self.teams_setup,
-                             policy=self.policy, clock=self.clock)
+                             policy=self.policy, clock=self.clock, graph=self.graph,
+                             teams_app_id=self.settings.teams_app_id)
 
     @cached_property
     def clock(self) -> Clock:
@@ -150,6 +180,8 @@ class Container:
     async def aclose(self) -> None:
         if "bus" in self.__dict__:
             await self.bus.drain()  # reactions still telling people finish before the clients close
+        if self.__dict__.get("graph") is not None:
+            await self.graph.close()  # type: ignore[union-attr]
         if "store" in self.__dict__:
             await self.store.close()
             credential = getattr(self.store.service, "credential", None)
@@ -186,7 +218,7 @@ def get_container() -> Container:
     if _container is None:
         settings = load_settings(os.environ)
         container = Container(settings)
-        _ = container.policy  # validate the organisation file now, not on first use
+        container.validate()  # the organisation file and settings now, not on first use
         logging.getLogger().setLevel(settings.log_level)
         _container = container
     return _container

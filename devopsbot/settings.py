@@ -41,6 +41,19 @@ KNOWN_SETTINGS: dict[str, str] = {
         "or a sovereign cloud that signs with its own keys (https://); tokens must still come from "
         "https://api.botframework.com.",
     "DEVOPSBOT_LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR.",
+    "DEVOPSBOT_GRAPH_AUTH":
+        "How devopsbot signs in to Microsoft Graph (needed for the channel and chat incident spaces): "
+        "secret, certificate or managed_identity. Empty: Graph is not used.",
+    "DEVOPSBOT_GRAPH_CLIENT_ID":
+        "The app registration's client id (secret/certificate), or the user-assigned managed identity's "
+        "client id (empty means system-assigned).",
+    "DEVOPSBOT_GRAPH_TENANT_ID": "The Entra tenant for Graph; defaults to DEVOPSBOT_BOT_TENANT_ID.",
+    "DEVOPSBOT_GRAPH_CLIENT_SECRET": "The client secret (secret mode); a Key Vault reference in Azure.",
+    "DEVOPSBOT_GRAPH_CERTIFICATE_PATH": "PEM file with the private key (and the certificate if no thumbprint).",
+    "DEVOPSBOT_GRAPH_CERTIFICATE_THUMBPRINT": "SHA-1 thumbprint of the certificate, hex (colons allowed).",
+    "DEVOPSBOT_GRAPH_AUTHORITY_HOST": "Entra sign-in host; https://login.microsoftonline.com unless a sovereign cloud.",
+    "DEVOPSBOT_GRAPH_BASE_URL": "Microsoft Graph's address; https://graph.microsoft.com/v1.0 unless a sovereign cloud.",
+    "DEVOPSBOT_TEAMS_APP_ID": "The Teams app's id in your org's app catalog; installed in incident group chats.",
 }
 
 _TABLE_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,39}$")
@@ -64,6 +77,15 @@ class Settings:
     allowed_tenants: tuple[str, ...] = ()
     bot_openid_metadata_url: str = ""
     log_level: str = "INFO"
+    graph_auth: str = ""
+    graph_client_id: str = ""
+    graph_tenant_id: str = ""
+    graph_client_secret: str = field(default="", repr=False)
+    graph_certificate_path: str = ""
+    graph_certificate_thumbprint: str = ""
+    graph_authority_host: str = "https://login.microsoftonline.com"
+    graph_base_url: str = "https://graph.microsoft.com/v1.0"
+    teams_app_id: str = ""
 
     @property
     def authentication_enabled(self) -> bool:
@@ -139,6 +161,10 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     if metadata_url and (problem := _metadata_url_problem(metadata_url)):
         raise _fail("DEVOPSBOT_BOT_OPENID_METADATA_URL", problem)
 
+    graph_base_url = get("DEVOPSBOT_GRAPH_BASE_URL", "https://graph.microsoft.com/v1.0")
+    if problem := _metadata_url_problem(graph_base_url):  # tokens go there: https, except locally
+        raise _fail("DEVOPSBOT_GRAPH_BASE_URL", problem)
+
     level = get("DEVOPSBOT_LOG_LEVEL", "INFO").upper()
     if level not in LOG_LEVELS:
         raise _fail("DEVOPSBOT_LOG_LEVEL", f"'{level}' is not one of {', '.join(LOG_LEVELS)}")
@@ -149,4 +175,12 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         organisation_file=organisation_file, bot_app_id=app_id, bot_app_password=password,
         bot_app_type=app_type, bot_tenant_id=tenant, allowed_tenants=allowed,
         bot_openid_metadata_url=metadata_url, log_level=level,
+        graph_auth=get("DEVOPSBOT_GRAPH_AUTH"), graph_client_id=get("DEVOPSBOT_GRAPH_CLIENT_ID"),
+        graph_tenant_id=get("DEVOPSBOT_GRAPH_TENANT_ID", tenant),
+        graph_client_secret=get("DEVOPSBOT_GRAPH_CLIENT_SECRET"),
+        graph_certificate_path=get("DEVOPSBOT_GRAPH_CERTIFICATE_PATH"),
+        graph_certificate_thumbprint=get("DEVOPSBOT_GRAPH_CERTIFICATE_THUMBPRINT"),
+        graph_authority_host=get("DEVOPSBOT_GRAPH_AUTHORITY_HOST", "https://login.microsoftonline.com"),
+        graph_base_url=graph_base_url,
+        teams_app_id=get("DEVOPSBOT_TEAMS_APP_ID"),
     )
