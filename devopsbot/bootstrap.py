@@ -33,12 +33,14 @@ class Container:
 
     def __init__(self, settings: Settings, *, clock: Clock | None = None, in_memory: bool = False,
                  policy: OrganisationPolicy | None = None, notifier: Notifier | None = None,
+                 graph: GraphClient | None = None,
                  table_client_options: Mapping[str, Any] | None = None) -> None:
         self.settings = settings
         self._clock = clock
         self._in_memory = in_memory
         self._policy = policy
         self._notifier = notifier
+        self._graph = graph
         self._table_client_options = dict(table_client_options or {})
 
     @cached_property
@@ -62,8 +64,8 @@ class Container:
     def graph(self) -> GraphClient | None:
         """Microsoft Graph, for incident spaces as channels or group chats; None when not configured."""
         s = self.settings
-        if not s.graph_auth:
-            return None
+        if self._graph is not None or not s.graph_auth:
+            return self._graph
         from adapters.graph import GraphClient, GraphIdentity, shared_tokens
 
         identity = GraphIdentity(

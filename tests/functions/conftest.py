@@ -59,9 +59,11 @@ def teams_invoke(verb: str, data: dict[str, Any], *, conversation: str = "team-i
     return {
         "type": "invoke", "name": "adaptiveCard/action", "id": activity_id or f"inv-{uuid.uuid4().hex[:8]}",
         "channelId": "msteams", "serviceUrl": SERVICE["url"],
-        "from": {"id": user[0], "name": user[1]}, "recipient": {"id": "28:devopsbot", "name": "devopsbot"},
+        "from": {"id": user[0], "name": user[1], "aadObjectId": f"aad-{user[0].removeprefix('29:')}"},
+        "recipient": {"id": "28:devopsbot", "name": "devopsbot"},
         "conversation": {"id": conversation, "conversationType": "channel", "tenantId": "tenant-1"},
-        "channelData": {"tenant": {"id": "tenant-1"}, "team": {"id": "team-id"}}, "locale": locale,
+        "channelData": {"tenant": {"id": "tenant-1"}, "team": {"id": "team-id", "aadGroupId": "group-1"}},
+        "locale": locale,
         "replyToId": "card-1",
         "value": {"action": {"type": "Action.Execute", "verb": verb, "data": data}},
     }
@@ -74,13 +76,13 @@ def teams_message(text: str, *, conversation: str = "team-id;messageid=1", tenan
     activity: dict[str, Any] = {
         "type": "message", "id": activity_id or f"act-{uuid.uuid4().hex[:8]}", "channelId": "msteams",
         "serviceUrl": SERVICE["url"], "timestamp": "2026-11-27T10:00:00Z",
-        "from": {"id": user[0], "name": user[1]},
+        "from": {"id": user[0], "name": user[1], "aadObjectId": f"aad-{user[0].removeprefix('29:')}"},
         "recipient": {"id": "28:devopsbot", "name": "devopsbot"},
         "conversation": {"id": conversation, "conversationType": "channel", "tenantId": tenant},
         "text": f"<at>devopsbot</at> {text}",
         "entities": [{"type": "mention", "text": "<at>devopsbot</at>",
                       "mentioned": {"id": "28:devopsbot", "name": "devopsbot"}}],
-        "channelData": {"tenant": {"id": tenant}, "team": {"id": "team-id"}},
+        "channelData": {"tenant": {"id": tenant}, "team": {"id": "team-id", "aadGroupId": "group-1"}},
         "locale": locale,
     }
     if expect_replies:

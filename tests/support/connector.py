@@ -26,8 +26,9 @@ class Sent:
 @dataclass
 class ConnectorDouble:
     members: list[dict[str, Any]] = field(default_factory=lambda: [
-        {"id": "29:alice", "name": "Alice Martin", "email": "alice@contoso.example"},
-        {"id": "29:bob", "name": "Bob Durand", "email": "bob@contoso.example"}])
+        {"id": "29:alice", "name": "Alice Martin", "email": "alice@contoso.example", "aadObjectId": "aad-alice"},
+        {"id": "29:bob", "name": "Bob Durand", "email": "bob@contoso.example", "aadObjectId": "aad-bob"},
+        {"id": "29:chloe", "name": "Chloe Nguyen", "email": "chloe@contoso.example", "aadObjectId": "aad-chloe"}])
     channels: list[dict[str, Any]] = field(default_factory=lambda: [
         {"id": "team-id", "name": None}, {"id": "channel-broadcast", "name": "broadcast"}])
     sent: list[Sent] = field(default_factory=list)
