@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from incident.errors import DevopsbotError
 from incident.model import Incident, TimelineEvent
 from incident.policy import OrganisationPolicy
 from services.ports import (
@@ -101,7 +102,10 @@ class MessageBus:
                 if reaction not in chosen:
                     chosen.append(reaction)
         for reaction in chosen:
+            name = getattr(reaction, "__name__", str(reaction))
             try:
                 await reaction(incident, events, self.dependencies)
-            except Exception:
-                log.exception("reaction %s failed for %s", getattr(reaction, "__name__", reaction), incident.id)
+            except DevopsbotError as error:  # expected failures (Teams unreachable, no team yet): one line
+                log.warning("%s for %s did not complete: %s", name, incident.id, error)
+            except Exception:  # logged in full; the outbox (email fallback) takes over later
+                log.exception("%s failed for %s", name, incident.id)
