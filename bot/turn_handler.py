@@ -76,6 +76,7 @@ class DevOpsBot(TeamsActivityHandler):
             "incident.update": self._card_update, "incident.severity": self._card_severity,
             "incident.assign": self._card_assign, "incident.resolve_form": self._card_resolve_form,
             "incident.resolve": self._card_resolve, "plan.tick": self._card_plan_tick,
+            "incident.refresh": self._card_refresh,
         }
 
     # -- dispatch ------------------------------------------------------------------------------------
@@ -204,8 +205,9 @@ class DevOpsBot(TeamsActivityHandler):
             members.insert(0, Member(me.id, me.name))
         return members
 
-    def _incident_card(self, incident: Incident, t: Translator) -> dict[str, Any]:
-        return incident_card(incident, self.deps.policy, t, self.deps.clock.now(), [])
+    def _incident_card(self, incident: Incident, t: Translator, viewer: Person | None = None) -> dict[str, Any]:
+        manage = viewer is not None and incident.may_manage(viewer, self.deps.policy.admins)
+        return incident_card(incident, self.deps.policy, t, self.deps.clock.now(), [], manage=manage)
 
     def _which_incident(self, t: Translator) -> Answer:
         return Answer(text=t("reply.no_incident", example="status INC-2026-0042"))
@@ -226,7 +228,7 @@ class DevOpsBot(TeamsActivityHandler):
             incident, _ = await self._incident_for(turn_context, arguments)
         except InvalidValue:
             return self._which_incident(t)
-        return Answer(card=self._incident_card(incident, t))
+        return Answer(card=self._incident_card(incident, t, actor_of(turn_context)))
 
     async def _list(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
         found = await open_incidents(self.deps)
@@ -368,7 +370,7 @@ class DevOpsBot(TeamsActivityHandler):
                            command: Callable[[Incident, Person], Any]) -> Answer:
         incident = await self._card_incident(data)
         done = await self.bus.handle(command(incident, actor_of(turn_context)))
-        return Answer(card=self._incident_card(done, t))
+        return Answer(card=self._incident_card(done, t, actor_of(turn_context)))
 
     async def _card_ack(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
         return await self._card_change(turn_context, data, t, lambda i, who: commands.Acknowledge(i.id, who))
@@ -391,7 +393,7 @@ class DevOpsBot(TeamsActivityHandler):
             return Answer(text=t("reply.mention_someone"))
         role = self._role_key(str(data.get("role", ""))[:60])
         done = await self.bus.handle(commands.AssignRole(incident.id, role, known[person_id], actor_of(turn_context)))
-        return Answer(card=self._incident_card(done, t))
+        return Answer(card=self._incident_card(done, t, actor_of(turn_context)))
 
     async def _card_resolve_form(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
         incident = await self._card_incident(data)
@@ -417,7 +419,11 @@ class DevOpsBot(TeamsActivityHandler):
             if isinstance(error, NotPermitted):
                 raise
             return Answer(card=resolve_card(incident, self.deps.policy, t, values=values, notice=str(error)))
-        return Answer(card=self._incident_card(done, t))
+        return Answer(card=self._incident_card(done, t, actor_of(turn_context)))
+
+    async def _card_refresh(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
+        """Teams asks for a user's own view of the card: the managers see Change severity and Resolve."""
+        return Answer(card=self._incident_card(await self._card_incident(data), t, actor_of(turn_context)))
 
     async def _card_plan_tick(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
         incident = await self._card_incident(data)

@@ -70,7 +70,9 @@ def _heading(incident: Incident, t: Translator) -> str:
 
 
 def _incident_actions(incident: Incident, policy: OrganisationPolicy, t: Translator,
-                      members: list[Member]) -> list[dict[str, Any]]:
+                      members: list[Member], manage: bool) -> list[dict[str, Any]]:
+    """Everyone may acknowledge, post updates and assign roles; severity and resolve are shown to those
+    who may manage the incident (their own view of the card, through Teams' refresh)."""
     if not incident.status.is_active:
         return []
     data = {"incident_id": incident.id}
@@ -81,34 +83,43 @@ def _incident_actions(incident: Incident, policy: OrganisationPolicy, t: Transla
     for person in (incident.declared_by, *incident.roles.values(), *incident.invitees):
         known.setdefault(person.id, person.name)
     people = sorted(known.items(), key=lambda p: p[1].casefold())
-    return [
+    everyone = [
         execute(t("action.ack"), "incident.ack", data),
         show_card(t("action.update"), [text_input("text", t("action.update"), multiline=True, required=True,
                                                   placeholder=t("action.update.placeholder"))],
                   [execute(send, "incident.update", data)]),
+        show_card(t("action.assign"), [
+            choice_input("role", t("action.assign.role"), role_choices, value="commander", required=True),
+            choice_input("person", t("action.assign.person"), people, required=True)],
+            [execute(send, "incident.assign", data)]),
+    ]
+    if not manage:
+        return everyone
+    return [
+        *everyone,
         show_card(t("action.severity"), [
             choice_input("severity", t("incident.severity"), [(s.name, f"{s.name} — {s.description}")
                                                               for s in policy.severities], value=incident.severity),
             text_input("reason", t("action.severity.reason"), max_length=500)],
             [execute(send, "incident.severity", data)]),
-        show_card(t("action.assign"), [
-            choice_input("role", t("action.assign.role"), role_choices, value="commander", required=True),
-            choice_input("person", t("action.assign.person"), people, required=True)],
-            [execute(send, "incident.assign", data)]),
         execute(t("action.resolve"), "incident.resolve_form", data, style="positive"),
     ]
 
 
 def incident_card(incident: Incident, policy: OrganisationPolicy, t: Translator, now: datetime,
-                  members: list[Member]) -> dict[str, Any]:
-    """The card in the incident's space: everything at a glance, and the buttons to act."""
+                  members: list[Member], *, manage: bool = False) -> dict[str, Any]:
+    """The card in the incident's space: everything at a glance, and the buttons to act. Posted in the
+    everyone view; Teams asks for the managers' view (``manage``) for the commander and the deputy."""
     severity = policy.severity(incident.severity)
     more = t("incident.more", id=incident.id)
+    managers = [p.id for role in ("commander", "deputy") if (p := incident.roles.get(role))]
+    refresh = ({"action": execute("", "incident.refresh", {"incident_id": incident.id}), "userIds": managers}
+               if managers and incident.status.is_active else None)
     return render_card(
         "incident", heading=_heading(incident, t), fallback=_heading(incident, t),
         colour=SEVERITY_COLOUR.get(severity.rank, "Default") if incident.status.is_active else "Good",
         summary=cut(incident.summary, MAX_CARD_TEXT, more), facts=_facts(incident, policy, t, now),
-        actions=_incident_actions(incident, policy, t, members))
+        actions=_incident_actions(incident, policy, t, members, manage), refresh=refresh)
 
 
 def announcement_card(incident: Incident, policy: OrganisationPolicy, t: Translator, now: datetime) -> dict[str, Any]:
@@ -117,13 +128,13 @@ def announcement_card(incident: Incident, policy: OrganisationPolicy, t: Transla
         heading = t("announce.heading", id=incident.id, severity=incident.severity,
                     status=t(f"status.{incident.status.value}"))
         return render_card("incident", heading=heading, fallback=heading, colour="Attention",
-                           summary=t("announce.private"), facts=[], actions=[])
+                           summary=t("announce.private"), facts=[], actions=[], refresh=None)
     severity = policy.severity(incident.severity)
     return render_card(
         "incident", heading=_heading(incident, t), fallback=_heading(incident, t),
         colour=SEVERITY_COLOUR.get(severity.rank, "Default") if incident.status.is_active else "Good",
         summary=cut(incident.summary, MAX_CARD_TEXT, t("incident.more", id=incident.id)),
-        facts=_facts(incident, policy, t, now), actions=[])
+        facts=_facts(incident, policy, t, now), actions=[], refresh=None)
 
 
 def plan_card(incident: Incident, policy: OrganisationPolicy, t: Translator) -> dict[str, Any]:

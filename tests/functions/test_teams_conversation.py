@@ -262,3 +262,41 @@ def test_help_lists_exactly_the_commands_the_bot_answers(installed: Container, c
 
     assert set(COMMANDS) == set(installed.bot.bot.commands)  # type: ignore[attr-defined]
     assert command in COMMANDS
+
+
+async def test_teams_throttling_and_gateway_errors_are_retried_and_nothing_is_sent_twice(
+        installed: Container, connector: ConnectorDouble) -> None:
+    incident_id = await declare(installed)
+    connector.failures = [429, 502, 504]  # the next three sends fail, then Teams recovers
+    await say(f"update {incident_id} Rolling back")
+    space, announcement = threads(connector)
+    updates = [u.activity_id for u in connector.messages("update")]
+    assert updates.count(space.activity_id) == 1 and updates.count(announcement.activity_id) == 1
+
+
+async def test_a_teams_error_that_is_not_retried_leaves_the_change_stored(
+        installed: Container, connector: ConnectorDouble, caplog: pytest.LogCaptureFixture) -> None:
+    incident_id = await declare(installed)
+    connector.failures = [403, 403]
+    reply = await say(f"update {incident_id} Rolling back")
+    assert reply["text"] == f"Update posted on {incident_id}."
+    assert (await installed.dependencies.incidents.get(incident_id)).last_update == "Rolling back"
+    assert "Teams answered 403" in caplog.text
+
+
+def action_titles(card: dict[str, Any]) -> list[str]:
+    return [a["title"] for a in card.get("actions", [])]
+
+
+async def test_the_commander_sees_severity_and_resolve_others_do_not(installed: Container,
+                                                                     connector: ConnectorDouble) -> None:
+    incident_id = await declare(installed)
+    space, _ = threads(connector)
+    posted = space.activity["attachments"][0]["content"]
+    assert posted["refresh"]["userIds"] == ["29:alice"]
+    assert posted["refresh"]["action"]["verb"] == "incident.refresh"
+    assert "Resolve" not in action_titles(posted)
+    commander_view = (await click("incident.refresh", {"incident_id": incident_id}))["value"]
+    responder_view = (await click("incident.refresh", {"incident_id": incident_id}, user=BOB))["value"]
+    assert {"Change severity", "Resolve"} <= set(action_titles(commander_view))
+    assert action_titles(responder_view) == ["Acknowledge", "Post update", "Assign role"]

@@ -34,6 +34,8 @@ class ConnectorDouble:
     sent: list[Sent] = field(default_factory=list)
     url: str = ""
     delay: float = 0.0  # seconds every answer takes, to stand in for Teams' own latency
+    failures: list[int] = field(default_factory=list)  # statuses to answer the next sends with, in order
+    retry_after: str = "0"
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
 
     def app(self) -> web.Application:
@@ -51,6 +53,10 @@ class ConnectorDouble:
     async def _slow(self, request: web.Request, handler: Any) -> web.StreamResponse:
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self.failures and request.method in ("POST", "PUT"):
+            status = self.failures.pop(0)
+            return web.json_response({"error": {"code": "Throttled" if status == 429 else "ServiceError"}},
+                                     status=status, headers={"Retry-After": self.retry_after})
         response: web.StreamResponse = await handler(request)
         return response
 
