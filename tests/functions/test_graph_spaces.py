@@ -41,17 +41,23 @@ def identity() -> Iterator[IdentityDouble]:
     assert double.unexpected == []
 
 
-def install(tmp_path: Path, mode: str, graph: GraphDouble, identity: IdentityDouble, clock: FixedClock,
-            policy: OrganisationPolicy) -> Container:
+@pytest.fixture
+async def space_mode(request: pytest.FixtureRequest, tmp_path: Path, graph: GraphDouble, identity: IdentityDouble,
+                     clock: FixedClock, policy: OrganisationPolicy,
+                     connector: ConnectorDouble) -> AsyncIterator[str]:
+    """Install a container whose organisation file asks for ``request.param`` spaces, Graph on the double."""
+    mode = str(request.param)
     tokens = MsalTokens(GraphIdentity(mode="secret", client_id="bot-client", tenant_id=identity.tenant,
                                       client_secret="s3cret", authority_host=identity.authority_host),
                         http_client=identity)
-    client = GraphClient(tokens, base_url=graph.url, sleep=lambda seconds: _no_wait(seconds))
+    client = GraphClient(tokens, base_url=graph.url, sleep=_no_wait)
     container = Container(Settings(storage_connection_string="memory", organisation_file=organisation_with(
         tmp_path, mode), teams_app_id="teams-app-1", graph_auth="secret"), clock=clock, in_memory=True,
         policy=policy, graph=client)
     bootstrap.reset_container(container)
-    return container
+    yield mode
+    bootstrap.reset_container(None)
+    await container.aclose()
 
 
 async def _no_wait(seconds: float) -> None:
@@ -70,71 +76,51 @@ async def declare(**overrides: Any) -> dict[str, Any]:
     return dict(json.loads(response.get_body()))
 
 
+@pytest.mark.parametrize("space_mode", ["channel"], indirect=True)
 async def test_channel_mode_opens_a_channel_named_for_the_incident(
-        tmp_path: Path, graph: GraphDouble, identity: IdentityDouble, clock: FixedClock, policy: OrganisationPolicy,
-        connector: ConnectorDouble) -> None:
-    container = install(tmp_path, "channel", graph, identity, clock, policy)
-    try:
-        await declare()
-        [created] = [r for r in graph.requests if r.path == "/teams/group-1/channels"]
-        assert created.body["displayName"] == "INC-2026-0001 Checkout failing"
-        assert created.body["membershipType"] == "standard"
-        assert created.authorization.startswith("Bearer ")
-        threads = {s.conversation_id.split(";")[0] for s in connector.messages("thread")}
-        assert threads == {_channel_id(graph), "channel-broadcast"}
-    finally:
-        bootstrap.reset_container(None)
-        await container.aclose()
+        space_mode: str, graph: GraphDouble, connector: ConnectorDouble) -> None:
+    await declare()
+    [created] = [r for r in graph.requests if r.path == "/teams/group-1/channels"]
+    assert created.body["displayName"] == "INC-2026-0001 Checkout failing"
+    assert created.body["membershipType"] == "standard"
+    assert created.authorization.startswith("Bearer ")
+    threads = {s.conversation_id.split(";")[0] for s in connector.messages("thread")}
+    assert threads == {_channel_id(graph), "channel-broadcast"}
 
 
+@pytest.mark.parametrize("space_mode", ["channel"], indirect=True)
 async def test_a_security_incident_gets_a_private_channel_owned_by_its_people(
-        tmp_path: Path, graph: GraphDouble, identity: IdentityDouble, clock: FixedClock, policy: OrganisationPolicy,
-        connector: ConnectorDouble) -> None:
-    container = install(tmp_path, "channel", graph, identity, clock, policy)
-    try:
-        await declare(private="true", type="security")
-        [created] = [r for r in graph.requests if r.path == "/teams/group-1/channels"]
-        assert created.body["membershipType"] == "private"
-        owners = {m["user@odata.bind"].split("'")[1] for m in created.body["members"]}
-        assert owners == {"aad-alice", "aad-bob", "aad-chloe"}
-    finally:
-        bootstrap.reset_container(None)
-        await container.aclose()
+        space_mode: str, graph: GraphDouble, connector: ConnectorDouble) -> None:
+    await declare(private="true", type="security")
+    [created] = [r for r in graph.requests if r.path == "/teams/group-1/channels"]
+    assert created.body["membershipType"] == "private"
+    owners = {m["user@odata.bind"].split("'")[1] for m in created.body["members"]}
+    assert owners == {"aad-alice", "aad-bob", "aad-chloe"}
 
 
+@pytest.mark.parametrize("space_mode", ["chat"], indirect=True)
 async def test_chat_mode_opens_a_group_chat_with_the_bot_installed(
-        tmp_path: Path, graph: GraphDouble, identity: IdentityDouble, clock: FixedClock, policy: OrganisationPolicy,
-        connector: ConnectorDouble) -> None:
-    container = install(tmp_path, "chat", graph, identity, clock, policy)
-    try:
-        await declare()
-        [chat] = [r for r in graph.requests if r.path == "/chats"]
-        assert chat.body["topic"] == "INC-2026-0001 Checkout failing"
-        members = {m["user@odata.bind"].split("'")[1] for m in chat.body["members"]}
-        assert members == {"aad-alice", "aad-bob", "aad-chloe"}
-        [installed] = [r for r in graph.requests if r.path.endswith("/installedApps")]
-        assert installed.body["teamsApp@odata.bind"].endswith("/appCatalogs/teamsApps/teams-app-1")
-        chat_id = installed.path.split("/")[2]
-        cards = [m for m in connector.messages() if m.conversation_id == chat_id and m.activity.get("attachments")]
-        assert cards and "Checkout failing" in json.dumps(cards[0].activity)
-    finally:
-        bootstrap.reset_container(None)
-        await container.aclose()
+        space_mode: str, graph: GraphDouble, connector: ConnectorDouble) -> None:
+    await declare()
+    [chat] = [r for r in graph.requests if r.path == "/chats"]
+    assert chat.body["topic"] == "INC-2026-0001 Checkout failing"
+    members = {m["user@odata.bind"].split("'")[1] for m in chat.body["members"]}
+    assert members == {"aad-alice", "aad-bob", "aad-chloe"}
+    [installed] = [r for r in graph.requests if r.path.endswith("/installedApps")]
+    assert installed.body["teamsApp@odata.bind"].endswith("/appCatalogs/teamsApps/teams-app-1")
+    chat_id = installed.path.split("/")[2]
+    cards = [m for m in connector.messages() if m.conversation_id == chat_id and m.activity.get("attachments")]
+    assert cards and "Checkout failing" in json.dumps(cards[0].activity)
 
 
+@pytest.mark.parametrize("space_mode", ["channel"], indirect=True)
 async def test_when_graph_refuses_the_incident_still_gets_a_thread(
-        tmp_path: Path, graph: GraphDouble, identity: IdentityDouble, clock: FixedClock, policy: OrganisationPolicy,
-        connector: ConnectorDouble, caplog: pytest.LogCaptureFixture) -> None:
+        space_mode: str, graph: GraphDouble, connector: ConnectorDouble, caplog: pytest.LogCaptureFixture) -> None:
     graph.forbidden_code = "Forbidden"
-    container = install(tmp_path, "channel", graph, identity, clock, policy)
-    try:
-        await declare()
-        threads = {s.conversation_id.split(";")[0] for s in connector.messages("thread")}
-        assert threads == {"team-id", "channel-broadcast"}
-        assert "opening a thread instead" in caplog.text
-    finally:
-        bootstrap.reset_container(None)
-        await container.aclose()
+    await declare()
+    threads = {s.conversation_id.split(";")[0] for s in connector.messages("thread")}
+    assert threads == {"team-id", "channel-broadcast"}
+    assert "opening a thread instead" in caplog.text
 
 
 def test_channel_mode_without_graph_settings_stops_start_up(tmp_path: Path, policy: OrganisationPolicy) -> None:

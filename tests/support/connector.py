@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.support.processes import free_port
+from tests.support.processes import serving
 
 
 @dataclass
@@ -94,12 +94,6 @@ class ConnectorDouble:
 @asynccontextmanager
 async def running_connector() -> AsyncIterator[ConnectorDouble]:
     double = ConnectorDouble()
-    runner = web.AppRunner(double.app(), access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    double.url = f"http://127.0.0.1:{port}/"
-    try:
+    async with serving(double.app()) as url:
+        double.url = f"{url}/"
         yield double
-    finally:
-        await runner.cleanup()

@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 from aiohttp import web
 
-from tests.support.processes import free_port
+from tests.support.processes import serving
 
 
 @dataclass
@@ -134,15 +134,9 @@ def _members_valid(members: Any, *, owners: bool) -> bool:
 @asynccontextmanager
 async def running_graph() -> AsyncIterator[GraphDouble]:
     double = GraphDouble()
-    runner = web.AppRunner(double.app(), access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    double.url = f"http://127.0.0.1:{port}/v1.0"
-    try:
+    async with serving(double.app()) as url:
+        double.url = f"{url}/v1.0"
         yield double
-    finally:
-        await runner.cleanup()
 
 
 @dataclass
