@@ -35,3 +35,27 @@ async def test_a_person_types_help_in_the_playground_page_and_sees_the_card(play
             await page.screenshot(path=str(tmp_path / "playground-help.png"))
         finally:
             await browser.close()
+
+
+async def test_a_person_declares_in_the_page_and_sees_the_announcement(playground: Playground) -> None:
+    async with async_playwright() as driver:
+        browser = await driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1400, "height": 1400})
+            await page.goto(playground.base_url, wait_until="networkidle")
+            await page.get_by_text("General", exact=True).first.click()
+            await page.get_by_role("textbox").first.click()
+            await page.keyboard.type("@dev")
+            await page.get_by_text("devopsbot", exact=True).last.click()  # the mention picker
+            await page.keyboard.type(" declare Checkout failing")
+            await page.get_by_role("button", name="Post").click()
+            await page.get_by_text("Declare an incident").first.wait_for(timeout=30_000)
+            for label in ("It affects customers", "It was not planned", "It cannot be resolved within an hour"):
+                await page.get_by_text(label, exact=True).first.click()
+            await page.get_by_role("button", name="Declare").click()
+            await page.get_by_text("Declared INC-").first.wait_for(timeout=30_000)
+            await page.get_by_text("broadcast", exact=True).first.click()
+            announcement = page.get_by_text("· SEV2 · Declared — Checkout failing")
+            await announcement.first.wait_for(timeout=30_000)
+        finally:
+            await browser.close()
