@@ -25,7 +25,17 @@ from bot.locale import Translator
 from bot.notifier import incident_of_conversation, members_of, reference_to_dict
 from bot.replies import help_card
 from bot.setup import TeamsSetup
-from bot.views import Member, incident_card, resolve_card
+from bot.submissions import (
+    AssignAction,
+    IncidentAction,
+    PayloadError,
+    PlanTickAction,
+    ResolveAction,
+    SeverityAction,
+    UpdateAction,
+    parse_payload,
+)
+from bot.views import Member, incident_card, plan_card, resolve_card
 from incident import commands
 from incident.errors import ConcurrencyConflict, DomainError, InvalidValue, NotFound, NotPermitted
 from incident.ids import parse_incident_id
@@ -130,15 +140,17 @@ class DevOpsBot(TeamsActivityHandler):
 
     @staticmethod
     async def _guarded(work: Callable[[], Awaitable[Answer]], t: Translator) -> Answer:
-        """The process's refusals become a clear answer; nothing is changed by a refused request."""
+        """The process's refusals become a clear answer, and a log line; nothing is changed by them."""
         try:
             return await work()
         except NotPermitted as error:
+            log.info("refused: %s", error)
             return Answer(text=t("reply.refused", reason=markdown_escape(str(error))))
-        except NotFound as error:
-            log.info("stale or forged request: %s", error)
+        except (NotFound, PayloadError) as error:
+            log.warning("stale or forged request: %s", error)
             return Answer(text=t("reply.stale", reason=markdown_escape(str(error))))
         except (DomainError, ConcurrencyConflict) as error:
+            log.info("not done: %s", error)
             return Answer(text=t("reply.invalid", reason=markdown_escape(str(error))))
 
     @staticmethod
@@ -362,55 +374,56 @@ class DevOpsBot(TeamsActivityHandler):
             errors["broadcast"] = f"not one of {', '.join(self.setup.broadcast_channels)}"
         return errors
 
-    async def _card_incident(self, data: dict[str, Any]) -> Incident:
-        incident_id = parse_incident_id(str(data.get("incident_id", "")))
-        return await self.deps.incidents.get(incident_id)
+    async def _card_incident(self, payload: IncidentAction) -> Incident:
+        return await self.deps.incidents.get(payload.incident_id.upper())
 
-    async def _card_change(self, turn_context: TurnContext, data: dict[str, Any], t: Translator,
+    async def _card_change(self, turn_context: TurnContext, payload: IncidentAction, t: Translator,
                            command: Callable[[Incident, Person], Any]) -> Answer:
-        incident = await self._card_incident(data)
+        incident = await self._card_incident(payload)
         done = await self.bus.handle(command(incident, actor_of(turn_context)))
         return Answer(card=self._incident_card(done, t, actor_of(turn_context)))
 
     async def _card_ack(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
-        return await self._card_change(turn_context, data, t, lambda i, who: commands.Acknowledge(i.id, who))
+        payload = parse_payload(IncidentAction, data)
+        return await self._card_change(turn_context, payload, t, lambda i, who: commands.Acknowledge(i.id, who))
 
     async def _card_update(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
-        text = str(data.get("text", ""))[:4001]
-        return await self._card_change(turn_context, data, t, lambda i, who: commands.PostUpdate(i.id, text, who))
+        payload = parse_payload(UpdateAction, data)
+        return await self._card_change(turn_context, payload, t,
+                                       lambda i, who: commands.PostUpdate(i.id, payload.text, who))
 
     async def _card_severity(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
-        level, reason = str(data.get("severity", ""))[:20], str(data.get("reason", ""))[:500]
-        return await self._card_change(
-            turn_context, data, t, lambda i, who: commands.ChangeSeverity(i.id, level, who, reason))
+        payload = parse_payload(SeverityAction, data)
+        return await self._card_change(turn_context, payload, t, lambda i, who: commands.ChangeSeverity(
+            i.id, payload.severity, who, payload.reason))
 
     async def _card_assign(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
-        incident = await self._card_incident(data)
-        person_id = str(data.get("person", ""))
+        payload = parse_payload(AssignAction, data)
+        incident = await self._card_incident(payload)
         known = {p.id: p for p in (incident.declared_by, *incident.roles.values(), *incident.invitees)}
         known |= {m.id: m.person() for m in await self._members(turn_context)}
-        if person_id not in known:
+        if payload.person not in known:
             return Answer(text=t("reply.mention_someone"))
-        role = self._role_key(str(data.get("role", ""))[:60])
-        done = await self.bus.handle(commands.AssignRole(incident.id, role, known[person_id], actor_of(turn_context)))
+        role = self._role_key(payload.role)
+        done = await self.bus.handle(commands.AssignRole(incident.id, role, known[payload.person],
+                                                         actor_of(turn_context)))
         return Answer(card=self._incident_card(done, t, actor_of(turn_context)))
 
     async def _card_resolve_form(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
-        incident = await self._card_incident(data)
+        incident = await self._card_incident(parse_payload(IncidentAction, data))
         if not incident.may_manage(actor_of(turn_context), self.deps.policy.admins):
             raise NotPermitted(f"only the commander, the deputy or an incident admin may resolve {incident.id}")
         return Answer(card=resolve_card(incident, self.deps.policy, t))
 
     async def _card_resolve(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
-        incident = await self._card_incident(data)
-        criteria = self.deps.policy.incident_type(incident.type).exit_criteria
-        met = tuple(c.key for c in criteria if str(data.get(f"criterion_{c.key}", "false")).lower() == "true")
-        resolution = str(data.get("resolution", ""))[:4000]
-        override = str(data.get("override_reason", ""))[:4000]
-        values: dict[str, Any] = {"criteria_met": met, "resolution": resolution, "override_reason": override}
+        payload = parse_payload(ResolveAction, data)
+        incident = await self._card_incident(payload)
+        met = payload.met([c.key for c in self.deps.policy.incident_type(incident.type).exit_criteria])
+        values: dict[str, Any] = {"criteria_met": met, "resolution": payload.resolution,
+                                  "override_reason": payload.override_reason}
         try:
-            done = await self.bus.handle(commands.Resolve(incident.id, resolution, actor_of(turn_context), met,
-                                                          override))
+            done = await self.bus.handle(commands.Resolve(incident.id, payload.resolution, actor_of(turn_context),
+                                                          met, payload.override_reason))
         except InvalidValue as error:
             field = "resolution" if error.field == "resolution" else "override_reason"
             return Answer(card=resolve_card(incident, self.deps.policy, t, values=values,
@@ -423,15 +436,11 @@ class DevOpsBot(TeamsActivityHandler):
 
     async def _card_refresh(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
         """Teams asks for a user's own view of the card: the managers see Change severity and Resolve."""
-        return Answer(card=self._incident_card(await self._card_incident(data), t, actor_of(turn_context)))
+        incident = await self._card_incident(parse_payload(IncidentAction, data))
+        return Answer(card=self._incident_card(incident, t, actor_of(turn_context)))
 
     async def _card_plan_tick(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
-        incident = await self._card_incident(data)
-        try:
-            step = int(data.get("step", -1))
-        except (TypeError, ValueError):
-            step = -1
-        done = await self.bus.handle(commands.CompletePlanStep(incident.id, step, actor_of(turn_context)))
-        from bot.views import plan_card
-
+        payload = parse_payload(PlanTickAction, data)
+        incident = await self._card_incident(payload)
+        done = await self.bus.handle(commands.CompletePlanStep(incident.id, payload.step, actor_of(turn_context)))
         return Answer(card=plan_card(done, self.deps.policy, t))

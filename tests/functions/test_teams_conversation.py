@@ -227,7 +227,12 @@ async def test_a_stale_or_forged_card_action_changes_nothing(installed: Containe
     missing = await click("incident.ack", {"incident_id": "INC-2026-0999"})
     assert missing["value"].startswith("That card is out of date: no incident INC-2026-0999")
     forged = await click("incident.ack", {"incident_id": "'; DROP TABLE incidents"})
-    assert forged["value"].startswith("That did not work")
+    assert forged["value"] == ("That card is out of date: incident\\_id: not a value this card sends. "
+                               "Nothing was changed.")
+    oversized = await click("incident.update", {"incident_id": "INC-2026-0001", "text": "x" * 5000})
+    assert "at most 4000 characters" in oversized["value"]
+    bad_step = await click("plan.tick", {"incident_id": "INC-2026-0001", "step": "first"})
+    assert "step: Input should be a valid integer" in bad_step["value"]
     unknown = await click("incident.explode", {})
     assert unknown["value"].startswith("That card is out of date: unknown action")
 

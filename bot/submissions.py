@@ -1,0 +1,67 @@
+"""Every card action's payload, validated with pydantic before anything acts on it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+IncidentId = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9]{0,9}-\d{4}-\d{4,9}$", max_length=30)]
+Text = Annotated[str, Field(max_length=4000)]
+
+
+class _Payload(BaseModel):
+    # Teams adds keys of its own to action data; those are ignored, never trusted.
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class IncidentAction(_Payload):
+    incident_id: IncidentId
+
+
+class UpdateAction(IncidentAction):
+    text: Text = ""
+
+
+class SeverityAction(IncidentAction):
+    severity: Annotated[str, Field(max_length=20)] = ""
+    reason: Annotated[str, Field(max_length=500)] = ""
+
+
+class AssignAction(IncidentAction):
+    role: Annotated[str, Field(max_length=60)] = ""
+    person: Annotated[str, Field(max_length=200)] = ""
+
+
+class PlanTickAction(IncidentAction):
+    step: Annotated[int, Field(ge=0, le=99)]
+
+
+class ResolveAction(IncidentAction):
+    """The exit-criteria toggles arrive as ``criterion_<key>`` = "true"/"false"; extra keys are kept here."""
+
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+    resolution: Text = ""
+    override_reason: Text = ""
+
+    def met(self, keys: list[str]) -> tuple[str, ...]:
+        extra = self.model_extra or {}
+        return tuple(k for k in keys if str(extra.get(f"criterion_{k}", "false")).lower() == "true")
+
+
+class PayloadError(ValueError):
+    """A card action's payload is malformed: forged, stale or cut."""
+
+
+P = TypeVar("P", bound=_Payload)
+
+
+def parse_payload(model: type[P], data: dict[str, Any]) -> P:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        where = ".".join(str(p) for p in problem["loc"]) or "payload"
+        # A regular expression means nothing to a person: say what the value should have been.
+        message = "not a value this card sends" if problem["type"] == "string_pattern_mismatch" else problem["msg"]
+        raise PayloadError(f"{where}: {message}") from None
