@@ -12,7 +12,7 @@ from typing import Any
 
 from incident.errors import ConcurrencyConflict, NotFound
 from incident.model import Incident, TimelineEvent
-from services.ports import DueItem, IdempotencyClaim, IdempotencyRecord, RosterEntry
+from services.ports import Alert, DueItem, IdempotencyClaim, IdempotencyRecord, RosterEntry
 
 _tags = itertools.count(1)
 
@@ -178,3 +178,9 @@ class RecordingNotifier:
 
     async def incident_resolved(self, incident: Incident) -> None:
         self.calls.append(("resolved", incident.id, ()))
+
+    async def remind(self, incident: Incident) -> None:
+        self.calls.append(("remind", incident.id, ()))
+
+    async def alert(self, incident: Incident, alert: Alert) -> None:
+        self.calls.append((f"alert:{alert.kind}", incident.id, tuple(p.id for p in alert.people)))

@@ -106,6 +106,7 @@ def incident_entity(incident: Incident) -> dict[str, Any]:
         "LastUpdate": incident.last_update,
         "Resolution": incident.resolution,
         "PlanDone": json.dumps(list(incident.plan_done)) if incident.plan_done else "",
+        "RemindersSnoozedUntil": incident.reminders_snoozed_until,
         "EventCount": incident.event_count + len(incident.pending),
     })
 
@@ -140,6 +141,7 @@ def incident_from(entity: Mapping[str, Any], tag: str) -> Incident:
         last_update=entity.get("LastUpdate", ""),
         resolution=entity.get("Resolution", ""),
         plan_done=tuple(json.loads(entity.get("PlanDone") or "[]")),
+        reminders_snoozed_until=_optional_time(entity.get("RemindersSnoozedUntil")),
         event_count=int(entity.get("EventCount", 0)),
         storage_tag=tag,
     )

@@ -28,13 +28,14 @@ from botbuilder.schema import (
 from msrest.exceptions import HttpOperationError
 
 from adapters.graph import GraphClient
+from adapters.templates import markdown_escape
 from bot.locale import Translator
 from bot.setup import TeamsSetup
-from bot.views import Member, announcement_card, incident_card, plan_card
+from bot.views import Member, announcement_card, incident_card, plan_card, reminder_card
 from incident.errors import DevopsbotError, GraphError
 from incident.model import Incident, Person, TimelineEvent
 from incident.policy import OrganisationPolicy
-from services.ports import Clock, ConversationReferenceRepository
+from services.ports import Alert, Clock, ConversationReferenceRepository
 
 log = logging.getLogger(__name__)
 
@@ -233,6 +234,30 @@ class TeamsNotifier:
                 t("announce.resolved", id=incident.id, title=incident.title, resolution=incident.resolution))
         targets = [reference_from_dict(refs[p]["reference"]) for p in ("announcement", "space") if p in refs]
         await asyncio.gather(*(self._send(ref, MessageFactory.text(text)) for ref in targets))
+
+    async def remind(self, incident: Incident) -> None:
+        space = await self._conversations.get(incident.id, "space")
+        if space is None:
+            raise NotificationFailed(f"{incident.id} has no Teams space to remind its commander in")
+        t = Translator(incident.language)
+        await self._send(reference_from_dict(space["reference"]),
+                         self._card_activity(reminder_card(incident, self._policy, t)))
+
+    async def alert(self, incident: Incident, alert: Alert) -> None:
+        space = await self._conversations.get(incident.id, "space")
+        if space is None:
+            raise NotificationFailed(f"{incident.id} has no Teams space to raise '{alert.kind}' in")
+        t = Translator(incident.language)
+        people = list(alert.people) or (list(self._setup.admin_team) if alert.kind == "stale" else [])
+        who = ", ".join(f"<at>{p.name}</at>" for p in people) or t("alert.nobody")
+        text = t(f"alert.{alert.kind}", id=incident.id, who=who, **{k: markdown_escape(v) for k, v in
+                                                                     alert.values.items()})
+        if alert.kind == "stale" and people:
+            text += " " + who
+        activity = MessageFactory.text(text)
+        activity.entities = [Mention(mentioned=ChannelAccount(id=p.id, name=p.name), text=f"<at>{p.name}</at>",
+                                     type="mention") for p in people]
+        await self._send(reference_from_dict(space["reference"]), activity)
 
     # -- building blocks -----------------------------------------------------------------------------
 

@@ -33,6 +33,10 @@ class AssignAction(IncidentAction):
     person: Annotated[str, Field(max_length=200)] = ""
 
 
+class SnoozeAction(IncidentAction):
+    minutes: Annotated[int, Field(ge=1, le=1440)]
+
+
 class PlanTickAction(IncidentAction):
     step: Annotated[int, Field(ge=0, le=99)]
 

@@ -32,6 +32,7 @@ from bot.submissions import (
     PlanTickAction,
     ResolveAction,
     SeverityAction,
+    SnoozeAction,
     UpdateAction,
     parse_payload,
 )
@@ -86,7 +87,7 @@ class DevOpsBot(TeamsActivityHandler):
             "incident.update": self._card_update, "incident.severity": self._card_severity,
             "incident.assign": self._card_assign, "incident.resolve_form": self._card_resolve_form,
             "incident.resolve": self._card_resolve, "plan.tick": self._card_plan_tick,
-            "incident.refresh": self._card_refresh,
+            "incident.refresh": self._card_refresh, "incident.snooze": self._card_snooze,
         }
 
     # -- dispatch ------------------------------------------------------------------------------------
@@ -433,6 +434,12 @@ class DevOpsBot(TeamsActivityHandler):
                 raise
             return Answer(card=resolve_card(incident, self.deps.policy, t, values=values, notice=str(error)))
         return Answer(card=self._incident_card(done, t, actor_of(turn_context)))
+
+    async def _card_snooze(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
+        payload = parse_payload(SnoozeAction, data)
+        incident = await self._card_incident(payload)
+        await self.bus.handle(commands.SnoozeReminders(incident.id, payload.minutes, actor_of(turn_context)))
+        return Answer(text=t("reply.snoozed", id=incident.id, minutes=payload.minutes))
 
     async def _card_refresh(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
         """Teams asks for a user's own view of the card: the managers see Change severity and Resolve."""

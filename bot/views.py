@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from adapters.templates import render_card
+from adapters.templates import markdown_escape, render_card
 from bot.actions import choice_input, error_text, execute, show_card, text_input, toggle_input
 from bot.locale import Translator
 from incident.model import Incident, Person
@@ -170,3 +170,28 @@ def resolve_card(incident: Incident, policy: OrganisationPolicy, t: Translator, 
         "resolve", heading=t("resolve.heading", id=incident.id), notice=notice,
         criteria_label=t("resolve.criteria"), fields=fields,
         actions=[execute(t("resolve.submit"), "incident.resolve", {"incident_id": incident.id}, style="positive")])
+
+
+def mention_entity(person: Person) -> dict[str, Any]:
+    return {"type": "mention", "text": f"<at>{markdown_escape(person.name)}</at>",
+            "mentioned": {"id": person.id, "name": person.name}}
+
+
+def reminder_card(incident: Incident, policy: OrganisationPolicy, t: Translator) -> dict[str, Any]:
+    """The commander's nudge: post an update, snooze, or resolve, without leaving the message."""
+    commander = incident.holder("commander")
+    severity = policy.severity(incident.severity)
+    data = {"incident_id": incident.id}
+    who = f"<at>{markdown_escape(commander.name)}</at>" if commander else t("incident.nobody")
+    text = t("reminder.text", commander=who, id=incident.id, severity=incident.severity,
+             minutes=int(severity.update_cadence.total_seconds() // 60))
+    actions = [
+        show_card(t("action.update"), [text_input("text", t("action.update"), multiline=True, required=True,
+                                                  placeholder=t("action.update.placeholder"))],
+                  [execute(t("action.send"), "incident.update", data)]),
+        *(execute(t("reminder.snooze", minutes=m), "incident.snooze", {**data, "minutes": m}) for m in (30, 60)),
+        execute(t("action.resolve"), "incident.resolve_form", data, style="positive"),
+    ]
+    heading = t("reminder.heading", id=incident.id)
+    return render_card("reminder", heading=heading, fallback=heading, text=text, actions=actions,
+                       mentions=[mention_entity(commander)] if commander else [])

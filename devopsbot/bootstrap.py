@@ -15,7 +15,7 @@ from incident.model import Incident, Person, TimelineEvent
 from incident.policy import OrganisationPolicy
 from services.bus import Dependencies, MessageBus
 from services.handlers import HANDLERS
-from services.ports import Clock, Notifier
+from services.ports import Alert, Clock, Notifier
 from services.reactions import DEFAULT_REACTIONS, REACTIONS
 
 if TYPE_CHECKING:
@@ -205,6 +205,12 @@ class _Deferred:
 
     async def incident_resolved(self, incident: Incident) -> None:
         await self._build().incident_resolved(incident)
+
+    async def remind(self, incident: Incident) -> None:
+        await self._build().remind(incident)
+
+    async def alert(self, incident: Incident, alert: Alert) -> None:
+        await self._build().alert(incident, alert)
 
 
 _container: Container | None = None

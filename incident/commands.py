@@ -93,5 +93,22 @@ class ChangeSeverity:
     enforce_roles: bool = True
 
 
+@dataclass(frozen=True)
+class SnoozeReminders:
+    incident_id: str
+    minutes: int
+    actor: Person
+
+
+@dataclass(frozen=True)
+class Escalate:
+    """A timer's command: nobody acted in time, so the role moves to the next person in its chain."""
+
+    incident_id: str
+    role: str
+    to: Person
+    reason: str
+
+
 Command = (DeclareIncident | PostUpdate | Acknowledge | ChangeStatus | Resolve | Reopen
-           | AssignRole | ChangeSeverity | CompletePlanStep)
+           | AssignRole | ChangeSeverity | CompletePlanStep | SnoozeReminders | Escalate)

@@ -4,27 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from incident.errors import ExitCriteriaUnmet, IllegalTransition, InvalidValue, ReasonRequired
 from incident.lifecycle import TRANSITIONS, Guard, Status
+from incident.people import Person
 from incident.policy import OrganisationPolicy
 
+__all__ = ["Incident", "Person", "TimelineEvent"]
+
 MAX_TITLE = 200
+ESCALATION_ACTOR = Person(id="devopsbot", name="devopsbot (escalation)")
 MAX_TEXT = 4000
-
-
-@dataclass(frozen=True)
-class Person:
-    """Someone in the process, identified by their Teams/Entra id; email is for the backup path."""
-
-    id: str
-    name: str
-    email: str = ""
-    aad_id: str = ""  # the Entra object id, which Microsoft Graph needs; Teams ids are not enough
-
-    def __str__(self) -> str:
-        return self.name or self.id
 
 
 @dataclass(frozen=True)
@@ -92,6 +83,7 @@ class Incident:
     last_update: str = ""
     resolution: str = ""
     plan_done: tuple[int, ...] = ()  # indices of the response-plan steps ticked off
+    reminders_snoozed_until: datetime | None = None
     event_count: int = 0
     pending: list[TimelineEvent] = field(default_factory=list)
     # Events the last save stored: what the service layer reacts to (not persisted).
@@ -171,6 +163,19 @@ class Incident:
 
     def holder(self, role: str) -> Person | None:
         return self.roles.get(role)
+
+    def next_status_reminder(self, policy: OrganisationPolicy) -> datetime | None:
+        """When the commander is next due a status update: the severity's cadence after the last update
+        (or the declaration), or the end of a snooze if later. None once the incident is no longer active."""
+        if not self.status.is_active:
+            return None
+        due = (self.last_update_at or self.declared_at) + policy.severity(self.severity).update_cadence
+        snoozed = self.reminders_snoozed_until
+        return max(due, snoozed) if snoozed else due
+
+    def unfilled_roles(self, policy: OrganisationPolicy) -> tuple[str, ...]:
+        """The severity's required roles nobody holds yet."""
+        return tuple(r for r in policy.severity(self.severity).required_roles if r not in self.roles)
 
     # -- changes --------------------------------------------------------------------------------
 
@@ -269,6 +274,30 @@ class Incident:
         self.acknowledged_at, self.acknowledged_by = at, actor
         return self._record(actor, at, "acknowledged", f"acknowledged by {actor}",
                             after={"acknowledged_by": actor.name})
+
+    def snooze_reminders(self, *, actor: Person, at: datetime, minutes: int) -> TimelineEvent:
+        """No status reminder for ``minutes`` (30 or 60 from the reminder card; at most a day)."""
+        _require_aware(at)
+        if not self.status.is_active:
+            raise IllegalTransition(self.id, self.status.value, "snoozed")
+        if not 1 <= minutes <= 24 * 60:
+            raise InvalidValue("snooze", f"{minutes} minutes is not between 1 and 1440")
+        self.reminders_snoozed_until = at + timedelta(minutes=minutes)
+        return self._record(actor, at, "reminders_snoozed", f"reminders snoozed for {minutes} min",
+                            after={"until": self.reminders_snoozed_until.isoformat()})
+
+    def escalate(self, *, role: str, to: Person, at: datetime, policy: OrganisationPolicy,
+                 reason: str) -> TimelineEvent:
+        """Give ``role`` to the next person in its chain because nobody acted in time."""
+        _require_aware(at)
+        definition = policy.role(role)
+        if not self.status.is_active:
+            raise IllegalTransition(self.id, self.status.value, "escalated")
+        previous = self.roles.get(definition.key)
+        self.roles[definition.key] = to
+        return self._record(ESCALATION_ACTOR, at, "escalated", f"{definition.name} → {to}: {reason}",
+                            before={definition.key: previous.name} if previous else {},
+                            after={definition.key: to.name, "reason": reason})
 
     def post_update(self, *, actor: Person, at: datetime, text: str) -> TimelineEvent:
         _require_aware(at)

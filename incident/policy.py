@@ -8,6 +8,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from incident.errors import InvalidValue
+from incident.people import Person
 
 
 class CoverageKind(StrEnum):
@@ -31,6 +32,20 @@ class Coverage:
             return True
         local = at.astimezone(ZoneInfo(self.timezone))
         return local.weekday() in self.weekdays and self.start <= local.time() < self.end
+
+    def next_covered(self, at: datetime) -> datetime:
+        """``at`` itself when covered, else the start of the next window (in the zone's own time, so a
+        daylight-saving change moves the UTC instant, not the local opening hour)."""
+        if self.is_covered(at) or not self.weekdays:
+            return at
+        zone = ZoneInfo(self.timezone)
+        local = at.astimezone(zone)
+        for days in range(8):
+            day = (local + timedelta(days=days)).date()
+            opening = datetime.combine(day, self.start, tzinfo=zone)
+            if day.weekday() in self.weekdays and opening > at:
+                return opening.astimezone(at.tzinfo)
+        raise AssertionError("a week always has a covered day")
 
 
 @dataclass(frozen=True)
@@ -93,6 +108,15 @@ class IncidentType:
 
 
 @dataclass(frozen=True)
+class EscalationPolicy:
+    """Where escalation ends, and the clocks on roles and on incidents that never end."""
+
+    contact: Person | None = None  # after the last delegate; None means the chain ends with the roster
+    role_unfilled_after: timedelta = timedelta(minutes=15)
+    stale_after: timedelta = timedelta(days=7)
+
+
+@dataclass(frozen=True)
 class OrganisationPolicy:
     """Everything the domain needs to know about one organisation's process."""
 
@@ -104,6 +128,7 @@ class OrganisationPolicy:
     environments: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
     admins: tuple[str, ...] = ()  # ids of incident admins, who may manage any incident
+    escalation: EscalationPolicy = EscalationPolicy()
     _by_severity: dict[str, SeverityPolicy] = field(init=False, repr=False, compare=False)
     _by_type: dict[str, IncidentType] = field(init=False, repr=False, compare=False)
     _by_role: dict[str, RoleDefinition] = field(init=False, repr=False, compare=False)

@@ -96,6 +96,8 @@ CHANGES: dict[type, _Change] = {
     commands.Reopen: lambda c, i, now, p: i.reopen(actor=c.actor, at=now, policy=p, reason=c.reason),
     commands.CompletePlanStep: lambda c, i, now, p: i.complete_plan_step(
         index=c.index, actor=c.actor, at=now, policy=p),
+    commands.SnoozeReminders: lambda c, i, now, p: i.snooze_reminders(actor=c.actor, at=now, minutes=c.minutes),
+    commands.Escalate: lambda c, i, now, p: i.escalate(role=c.role, to=c.to, at=now, policy=p, reason=c.reason),
     commands.AssignRole: lambda c, i, now, p: i.assign_role(
         role=c.role, person=c.person, actor=c.actor, at=now, policy=p),
     commands.ChangeSeverity: lambda c, i, now, p: i.change_severity(

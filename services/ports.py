@@ -145,6 +145,16 @@ class IdempotencyStore(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Alert:
+    """Something about an incident that needs people: ``kind`` names the message (escalated,
+    roles_unfilled, escalation_exhausted, stale), ``people`` are the ones to @mention."""
+
+    kind: str
+    people: tuple[Person, ...] = ()
+    values: Mapping[str, str] = field(default_factory=dict)
+
+
 class Notifier(Protocol):
     """Tells people: opens the incident's space, announces it, keeps every card true.
 
@@ -161,4 +171,12 @@ class Notifier(Protocol):
 
     async def incident_resolved(self, incident: Incident) -> None:
         """Announce the resolution everywhere the incident was announced."""
+        ...
+
+    async def remind(self, incident: Incident) -> None:
+        """Ask the commander for a status update, with buttons to post one, snooze or resolve."""
+        ...
+
+    async def alert(self, incident: Incident, alert: Alert) -> None:
+        """Say in the incident's space what needs attention, @mentioning who must act."""
         ...

@@ -6,19 +6,44 @@ from collections.abc import Sequence
 
 from incident.model import Incident, TimelineEvent
 from services.bus import Dependencies, Reaction
-from services.ports import DueItem
-
-ACK_DEADLINE = "ack_deadline"
-STATUS_REMINDER = "status_reminder"
+from services.ports import Alert, DueItem
+from services.timers import ACK_DEADLINE, ROLE_UNFILLED, STALE_CHECK, STATUS_REMINDER
 
 
 async def schedule_first_deadlines(incident: Incident, events: Sequence[TimelineEvent],
                                    deps: Dependencies) -> None:
-    """The acknowledgement deadline and the first status-update reminder, from the severity's policy."""
+    """From the severity's policy: the acknowledgement deadline, the first status reminder, the check
+    on required roles, and the check that the incident does not stay open forever."""
     severity = deps.policy.severity(incident.severity)
-    await deps.due_work.schedule(DueItem(ACK_DEADLINE, incident.id, incident.declared_at + severity.ack_timeout))
-    await deps.due_work.schedule(DueItem(STATUS_REMINDER, incident.id,
-                                         incident.declared_at + severity.update_cadence))
+    escalation = deps.policy.escalation
+    for item in (DueItem(ACK_DEADLINE, incident.id, incident.declared_at + severity.ack_timeout),
+                 DueItem(STATUS_REMINDER, incident.id, incident.declared_at + severity.update_cadence),
+                 DueItem(ROLE_UNFILLED, incident.id, incident.declared_at + escalation.role_unfilled_after),
+                 DueItem(STALE_CHECK, incident.id, incident.declared_at + escalation.stale_after)):
+        await deps.due_work.schedule(item)
+
+
+async def schedule_status_reminder(incident: Incident, events: Sequence[TimelineEvent],
+                                   deps: Dependencies) -> None:
+    """An update, a snooze or a reopen moves the next reminder; the older item finds itself stale."""
+    due = incident.next_status_reminder(deps.policy)
+    if due is not None:
+        await deps.due_work.schedule(DueItem(STATUS_REMINDER, incident.id, due))
+
+
+async def after_escalation(incident: Incident, events: Sequence[TimelineEvent], deps: Dependencies) -> None:
+    """The new holder is told, and gets the severity's acknowledgement timeout in turn."""
+    for event in events:
+        if event.kind != "escalated":
+            continue
+        role = next(k for k in event.after if k != "reason")
+        holder = incident.holder(role)
+        if role == "commander" and incident.acknowledged_at is None:
+            timeout = deps.policy.severity(incident.severity).ack_timeout
+            await deps.due_work.schedule(DueItem(ACK_DEADLINE, incident.id, event.at + timeout))
+        await deps.notifier.alert(incident, Alert("escalated", (holder,) if holder else (), {
+            "role": deps.policy.role(role).name, "reason": event.after.get("reason", ""),
+            "previous": event.before.get(role, "")}))
 
 
 async def tell_declared(incident: Incident, events: Sequence[TimelineEvent], deps: Dependencies) -> None:
@@ -38,5 +63,9 @@ async def tell_resolved(incident: Incident, events: Sequence[TimelineEvent], dep
 REACTIONS: dict[str, Sequence[Reaction]] = {
     "declared": (schedule_first_deadlines, tell_declared),
     "resolved": (refresh_cards, tell_resolved),
+    "update_posted": (refresh_cards, schedule_status_reminder),
+    "reminders_snoozed": (schedule_status_reminder,),
+    "reopened": (refresh_cards, schedule_status_reminder),
+    "escalated": (refresh_cards, after_escalation),
 }
 DEFAULT_REACTIONS: Sequence[Reaction] = (refresh_cards,)

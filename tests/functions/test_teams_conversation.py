@@ -107,7 +107,7 @@ async def test_a_valid_form_declares_once_and_tells_teams(installed: Container, 
     assert "<at>Bob Durand</at>" in invitation.activity["text"]
     assert plan.activity["attachments"][0]["content"]["body"][0]["text"] == "Response plan: Outage"
     due = await installed.dependencies.due_work.due(stored.declared_at.replace(year=2027))
-    assert sorted(i.kind for i in due) == ["ack_deadline", "status_reminder"]
+    assert sorted(i.kind for i in due) == ["ack_deadline", "role_unfilled", "stale_check", "status_reminder"]
 
 
 async def test_invalid_input_rerenders_the_form_with_errors_beside_the_fields(installed: Container) -> None:

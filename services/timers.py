@@ -1,0 +1,167 @@
+"""One timer tick: act on the due work that is due, each item claimed first, so nothing fires twice.
+
+A tick reads only due items (a range query on the due-time key), claims each with a conditional
+update, acts, then completes it. Items are hints checked against the stored incident: an item made
+stale by a later change (an update, an acknowledgement) is completed without acting. After downtime
+an overdue item fires once and schedules its successor from now, not once per missed period. A
+failure leaves the item due with a growing backoff, so a later tick retries it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from incident import commands
+from incident.errors import ConcurrencyConflict, DevopsbotError, NotFound
+from incident.escalation import next_holder
+from incident.model import Incident, Person
+from services.bus import MessageBus
+from services.ports import Alert, DueItem
+
+log = logging.getLogger(__name__)
+
+ACK_DEADLINE = "ack_deadline"
+STATUS_REMINDER = "status_reminder"
+ROLE_UNFILLED = "role_unfilled"
+STALE_CHECK = "stale_check"
+LEASE = timedelta(minutes=5)  # longer than any one item takes; a crashed worker's claim expires
+MAX_BACKOFF = timedelta(hours=1)
+ORGANISATION_ROSTER = "*"  # the roster row used when an incident's services have none for a role
+
+
+@dataclass(frozen=True)
+class Next:
+    """What an item's work asks for afterwards: items to schedule (the successor of a repeating one)."""
+
+    schedule: tuple[DueItem, ...] = ()
+
+
+@dataclass
+class TickReport:
+    due: int = 0
+    acted: int = 0
+    skipped: int = 0  # claimed by another run first
+    failed: int = 0
+    kinds: dict[str, int] = field(default_factory=dict)
+
+
+Work = Callable[[DueItem, Incident, MessageBus, datetime], Awaitable[Next]]
+
+
+async def remind_commander(item: DueItem, incident: Incident, bus: MessageBus, now: datetime) -> Next:
+    deps = bus.dependencies
+    expected = incident.next_status_reminder(deps.policy)
+    if expected is None or item.due_at < expected - timedelta(seconds=1):
+        return Next()  # resolved, or an update or a snooze moved the reminder: a newer item exists
+    await deps.notifier.remind(incident)
+    cadence = deps.policy.severity(incident.severity).update_cadence
+    return Next((DueItem(STATUS_REMINDER, incident.id, now + cadence),))
+
+
+async def escalate_unacknowledged(item: DueItem, incident: Incident, bus: MessageBus, now: datetime) -> Next:
+    deps = bus.dependencies
+    if incident.acknowledged_at is not None or not incident.status.is_active:
+        return Next()
+    severity = deps.policy.severity(incident.severity)
+    window = severity.coverage.next_covered(now)
+    if window > now:  # business-hours severity outside its hours: wait for the next window
+        return Next((DueItem(ACK_DEADLINE, incident.id, window),))
+    current = incident.holder("commander")
+    chain = await commander_chain(incident, bus)
+    successor = next_holder(chain, current, deps.policy.escalation.contact)
+    if successor is None:
+        await deps.notifier.alert(incident, Alert("escalation_exhausted", tuple(p for p in (current,) if p),
+                                                  {"role": deps.policy.role("commander").name}))
+        return Next()
+    reason = f"not acknowledged within {int(severity.ack_timeout.total_seconds() // 60)} min"
+    await bus.handle(commands.Escalate(incident.id, "commander", successor, reason))
+    return Next()  # the escalation's reaction schedules the next deadline and tells people
+
+
+async def commander_chain(incident: Incident, bus: MessageBus) -> tuple[Person, ...]:
+    """The roster's chain for the commander role: the incident's first service with one, else the
+    organisation-wide row. The deputy of the incident, if any, comes first."""
+    roster = bus.dependencies.roster
+    deputy = incident.holder("deputy")
+    chain: tuple[Person, ...] = (deputy,) if deputy else ()
+    for service in (*incident.services, ORGANISATION_ROSTER):
+        entry = await roster.get(service, "commander")
+        if entry is not None:
+            return chain + entry.chain
+    return chain
+
+
+async def check_roles(item: DueItem, incident: Incident, bus: MessageBus, now: datetime) -> Next:
+    deps = bus.dependencies
+    missing = incident.unfilled_roles(deps.policy)
+    if not missing or not incident.status.is_active:
+        return Next()
+    window = deps.policy.severity(incident.severity).coverage.next_covered(now)
+    if window > now:
+        return Next((DueItem(ROLE_UNFILLED, incident.id, window),))
+    names = ", ".join(deps.policy.role(r).name for r in missing)
+    people = tuple(p for p in (incident.holder("commander"),) if p)
+    await deps.notifier.alert(incident, Alert("roles_unfilled", people, {"roles": names}))
+    return Next()
+
+
+async def flag_stale(item: DueItem, incident: Incident, bus: MessageBus, now: datetime) -> Next:
+    deps = bus.dependencies
+    if not incident.status.is_open:
+        return Next()
+    days = max(1, int((now - incident.declared_at).total_seconds() // 86400))
+    await deps.notifier.alert(incident, Alert("stale", (), {"days": str(days)}))
+    return Next((DueItem(STALE_CHECK, incident.id, now + timedelta(days=1)),))  # daily until closed
+
+
+WORK: dict[str, Work] = {
+    STATUS_REMINDER: remind_commander,
+    ACK_DEADLINE: escalate_unacknowledged,
+    ROLE_UNFILLED: check_roles,
+    STALE_CHECK: flag_stale,
+}
+
+
+async def run_tick(bus: MessageBus, now: datetime, *, limit: int = 200) -> TickReport:
+    deps = bus.dependencies
+    report = TickReport()
+    for item in await deps.due_work.due(now, limit):
+        report.due += 1
+        claimed = await deps.due_work.claim(item, now, LEASE)
+        if claimed is None:
+            report.skipped += 1
+            continue
+        try:
+            outcome = await _act(claimed, bus, now)
+        except (DevopsbotError, OSError) as error:
+            report.failed += 1
+            backoff = min(MAX_BACKOFF, timedelta(minutes=2 ** min(claimed.attempts - 1, 6)))
+            log.warning("%s for %s failed (attempt %d), retrying after %s: %s", claimed.kind,
+                        claimed.incident_id, claimed.attempts, backoff, error)
+            try:
+                await deps.due_work.retry_later(claimed, now + backoff)
+            except ConcurrencyConflict:
+                pass  # its lease ran out and another run took it over
+            continue
+        for successor in outcome.schedule:
+            await deps.due_work.schedule(successor)
+        await deps.due_work.complete(claimed)
+        report.acted += 1
+        report.kinds[claimed.kind] = report.kinds.get(claimed.kind, 0) + 1
+    await bus.drain()  # what the work changed is told before the tick ends
+    return report
+
+
+async def _act(item: DueItem, bus: MessageBus, now: datetime) -> Next:
+    work = WORK.get(item.kind)
+    if work is None:
+        log.error("unknown due work %r for %s: dropped", item.kind, item.incident_id)
+        return Next()
+    try:
+        incident = await bus.dependencies.incidents.get(item.incident_id)
+    except NotFound:
+        return Next()  # the incident's declaration never completed: nothing to do
+    return await work(item, incident, bus, now)
