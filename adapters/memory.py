@@ -157,6 +157,11 @@ class MemoryIdempotencyStore:
             self._records[key] = record
             return IdempotencyClaim(owned=True, record=record)
 
+    async def release(self, key: str) -> None:
+        existing = self._records.get(key)
+        if existing is not None and not existing.done:
+            del self._records[key]
+
     async def complete(self, key: str, result: str) -> None:
         existing = self._records.get(key)
         if existing is None:

@@ -374,6 +374,18 @@ class TableIdempotencyStore:
                     continue
         raise ConcurrencyConflict("this request is being processed by several workers at once")
 
+    async def release(self, key: str) -> None:
+        table = await self._store.table("idempotency")
+        partition, row = self._keys(key)
+        async with storage_errors("releasing a request"):
+            try:
+                existing = await table.get_entity(partition, row)
+                if not existing.get("Result"):
+                    await table.delete_entity(partition, row, etag=_etag(existing),
+                                              match_condition=MatchConditions.IfNotModified)
+            except (ResourceNotFoundError, ResourceModifiedError):
+                pass  # gone already, or finished or retaken meanwhile: leave it
+
     async def complete(self, key: str, result: str) -> None:
         table = await self._store.table("idempotency")
         partition, row = self._keys(key)

@@ -13,10 +13,10 @@ from botframework.connector.auth import AuthenticationConstants
 from jwt import PyJWTError
 from msrest.exceptions import DeserializationError  # type: ignore[attr-defined]
 
+from bot.locale import Translator
+
 log = logging.getLogger(__name__)
 
-FRIENDLY_FAILURE = ("Sorry, something went wrong on my side and nothing was changed. "
-                    "Please try again in a minute; if it keeps failing, follow the manual process.")
 
 
 @dataclass(frozen=True)
@@ -127,4 +127,4 @@ class BotEndpoint:
 
     async def _on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
         log.exception("the bot failed on a %s activity", turn_context.activity.type, exc_info=error)
-        await turn_context.send_activity(FRIENDLY_FAILURE)
+        await turn_context.send_activity(Translator(turn_context.activity.locale)("reply.failure"))

@@ -205,7 +205,8 @@ class TeamsNotifier:
             announcement_card(incident, self._policy, t, self._clock.now())))
         await self._conversations.put(incident.id, "announcement", {
             "reference": reference_to_dict(reference), "activity_id": activity_id, "channel": channel_name})
-        await remember_incident_conversation(self._conversations, reference.conversation.id, incident.id)
+        if not incident.private:  # commands in a public thread must not reach a security incident
+            await remember_incident_conversation(self._conversations, reference.conversation.id, incident.id)
 
     async def incident_changed(self, incident: Incident, events: Sequence[TimelineEvent]) -> None:
         refs = await self._conversations.list_for(incident.id)
@@ -231,7 +232,8 @@ class TeamsNotifier:
         refs = await self._conversations.list_for(incident.id)
         t = Translator(incident.language)
         text = (t("announce.resolved_private", id=incident.id) if incident.private else
-                t("announce.resolved", id=incident.id, title=incident.title, resolution=incident.resolution))
+                t("announce.resolved", id=incident.id, title=markdown_escape(incident.title),
+                  resolution=markdown_escape(incident.resolution)))
         targets = [reference_from_dict(refs[p]["reference"]) for p in ("announcement", "space") if p in refs]
         await asyncio.gather(*(self._send(ref, MessageFactory.text(text)) for ref in targets))
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
+from botbuilder.schema import Activity
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from adapters.templates import markdown_escape
@@ -36,7 +37,7 @@ from bot.submissions import (
     UpdateAction,
     parse_payload,
 )
-from bot.views import Member, incident_card, plan_card, resolve_card
+from bot.views import Member, announcement_card, incident_card, plan_card, resolve_card
 from incident import commands
 from incident.errors import ConcurrencyConflict, DomainError, InvalidValue, NotFound, NotPermitted
 from incident.ids import parse_incident_id
@@ -50,6 +51,7 @@ CARD = "application/vnd.microsoft.card.adaptive"
 MESSAGE = "application/vnd.microsoft.activity.message"
 DELIVERY_LEASE = timedelta(minutes=2)
 MEMBERS_TTL_SECONDS = 600
+FAILED = "devopsbot.failed"  # turn_state flag: the turn answered but did not do its work
 
 
 @dataclass(frozen=True)
@@ -94,10 +96,24 @@ class DevOpsBot(TeamsActivityHandler):
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         await self._remember_home_team(turn_context)
-        if not await self._first_delivery(turn_context):
+        key = self._delivery_key(turn_context)
+        if key and not (await self.deps.idempotency.begin(key, self.deps.clock.now(), DELIVERY_LEASE)).owned:
             log.info("ignored a repeated delivery of activity %s", turn_context.activity.id)
+            if turn_context.activity.type == "invoke":  # Teams still waits for an answer to the retry
+                t = Translator(turn_context.activity.locale)
+                await turn_context.send_activity(Activity(type="invokeResponse", value=InvokeResponse(
+                    status=200, body={"statusCode": 200, "type": MESSAGE, "value": t("reply.repeat")})))
             return
-        await super().on_turn(turn_context)
+        try:
+            await super().on_turn(turn_context)
+        except BaseException:
+            if key:
+                await self.deps.idempotency.release(key)  # failed: Teams' retry must do the work again
+            raise
+        if key and turn_context.turn_state.get(FAILED):
+            await self.deps.idempotency.release(key)  # answered politely, but nothing was done
+        elif key:
+            await self.deps.idempotency.complete(key, "done")
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         t = Translator(turn_context.activity.locale)
@@ -125,7 +141,12 @@ class DevOpsBot(TeamsActivityHandler):
         action: dict[str, Any] = found if isinstance(found, dict) else {}
         given = action.get("data")
         data: dict[str, Any] = given if isinstance(given, dict) else {}
-        answer = await self._run_verb(turn_context, str(action.get("verb", "")), data, t)
+        try:
+            answer = await self._run_verb(turn_context, str(action.get("verb", "")), data, t)
+        except Exception:  # an answer even now: without one Teams shows the user an error
+            log.exception("card action %r failed", str(action.get("verb", ""))[:60])
+            turn_context.turn_state[FAILED] = True
+            answer = Answer(text=t("reply.failure"))
         if answer.card is not None:
             body = {"statusCode": 200, "type": CARD, "value": answer.card}
         else:
@@ -161,14 +182,13 @@ class DevOpsBot(TeamsActivityHandler):
         elif answer.text:
             await turn_context.send_activity(MessageFactory.text(answer.text))
 
-    async def _first_delivery(self, turn_context: TurnContext) -> bool:
+    @staticmethod
+    def _delivery_key(turn_context: TurnContext) -> str:
         """Teams retries anything slower than 15 s: a repeated activity id is handled once."""
         activity = turn_context.activity
         if activity.type not in ("message", "invoke") or not activity.id:
-            return True
-        key = f"activity:{activity.conversation.id if activity.conversation else ''}:{activity.id}"
-        claim = await self.deps.idempotency.begin(key, self.deps.clock.now(), DELIVERY_LEASE)
-        return claim.owned
+            return ""
+        return f"activity:{activity.conversation.id if activity.conversation else ''}:{activity.id}"
 
     async def _remember_home_team(self, turn_context: TurnContext) -> None:
         """The team the bot is used in: where incident threads open when declared from a chat or the CLI."""
@@ -219,7 +239,11 @@ class DevOpsBot(TeamsActivityHandler):
         return members
 
     def _incident_card(self, incident: Incident, t: Translator, viewer: Person | None = None) -> dict[str, Any]:
-        manage = viewer is not None and incident.may_manage(viewer, self.deps.policy.admins)
+        """The card as ``viewer`` may see it: the restricted one for a security incident they are not in."""
+        admins = self.deps.policy.admins
+        if viewer is not None and not incident.may_see(viewer, admins):
+            return announcement_card(incident, self.deps.policy, t, self.deps.clock.now())
+        manage = viewer is not None and incident.may_manage(viewer, admins)
         return incident_card(incident, self.deps.policy, t, self.deps.clock.now(), [], manage=manage)
 
     def _which_incident(self, t: Translator) -> Answer:
@@ -247,7 +271,9 @@ class DevOpsBot(TeamsActivityHandler):
         found = await open_incidents(self.deps)
         if not found:
             return Answer(text=t("reply.no_open"))
-        lines = [f"- **{i.id}** [{i.severity}] {t(f'status.{i.status.value}')}: {markdown_escape(i.title)}"
+        me = actor_of(turn_context)
+        lines = [f"- **{i.id}** [{i.severity}] {t(f'status.{i.status.value}')}: "
+                 + (markdown_escape(i.title) if i.may_see(me, self.deps.policy.admins) else t("list.private"))
                  for i in found]
         return Answer(text=f"{t('reply.list_heading')}\n\n" + "\n".join(lines))
 

@@ -166,7 +166,7 @@ def _change_command(args: argparse.Namespace, incident_id: str, actor: Any) -> A
     if action == "plan":
         return commands.CompletePlanStep(incident_id, args.step - 1, actor)
     if action == "assign":
-        return commands.AssignRole(incident_id, args.role, _actor(args.person), actor)
+        return commands.AssignRole(incident_id, args.role, _actor(args.person), actor, enforce_roles=False)
     return commands.ChangeSeverity(incident_id, args.level, actor, args.reason or "", enforce_roles=False)
 
 

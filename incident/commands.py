@@ -81,6 +81,7 @@ class AssignRole:
     role: str
     person: Person
     actor: Person
+    enforce_roles: bool = True
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from incident.policy import OrganisationPolicy
 __all__ = ["Incident", "Person", "TimelineEvent"]
 
 MAX_TITLE = 200
+MANAGING_ROLES = ("commander", "deputy")
 ESCALATION_ACTOR = Person(id="devopsbot", name="devopsbot (escalation)")
 MAX_TEXT = 4000
 
@@ -251,9 +252,23 @@ class Incident:
         self.plan_done = tuple(sorted({*self.plan_done, index}))
         return self._record(actor, at, "plan_step_done", steps[index].title, after={"step": str(index + 1)})
 
+    def may_see(self, person: Person, admins: Iterable[str]) -> bool:
+        """A security incident's details are for its people (declarer, role holders, invitees) and admins."""
+        if not self.private:
+            return True
+        people = {self.declared_by.id, *(p.id for p in self.roles.values()), *(p.id for p in self.invitees)}
+        return person.id in people or person.id in set(admins)
+
+    def may_assign(self, role: str, person: Person, admins: Iterable[str]) -> bool:
+        """Taking over command needs command: once the commander or deputy role is held, only those who
+        manage the incident may give it to someone else. Other roles, and empty ones, anyone may fill."""
+        if role in MANAGING_ROLES and role in self.roles:
+            return self.may_manage(person, admins)
+        return True
+
     def may_manage(self, person: Person, admins: Iterable[str]) -> bool:
         """Severity, resolve and reopen belong to the commander, the deputy and incident admins."""
-        holders = {p.id for role in ("commander", "deputy") if (p := self.roles.get(role))}
+        holders = {p.id for role in MANAGING_ROLES if (p := self.roles.get(role))}
         return person.id in holders or person.id in set(admins)
 
     def reopen(self, *, actor: Person, at: datetime, policy: OrganisationPolicy,

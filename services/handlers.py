@@ -111,8 +111,11 @@ async def apply_change(cmd: Any, deps: Dependencies) -> Incident:
     change = CHANGES[type(cmd)]
 
     def authorised_change(incident: Incident) -> object:
-        if getattr(cmd, "enforce_roles", False) and not incident.may_manage(cmd.actor, deps.policy.admins):
-            raise NotPermitted(f"only the commander, the deputy or an incident admin may do this on {incident.id}")
+        if getattr(cmd, "enforce_roles", False):
+            allowed = (incident.may_assign(cmd.role, cmd.actor, deps.policy.admins)
+                       if isinstance(cmd, commands.AssignRole) else incident.may_manage(cmd.actor, deps.policy.admins))
+            if not allowed:
+                raise NotPermitted(f"only the commander, the deputy or an incident admin may do this on {incident.id}")
         return change(cmd, incident, now, deps.policy)
 
     incident, _ = await change_incident(deps, cmd.incident_id, authorised_change)

@@ -144,6 +144,10 @@ class IdempotencyStore(Protocol):
         """Record the result so a repeat of the same key answers with it."""
         ...
 
+    async def release(self, key: str) -> None:
+        """Forget an unfinished claim (the work failed), so a retry does the work again."""
+        ...
+
 
 @dataclass(frozen=True)
 class Alert:

@@ -101,7 +101,8 @@ async def test_with_an_app_id_a_request_without_a_token_is_refused(policy: Organ
 
 
 async def test_a_bot_failure_answers_politely_without_a_traceback(installed: Container) -> None:
-    from bot.endpoint import FRIENDLY_FAILURE, BotEndpoint, BotIdentity
+    from bot.endpoint import BotEndpoint, BotIdentity
+    from bot.locale import Translator
     from bot.turn_handler import DevOpsBot
 
     class BrokenBot(DevOpsBot):
@@ -112,7 +113,7 @@ async def test_a_bot_failure_answers_politely_without_a_traceback(installed: Con
     result = await endpoint.handle(teams_message("help"), "")
     [reply] = result.body["activities"]
     assert result.status == 200
-    assert reply["text"] == FRIENDLY_FAILURE
+    assert reply["text"] == Translator("en")("reply.failure")
     assert "exploded" not in json.dumps(result.body)
 
 

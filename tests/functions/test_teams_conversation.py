@@ -305,3 +305,63 @@ async def test_the_commander_sees_severity_and_resolve_others_do_not(installed: 
     responder_view = (await click("incident.refresh", {"incident_id": incident_id}, user=BOB))["value"]
     assert {"Change severity", "Resolve"} <= set(action_titles(commander_view))
     assert action_titles(responder_view) == ["Acknowledge", "Post update", "Assign role"]
+
+
+async def test_a_security_incident_shows_its_details_only_to_its_people(installed: Container,
+                                                                        connector: ConnectorDouble) -> None:
+    incident_id = await declare(installed, private="true", type="security", title="Ransomware on file server")
+    listed = (await say("list", user=BOB))["text"]
+    assert "Ransomware" not in listed and "security incident" in listed
+    outsider = card_of(await say(f"status {incident_id}", user=BOB))
+    assert "Ransomware" not in json.dumps(outsider) and "restricted" in json.dumps(outsider)
+    insider = card_of(await say(f"status {incident_id}"))
+    assert "Ransomware" in json.dumps(insider)
+    _, announcement = threads(connector)
+    from_broadcast = await say("status", conversation=announcement.conversation_id)
+    assert from_broadcast["text"].startswith("Which incident?")
+
+
+async def test_markup_in_a_resolution_is_not_a_link_in_the_broadcast(installed: Container,
+                                                                     connector: ConnectorDouble) -> None:
+    incident_id = await declare(installed)
+    await click("incident.resolve", {"incident_id": incident_id, "resolution": "See [the fix](https://evil.example)",
+                                     "override_reason": "testing"})
+    _, announcement = threads(connector)
+    [told] = [m.activity["text"] for m in connector.messages() if m.conversation_id == announcement.conversation_id]
+    assert "\\[the fix\\]" in told
+
+
+async def test_a_repeated_card_click_delivery_still_gets_an_answer(installed: Container) -> None:
+    incident_id = await declare(installed)
+    click_once = teams_invoke("incident.update", {"incident_id": incident_id, "text": "only once"},
+                              activity_id="invoke-retried")
+    first_status, first = await send(click_once)
+    second_status, second = await send(click_once)
+    assert (first_status, second_status) == (200, 200)
+    assert first["type"] == "application/vnd.microsoft.card.adaptive"
+    assert second == {"statusCode": 200, "type": "application/vnd.microsoft.activity.message",
+                      "value": "Already done: Teams sent that twice."}
+    timeline = await installed.dependencies.incidents.timeline(incident_id)
+    assert [e.summary for e in timeline if e.kind == "update_posted"] == ["only once"]
+
+
+async def test_a_failed_turn_is_done_again_when_teams_retries(installed: Container) -> None:
+    incident_id = await declare(installed)
+    store = installed.dependencies.incidents
+    original_save = store.save
+    failures = [RuntimeError("storage hiccup")]
+
+    async def flaky_save(incident: Any) -> None:
+        if failures:
+            raise failures.pop()
+        await original_save(incident)
+
+    store.save = flaky_save  # type: ignore[method-assign]
+    retried = teams_invoke("incident.update", {"incident_id": incident_id, "text": "second try works"},
+                           activity_id="invoke-failed-once")
+    _, failed = await send(retried)
+    assert failed["value"] == "Sorry, something went wrong on my side. Please try again in a minute; " \
+                              "if it keeps failing, follow the manual process."
+    _, worked = await send(retried)
+    assert worked["type"] == "application/vnd.microsoft.card.adaptive"
+    assert (await store.get(incident_id)).last_update == "second try works"

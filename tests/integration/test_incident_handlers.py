@@ -144,3 +144,15 @@ async def test_status_changes_are_for_the_commander_deputy_and_admins(container:
     with pytest.raises(NotPermitted):
         await container.bus.handle(commands.ChangeStatus(incident.id, Status.INVESTIGATING, BOB))
     await container.bus.handle(commands.ChangeStatus(incident.id, Status.INVESTIGATING, ALICE))
+
+
+async def test_nobody_takes_command_without_command(container: Container) -> None:
+    incident = await container.bus.handle(declaration())  # ALICE commands
+    with pytest.raises(NotPermitted):
+        await container.bus.handle(commands.AssignRole(incident.id, "commander", BOB, BOB))
+    await container.bus.handle(commands.AssignRole(incident.id, "deputy", BOB, BOB))  # empty: anyone may fill
+    await container.bus.handle(commands.AssignRole(incident.id, "scribe", BOB, BOB))
+    with pytest.raises(NotPermitted):  # held now: only managers may change it
+        await container.bus.handle(commands.AssignRole(incident.id, "deputy", ALICE, ALICE.__class__("29:eve", "Eve")))
+    stored = await container.dependencies.incidents.get(incident.id)
+    assert stored.holder("commander") == ALICE and stored.holder("deputy") == BOB
