@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Annotated, Any
 
@@ -50,6 +51,12 @@ class DeclarationForm(BaseModel):
     private: bool = False
     broadcast: Short = ""
     confirm_not_incident: bool = False
+
+    def idempotency_key(self, declarer_id: str) -> str:
+        """One incident per person, form and content: a double click or a retry repeats all three;
+        someone else's click, or the same form filled in anew, does not."""
+        content = "\x1f".join([self.title, self.type, self.severity, self.summary])
+        return f"declare:{self.form_id}:{declarer_id}:{hashlib.sha256(content.encode()).hexdigest()[:16]}"
 
     @property
     def is_incident(self) -> bool:

@@ -127,9 +127,15 @@ class TeamsNotifier:
             channels = await self._team_channels(home_ref, home["team_id"])
             space_channel, broadcast_channel = (self._channel_id(channels, name)
                                                 for name in (self._setup.incidents_channel, broadcast))
-        # The space and the announcement are independent: open both at once.
-        await asyncio.gather(self._open_space(incident, t, home, space_channel),
-                             self._announce(incident, t, home_ref, broadcast_channel, broadcast))
+        # The space and the announcement are independent: open both at once, and let both finish even
+        # when one fails, so that what did open is remembered (and the other is retried).
+        refs = await self._conversations.list_for(incident.id)
+        outcomes = await asyncio.gather(
+            *([] if "space" in refs else [self._open_space(incident, t, home, space_channel)]),
+            *([] if "announcement" in refs else [self._announce(incident, t, home_ref, broadcast_channel,
+                                                                 broadcast)]),
+            return_exceptions=True)
+        _raise_first(outcomes)
 
     async def _open_space(self, incident: Incident, t: Translator, home: dict[str, Any],
                           incidents_channel: str) -> None:
@@ -226,7 +232,7 @@ class TeamsNotifier:
             announcement = refs["announcement"]
             updates.append(self._update(reference_from_dict(announcement["reference"]), announcement["activity_id"],
                                         self._card_activity(announcement_card(incident, self._policy, t, now))))
-        await asyncio.gather(*updates)  # independent sends run concurrently
+        _raise_first(await asyncio.gather(*updates, return_exceptions=True))  # independent: concurrently
 
     async def incident_resolved(self, incident: Incident) -> None:
         refs = await self._conversations.list_for(incident.id)
@@ -235,7 +241,8 @@ class TeamsNotifier:
                 t("announce.resolved", id=incident.id, title=markdown_escape(incident.title),
                   resolution=markdown_escape(incident.resolution)))
         targets = [reference_from_dict(refs[p]["reference"]) for p in ("announcement", "space") if p in refs]
-        await asyncio.gather(*(self._send(ref, MessageFactory.text(text)) for ref in targets))
+        _raise_first(await asyncio.gather(*(self._send(ref, MessageFactory.text(text)) for ref in targets),
+                                          return_exceptions=True))
 
     async def remind(self, incident: Incident) -> None:
         space = await self._conversations.get(incident.id, "space")
@@ -363,6 +370,13 @@ class TeamsNotifier:
                     raise NotificationFailed(f"Teams is unreachable: {error}") from error
                 await asyncio.sleep(0.5 * 2 ** attempt)
         raise AssertionError("unreachable")
+
+
+def _raise_first(outcomes: Sequence[object]) -> None:
+    """After concurrent sends have all finished: the first failure, if any, is the caller's."""
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
 
 
 def members_of(accounts: Sequence[Any]) -> list[Member]:

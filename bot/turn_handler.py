@@ -37,7 +37,7 @@ from bot.submissions import (
     UpdateAction,
     parse_payload,
 )
-from bot.views import Member, announcement_card, incident_card, plan_card, resolve_card
+from bot.views import Member, announcement_card, incident_card, notice_card, plan_card, resolve_card
 from incident import commands
 from incident.errors import ConcurrencyConflict, DomainError, InvalidValue, NotFound, NotPermitted
 from incident.ids import parse_incident_id
@@ -375,16 +375,17 @@ class DevOpsBot(TeamsActivityHandler):
             summary=form.summary, roles=roles, services=tuple(form.services),
             environments=tuple(form.environments), regions=tuple(form.regions), private=form.private,
             invitees=tuple(by_id[i].person() for i in form.invitees), broadcast=form.broadcast,
-            language=t.language, idempotency_key=f"declare:{form.form_id}")
+            language=t.language, idempotency_key=form.idempotency_key(actor_of(turn_context).id))
         try:
             incident = await self.bus.handle(command)
         except InvalidValue as error:
             return Answer(card=declaration_card(self.deps.policy, self.setup, t, members, form_id=form_id,
                                                 values=data, errors={error.field: error.reason},
                                                 notice=t("declare.fix_errors")))
-        return Answer(text=t("declare.done", id=incident.id, title=markdown_escape(incident.title),
-                             channel=self.setup.incidents_channel,
-                             broadcast=incident.broadcast or self.setup.default_broadcast))
+        # The form is replaced by a card without its button, so nobody declares from it again.
+        return Answer(card=notice_card(t("declare.done", id=incident.id, title=markdown_escape(incident.title),
+                                         channel=self.setup.incidents_channel,
+                                         broadcast=incident.broadcast or self.setup.default_broadcast)))
 
     def _declaration_errors(self, form: Any, by_id: dict[str, Member], t: Translator) -> dict[str, str]:
         errors: dict[str, str] = {}
@@ -448,6 +449,8 @@ class DevOpsBot(TeamsActivityHandler):
         met = payload.met([c.key for c in self.deps.policy.incident_type(incident.type).exit_criteria])
         values: dict[str, Any] = {"criteria_met": met, "resolution": payload.resolution,
                                   "override_reason": payload.override_reason}
+        if not incident.status.is_active:  # a second click on Resolve: show what is, not an error
+            return Answer(card=self._incident_card(incident, t, actor_of(turn_context)))
         try:
             done = await self.bus.handle(commands.Resolve(incident.id, payload.resolution, actor_of(turn_context),
                                                           met, payload.override_reason))

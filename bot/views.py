@@ -195,3 +195,8 @@ def reminder_card(incident: Incident, policy: OrganisationPolicy, t: Translator)
     heading = t("reminder.heading", id=incident.id)
     return render_card("reminder", heading=heading, fallback=heading, text=text, actions=actions,
                        mentions=[mention_entity(commander)] if commander else [])
+
+
+def notice_card(text: str) -> dict[str, Any]:
+    """A card that only says something: what a finished form turns into."""
+    return render_card("notice", text=text)

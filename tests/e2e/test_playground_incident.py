@@ -43,8 +43,9 @@ async def test_declare_update_and_resolve_in_the_playground(playground: Playgrou
         "type": "outage", "affects_customers": "true", "unplanned": "true", "long_running": "true",
         "services": "checkout", "environments": "production", "regions": "westeurope", "severity": "SEV2",
         "commander": me, "responder": "29:bob", "invitees": "", "private": "false", "broadcast": "broadcast"})
-    assert answer["value"].startswith("Declared INC-"), answer
-    incident_id = answer["value"].split(":")[0].removeprefix("Declared ")
+    declared = answer["value"]["body"][0]["text"]
+    assert declared.startswith("Declared INC-"), answer
+    incident_id = declared.split(":")[0].removeprefix("Declared ")
 
     space = await playground.wait_for_message(lambda e: heading(e).startswith(f"Incident {incident_id}"),
                                               conversation_id=general, since=mark, timeout=30)

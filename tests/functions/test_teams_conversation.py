@@ -69,8 +69,16 @@ async def click(verb: str, data: dict[str, Any], **kwargs: Any) -> dict[str, Any
 
 async def declare(installed: Container, **overrides: Any) -> str:
     answer = await click("declare.submit", form(**overrides))
-    assert answer["type"] == "application/vnd.microsoft.activity.message", answer
-    return str(answer["value"].split(":")[0].removeprefix("Declared ").strip())
+    return declared_id(answer)
+
+
+def declared_id(answer: dict[str, Any]) -> str:
+    """The id in the card that replaces a submitted declaration form (it has no button left)."""
+    assert answer["type"] == "application/vnd.microsoft.card.adaptive", answer
+    assert "actions" not in answer["value"]
+    text = str(answer["value"]["body"][0]["text"])
+    assert text.startswith("Declared INC-"), text
+    return text.split(":")[0].removeprefix("Declared ")
 
 
 async def test_declare_answers_with_the_form_prefilled(installed: Container) -> None:
@@ -88,12 +96,12 @@ async def test_declare_answers_with_the_form_prefilled(installed: Container) -> 
 
 async def test_a_valid_form_declares_once_and_tells_teams(installed: Container, connector: ConnectorDouble) -> None:
     answer = await click("declare.submit", form(invitees="29:bob"))
-    assert answer["value"] == ("Declared INC-2026-0001: Checkout failing. Its thread is opening in General, "
-                               "and the announcement goes to broadcast.")
-    incident_id = "INC-2026-0001"
-    again = await click("declare.submit", form())  # a double click: same form id
-    assert incident_id == "INC-2026-0001"
-    assert "INC-2026-0001" in again["value"]
+    assert answer["value"]["body"][0]["text"] == (
+        "Declared INC-2026-0001: Checkout failing. Its thread is opening in General, "
+        "and the announcement goes to broadcast.")
+    incident_id = declared_id(answer)
+    again = await click("declare.submit", form(invitees="29:bob"))  # a double click: same person, form, content
+    assert declared_id(again) == incident_id == "INC-2026-0001"
     stored = await installed.dependencies.incidents.get(incident_id)
     assert (stored.title, stored.severity, stored.services, stored.broadcast) == (
         "Checkout failing", "SEV2", ("checkout", "payments"), "broadcast")
@@ -365,3 +373,19 @@ async def test_a_failed_turn_is_done_again_when_teams_retries(installed: Contain
     _, worked = await send(retried)
     assert worked["type"] == "application/vnd.microsoft.card.adaptive"
     assert (await store.get(incident_id)).last_update == "second try works"
+
+
+async def test_a_reused_form_declares_a_new_incident_not_the_old_one(installed: Container) -> None:
+    first = await declare(installed)
+    again = declared_id(await click("declare.submit", form(title="Search is slow")))  # same form, new content
+    by_bob = declared_id(await click("declare.submit", form(), user=BOB))  # same form, another person
+    assert len({first, again, by_bob}) == 3
+
+
+async def test_a_second_click_on_resolve_shows_the_resolved_incident(installed: Container) -> None:
+    incident_id = await declare(installed)
+    data = {"incident_id": incident_id, "resolution": "Rolled back", "override_reason": "testing"}
+    await click("incident.resolve", data)
+    second = await click("incident.resolve", data)
+    facts = {f["title"]: f["value"] for f in second["value"]["body"][2]["facts"]}
+    assert facts["Status"] == "Resolved"

@@ -13,7 +13,15 @@ from bot.declaration import declaration_card
 from bot.locale import Translator
 from bot.replies import help_card
 from bot.setup import TeamsSetup
-from bot.views import Member, announcement_card, incident_card, plan_card, reminder_card, resolve_card
+from bot.views import (
+    Member,
+    announcement_card,
+    incident_card,
+    notice_card,
+    plan_card,
+    reminder_card,
+    resolve_card,
+)
 from incident.model import Incident
 from incident.policy import OrganisationPolicy
 from tests.conftest import ALICE
@@ -40,6 +48,7 @@ def every_card(policy: OrganisationPolicy) -> dict[str, dict[str, object]]:
         "plan": plan_card(incident, policy, t),
         "resolve": resolve_card(incident, policy, t, values={"resolution": HOSTILE}, errors={"resolution": "x"}),
         "reminder": reminder_card(incident, policy, t),
+        "notice": notice_card(HOSTILE),
     }
 
 
