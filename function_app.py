@@ -7,8 +7,9 @@ import azure.functions as func
 
 from functions.health import blueprint as health
 from functions.messages import blueprint as messages
+from functions.timers import blueprint as timers
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
-for blueprint in (health, messages):
+for blueprint in (health, messages, timers):
     app.register_functions(blueprint)

@@ -32,7 +32,7 @@ from adapters.templates import markdown_escape
 from bot.locale import Translator
 from bot.setup import TeamsSetup
 from bot.views import Member, announcement_card, incident_card, plan_card, reminder_card
-from incident.errors import DevopsbotError, GraphError
+from incident.errors import GraphError, NotificationFailed
 from incident.model import Incident, Person, TimelineEvent
 from incident.policy import OrganisationPolicy
 from services.ports import Alert, Clock, ConversationReferenceRepository
@@ -43,10 +43,6 @@ RETRIED_STATUSES = {412, 429, 502, 504}  # what Teams asks bots to retry
 ATTEMPTS = 4
 CHANNELS_TTL_SECONDS = 600
 PER_CONVERSATION_INTERVAL = 1 / 7  # Teams allows about 7 messages per second per conversation
-
-
-class NotificationFailed(DevopsbotError):
-    """Teams could not be told; the change itself is stored."""
 
 
 def reference_to_dict(reference: ConversationReference) -> dict[str, Any]:
@@ -240,8 +236,17 @@ class TeamsNotifier:
         text = (t("announce.resolved_private", id=incident.id) if incident.private else
                 t("announce.resolved", id=incident.id, title=markdown_escape(incident.title),
                   resolution=markdown_escape(incident.resolution)))
-        targets = [reference_from_dict(refs[p]["reference"]) for p in ("announcement", "space") if p in refs]
-        _raise_first(await asyncio.gather(*(self._send(ref, MessageFactory.text(text)) for ref in targets),
+        # Each place is told once per resolution, also when a failed attempt is retried.
+        stamp = f"{incident.resolved_at:%Y%m%dT%H%M%S}" if incident.resolved_at else "unknown"
+
+        async def tell(purpose: str) -> None:
+            marker = f"resolution_told/{purpose}/{stamp}"
+            if marker in refs:
+                return
+            await self._send(reference_from_dict(refs[purpose]["reference"]), MessageFactory.text(text))
+            await self._conversations.put(incident.id, marker, {"at": stamp})
+
+        _raise_first(await asyncio.gather(*(tell(p) for p in ("announcement", "space") if p in refs),
                                           return_exceptions=True))
 
     async def remind(self, incident: Incident) -> None:

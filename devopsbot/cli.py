@@ -23,6 +23,7 @@ from incident.errors import (
     ConfigurationError,
     DevopsbotError,
     DomainError,
+    InvalidValue,
     NotFound,
     StorageUnavailable,
 )
@@ -212,6 +213,43 @@ def _serve_command(args: argparse.Namespace) -> int:
     return asyncio.run(_with_container(serve))
 
 
+def _timers_command(args: argparse.Namespace) -> int:
+    """One tick of due work as of ``--at`` (default: now): replay a missed minute, or travel in time."""
+    from adapters.clock import FixedClock
+    from devopsbot.bootstrap import Container
+    from devopsbot.settings import load_settings
+    from services.timers import run_tick
+
+    at = _instant(args.at) if args.at else None
+    container = Container(load_settings(os.environ), clock=FixedClock(at) if at else None)
+    container.validate()
+
+    async def tick(container: Any) -> int:
+        report = await run_tick(container.bus, container.clock.now())
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(report.kinds.items())) or "nothing"
+        print(f"tick at {container.clock.now():%Y-%m-%dT%H:%M:%SZ}: {report.due} due; done: {kinds}; "
+              f"{report.skipped} taken by another run; {report.failed} failed (retried later)")
+        return 0 if not report.failed else 5
+
+    async def run() -> int:
+        try:
+            return await tick(container)
+        finally:
+            await container.aclose()
+
+    return asyncio.run(run())
+
+
+def _instant(text: str) -> Any:
+    from datetime import UTC, datetime
+
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidValue("--at", f"'{text}' is not an ISO 8601 instant like 2026-11-27T10:30:00Z") from None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
 def _dev_command(args: argparse.Namespace) -> int:
     from devopsbot.dev_stack import run_dev_stack
 
@@ -232,6 +270,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     dev = sub.add_parser("dev", help="start Azurite, the local host, the Agents Playground and maildev")
     dev.set_defaults(run=_dev_command)
+
+    timers = sub.add_parser("timers", help="run one tick of due work (reminders, escalation), as of --at")
+    timers.add_argument("--at", help="the instant to run it as of, ISO 8601 (default: now)")
+    timers.set_defaults(run=_timers_command)
 
     check = sub.add_parser("check", help="validate settings and the organisation file; probe storage")
     check.set_defaults(run=_check_command)

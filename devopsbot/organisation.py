@@ -20,10 +20,12 @@ from pydantic import (
 )
 
 from incident.errors import ConfigurationError
+from incident.people import Person
 from incident.policy import (
     Communication,
     Coverage,
     CoverageKind,
+    EscalationPolicy,
     ExitCriterion,
     IncidentType,
     OrganisationPolicy,
@@ -140,6 +142,12 @@ class TeamsModel(_Strict):
     admin_team: list[PersonModel] = Field(default_factory=list)
 
 
+class EscalationModel(_Strict):
+    contact: PersonModel | None = None
+    role_unfilled_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    stale_after_days: int = Field(default=7, ge=1, le=365)
+
+
 class OrganisationFile(_Strict):
     organisation: OrganisationModel
     roles: dict[Key, RoleModel] = Field(min_length=1)
@@ -148,6 +156,7 @@ class OrganisationFile(_Strict):
         min_length=1, max_length=10)
     incident_types: dict[Key, IncidentTypeModel] = Field(min_length=1)
     teams: TeamsModel = Field(default_factory=TeamsModel)
+    escalation: EscalationModel = Field(default_factory=EscalationModel)
 
     @model_validator(mode="after")
     def _references(self) -> OrganisationFile:
@@ -241,4 +250,8 @@ def to_policy(model: OrganisationFile) -> OrganisationPolicy:
         roles=tuple(RoleDefinition(k, r.name, r.critical) for k, r in model.roles.items()),
         incident_types=types, services=tuple(org.services), environments=tuple(org.environments),
         regions=tuple(org.regions), admins=tuple(model.teams.admins),
+        escalation=EscalationPolicy(
+            contact=Person(e.contact.id, e.contact.name, e.contact.email) if (e := model.escalation).contact else None,
+            role_unfilled_after=timedelta(minutes=e.role_unfilled_minutes),
+            stale_after=timedelta(days=e.stale_after_days)),
     )

@@ -41,6 +41,8 @@ KNOWN_SETTINGS: dict[str, str] = {
         "or a sovereign cloud that signs with its own keys (https://); tokens must still come from "
         "https://api.botframework.com.",
     "DEVOPSBOT_LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR.",
+    "DEVOPSBOT_TIMER_SCHEDULE":
+        "NCRONTAB schedule of the due-work timer (reminders, escalation); default every minute, 0 * * * * *.",
     "DEVOPSBOT_GRAPH_AUTH":
         "How devopsbot signs in to Microsoft Graph (needed for the channel and chat incident spaces): "
         "secret, certificate or managed_identity. Empty: Graph is not used.",
@@ -184,3 +186,18 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         graph_base_url=graph_base_url,
         teams_app_id=get("DEVOPSBOT_TEAMS_APP_ID"),
     )
+
+
+DEFAULT_TIMER_SCHEDULE = "0 * * * * *"
+
+
+def timer_schedule(environ: Mapping[str, str]) -> str:
+    """The due-work timer's NCRONTAB schedule, checked here so a bad one stops start-up, named."""
+    from devopsbot import ncrontab
+
+    expression = environ.get("DEVOPSBOT_TIMER_SCHEDULE", "").strip() or DEFAULT_TIMER_SCHEDULE
+    try:
+        ncrontab.parse(expression)
+    except ncrontab.ScheduleError as error:
+        raise _fail("DEVOPSBOT_TIMER_SCHEDULE", str(error)) from None
+    return expression

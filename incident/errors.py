@@ -11,6 +11,7 @@
     ├── ConcurrencyConflict         somebody else changed the record first; reload and re-apply (HTTP 409)
     ├── ConfigurationError          settings or the organisation file are wrong; nothing starts (HTTP 503)
     ├── StorageUnavailable          Table Storage cannot be reached (HTTP 503)
+    ├── NotificationFailed          Teams could not be told; the change is stored and the telling retried
     └── GraphError                  Microsoft Graph refused or failed a call (opening a channel or chat)
 
 The HTTP edge maps these to status codes (``functions/http_errors.py``), the bot to a friendly
@@ -89,6 +90,10 @@ class ConfigurationError(DevopsbotError):
 
 class StorageUnavailable(DevopsbotError):
     """Table Storage could not be reached or answered with a server error."""
+
+
+class NotificationFailed(DevopsbotError):
+    """Teams (or another channel) could not be told; the change itself is stored, and it is retried."""
 
 
 class GraphError(DevopsbotError):

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from incident.errors import DevopsbotError
@@ -14,6 +15,7 @@ from incident.policy import OrganisationPolicy
 from services.ports import (
     Clock,
     ConversationReferenceRepository,
+    DueItem,
     DueWorkRepository,
     IdempotencyStore,
     IncidentRepository,
@@ -37,6 +39,8 @@ class Dependencies:
 
 
 log = logging.getLogger(__name__)
+RETRY_REACTION = "retry_reaction"
+REACTION_RETRY_AFTER = timedelta(minutes=1)
 
 Handler = Callable[[Any, Dependencies], Awaitable[Any]]
 # A reaction to stored timeline events: (the incident, the events of that save, dependencies).
@@ -88,6 +92,32 @@ class MessageBus:
 
         task.add_done_callback(finished)
 
+    async def _retry_later(self, name: str, incident: Incident, events: Sequence[TimelineEvent]) -> None:
+        """A failed reaction becomes due work, so a timer tick runs it again: nothing is lost with the process."""
+        try:
+            await self.dependencies.due_work.schedule(DueItem(
+                RETRY_REACTION, incident.id, self.dependencies.clock.now() + REACTION_RETRY_AFTER,
+                {"reaction": name, "events": ",".join(str(e.sequence) for e in events)}))
+        except DevopsbotError:
+            log.exception("could not even schedule the retry of %s for %s", name, incident.id)
+
+    def reaction_named(self, name: str) -> Reaction | None:
+        for reactions in (*self._reactions.values(), self._default_reactions):
+            for reaction in reactions:
+                if getattr(reaction, "__name__", "") == name:
+                    return reaction
+        return None
+
+    async def retry_reaction(self, incident: Incident, name: str, sequences: Sequence[int]) -> None:
+        """Run one reaction again for the events it missed; a failure raises, for the tick's backoff."""
+        reaction = self.reaction_named(name)
+        if reaction is None:
+            log.error("no reaction named %r to retry for %s", name, incident.id)
+            return
+        wanted = set(sequences)
+        events = [e for e in await self.dependencies.incidents.timeline(incident.id) if e.sequence in wanted]
+        await reaction(incident, events, self.dependencies)
+
     async def drain(self) -> None:
         """Wait until every reaction scheduled so far has run (the CLI, shutdown and tests use this)."""
         while self._pending:
@@ -105,7 +135,8 @@ class MessageBus:
             name = getattr(reaction, "__name__", str(reaction))
             try:
                 await reaction(incident, events, self.dependencies)
-            except DevopsbotError as error:  # expected failures (Teams unreachable, no team yet): one line
-                log.warning("%s for %s did not complete: %s", name, incident.id, error)
+            except DevopsbotError as error:  # expected failures (Teams unreachable, no team yet): retried
+                log.warning("%s for %s did not complete, retrying later: %s", name, incident.id, error)
+                await self._retry_later(name, incident, events)
             except Exception:  # logged in full; the outbox (email fallback) takes over later
                 log.exception("%s failed for %s", name, incident.id)

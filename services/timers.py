@@ -18,7 +18,7 @@ from incident import commands
 from incident.errors import ConcurrencyConflict, DevopsbotError, NotFound
 from incident.escalation import next_holder
 from incident.model import Incident, Person
-from services.bus import MessageBus
+from services.bus import RETRY_REACTION, MessageBus
 from services.ports import Alert, DueItem
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,7 @@ ROLE_UNFILLED = "role_unfilled"
 STALE_CHECK = "stale_check"
 LEASE = timedelta(minutes=5)  # longer than any one item takes; a crashed worker's claim expires
 MAX_BACKOFF = timedelta(hours=1)
+MAX_ATTEMPTS = 48  # with the backoff capped at an hour: about two days of trying
 ORGANISATION_ROSTER = "*"  # the roster row used when an incident's services have none for a role
 
 
@@ -117,7 +118,14 @@ async def flag_stale(item: DueItem, incident: Incident, bus: MessageBus, now: da
     return Next((DueItem(STALE_CHECK, incident.id, now + timedelta(days=1)),))  # daily until closed
 
 
+async def retry_reaction(item: DueItem, incident: Incident, bus: MessageBus, now: datetime) -> Next:
+    sequences = [int(s) for s in str(item.payload.get("events", "")).split(",") if s.strip().isdigit()]
+    await bus.retry_reaction(incident, str(item.payload.get("reaction", "")), sequences)
+    return Next()
+
+
 WORK: dict[str, Work] = {
+    RETRY_REACTION: retry_reaction,
     STATUS_REMINDER: remind_commander,
     ACK_DEADLINE: escalate_unacknowledged,
     ROLE_UNFILLED: check_roles,
@@ -133,6 +141,11 @@ async def run_tick(bus: MessageBus, now: datetime, *, limit: int = 200) -> TickR
         claimed = await deps.due_work.claim(item, now, LEASE)
         if claimed is None:
             report.skipped += 1
+            continue
+        if claimed.attempts > MAX_ATTEMPTS:
+            log.error("%s for %s failed %d times; giving up on it", claimed.kind, claimed.incident_id,
+                      claimed.attempts - 1)
+            await deps.due_work.complete(claimed)
             continue
         try:
             outcome = await _act(claimed, bus, now)

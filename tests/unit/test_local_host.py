@@ -46,13 +46,13 @@ def sample_app(calls: list[str]) -> func.FunctionApp:
     return app
 
 
-def test_the_real_app_exposes_health_and_messages_under_api() -> None:
+def test_the_real_app_exposes_health_and_messages_under_api_and_the_due_work_timer() -> None:
     from function_app import app
 
     http, timers = discover(app, {}, route_prefix(ROOT / "host.json"))
     assert {(f.name, f.route, f.methods) for f in http} == {
         ("health", "/api/health", ("GET",)), ("messages", "/api/messages", ("POST",))}
-    assert timers == []
+    assert [(t.name, str(t.schedule)) for t in timers] == [("due_work", "0 * * * * *")]
 
 
 def test_routes_and_schedules_come_from_the_app_object() -> None:

@@ -104,3 +104,12 @@ def test_secrets_stay_out_of_the_settings_repr() -> None:
     settings = load_settings({"DEVOPSBOT_STORAGE_CONNECTION_STRING": "AccountKey=s3cret==", **AZURE_BOT,
                               "DEVOPSBOT_BOT_APP_TYPE": "SingleTenant", "DEVOPSBOT_BOT_APP_PASSWORD": "hunter2"})
     assert "s3cret" not in repr(settings) and "hunter2" not in repr(settings)
+
+
+def test_the_timer_runs_every_minute_unless_told_otherwise() -> None:
+    from devopsbot.settings import timer_schedule
+
+    assert timer_schedule({}) == "0 * * * * *"
+    assert timer_schedule({"DEVOPSBOT_TIMER_SCHEDULE": "0 */5 * * * *"}) == "0 */5 * * * *"
+    with pytest.raises(ConfigurationError, match="DEVOPSBOT_TIMER_SCHEDULE: .*field 'minute'"):
+        timer_schedule({"DEVOPSBOT_TIMER_SCHEDULE": "0 99 * * * *"})
