@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from incident.errors import ConcurrencyConflict, NotFound
+from incident.errors import ConcurrencyConflict, NotFound, NotificationFailed
 from incident.model import Incident, TimelineEvent
 from services.ports import Alert, DueItem, IdempotencyClaim, IdempotencyRecord, RosterEntry
 
@@ -170,22 +170,34 @@ class MemoryIdempotencyStore:
 
 
 class RecordingNotifier:
-    """A notifier that remembers what it was asked to tell, for tests (and for a CLI without Teams)."""
+    """A notifier that remembers what it was asked to tell, for tests (and for a CLI without Teams).
+    ``failures`` makes the next that many calls fail as Teams would, to test retries."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, tuple[str, ...]]] = []  # (what, incident id, event kinds)
+        self.failures = 0
+
+    def _record(self, call: tuple[str, str, tuple[str, ...]]) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise NotificationFailed(f"Teams is down (test): {call[0]} for {call[1]}")
+        self.calls.append(call)
+
+    def told(self, what: str) -> list[str]:
+        """The incident ids told ``what``, in order."""
+        return [incident_id for kind, incident_id, _ in self.calls if kind == what]
 
     async def incident_declared(self, incident: Incident) -> None:
-        self.calls.append(("declared", incident.id, ()))
+        self._record(("declared", incident.id, ()))
 
     async def incident_changed(self, incident: Incident, events: Sequence[TimelineEvent]) -> None:
-        self.calls.append(("changed", incident.id, tuple(e.kind for e in events)))
+        self._record(("changed", incident.id, tuple(e.kind for e in events)))
 
     async def incident_resolved(self, incident: Incident) -> None:
-        self.calls.append(("resolved", incident.id, ()))
+        self._record(("resolved", incident.id, ()))
 
     async def remind(self, incident: Incident) -> None:
-        self.calls.append(("remind", incident.id, ()))
+        self._record(("remind", incident.id, ()))
 
     async def alert(self, incident: Incident, alert: Alert) -> None:
-        self.calls.append((f"alert:{alert.kind}", incident.id, tuple(p.id for p in alert.people)))
+        self._record((f"alert:{alert.kind}", incident.id, tuple(p.id for p in alert.people)))

@@ -88,3 +88,25 @@ def test_serve_refuses_to_start_without_storage(env: dict[str, str]) -> None:
                  "serve", "--port", str(free_port()))
     assert result.returncode == 6
     assert result.stderr.startswith("devopsbot: error: storage is not reachable: Table Storage is unreachable")
+
+
+def test_the_timers_command_travels_in_time(env: dict[str, str]) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    declared = cli(env, "incident", "--json", "declare", "--title", "Checkout failing", "--type", "outage",
+                   "--severity", "SEV2", "--service", "checkout")
+    incident_id = json.loads(declared.stdout)["id"]
+    later = (datetime.now(UTC) + timedelta(minutes=20)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ticked = cli(env, "timers", "--at", later)
+    assert ticked.returncode == 0, ticked.stderr
+    assert f"tick at {later}" in ticked.stdout and "1 ack_deadline" in ticked.stdout
+    shown = cli(env, "incident", "show", incident_id)
+    assert "commander: Duty manager" in shown.stdout  # nobody acknowledged within 15 minutes
+    again = cli(env, "timers", "--at", later)
+    assert "1 ack_deadline" not in again.stdout  # done once, not twice
+
+
+def test_the_timers_command_refuses_a_malformed_instant(env: dict[str, str]) -> None:
+    result = cli(env, "timers", "--at", "tomorrow-ish")
+    assert result.returncode == 4
+    assert "is not an ISO 8601 instant" in result.stderr

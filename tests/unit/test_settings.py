@@ -111,5 +111,5 @@ def test_the_timer_runs_every_minute_unless_told_otherwise() -> None:
 
     assert timer_schedule({}) == "0 * * * * *"
     assert timer_schedule({"DEVOPSBOT_TIMER_SCHEDULE": "0 */5 * * * *"}) == "0 */5 * * * *"
-    with pytest.raises(ConfigurationError, match="DEVOPSBOT_TIMER_SCHEDULE: .*field 'minute'"):
+    with pytest.raises(ConfigurationError, match=r"DEVOPSBOT_TIMER_SCHEDULE: .*field 'minute'"):
         timer_schedule({"DEVOPSBOT_TIMER_SCHEDULE": "0 99 * * * *"})
