@@ -108,7 +108,7 @@ class TeamsNotifier:
     # -- the Notifier port ---------------------------------------------------------------------------
 
     async def incident_declared(self, incident: Incident) -> None:
-        home = await self._conversations.get("teams", "home")
+        home = await self._conversations.get("teams", incident.team or "home")
         if home is None:
             raise NotificationFailed("no team known yet: mention the bot once in the team's incidents channel")
         t = Translator(incident.language)

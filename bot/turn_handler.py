@@ -200,10 +200,20 @@ class DevOpsBot(TeamsActivityHandler):
         if self._known_home == (team["id"], conversation_id):
             return
         reference = TurnContext.get_conversation_reference(turn_context.activity)
-        await self.deps.conversations.put("teams", "home", {"team_id": team["id"],
-                                                            "aad_group_id": team.get("aadGroupId", ""),
-                                                            "reference": reference_to_dict(reference)})
+        record = {"team_id": team["id"], "aad_group_id": team.get("aadGroupId", ""),
+                  "reference": reference_to_dict(reference)}
+        await self.deps.conversations.put("teams", team["id"], record)
+        # The home team (for declarations from chats and the CLI) is the first one; another team's
+        # mention does not move it. An incident declared in a team lives in that team.
+        if await self.deps.conversations.get("teams", "home") is None:
+            await self.deps.conversations.put("teams", "home", record)
         self._known_home = (team["id"], conversation_id)
+
+    @staticmethod
+    def _team_of(turn_context: TurnContext) -> str:
+        channel_data = turn_context.activity.channel_data
+        team = channel_data.get("team") if isinstance(channel_data, dict) else None
+        return str(team.get("id", "")) if isinstance(team, dict) else ""
 
     # -- which incident --------------------------------------------------------------------------------
 
@@ -375,7 +385,8 @@ class DevOpsBot(TeamsActivityHandler):
             summary=form.summary, roles=roles, services=tuple(form.services),
             environments=tuple(form.environments), regions=tuple(form.regions), private=form.private,
             invitees=tuple(by_id[i].person() for i in form.invitees), broadcast=form.broadcast,
-            language=t.language, idempotency_key=form.idempotency_key(actor_of(turn_context).id))
+            language=t.language, idempotency_key=form.idempotency_key(actor_of(turn_context).id),
+            team=self._team_of(turn_context))
         try:
             incident = await self.bus.handle(command)
         except InvalidValue as error:

@@ -24,6 +24,7 @@ class DeclareIncident:
     invitees: tuple[Person, ...] = ()
     broadcast: str = ""
     language: str = "en"
+    team: str = ""
     # The same key twice (a retried delivery, a double click) declares one incident.
     idempotency_key: str = ""
 

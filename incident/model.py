@@ -75,6 +75,7 @@ class Incident:
     private: bool = False
     invitees: tuple[Person, ...] = ()
     broadcast: str = ""  # where the incident was announced, so the resolution goes there too
+    team: str = ""  # the Teams team it was declared in; empty: the organisation's home team
     language: str = "en"  # the declarer's language, for cards everyone in the incident sees
     acknowledged_at: datetime | None = None
     acknowledged_by: Person | None = None
@@ -115,6 +116,7 @@ class Incident:
         invitees: Iterable[Person] = (),
         broadcast: str = "",
         language: str = "en",
+        team: str = "",
     ) -> Incident:
         """A new incident in ``declared``, validated against the policy, with its first event."""
         _require_aware(at)
@@ -139,6 +141,7 @@ class Incident:
             invitees=tuple(dict.fromkeys(invitees)),
             broadcast=_clean_text("broadcast", broadcast, limit=200, required=False),
             language=language,
+            team=team,
         )
         incident._record(declared_by, at, "declared", f"{incident.severity} {incident.title}",
                          after=incident.headline())

@@ -55,7 +55,7 @@ async def declare_incident(cmd: commands.DeclareIncident, deps: Dependencies) ->
         severity=cmd.severity, declared_by=cmd.actor, at=now, policy=deps.policy, roles=cmd.roles,
         services=cmd.services, environments=cmd.environments, regions=cmd.regions,
         private=cmd.private, priority=cmd.priority, invitees=cmd.invitees, broadcast=cmd.broadcast,
-        language=cmd.language,
+        language=cmd.language, team=cmd.team,
     )
     incident_id = ""
     if cmd.idempotency_key:

@@ -389,3 +389,43 @@ async def test_a_second_click_on_resolve_shows_the_resolved_incident(installed: 
     second = await click("incident.resolve", data)
     facts = {f["title"]: f["value"] for f in second["value"]["body"][2]["facts"]}
     assert facts["Status"] == "Resolved"
+
+
+async def test_the_commander_is_reminded_in_the_incident_thread_and_can_snooze(
+        installed: Container, connector: ConnectorDouble, clock: Any) -> None:
+    from datetime import timedelta
+
+    from services.timers import run_tick
+
+    incident_id = await declare(installed)
+    await click("incident.ack", {"incident_id": incident_id})
+    clock.advance(timedelta(minutes=30))
+    await run_tick(installed.bus, clock.now())
+    space, _ = threads(connector)
+    [reminder] = [m.activity["attachments"][0]["content"] for m in connector.messages()
+                  if m.conversation_id == space.conversation_id and m.activity.get("attachments")
+                  and "Status update due" in json.dumps(m.activity)]
+    assert reminder["body"][0]["text"] == f"Status update due on {incident_id}"
+    assert reminder["msteams"]["entities"][0]["mentioned"]["id"] == "29:alice"
+    assert "<at>Alice Martin</at>" in reminder["body"][1]["text"]
+    verbs = [a.get("verb") or a["card"]["actions"][0]["verb"] for a in reminder["actions"]]
+    assert verbs == ["incident.update", "incident.snooze", "incident.snooze", "incident.resolve_form"]
+    snoozed = await click("incident.snooze", {"incident_id": incident_id, "minutes": 60})
+    assert snoozed["value"] == f"Reminders on {incident_id} snoozed for 60 min."
+    assert (await installed.dependencies.incidents.get(incident_id)).reminders_snoozed_until == (
+        clock.now() + timedelta(minutes=60))
+
+
+async def test_an_incident_lives_in_the_team_it_was_declared_in(installed: Container,
+                                                                connector: ConnectorDouble) -> None:
+    await say("help")  # the home team, "team-id", is the first the bot hears from
+    other = teams_message("help", conversation="other-team;messageid=7")
+    other["channelData"]["team"] = {"id": "other-team", "aadGroupId": "group-2"}
+    await send(other)
+    assert (await installed.dependencies.conversations.get("teams", "home"))["team_id"] == "team-id"
+    invoke = teams_invoke("declare.submit", form(), conversation="other-team;messageid=8")
+    invoke["channelData"]["team"] = {"id": "other-team", "aadGroupId": "group-2"}
+    _, answer = await send(invoke)
+    incident_id = declared_id(answer)
+    assert (await installed.dependencies.incidents.get(incident_id)).team == "other-team"
+    assert connector.teams_looked_up == ["other-team"]  # its channels, not the home team's

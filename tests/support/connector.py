@@ -32,6 +32,7 @@ class ConnectorDouble:
     channels: list[dict[str, Any]] = field(default_factory=lambda: [
         {"id": "team-id", "name": None}, {"id": "channel-broadcast", "name": "broadcast"}])
     sent: list[Sent] = field(default_factory=list)
+    teams_looked_up: list[str] = field(default_factory=list)  # whose channels the bot asked for
     url: str = ""
     delay: float = 0.0  # seconds every answer takes, to stand in for Teams' own latency
     failures: list[int] = field(default_factory=list)  # statuses to answer the next sends with, in order
@@ -70,6 +71,7 @@ class ConnectorDouble:
         return web.json_response({"members": self.members})
 
     async def _channels(self, request: web.Request) -> web.Response:
+        self.teams_looked_up.append(request.match_info["team"])
         return web.json_response({"conversations": self.channels})
 
     async def _create(self, request: web.Request) -> web.Response:
