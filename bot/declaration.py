@@ -76,6 +76,17 @@ def parse_declaration(data: dict[str, Any]) -> tuple[DeclarationForm | None, dic
         return None, errors
 
 
+MAX_LISTED_PEOPLE = 25
+
+
+def people_input(picker: dict[str, Any], search: bool) -> dict[str, Any]:
+    """With ``search``, the picker also searches the organisation's people (Teams' people picker)."""
+    if not search:
+        return picker
+    return {**picker, "style": "filtered", "isMultiSelect": picker["isMultiSelect"],
+            "choices.data": {"type": "Data.Query", "dataset": "graph.microsoft.com/users"}}
+
+
 def new_form_id() -> str:
     return uuid.uuid4().hex
 
@@ -93,7 +104,10 @@ def declaration_card(policy: OrganisationPolicy, setup: TeamsSetup, t: Translato
     def flag(name: str) -> bool:
         return str(values.get(name, "false")).lower() == "true" or values.get(name) is True
 
-    people = [(m.id, m.name) for m in members]
+    # A big team would push the card past Teams' 28 KB: offer the first few people, and Teams' people
+    # search for everyone else (it answers with Entra object ids, which the submit looks up).
+    people = [(m.id, m.name) for m in members[:MAX_LISTED_PEOPLE]]
+    search = len(members) > MAX_LISTED_PEOPLE
     default_commander = members[0].id if members else ""
     fields: list[tuple[str, dict[str, Any]]] = [
         ("title", text_input("title", t("declare.title"), value=value("title"), max_length=200, required=True,
@@ -115,10 +129,12 @@ def declaration_card(policy: OrganisationPolicy, setup: TeamsSetup, t: Translato
                                       [(e, e) for e in policy.environments], value=value("environments"), multi=True)),
         ("regions", choice_input("regions", t("declare.regions"), [(r, r) for r in policy.regions],
                                  value=value("regions"), multi=True)),
-        ("commander", choice_input("commander", t("declare.commander"), people,
-                                   value=value("commander", default_commander), required=True)),
-        ("responder", choice_input("responder", t("declare.responder"), people, value=value("responder"))),
-        ("invitees", choice_input("invitees", t("declare.invitees"), people, value=value("invitees"), multi=True)),
+        ("commander", people_input(choice_input("commander", t("declare.commander"), people,
+                                                value=value("commander", default_commander), required=True), search)),
+        ("responder", people_input(choice_input("responder", t("declare.responder"), people,
+                                                value=value("responder")), search)),
+        ("invitees", people_input(choice_input("invitees", t("declare.invitees"), people, value=value("invitees"),
+                                               multi=True), search)),
         ("private", toggle_input("private", t("declare.private"), value=flag("private"))),
         ("broadcast", choice_input("broadcast", t("declare.broadcast"), [(c, c) for c in setup.broadcast_channels],
                                    value=value("broadcast", setup.default_broadcast))),

@@ -157,7 +157,7 @@ class DevOpsBot(TeamsActivityHandler):
         handler = self.verbs.get(verb)
         if handler is None:
             log.warning("refused a card action with unknown verb %r", verb[:60])
-            return Answer(text=t("reply.stale", reason=f"unknown action '{markdown_escape(verb[:60])}'"))
+            return Answer(text=t("reply.stale", reason=t("reply.unknown_action", verb=markdown_escape(verb[:60]))))
         return await self._guarded(lambda: handler(turn_context, data, t), t)
 
     @staticmethod
@@ -247,6 +247,16 @@ class DevOpsBot(TeamsActivityHandler):
         if all(m.id != me.id for m in members):
             members.insert(0, Member(me.id, me.name))
         return members
+
+    @staticmethod
+    async def _member(turn_context: TurnContext, member_id: str) -> Member | None:
+        """One person of this conversation by Teams id or Entra object id; None when not a member."""
+        try:
+            account = await TeamsInfo.get_member(turn_context, member_id)
+        except (HttpOperationError, ClientRequestError, TypeError, ValueError):
+            return None
+        found = members_of([account]) if account is not None else []
+        return found[0] if found else None
 
     def _incident_card(self, incident: Incident, t: Translator, viewer: Person | None = None) -> dict[str, Any]:
         """The card as ``viewer`` may see it: the restricted one for a security incident they are not in."""
@@ -370,6 +380,10 @@ class DevOpsBot(TeamsActivityHandler):
             return Answer(card=declaration_card(self.deps.policy, self.setup, t, members, form_id=form_id,
                                                 values=data, errors=errors, notice=t("declare.fix_errors")))
         by_id = {m.id: m for m in members}
+        for picked in {form.commander, form.responder, *form.invitees} - set(by_id) - {""}:
+            found = await self._member(turn_context, picked)  # from the people search: an Entra object id
+            if found is not None:
+                by_id[picked] = found
         errors = self._declaration_errors(form, by_id, t)
         if errors:
             return Answer(card=declaration_card(self.deps.policy, self.setup, t, members, form_id=form_id,
@@ -401,16 +415,16 @@ class DevOpsBot(TeamsActivityHandler):
     def _declaration_errors(self, form: Any, by_id: dict[str, Member], t: Translator) -> dict[str, str]:
         errors: dict[str, str] = {}
         if not form.title:
-            errors["title"] = "required"
+            errors["title"] = t("error.required")
         if not form.commander:
-            errors["commander"] = "required"
+            errors["commander"] = t("error.required")
         for field in ("commander", "responder"):
             if getattr(form, field) and getattr(form, field) not in by_id:
-                errors[field] = "not a member of this conversation"
+                errors[field] = t("error.not_member")
         if any(i not in by_id for i in form.invitees):
-            errors["invitees"] = "not a member of this conversation"
+            errors["invitees"] = t("error.not_member")
         if form.broadcast and form.broadcast not in self.setup.broadcast_channels:
-            errors["broadcast"] = f"not one of {', '.join(self.setup.broadcast_channels)}"
+            errors["broadcast"] = t("error.not_broadcast", channels=", ".join(self.setup.broadcast_channels))
         return errors
 
     async def _card_incident(self, payload: IncidentAction) -> Incident:

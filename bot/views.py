@@ -20,9 +20,10 @@ def cut(text: str, limit: int, pointer: str) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "… " + pointer
 
 
-def _ago(since: datetime, now: datetime) -> str:
+def _ago(since: datetime, now: datetime, t: Translator) -> str:
     minutes = max(0, int((now - since).total_seconds() // 60))
-    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60:02d} min"
+    return (t("time.minutes", minutes=minutes) if minutes < 120
+            else t("time.hours", hours=minutes // 60, minutes=minutes % 60))
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def _facts(incident: Incident, policy: OrganisationPolicy, t: Translator, now: d
             facts.append({"title": role.name, "value": holder.name if holder else t("incident.nobody")})
     facts.append({"title": t("incident.declared"), "value": t(
         "incident.declared_value", when=f"{incident.declared_at:%Y-%m-%d %H:%M}", who=incident.declared_by.name,
-        ago=_ago(incident.declared_at, now))})
+        ago=_ago(incident.declared_at, now, t))})
     acknowledged = (f"{incident.acknowledged_by} ({incident.acknowledged_at:%H:%M} UTC)"
                     if incident.acknowledged_at else t("incident.not_acknowledged"))
     facts.append({"title": t("incident.acknowledged"), "value": acknowledged})

@@ -65,6 +65,14 @@ async def test_declare_update_and_resolve_in_the_playground(playground: Playgrou
         and "Rolled back release 42" in json.dumps(card(e)), action="updateMessage", since=mark, timeout=30)
     assert heading(refreshed).startswith(f"Incident {incident_id}")
 
+    # Teams shows the commander their own view of the card (a refresh); it has the Resolve button.
+    commander_view = await playground.invoke_action(space_thread, space["message"]["messageId"], "incident.refresh",
+                                                    {"incident_id": incident_id})
+    resolve = next(a for a in commander_view["value"]["actions"] if a["title"] == "Resolve")
+    form = await playground.invoke_action(space_thread, space["message"]["messageId"], resolve["verb"],
+                                          resolve["data"])
+    assert [i["id"] for i in form["value"]["body"] if i.get("type") == "Input.Toggle"] == [
+        "criterion_service_restored", "criterion_monitoring_green", "criterion_customers_told"]
     mark = playground.mark()
     resolved = await playground.invoke_action(space_thread, space["message"]["messageId"], "incident.resolve", {
         "incident_id": incident_id, "criterion_service_restored": "true", "criterion_monitoring_green": "true",

@@ -46,8 +46,10 @@ def texts(card: dict[str, Any]) -> list[str]:
 
 def threads(connector: ConnectorDouble) -> tuple[Sent, Sent]:
     """The incident's space (in General) and its announcement (in broadcast), opened concurrently."""
-    opened = {s.conversation_id.split(";")[0]: s for s in connector.messages("thread")}
+    threads = connector.messages("thread")
+    opened = {s.conversation_id.split(";")[0]: s for s in threads}
     assert set(opened) == {"team-id", "channel-broadcast"}
+    assert len(threads) == 2, "each is opened once"
     return opened["team-id"], opened["channel-broadcast"]
 
 
@@ -258,10 +260,12 @@ async def test_a_repeated_delivery_is_handled_once(installed: Container) -> None
 
 
 async def test_replies_follow_the_users_language(installed: Container) -> None:
-    reply = await say("list", locale="fr-FR")
-    assert reply["text"] == "Aucun incident ouvert." or "incident" in reply["text"].lower()
+    from bot.locale import Translator
+
+    french = Translator("fr-FR")
+    assert (await say("list", locale="fr-FR"))["text"] == french("reply.no_open") != Translator("en")("reply.no_open")
     card = card_of(await say("declare", locale="fr-FR"))
-    assert card["body"][0]["text"] != "Declare an incident"
+    assert card["body"][0]["text"] == french("declare.heading")
 
 
 async def test_without_an_incident_here_the_bot_asks_which(installed: Container) -> None:
@@ -285,6 +289,9 @@ async def test_teams_throttling_and_gateway_errors_are_retried_and_nothing_is_se
     space, announcement = threads(connector)
     updates = [u.activity_id for u in connector.messages("update")]
     assert updates.count(space.activity_id) == 1 and updates.count(announcement.activity_id) == 1
+    posted_after = [m for m in connector.messages() if m.conversation_id in
+                    (space.conversation_id, announcement.conversation_id)]
+    assert len(posted_after) == 2  # the invitation and the plan at declaration; nothing sent again
 
 
 async def test_a_teams_error_that_is_not_retried_leaves_the_change_stored(
@@ -429,3 +436,19 @@ async def test_an_incident_lives_in_the_team_it_was_declared_in(installed: Conta
     incident_id = declared_id(answer)
     assert (await installed.dependencies.incidents.get(incident_id)).team == "other-team"
     assert connector.teams_looked_up == ["other-team"]  # its channels, not the home team's
+
+
+async def test_a_big_team_gets_a_people_search_and_the_card_stays_small(installed: Container,
+                                                                        connector: ConnectorDouble) -> None:
+    connector.members += [{"id": f"29:user{n}", "name": f"Person Number {n:03d} With A Long Name",
+                           "aadObjectId": f"aad-user{n}"} for n in range(200)]
+    reply = await say("declare Checkout failing")
+    card = card_of(reply)
+    assert len(json.dumps(card).encode()) < 28_000
+    commander = inputs(card)["commander"]
+    assert commander["choices.data"] == {"type": "Data.Query", "dataset": "graph.microsoft.com/users"}
+    assert len(commander["choices"]) == 25
+    # Someone found through the search arrives as an Entra object id, and is looked up.
+    incident_id = declared_id(await click("declare.submit", form(responder="aad-user150")))
+    stored = await installed.dependencies.incidents.get(incident_id)
+    assert stored.holder("responder") is not None and stored.holder("responder").name.endswith("150 With A Long Name")

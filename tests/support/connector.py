@@ -43,6 +43,7 @@ class ConnectorDouble:
         app = web.Application(middlewares=[self._slow])
         app.router.add_get("/v3/conversations/{conversation}/members", self._members)
         app.router.add_get("/v3/conversations/{conversation}/pagedmembers", self._paged_members)
+        app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
         app.router.add_get("/v3/teams/{team}/conversations", self._channels)
         app.router.add_post("/v3/conversations", self._create)
         app.router.add_post("/v3/conversations/{conversation}/activities", self._post)
@@ -66,6 +67,13 @@ class ConnectorDouble:
 
     async def _members(self, request: web.Request) -> web.Response:
         return web.json_response(self.members)
+
+    async def _member(self, request: web.Request) -> web.Response:
+        wanted = request.match_info["member"]
+        for member in self.members:
+            if wanted in (member["id"], member.get("aadObjectId")):
+                return web.json_response(member)
+        return web.json_response({"error": {"code": "MemberNotFoundInConversation"}}, status=404)
 
     async def _paged_members(self, request: web.Request) -> web.Response:
         return web.json_response({"members": self.members})
