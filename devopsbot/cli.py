@@ -213,6 +213,27 @@ def _serve_command(args: argparse.Namespace) -> int:
     return asyncio.run(_with_container(serve))
 
 
+def _roster_command(args: argparse.Namespace) -> int:
+    """Who holds a role for a service, and after whom escalation goes (``*`` is the organisation's row)."""
+    from services.ports import RosterEntry
+
+    async def work(container: Any) -> int:
+        roster = container.dependencies.roster
+        if args.roster_action == "set":
+            role = container.policy.role(args.role).key
+            people = [_actor(text) for text in args.people]
+            await roster.put(RosterEntry(args.service, role, people[0], tuple(people[1:])))
+        entries = await roster.for_service(args.service)
+        if not entries:
+            print(f"No roster for {args.service}.")
+        for entry in entries:
+            chain = " → ".join(f"{p.name} <{p.id}>" for p in entry.chain)
+            print(f"{args.service}  {entry.role:<20} {chain}")
+        return 0
+
+    return asyncio.run(_with_container(work))
+
+
 def _timers_command(args: argparse.Namespace) -> int:
     """One tick of due work as of ``--at`` (default: now): replay a missed minute, or travel in time."""
     from adapters.clock import FixedClock
@@ -270,6 +291,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     dev = sub.add_parser("dev", help="start Azurite, the local host, the Agents Playground and maildev")
     dev.set_defaults(run=_dev_command)
+
+    roster = sub.add_parser("roster", help="who holds a role per service: primary, then delegates in order")
+    roster_actions = roster.add_subparsers(dest="roster_action", required=True)
+    show_roster = roster_actions.add_parser("show", help="a service's roster ('*': the organisation's)")
+    show_roster.add_argument("service")
+    set_roster = roster_actions.add_parser("set", help='set a role: "Primary <id>" then delegates, in order')
+    set_roster.add_argument("service")
+    set_roster.add_argument("role")
+    set_roster.add_argument("people", nargs="+", help='"Display Name <id>", primary first')
+    roster.set_defaults(run=_roster_command)
 
     timers = sub.add_parser("timers", help="run one tick of due work (reminders, escalation), as of --at")
     timers.add_argument("--at", help="the instant to run it as of, ISO 8601 (default: now)")

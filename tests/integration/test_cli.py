@@ -110,3 +110,20 @@ def test_the_timers_command_refuses_a_malformed_instant(env: dict[str, str]) -> 
     result = cli(env, "timers", "--at", "tomorrow-ish")
     assert result.returncode == 4
     assert "is not an ISO 8601 instant" in result.stderr
+
+
+def test_the_roster_set_at_the_cli_drives_escalation(env: dict[str, str]) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    set_roster = cli(env, "roster", "set", "checkout", "commander", "Bob Durand <29:bob>", "Chloe Nguyen <29:chloe>")
+    assert set_roster.returncode == 0, set_roster.stderr
+    assert "checkout  commander            Bob Durand <29:bob> → Chloe Nguyen <29:chloe>" in set_roster.stdout
+    assert "Bob Durand <29:bob>" in cli(env, "roster", "show", "checkout").stdout
+    declared = cli(env, "incident", "--json", "declare", "--title", "Checkout failing", "--type", "outage",
+                   "--severity", "SEV2", "--service", "checkout")
+    incident_id = json.loads(declared.stdout)["id"]
+    later = (datetime.now(UTC) + timedelta(minutes=20)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    cli(env, "timers", "--at", later)
+    assert "commander: Bob Durand" in cli(env, "incident", "show", incident_id).stdout
+    unknown = cli(env, "roster", "set", "checkout", "astronaut", "Bob <29:bob>")
+    assert unknown.returncode == 4 and "unknown role 'astronaut'" in unknown.stderr
