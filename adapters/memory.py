@@ -10,9 +10,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from adapters.templates import render_email
 from incident.errors import ConcurrencyConflict, NotFound, NotificationFailed
 from incident.model import Incident, TimelineEvent
-from services.ports import Alert, DueItem, IdempotencyClaim, IdempotencyRecord, RosterEntry
+from services.ports import Alert, DueItem, Email, IdempotencyClaim, IdempotencyRecord, RosterEntry
 
 _tags = itertools.count(1)
 
@@ -201,3 +202,17 @@ class RecordingNotifier:
 
     async def alert(self, incident: Incident, alert: Alert) -> None:
         self._record((f"alert:{alert.kind}", incident.id, tuple(p.id for p in alert.people)))
+
+
+class RecordingMailer:
+    """A mailer that keeps what it was asked to send, for fast tests."""
+
+    def __init__(self) -> None:
+        self.sent: list[Email] = []
+
+    async def send_template(self, to: Sequence[str], subject: str, template: str,
+                            data: Mapping[str, Any]) -> Email:
+        text, html = render_email(template, **data)
+        email = Email(to=tuple(to), subject=subject, text=text, html=html)
+        self.sent.append(email)
+        return email

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 CARDS = ROOT / "cards"
+EMAILS = ROOT / "templates" / "email"
 
 
 def _json_literal(value: Any) -> str:
@@ -61,3 +62,21 @@ def render_card(name: str, **data: Any) -> dict[str, Any]:
     if not isinstance(card, dict) or card.get("type") != "AdaptiveCard":
         raise ValueError(f"cards/{name}.json.j2 did not render an AdaptiveCard")
     return card
+
+
+@cache
+def email_environment() -> Environment:
+    """HTML escaped for HTML, text left as text; an undefined variable is an error in both."""
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(EMAILS), undefined=jinja2.StrictUndefined,
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False, default=False),
+        keep_trailing_newline=True)
+
+
+def render_email(name: str, **data: Any) -> tuple[str, str]:
+    """The plain-text and the HTML part of ``templates/email/<name>``."""
+    environment = email_environment()
+    return (environment.get_template(f"{name}.txt.j2").render(**data),
+            environment.get_template(f"{name}.html.j2").render(**data))

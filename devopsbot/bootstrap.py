@@ -15,7 +15,7 @@ from incident.model import Incident, Person, TimelineEvent
 from incident.policy import OrganisationPolicy
 from services.bus import Dependencies, MessageBus
 from services.handlers import HANDLERS
-from services.ports import Alert, Clock, Notifier
+from services.ports import Alert, Clock, Mailer, Notifier
 from services.reactions import DEFAULT_REACTIONS, REACTIONS
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ class Container:
 
     def __init__(self, settings: Settings, *, clock: Clock | None = None, in_memory: bool = False,
                  policy: OrganisationPolicy | None = None, notifier: Notifier | None = None,
-                 graph: GraphClient | None = None,
+                 graph: GraphClient | None = None, mailer: Mailer | None = None,
                  table_client_options: Mapping[str, Any] | None = None) -> None:
         self.settings = settings
         self._clock = clock
@@ -41,6 +41,7 @@ class Container:
         self._policy = policy
         self._notifier = notifier
         self._graph = graph
+        self._mailer = mailer
         self._table_client_options = dict(table_client_options or {})
 
     @cached_property
@@ -74,6 +75,18 @@ class Container:
             certificate_thumbprint=s.graph_certificate_thumbprint, authority_host=s.graph_authority_host)
         identity.check()
         return GraphClient(shared_tokens(identity), base_url=s.graph_base_url)
+
+    @cached_property
+    def mailer(self) -> Mailer | None:
+        if self._mailer is not None:
+            return self._mailer
+        s = self.settings
+        if s.mail_transport != "smtp":
+            return None
+        from adapters.smtp_mailer import SmtpMailer
+
+        return SmtpMailer(host=s.smtp_host, port=s.smtp_port, sender=s.mail_from, starttls=s.smtp_starttls,
+                          username=s.smtp_username, password=s.smtp_password)
 
     def validate(self) -> None:
         """Everything start-up can check without I/O: settings, the organisation file, their agreement."""
@@ -137,7 +150,7 @@ class Container:
                 conversations=memory.MemoryConversationReferenceRepository(),
                 roster=memory.MemoryRosterRepository(),
                 idempotency=memory.MemoryIdempotencyStore(),
-                notifier=_Deferred(lambda: self.notifier),
+                notifier=_Deferred(lambda: self.notifier), mailer=self.mailer,
             )
         from adapters import table_storage as ts
 
@@ -149,7 +162,7 @@ class Container:
             conversations=ts.TableConversationReferenceRepository(store),
             roster=ts.TableRosterRepository(store),
             idempotency=ts.TableIdempotencyStore(store),
-            notifier=_Deferred(lambda: self.notifier),
+            notifier=_Deferred(lambda: self.notifier), mailer=self.mailer,
         )
 
     @cached_property

@@ -41,6 +41,13 @@ KNOWN_SETTINGS: dict[str, str] = {
         "or a sovereign cloud that signs with its own keys (https://); tokens must still come from "
         "https://api.botframework.com.",
     "DEVOPSBOT_LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR.",
+    "DEVOPSBOT_MAIL_TRANSPORT": "How email is sent: smtp, or empty for no email.",
+    "DEVOPSBOT_MAIL_FROM": "The sender address of devopsbot's email, e.g. incidents@contoso.example.",
+    "DEVOPSBOT_SMTP_HOST": "SMTP server (maildev at 127.0.0.1 locally).",
+    "DEVOPSBOT_SMTP_PORT": "SMTP port; 587 with STARTTLS, 25 without, 1025 for the local maildev.",
+    "DEVOPSBOT_SMTP_STARTTLS": "true to upgrade the connection with STARTTLS before authenticating.",
+    "DEVOPSBOT_SMTP_USERNAME": "SMTP user name, if the server wants authentication.",
+    "DEVOPSBOT_SMTP_PASSWORD": "SMTP password; a Key Vault reference in Azure.",
     "DEVOPSBOT_TIMER_SCHEDULE":
         "NCRONTAB schedule of the due-work timer (reminders, escalation); default every minute, 0 * * * * *.",
     "DEVOPSBOT_GRAPH_AUTH":
@@ -88,6 +95,13 @@ class Settings:
     graph_authority_host: str = "https://login.microsoftonline.com"
     graph_base_url: str = "https://graph.microsoft.com/v1.0"
     teams_app_id: str = ""
+    mail_transport: str = ""
+    mail_from: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
 
     @property
     def authentication_enabled(self) -> bool:
@@ -167,6 +181,18 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     if problem := _metadata_url_problem(graph_base_url):  # tokens go there: https, except locally
         raise _fail("DEVOPSBOT_GRAPH_BASE_URL", problem)
 
+    transport = get("DEVOPSBOT_MAIL_TRANSPORT").lower()
+    if transport not in ("", "smtp"):
+        raise _fail("DEVOPSBOT_MAIL_TRANSPORT", f"'{transport}' is not smtp (or empty for no email)")
+    sender = get("DEVOPSBOT_MAIL_FROM")
+    if transport and "@" not in sender:
+        raise _fail("DEVOPSBOT_MAIL_FROM", "an email address is required to send email")
+    if transport == "smtp" and not get("DEVOPSBOT_SMTP_HOST"):
+        raise _fail("DEVOPSBOT_SMTP_HOST", "required for smtp")
+    port_text = get("DEVOPSBOT_SMTP_PORT", "25")
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise _fail("DEVOPSBOT_SMTP_PORT", f"'{port_text}' is not a port number")
+
     level = get("DEVOPSBOT_LOG_LEVEL", "INFO").upper()
     if level not in LOG_LEVELS:
         raise _fail("DEVOPSBOT_LOG_LEVEL", f"'{level}' is not one of {', '.join(LOG_LEVELS)}")
@@ -185,6 +211,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         graph_authority_host=get("DEVOPSBOT_GRAPH_AUTHORITY_HOST", "https://login.microsoftonline.com"),
         graph_base_url=graph_base_url,
         teams_app_id=get("DEVOPSBOT_TEAMS_APP_ID"),
+        mail_transport=transport, mail_from=sender, smtp_host=get("DEVOPSBOT_SMTP_HOST"), smtp_port=int(port_text),
+        smtp_starttls=get("DEVOPSBOT_SMTP_STARTTLS").lower() in ("1", "true", "yes"),
+        smtp_username=get("DEVOPSBOT_SMTP_USERNAME"), smtp_password=get("DEVOPSBOT_SMTP_PASSWORD"),
     )
 
 

@@ -19,6 +19,7 @@ from services.ports import (
     DueWorkRepository,
     IdempotencyStore,
     IncidentRepository,
+    Mailer,
     Notifier,
     RosterRepository,
 )
@@ -36,6 +37,7 @@ class Dependencies:
     roster: RosterRepository
     idempotency: IdempotencyStore
     notifier: Notifier
+    mailer: Mailer | None = None  # None: email is not configured
 
 
 log = logging.getLogger(__name__)

@@ -184,3 +184,22 @@ class Notifier(Protocol):
     async def alert(self, incident: Incident, alert: Alert) -> None:
         """Say in the incident's space what needs attention, @mentioning who must act."""
         ...
+
+
+@dataclass(frozen=True)
+class Email:
+    """One message: a plain-text part always, an HTML part for clients that show it."""
+
+    to: tuple[str, ...]
+    subject: str
+    text: str
+    html: str = ""
+
+
+class Mailer(Protocol):
+    """Sends email (SMTP, or Microsoft Graph's sendMail); a failure raises NotificationFailed."""
+
+    async def send_template(self, to: Sequence[str], subject: str, template: str,
+                            data: Mapping[str, Any]) -> Email:
+        """Render ``templates/email/<template>`` (text and HTML, escaped for each) and send it."""
+        ...

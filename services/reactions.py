@@ -41,9 +41,15 @@ async def after_escalation(incident: Incident, events: Sequence[TimelineEvent], 
         if role == "commander" and incident.acknowledged_at is None:
             timeout = deps.policy.severity(incident.severity).ack_timeout
             await deps.due_work.schedule(DueItem(ACK_DEADLINE, incident.id, event.at + timeout))
-        await deps.notifier.alert(incident, Alert("escalated", (holder,) if holder else (), {
-            "role": deps.policy.role(role).name, "reason": event.after.get("reason", ""),
-            "previous": event.before.get(role, "")}))
+        values = {"role": deps.policy.role(role).name, "reason": event.after.get("reason", ""),
+                  "previous": event.before.get(role, "")}
+        await deps.notifier.alert(incident, Alert("escalated", (holder,) if holder else (), values))
+        # Escalation also goes by email: the new holder may not be looking at Teams, or Teams is down.
+        if deps.mailer is not None and holder is not None and holder.email:
+            await deps.mailer.send_template(
+                (holder.email,), f"[{incident.id}] You are now {values['role']}: {incident.title}", "escalated",
+                {"incident": incident, "status": incident.status.value, "language": incident.language,
+                 "channel": "the incident's thread", **values})
 
 
 async def tell_declared(incident: Incident, events: Sequence[TimelineEvent], deps: Dependencies) -> None:

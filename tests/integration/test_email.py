@@ -1,0 +1,85 @@
+"""Email over a real SMTP server (aiosmtpd): escalation mails the new holder, parts escaped for each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from adapters.clock import FixedClock
+from adapters.memory import RecordingNotifier
+from adapters.smtp_mailer import SmtpMailer
+from devopsbot.bootstrap import Container
+from devopsbot.settings import Settings
+from incident import commands
+from incident.errors import NotificationFailed
+from incident.model import Person
+from incident.policy import OrganisationPolicy
+from services.ports import RosterEntry
+from services.timers import run_tick
+from tests.conftest import ALICE
+from tests.support.processes import free_port
+from tests.support.smtp import Inbox, smtp_server
+
+T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+BOB = Person("29:bob", "Bob Durand", "bob@contoso.example")
+HOSTILE_TITLE = '<script>alert("x")</script> Checkout & payments'
+
+
+@pytest.fixture
+def inbox() -> Iterator[Inbox]:
+    with smtp_server() as running:
+        yield running
+
+
+def mailer(port: int) -> SmtpMailer:
+    return SmtpMailer(host="127.0.0.1", port=port, sender="incidents@contoso.example")
+
+
+async def test_escalation_mails_the_new_commander_with_both_parts_escaped(
+        inbox: Inbox, policy: OrganisationPolicy, clock: FixedClock) -> None:
+    container = Container(Settings(storage_connection_string="memory"), clock=clock, in_memory=True, policy=policy,
+                          notifier=RecordingNotifier(), mailer=mailer(inbox.port))
+    await container.dependencies.roster.put(RosterEntry("checkout", "commander", BOB))
+    incident = await container.bus.handle(commands.DeclareIncident(
+        title=HOSTILE_TITLE, incident_type="outage", severity="SEV2", actor=ALICE, roles={"commander": ALICE},
+        services=("checkout",)))
+    await container.bus.drain()
+    clock.at = T0 + timedelta(minutes=15)
+    await run_tick(container.bus, clock.at)
+    [mail] = inbox.messages
+    assert mail.envelope_to == ["bob@contoso.example"]
+    assert mail.message["Subject"] == f"[{incident.id}] You are now Incident commander: {HOSTILE_TITLE}"
+    assert "<script>" in mail.part("plain")  # text is text
+    html = mail.part("html")
+    assert "<script>" not in html and "&lt;script&gt;" in html and "&amp; payments" in html
+    assert "not acknowledged within 15 min" in html
+    await container.aclose()
+
+
+async def test_stakeholder_lists_go_out_in_batches_of_500_without_showing_each_other(inbox: Inbox) -> None:
+    people = [f"person{n}@contoso.example" for n in range(1200)]
+    await mailer(inbox.port).send_template(people, "[INC-2026-0001] test", "escalated", {
+        "incident": _incident(), "status": "declared", "language": "en", "channel": "x", "role": "Responder",
+        "reason": "test", "previous": ""})
+    assert [len(m.envelope_to) for m in inbox.messages] == [500, 500, 200]
+    assert all(m.message["To"] == "incidents@contoso.example" for m in inbox.messages)
+    assert sorted(a for m in inbox.messages for a in m.envelope_to) == sorted(people)
+
+
+async def test_an_unreachable_smtp_server_is_a_notification_failure() -> None:
+    with pytest.raises(NotificationFailed, match="could not be sent"):
+        await mailer(free_port()).send_template(["a@contoso.example"], "s", "escalated", {
+            "incident": _incident(), "status": "declared", "language": "en", "channel": "x", "role": "Responder",
+            "reason": "test", "previous": ""})
+
+
+def _incident() -> object:
+    from devopsbot.organisation import load_organisation
+    from devopsbot.settings import ROOT
+    from incident.model import Incident
+
+    return Incident.declare(incident_id="INC-2026-0001", title="t", summary="", incident_type="outage",
+                            severity="SEV2", declared_by=ALICE, at=T0,
+                            policy=load_organisation(ROOT / "config" / "organisation.toml"))
