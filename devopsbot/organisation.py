@@ -250,6 +250,7 @@ def to_policy(model: OrganisationFile) -> OrganisationPolicy:
         roles=tuple(RoleDefinition(k, r.name, r.critical) for k, r in model.roles.items()),
         incident_types=types, services=tuple(org.services), environments=tuple(org.environments),
         regions=tuple(org.regions), admins=tuple(model.teams.admins),
+        audience_emails={name: tuple(a.emails) for name, a in model.audiences.items()},
         escalation=EscalationPolicy(
             contact=Person(e.contact.id, e.contact.name, e.contact.email) if (e := model.escalation).contact else None,
             role_unfilled_after=timedelta(minutes=e.role_unfilled_minutes),

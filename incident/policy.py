@@ -129,6 +129,15 @@ class OrganisationPolicy:
     regions: tuple[str, ...] = ()
     admins: tuple[str, ...] = ()  # ids of incident admins, who may manage any incident
     escalation: EscalationPolicy = EscalationPolicy()
+    audience_emails: dict[str, tuple[str, ...]] = field(default_factory=dict)  # audience → its addresses
+
+    def stakeholders(self, severity: str) -> tuple[str, ...]:
+        """The addresses told of every incident of this severity, by email, always."""
+        seen: dict[str, None] = {}
+        for audience in self.severity(severity).audiences:
+            for address in self.audience_emails.get(audience, ()):
+                seen.setdefault(address.lower())
+        return tuple(seen)
     _by_severity: dict[str, SeverityPolicy] = field(init=False, repr=False, compare=False)
     _by_type: dict[str, IncidentType] = field(init=False, repr=False, compare=False)
     _by_role: dict[str, RoleDefinition] = field(init=False, repr=False, compare=False)

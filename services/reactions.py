@@ -65,10 +65,34 @@ async def tell_resolved(incident: Incident, events: Sequence[TimelineEvent], dep
     await deps.notifier.incident_resolved(incident)
 
 
+async def mail_stakeholders(incident: Incident, events: Sequence[TimelineEvent], deps: Dependencies) -> None:
+    """Stakeholders of the severity are told by email, always: executives never need Teams."""
+    stakeholders = deps.policy.stakeholders(incident.severity)
+    if deps.mailer is None or not stakeholders:
+        return
+    kinds = {e.kind for e in events}
+    if "declared" in kinds:
+        commander = incident.holder("commander")
+        await deps.mailer.send_template(
+            stakeholders, _subject(incident, "declared"), "declared",
+            {"incident": incident, "kind": deps.policy.incident_type(incident.type).name,
+             "commander": commander.name if commander else "not yet assigned",
+             "cadence": int(deps.policy.severity(incident.severity).update_cadence.total_seconds() // 60)})
+    if "resolved" in kinds and incident.resolved_at is not None:
+        minutes = int((incident.resolved_at - incident.declared_at).total_seconds() // 60)
+        await deps.mailer.send_template(stakeholders, _subject(incident, "resolved"), "resolved", {
+            "incident": incident, "duration": f"{minutes // 60} h {minutes % 60:02d} min"})
+
+
+def _subject(incident: Incident, what: str) -> str:
+    title = "security incident" if incident.private else incident.title
+    return f"[{incident.id}] {incident.severity} {what}: {title}"
+
+
 # Kinds of timeline event → what follows them; any other kind refreshes the cards.
 REACTIONS: dict[str, Sequence[Reaction]] = {
-    "declared": (schedule_first_deadlines, tell_declared),
-    "resolved": (refresh_cards, tell_resolved),
+    "declared": (schedule_first_deadlines, tell_declared, mail_stakeholders),
+    "resolved": (refresh_cards, tell_resolved, mail_stakeholders),
     "update_posted": (refresh_cards, schedule_status_reminder),
     "reminders_snoozed": (schedule_status_reminder,),
     "reopened": (refresh_cards, schedule_status_reminder),

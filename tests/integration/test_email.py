@@ -48,8 +48,7 @@ async def test_escalation_mails_the_new_commander_with_both_parts_escaped(
     await container.bus.drain()
     clock.at = T0 + timedelta(minutes=15)
     await run_tick(container.bus, clock.at)
-    [mail] = inbox.messages
-    assert mail.envelope_to == ["bob@contoso.example"]
+    [mail] = [m for m in inbox.messages if m.envelope_to == ["bob@contoso.example"]]
     assert mail.message["Subject"] == f"[{incident.id}] You are now Incident commander: {HOSTILE_TITLE}"
     assert "<script>" in mail.part("plain")  # text is text
     html = mail.part("html")
@@ -83,3 +82,41 @@ def _incident() -> object:
     return Incident.declare(incident_id="INC-2026-0001", title="t", summary="", incident_type="outage",
                             severity="SEV2", declared_by=ALICE, at=T0,
                             policy=load_organisation(ROOT / "config" / "organisation.toml"))
+
+
+async def test_stakeholders_of_the_severity_are_mailed_on_declaration_and_resolution(
+        inbox: Inbox, policy: OrganisationPolicy, clock: FixedClock) -> None:
+    container = Container(Settings(storage_connection_string="memory"), clock=clock, in_memory=True, policy=policy,
+                          notifier=RecordingNotifier(), mailer=mailer(inbox.port))
+    incident = await container.bus.handle(commands.DeclareIncident(
+        title="Checkout failing", incident_type="outage", severity="SEV1", actor=ALICE, roles={"commander": ALICE},
+        services=("checkout",)))
+    await container.bus.drain()
+    clock.at = T0 + timedelta(minutes=95)
+    await container.bus.handle(commands.Resolve(incident.id, "Rolled back <release 42>", ALICE,
+                                                override_reason="test"))
+    await container.bus.drain()
+    declared, resolved = inbox.messages
+    # SEV1's audiences in the shipped configuration: executives, engineering and support.
+    assert sorted(declared.envelope_to) == ["engineering@contoso.example", "leadership@contoso.example",
+                                            "support-leads@contoso.example"]
+    assert declared.message["Subject"] == f"[{incident.id}] SEV1 declared: Checkout failing"
+    assert "Commander: Alice Martin" in declared.part("plain")
+    assert resolved.message["Subject"] == f"[{incident.id}] SEV1 resolved: Checkout failing"
+    assert "1 h 35 min after it was declared" in resolved.part("plain")
+    assert "Rolled back &lt;release 42&gt;" in resolved.part("html")
+    await container.aclose()
+
+
+async def test_a_security_incident_mails_stakeholders_without_details(
+        inbox: Inbox, policy: OrganisationPolicy, clock: FixedClock) -> None:
+    container = Container(Settings(storage_connection_string="memory"), clock=clock, in_memory=True, policy=policy,
+                          notifier=RecordingNotifier(), mailer=mailer(inbox.port))
+    incident = await container.bus.handle(commands.DeclareIncident(
+        title="Ransomware on the file server", incident_type="security", severity="SEV1", actor=ALICE,
+        roles={"commander": ALICE}, private=True))
+    await container.bus.drain()
+    [declared] = inbox.messages
+    assert declared.message["Subject"] == f"[{incident.id}] SEV1 declared: security incident"
+    assert "Ransomware" not in declared.part("plain") and "Ransomware" not in declared.part("html")
+    await container.aclose()
