@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from incident.model import Incident, TimelineEvent
 from services.bus import Dependencies, Reaction
 from services.ports import Alert, DueItem
-from services.timers import ACK_DEADLINE, ROLE_UNFILLED, STALE_CHECK, STATUS_REMINDER
+from services.timers import ACK_DEADLINE, ORGANISATION_ROSTER, ROLE_UNFILLED, STALE_CHECK, STATUS_REMINDER
 
 
 async def schedule_first_deadlines(incident: Incident, events: Sequence[TimelineEvent],
@@ -52,6 +52,23 @@ async def after_escalation(incident: Incident, events: Sequence[TimelineEvent], 
                  "channel": "the incident's thread", **values})
 
 
+async def warn_missing_delegates(incident: Incident, events: Sequence[TimelineEvent], deps: Dependencies) -> None:
+    """No role may hang on one person: a required role without a delegate in the roster is said at once."""
+    missing = []
+    for role in deps.policy.severity(incident.severity).required_roles:
+        entry = None
+        for service in (*incident.services, ORGANISATION_ROSTER):
+            entry = await deps.roster.get(service, role)
+            if entry is not None:
+                break
+        if entry is None or not entry.delegates:
+            missing.append(deps.policy.role(role).name)
+    if missing:
+        commander = incident.holder("commander")
+        await deps.notifier.alert(incident, Alert("no_delegates", (commander,) if commander else (),
+                                                  {"roles": ", ".join(missing)}))
+
+
 async def tell_declared(incident: Incident, events: Sequence[TimelineEvent], deps: Dependencies) -> None:
     await deps.notifier.incident_declared(incident)
 
@@ -91,7 +108,7 @@ def _subject(incident: Incident, what: str) -> str:
 
 # Kinds of timeline event → what follows them; any other kind refreshes the cards.
 REACTIONS: dict[str, Sequence[Reaction]] = {
-    "declared": (schedule_first_deadlines, tell_declared, mail_stakeholders),
+    "declared": (schedule_first_deadlines, tell_declared, mail_stakeholders, warn_missing_delegates),
     "resolved": (refresh_cards, tell_resolved, mail_stakeholders),
     "update_posted": (refresh_cards, schedule_status_reminder),
     "reminders_snoozed": (schedule_status_reminder,),

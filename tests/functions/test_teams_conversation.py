@@ -112,7 +112,8 @@ async def test_a_valid_form_declares_once_and_tells_teams(installed: Container, 
     for opened in (space, announcement):
         assert opened.activity["attachments"][0]["content"]["body"][0]["text"] == (
             "Incident INC-2026-0001 · SEV2 · Declared — Checkout failing")
-    invitation, plan = [m for m in connector.messages() if m.conversation_id == space.conversation_id]
+    invitation, plan, warning = [m for m in connector.messages() if m.conversation_id == space.conversation_id]
+    assert "no delegate in the roster for Incident commander, Communications lead" in warning.activity["text"]
     assert {e["mentioned"]["id"] for e in invitation.activity["entities"]} == {"29:alice", "29:bob"}
     assert "<at>Bob Durand</at>" in invitation.activity["text"]
     assert plan.activity["attachments"][0]["content"]["body"][0]["text"] == "Response plan: Outage"
@@ -291,7 +292,7 @@ async def test_teams_throttling_and_gateway_errors_are_retried_and_nothing_is_se
     assert updates.count(space.activity_id) == 1 and updates.count(announcement.activity_id) == 1
     posted_after = [m for m in connector.messages() if m.conversation_id in
                     (space.conversation_id, announcement.conversation_id)]
-    assert len(posted_after) == 2  # the invitation and the plan at declaration; nothing sent again
+    assert len(posted_after) == 3  # the invitation, the plan, the no-delegate warning; nothing sent again
 
 
 async def test_a_teams_error_that_is_not_retried_leaves_the_change_stored(

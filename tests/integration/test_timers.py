@@ -191,3 +191,14 @@ async def test_two_ticks_racing_on_azurite_send_once(azurite: str, policy: objec
     finally:
         await first.aclose()
         await second.aclose()
+
+
+async def test_declaration_says_when_a_required_role_has_no_delegate(container: Container,
+                                                                     clock: FixedClock) -> None:
+    await container.dependencies.roster.put(RosterEntry("checkout", "commander", BOB, (CHLOE,)))
+    incident_id = await declare(container, severity="SEV2")  # needs a commander and a communications lead
+    [alert] = [c for c in notifier(container).calls if c[0] == "alert:no_delegates"]
+    assert alert[1:] == (incident_id, ("29:alice",))
+    await container.dependencies.roster.put(RosterEntry("*", "communications_lead", DAVE, (BOB,)))
+    await declare(container, severity="SEV2")
+    assert len(notifier(container).told("alert:no_delegates")) == 1  # the second one is covered
