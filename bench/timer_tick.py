@@ -17,12 +17,20 @@ through the bus at the same instant T0 (a FixedClock), all alike (the same title
 SEV2 in turn, commander, service; their ids come from the same yearly sequence, so A and B get the same
 ids), and their reactions are drained, which schedules their due work. The tick then runs at T0 + 31 min,
 when every open incident's acknowledgement deadline, first status reminder and required-roles check are
-due (its stale check is not): 3 × --open items, each acted on (the unacknowledged commander escalates
-to the service's roster primary, the same in A and B). Whatever a tick schedules (the next deadline, the
-next reminder) is due after T0 + 31 min, so the next round's tick sees only that round's fresh items,
-while A and B accumulate the same open incidents and the same future due items round after round: they
-differ only by the resolved incidents. One warm-up round (not measured) creates every table and opens
+due (its stale check is not): three items per open incident, each acted on (the unacknowledged commander
+escalates to the service's roster primary, the same in A and B). Whatever a tick schedules (the next
+deadline, the next reminder) is due after T0 + 31 min, so the next round's tick sees only that round's
+fresh items, while A and B accumulate the same open incidents and the same future due items round after
+round: they differ only by the resolved incidents. One warm-up round (not measured) creates every table and opens
 the connections. Rounds alternate which scenario goes first (A B, B A, ...) so machine noise hits both.
+Teams and email are recorded in memory (RecordingNotifier, RecordingMailer): only storage is real.
+Per request kind, the time from sending to the answer is summed too, to show where B's extra time goes.
+
+Seen with Azurite 3.37: the requests are the same in A and B, but Azurite answers B's point reads and
+transactions on the incidents table more slowly the more incidents it holds. Its LokiJS store looks an
+entity up by RowKey first, and every incident's summary row has the RowKey "summary" (and its events
+"event-000001", ...), so each lookup scans every incident's row of that name; Table Storage indexes on
+PartitionKey then RowKey. Seeding slows down the same way (quadratic in --resolved overall).
 
 Run: .venv/bin/python bench/timer_tick.py [--resolved 100000] [--open 50] [--rounds 5] [--concurrency 64]
 """
@@ -31,6 +39,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
+import signal
 import statistics
 import sys
 import tempfile
@@ -45,7 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from adapters.clock import FixedClock  # noqa: E402
-from adapters.memory import RecordingNotifier  # noqa: E402
+from adapters.memory import RecordingMailer, RecordingNotifier  # noqa: E402
 from devopsbot.bootstrap import Container  # noqa: E402
 from devopsbot.dev_stack import azurite_connection_string  # noqa: E402
 from devopsbot.organisation import load_organisation  # noqa: E402
@@ -62,6 +72,7 @@ from tests.support.processes import start_azurite  # noqa: E402
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)  # a Friday, within business hours in Paris
 TICK_AFTER = timedelta(minutes=31)  # acknowledgement deadlines, first reminders and role checks are due
 SEEDED_YEARS = 10  # the resolved incidents were declared over the ten years before T0
+TICK_LIMIT = inspect.signature(run_tick).parameters["limit"].default  # items one tick acts on, at most
 ALICE = Person("29:alice", "Alice Martin", "alice@contoso.example")
 BOB = Person("29:bob", "Bob Durand", "bob@contoso.example")
 CHLOE = Person("29:chloe", "Chloe Nguyen", "chloe@contoso.example")
@@ -72,25 +83,37 @@ SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 
 
 class RequestCounter:
-    """A raw_request_hook: azure-core calls it for every HTTP request sent, each retry included.
-    Requests are named by kind (GET is a point read, query a filtered read) and table, without prefix."""
+    """Hooks azure-core calls for every HTTP request sent (each retry included) and its response.
+    Requests are named by kind (GET is a point read, query a filtered read) and table, without the
+    prefix; the time from sending to the answer is summed per name, to show where a tick's time goes."""
 
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
         self.requests: Counter[str] = Counter()
+        self.seconds: Counter[str] = Counter()
+        self._sent: dict[int, tuple[str, float]] = {}
 
-    def __call__(self, request: Any) -> None:
-        http = request.http_request
+    def name(self, http: Any) -> str:
         path = http.url.split("/devstoreaccount1/", 1)[-1].split("?")[0]
         if path.startswith("$batch"):
-            self.requests["transaction"] += 1
-            return
-        name, _, keys = path.partition("(")
+            return "transaction"
+        table, _, keys = path.partition("(")
         kind = "query" if http.method == "GET" and not keys.strip(")") else http.method
-        self.requests[f"{kind} {name.removeprefix(self.prefix)}"] += 1
+        return f"{kind} {table.removeprefix(self.prefix)}"
 
-    def take(self) -> Counter[str]:
-        taken, self.requests = self.requests, Counter()
+    def __call__(self, request: Any) -> None:
+        name = self.name(request.http_request)
+        self.requests[name] += 1
+        self._sent[id(request.http_request)] = (name, time.perf_counter())
+
+    def answered(self, response: Any) -> None:
+        sent = self._sent.pop(id(response.http_request), None)
+        if sent is not None:
+            self.seconds[sent[0]] += time.perf_counter() - sent[1]
+
+    def take(self) -> tuple[Counter[str], Counter[str]]:
+        taken = self.requests, self.seconds
+        self.requests, self.seconds = Counter(), Counter()
         return taken
 
 
@@ -102,6 +125,7 @@ class Scenario:
     counter: RequestCounter
     durations: list[float] = field(default_factory=list)
     requests: list[Counter[str]] = field(default_factory=list)
+    seconds: Counter[str] = field(default_factory=Counter)  # summed over the measured ticks
     reports: list[tuple[int, int, int, int, tuple[tuple[str, int], ...]]] = field(default_factory=list)
 
 
@@ -109,8 +133,9 @@ def build(name: str, prefix: str, connection_string: str, policy: OrganisationPo
     clock = FixedClock(T0)
     counter = RequestCounter(prefix)
     container = Container(Settings(storage_connection_string=connection_string, table_prefix=prefix),
-                          clock=clock, policy=policy, notifier=RecordingNotifier(),
-                          table_client_options={"raw_request_hook": counter})
+                          clock=clock, policy=policy, notifier=RecordingNotifier(), mailer=RecordingMailer(),
+                          table_client_options={"raw_request_hook": counter,
+                                                "raw_response_hook": counter.answered})
     return Scenario(name, container, clock, counter)
 
 
@@ -148,17 +173,18 @@ async def seed(scenario: Scenario, count: int, concurrency: int) -> float:
     deps = scenario.container.dependencies
     indices = iter(range(count))
     done = 0
-    started = time.perf_counter()
+    started = last = time.perf_counter()
 
     async def worker() -> None:
-        nonlocal done
+        nonlocal done, last
         for index in indices:  # one shared iterator: each index is taken by exactly one worker
             await deps.incidents.add(resolved_incident(index, count, deps.policy))
             done += 1
             if done % 10_000 == 0:
-                elapsed = time.perf_counter() - started
-                print(f"  seeded {done} resolved incidents in {elapsed:.0f} s ({done / elapsed:.0f}/s)",
-                      flush=True)
+                now = time.perf_counter()
+                print(f"  seeded {done} resolved incidents in {now - started:.0f} s "
+                      f"(the last 10000 at {10_000 / (now - last):.0f}/s)", flush=True)
+                last = now
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     seconds = time.perf_counter() - started
@@ -193,10 +219,11 @@ async def one_round(scenario: Scenario, open_count: int, *, measured: bool) -> N
     started = time.perf_counter()
     report = await run_tick(bus, at)
     elapsed = time.perf_counter() - started
-    requests = scenario.counter.take()
+    requests, seconds = scenario.counter.take()
     if measured:
         scenario.durations.append(elapsed)
         scenario.requests.append(requests)
+        scenario.seconds.update(seconds)
         scenario.reports.append((report.due, report.acted, report.skipped, report.failed,
                                  tuple(sorted(report.kinds.items()))))
 
@@ -223,6 +250,9 @@ def summarise(scenario: Scenario) -> str:
 
 
 async def run(connection_string: str, resolved: int, open_count: int, rounds: int, concurrency: int) -> None:
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
     policy = load_organisation(ROOT / "config" / "organisation.toml")
     alone = build("A", "benchtickopen", connection_string, policy)
     crowded = build("B", "benchtickresolved", connection_string, policy)
@@ -263,6 +293,12 @@ async def run(connection_string: str, resolved: int, open_count: int, rounds: in
     print("  the same requests in A and B, round by round" if same else
           "  WARNING: A and B sent different requests")
     print(f"  per open incident: {sum(alone.requests[0].values()) / open_count:.1f} requests")
+    print("mean time from sending a request to its answer, A → B (where B's extra time goes):")
+    for name in sorted(alone.seconds, key=lambda k: crowded.seconds[k] - alone.seconds[k], reverse=True):
+        sent = sum(r[name] for r in alone.requests)
+        extra = (crowded.seconds[name] - alone.seconds[name]) / rounds
+        print(f"  {name:<16} {alone.seconds[name] / sent * 1000:6.2f} → {crowded.seconds[name] / sent * 1000:6.2f} ms"
+              f"  ({extra * 1000:+.0f} ms per tick)")
 
 
 def main() -> None:
@@ -274,10 +310,20 @@ def main() -> None:
     args = parser.parse_args()
     if args.resolved < 1 or args.open < 1 or args.rounds < 1 or args.concurrency < 1:
         parser.error("every count must be at least 1")
+    if 3 * args.open > TICK_LIMIT:
+        parser.error(f"a tick acts on at most {TICK_LIMIT} items, 3 per open incident: --open {TICK_LIMIT // 3} "
+                     "at most")
+    # Stopped from outside (Ctrl-C, kill), it still closes its clients and stops Azurite: SIGINT is
+    # handled even when started in the background, and SIGTERM cancels the run like SIGINT does.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     service, port = start_azurite(Path(tempfile.mkdtemp(prefix="bench-azurite-")))
     try:
         asyncio.run(run(azurite_connection_string(port), args.resolved, args.open, args.rounds,
                         args.concurrency))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("interrupted; Azurite is stopped", file=sys.stderr)
+        raise SystemExit(130) from None
     finally:
         service.stop()
 
