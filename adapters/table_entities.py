@@ -12,7 +12,8 @@ from incident.lifecycle import Status
 from incident.model import Incident, Person, TimelineEvent
 from services.ports import DueItem, RosterEntry
 
-SUMMARY_ROW = "summary"
+# Row keys are unique across partitions (the incident id leads them): Azurite looks rows up by RowKey
+# first, so a key shared by every incident ("summary") would make each read scan them all.
 OPEN_INDEX_PARTITION = "~open"  # "~" sorts after every incident id, so no clash
 SEQUENCE_PARTITION = "~sequence"
 DUE_PARTITION = "due"
@@ -30,8 +31,21 @@ def safe_key(text: str) -> str:
     return encoded
 
 
-def event_row(sequence: int) -> str:
-    return f"event-{sequence:06d}"
+def summary_row(incident_id: str) -> str:
+    return f"{incident_id}~summary"
+
+
+def event_row(incident_id: str, sequence: int) -> str:
+    return f"{incident_id}~event-{sequence:06d}"
+
+
+def conversation_row(owner: str, purpose: str) -> str:
+    """Unique across owners too (see above); the purpose itself is kept in a property."""
+    return safe_key(f"{owner}~{purpose}")
+
+
+def is_event_row(row_key: str) -> bool:
+    return "~event-" in row_key
 
 
 def due_row(item: DueItem) -> str:
@@ -80,7 +94,7 @@ def _drop_empty(entity: dict[str, Any]) -> dict[str, Any]:
 def incident_entity(incident: Incident) -> dict[str, Any]:
     return _drop_empty({
         "PartitionKey": incident.id,
-        "RowKey": SUMMARY_ROW,
+        "RowKey": summary_row(incident.id),
         "SchemaVersion": SCHEMA_VERSION,
         "Title": incident.title,
         "Summary": incident.summary,
@@ -152,7 +166,7 @@ def incident_from(entity: Mapping[str, Any], tag: str) -> Incident:
 def event_entity(incident_id: str, event: TimelineEvent) -> dict[str, Any]:
     return {
         "PartitionKey": incident_id,
-        "RowKey": event_row(event.sequence),
+        "RowKey": event_row(incident_id, event.sequence),
         "At": event.at,
         "Actor": person_json(event.actor),
         "Kind": event.kind,
@@ -166,7 +180,7 @@ def event_from(entity: Mapping[str, Any]) -> TimelineEvent:
     actor = person_from(entity["Actor"])
     assert actor is not None
     return TimelineEvent(
-        sequence=int(entity["RowKey"].removeprefix("event-")),
+        sequence=int(entity["RowKey"].rpartition("~event-")[2]),
         at=utc(entity["At"]),
         actor=actor,
         kind=entity["Kind"],

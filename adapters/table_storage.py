@@ -182,7 +182,7 @@ class TableIncidentRepository:
         table = await self._store.table("incidents")
         async with storage_errors(f"reading {incident_id}"):
             try:
-                entity = await table.get_entity(incident_id, te.SUMMARY_ROW)
+                entity = await table.get_entity(incident_id, te.summary_row(incident_id))
             except ResourceNotFoundError:
                 raise NotFound(f"no incident {incident_id}") from None
         return te.incident_from(entity, _etag(entity))
@@ -195,7 +195,7 @@ class TableIncidentRepository:
             rows = table.query_entities("PartitionKey eq @pk", parameters={"pk": incident_id})
             async for entity in rows:
                 found = True
-                if entity["RowKey"].startswith("event-"):
+                if te.is_event_row(entity["RowKey"]):
                     events.append(te.event_from(entity))
         if not found:
             raise NotFound(f"no incident {incident_id}")
@@ -282,7 +282,7 @@ class TableConversationReferenceRepository:
         table = await self._store.table("conversations")
         async with storage_errors("storing a conversation reference"):
             await table.upsert_entity({
-                "PartitionKey": te.safe_key(owner), "RowKey": te.safe_key(purpose),
+                "PartitionKey": te.safe_key(owner), "RowKey": te.conversation_row(owner, purpose),
                 "Purpose": purpose, "Reference": json.dumps(dict(reference)),
             }, mode=UpdateMode.REPLACE)
 
@@ -290,7 +290,7 @@ class TableConversationReferenceRepository:
         table = await self._store.table("conversations")
         async with storage_errors("reading a conversation reference"):
             try:
-                entity = await table.get_entity(te.safe_key(owner), te.safe_key(purpose))
+                entity = await table.get_entity(te.safe_key(owner), te.conversation_row(owner, purpose))
             except ResourceNotFoundError:
                 return None
         return dict(json.loads(entity["Reference"]))

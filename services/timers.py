@@ -111,8 +111,8 @@ async def check_roles(item: DueItem, incident: Incident, bus: MessageBus, now: d
 
 async def flag_stale(item: DueItem, incident: Incident, bus: MessageBus, now: datetime) -> Next:
     deps = bus.dependencies
-    if not incident.status.is_open:
-        return Next()
+    if not incident.status.is_active:
+        return Next()  # resolved: what it still owes (its postmortem) has clocks of its own
     days = max(1, int((now - incident.declared_at).total_seconds() // 86400))
     await deps.notifier.alert(incident, Alert("stale", (), {"days": str(days)}))
     return Next((DueItem(STALE_CHECK, incident.id, now + timedelta(days=1)),))  # daily until closed

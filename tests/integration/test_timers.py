@@ -202,3 +202,14 @@ async def test_declaration_says_when_a_required_role_has_no_delegate(container: 
     await container.dependencies.roster.put(RosterEntry("*", "communications_lead", DAVE, (BOB,)))
     await declare(container, severity="SEV2")
     assert len(notifier(container).told("alert:no_delegates")) == 1  # the second one is covered
+
+
+async def test_a_resolved_incident_leaves_no_due_work_behind(container: Container, clock: FixedClock) -> None:
+    incident_id = await acknowledged(container)
+    clock.at = T0 + timedelta(hours=1)
+    await container.bus.handle(commands.Resolve(incident_id, "fixed", ALICE, override_reason="test"))
+    await container.bus.drain()
+    for days in (1, 7, 8):
+        await tick_at(container, clock, T0 + timedelta(days=days))
+    assert notifier(container).told("alert:stale") == []
+    assert await container.dependencies.due_work.due(T0 + timedelta(days=365)) == []
