@@ -171,7 +171,7 @@ class MemoryIdempotencyStore:
 
 
 class RecordingNotifier:
-    """A notifier that remembers what it was asked to tell, for tests (and for a CLI without Teams).
+    """A notifier that remembers what it was asked to tell, for tests.
     ``failures`` makes the next that many calls fail as Teams would, to test retries."""
 
     def __init__(self) -> None:

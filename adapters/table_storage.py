@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from azure.data.tables.aio import TableClient, TableServiceClient
 
 log = logging.getLogger(__name__)
-TABLES = ("incidents", "duework", "conversations", "roster", "idempotency")
 MAX_TRANSACTION = 100  # Table Storage's limit of operations in one entity-group transaction
 
 

@@ -36,9 +36,6 @@ class ParsedCommand:
     name: str  # lower-case first word; empty for an empty message
     arguments: str
 
-    @property
-    def known(self) -> bool:
-        return self.name in COMMANDS
 
 
 def parse_command(text: str) -> ParsedCommand:

@@ -66,6 +66,13 @@ Command = Callable[[TurnContext, str, Translator], Awaitable[Answer]]
 Verb = Callable[[TurnContext, dict[str, Any], Translator], Awaitable[Answer]]
 
 
+def _team_data(turn_context: TurnContext) -> dict[str, Any]:
+    """The Teams team an activity came from (``channelData.team``), or an empty mapping."""
+    channel_data = turn_context.activity.channel_data
+    team = channel_data.get("team") if isinstance(channel_data, dict) else None
+    return team if isinstance(team, dict) else {}
+
+
 def actor_of(turn_context: TurnContext) -> Person:
     sender = turn_context.activity.from_property
     return Person(id=sender.id, name=sender.name or sender.id, aad_id=sender.aad_object_id or "")
@@ -192,9 +199,8 @@ class DevOpsBot(TeamsActivityHandler):
 
     async def _remember_home_team(self, turn_context: TurnContext) -> None:
         """The team the bot is used in: where incident threads open when declared from a chat or the CLI."""
-        channel_data = turn_context.activity.channel_data
-        team = channel_data.get("team") if isinstance(channel_data, dict) else None
-        if not isinstance(team, dict) or not team.get("id"):
+        team = _team_data(turn_context)
+        if not team.get("id"):
             return
         conversation_id = turn_context.activity.conversation.id
         if self._known_home == (team["id"], conversation_id):
@@ -211,9 +217,7 @@ class DevOpsBot(TeamsActivityHandler):
 
     @staticmethod
     def _team_of(turn_context: TurnContext) -> str:
-        channel_data = turn_context.activity.channel_data
-        team = channel_data.get("team") if isinstance(channel_data, dict) else None
-        return str(team.get("id", "")) if isinstance(team, dict) else ""
+        return str(_team_data(turn_context).get("id", ""))
 
     # -- which incident --------------------------------------------------------------------------------
 

@@ -15,7 +15,6 @@ import re
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from incident.errors import (
@@ -36,11 +35,6 @@ EXIT_CODES: tuple[tuple[type[Exception], int], ...] = (
     (StorageUnavailable, 6),
 )
 HOST_ERROR_EXIT = 7
-
-
-@dataclass(frozen=True)
-class CliContext:
-    args: argparse.Namespace
 
 
 def _prepare_environment() -> None:

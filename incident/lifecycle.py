@@ -75,7 +75,3 @@ TRANSITIONS: dict[tuple[Status, Status], Move] = {
     (Status.POSTMORTEM, Status.CLOSED): Move("closed"),
 }
 
-
-def allowed_targets(current: Status) -> tuple[Status, ...]:
-    """The states reachable from ``current`` in one move, in lifecycle order."""
-    return tuple(s for s in Status if (current, s) in TRANSITIONS)
