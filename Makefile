@@ -5,6 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
 # No telemetry, no update checks, from any tool.
 export npm_config_update_notifier := false
@@ -22,7 +24,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 run: setup local.settings.json
 	$(PY) -m devopsbot dev
 
-test: setup $(CHROMIUM)
+test: setup $(CHROMIUM) $(CHECKOV_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 	$(PY) -m pytest
@@ -41,14 +43,21 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Checkov (the IaC scan in tests/infra) gets its own environment: it pulls in many packages.
+$(CHECKOV_STAMP): requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	touch $@
+
 # Browser tests use Debian's Chromium (a test tool's own browser download does not work here).
 $(CHROMIUM):
 	@command -v apt-get >/dev/null || (echo "install Chromium as $(CHROMIUM) to run the browser tests" >&2; exit 1)
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
 
+# A fresh local key signs email action links; it never leaves this machine (the file is git-ignored).
 local.settings.json:
-	cp local.settings.example.json $@
+	$(PYTHON) -c 'import json, secrets; s = json.load(open("local.settings.example.json")); s["Values"]["DEVOPSBOT_ACTION_LINK_KEY"] = secrets.token_hex(32); json.dump(s, open("$@", "w"), indent=2)'
 
 lint: setup
 	$(PY) -m ruff check .
@@ -59,4 +68,4 @@ bench: setup
 	$(PY) bench/storage_round_trips.py
 
 clean:
-	rm -rf $(VENV) node_modules .data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules .data .pytest_cache .mypy_cache .ruff_cache

@@ -5,11 +5,19 @@ Nothing here does I/O or imports heavy packages: cold start on Azure Functions i
 
 import azure.functions as func
 
+from functions.actions import blueprint as actions
+from functions.dashboard import blueprint as dashboard
+from functions.digest import blueprint as digest
+from functions.documents import blueprint as documents
 from functions.health import blueprint as health
+from functions.mailbox import blueprint as mailbox
 from functions.messages import blueprint as messages
+from functions.playbooks import blueprint as playbooks
+from functions.roster_report import blueprint as roster_report
 from functions.timers import blueprint as timers
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
-for blueprint in (health, messages, timers):
+for blueprint in (health, messages, timers, dashboard, actions, documents, mailbox, roster_report, playbooks,
+                  digest):
     app.register_functions(blueprint)

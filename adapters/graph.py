@@ -252,16 +252,31 @@ class GraphClient:
                 "roles": ["owner"] if owner else [],
                 "user@odata.bind": f"{self._bind_root}/users('{aad_id}')"}
 
-    async def _call(self, operation: str, path: str, body: dict[str, Any], *,
+    async def send_mail(self, sender: str, message: dict[str, Any]) -> None:
+        """Send ``message`` (Graph's message resource) as ``sender``, not kept in Sent Items.
+        Permission: Mail.Send, restricted to the sender's mailbox by an application access policy."""
+        await self._call(f"sending mail as {sender}", f"/users/{_segment(sender)}/sendMail",
+                         {"message": message, "saveToSentItems": False})
+
+    async def get(self, operation: str, path_or_link: str) -> dict[str, Any]:
+        """GET a path under the Graph address, or a link Graph gave (nextLink, deltaLink) under it too."""
+        if path_or_link.startswith(("https://", "http://")):
+            if not path_or_link.startswith(self._base_url + "/"):
+                raise GraphError(operation, "Graph gave a link outside its own address; refusing to follow it")
+            path_or_link = path_or_link[len(self._base_url):]
+        return await self._call(operation, path_or_link, None)
+
+    async def _call(self, operation: str, path: str, body: dict[str, Any] | None, *,
                     tolerate: tuple[int, ...] = ()) -> dict[str, Any]:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=_TIMEOUT))
         retries, refreshed = 0, False
+        method = "GET" if body is None else "POST"
         while True:
             token = await self._tokens.token()
             try:
-                async with self._session.post(f"{self._base_url}{path}", json=body,
-                                              headers={"Authorization": f"Bearer {token}"}) as response:
+                async with self._session.request(method, f"{self._base_url}{path}", json=body,
+                                                 headers={"Authorization": f"Bearer {token}"}) as response:
                     status, retry_after = response.status, response.headers.get("Retry-After")
                     payload = _json_object(await response.text())
             except (aiohttp.ClientError, TimeoutError) as error:

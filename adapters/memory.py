@@ -13,7 +13,17 @@ from typing import Any
 from adapters.templates import render_email
 from incident.errors import ConcurrencyConflict, NotFound, NotificationFailed
 from incident.model import Incident, TimelineEvent
-from services.ports import Alert, DueItem, Email, IdempotencyClaim, IdempotencyRecord, RosterEntry
+from services.ports import (
+    Alert,
+    Attachment,
+    AuditRecord,
+    DueItem,
+    Email,
+    IdempotencyClaim,
+    IdempotencyRecord,
+    OutboxEntry,
+    TeamsStatus,
+)
 
 _tags = itertools.count(1)
 
@@ -27,6 +37,7 @@ class MemoryIncidentRepository:
         self._incidents: dict[str, Incident] = {}
         self._timelines: dict[str, list[TimelineEvent]] = {}
         self._sequences: dict[tuple[str, int], int] = {}
+        self._outbox: dict[tuple[str, int], OutboxEntry] = {}
         self._lock = asyncio.Lock()
         self.transactions = 0  # one per stored change, as in Table Storage
 
@@ -62,6 +73,9 @@ class MemoryIncidentRepository:
     def _store(self, incident: Incident, timeline: list[TimelineEvent]) -> None:
         self.transactions += 1
         events = incident.mark_stored()
+        if events:
+            first = min(e.sequence for e in events)
+            self._outbox[(incident.id, first)] = OutboxEntry(incident.id, first, tuple(e.sequence for e in events))
         incident.storage_tag = _new_tag()
         self._timelines[incident.id] = [*timeline, *events]
         self._incidents[incident.id] = incident.copy()
@@ -73,6 +87,23 @@ class MemoryIncidentRepository:
 
     async def list_open(self) -> list[Incident]:
         return [i.copy() for i in self._incidents.values() if i.status.is_open]
+
+    async def with_open_follow_ups(self) -> list[Incident]:
+        return [i.copy() for i in self._incidents.values() if any(not f.is_done for f in i.follow_ups)]
+
+    async def declared_between(self, since: datetime, until: datetime) -> list[Incident]:
+        found = [i.copy() for i in self._incidents.values() if since <= i.declared_at < until]
+        return sorted(found, key=lambda i: (i.declared_at, i.id))
+
+    async def outbox(self, incident_id: str) -> list[OutboxEntry]:
+        return sorted((e for (owner, _), e in self._outbox.items() if owner == incident_id),
+                      key=lambda e: e.first_sequence)
+
+    async def outbox_progress(self, entry: OutboxEntry) -> None:
+        self._outbox[(entry.incident_id, entry.first_sequence)] = entry
+
+    async def outbox_clear(self, entry: OutboxEntry) -> None:
+        self._outbox.pop((entry.incident_id, entry.first_sequence), None)
 
 
 class MemoryDueWorkRepository:
@@ -127,27 +158,13 @@ class MemoryConversationReferenceRepository:
         return copy.deepcopy(self._refs.get(owner, {}))
 
 
-class MemoryRosterRepository:
-    def __init__(self) -> None:
-        self._entries: dict[tuple[str, str], RosterEntry] = {}
-
-    async def put(self, entry: RosterEntry) -> None:
-        self._entries[(entry.service, entry.role)] = entry
-
-    async def get(self, service: str, role: str) -> RosterEntry | None:
-        return self._entries.get((service, role))
-
-    async def for_service(self, service: str) -> list[RosterEntry]:
-        return [e for (s, _), e in sorted(self._entries.items()) if s == service]
-
-    async def delete(self, service: str, role: str) -> None:
-        self._entries.pop((service, role), None)
-
-
 class MemoryIdempotencyStore:
     def __init__(self) -> None:
         self._records: dict[str, IdempotencyRecord] = {}
         self._lock = asyncio.Lock()
+
+    async def find(self, key: str) -> IdempotencyRecord | None:
+        return self._records.get(key)
 
     async def begin(self, key: str, now: datetime, lease: timedelta) -> IdempotencyClaim:
         async with self._lock:
@@ -211,8 +228,64 @@ class RecordingMailer:
         self.sent: list[Email] = []
 
     async def send_template(self, to: Sequence[str], subject: str, template: str,
-                            data: Mapping[str, Any]) -> Email:
+                            data: Mapping[str, Any], attachments: Sequence[Attachment] = ()) -> Email:
         text, html = render_email(template, **data)
-        email = Email(to=tuple(to), subject=subject, text=text, html=html)
+        email = Email(to=tuple(to), subject=subject, text=text, html=html, attachments=tuple(attachments))
         self.sent.append(email)
         return email
+
+
+class MemoryAuditLog:
+    def __init__(self) -> None:
+        self.records: list[AuditRecord] = []
+
+    async def record(self, entry: AuditRecord) -> None:
+        self.records.append(entry)
+
+    async def on_day(self, day: datetime) -> list[AuditRecord]:
+        return sorted((r for r in self.records if r.at.date() == day.date()), key=lambda r: r.at)
+
+
+class MemoryTeamsHealth:
+    """Same rules as the table version: an admin's flag, or ``threshold`` failures within ``window``
+    since the last success."""
+
+    def __init__(self, threshold: int = 5, window: timedelta = timedelta(minutes=10)) -> None:
+        self.threshold, self.window = threshold, window
+        self._flag: tuple[bool, str] = (False, "")
+        self._failures: list[datetime] = []
+        self._last_success: datetime | None = None
+
+    async def status(self, now: datetime) -> TeamsStatus:
+        down, reason = self._flag
+        if down:
+            return TeamsStatus(True, manual=True, reason=reason)
+        since = max(now - self.window, self._last_success or now - self.window)
+        recent = sum(1 for f in self._failures if f > since)
+        if recent >= self.threshold:
+            return TeamsStatus(True, reason=f"{recent} failed sends to Teams in {self.window}", recent_failures=recent)
+        return TeamsStatus(False, recent_failures=recent)
+
+    async def record_failure(self, now: datetime, reason: str) -> None:
+        self._failures = [f for f in self._failures if f > now - self.window] + [now]
+
+    async def record_success(self, now: datetime) -> None:
+        self._last_success = now
+
+    async def set_down(self, now: datetime, by: str, reason: str) -> None:
+        self._flag = (True, f"{reason} (set by {by})")
+
+    async def set_up(self, now: datetime, by: str) -> None:
+        self._flag = (False, "")
+        self._failures, self._last_success = [], now
+
+
+class MemoryStateStore:
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+
+    async def get(self, name: str) -> str | None:
+        return self.values.get(name)
+
+    async def put(self, name: str, value: str) -> None:
+        self.values[name] = value

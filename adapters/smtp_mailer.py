@@ -12,7 +12,7 @@ from typing import Any
 
 from adapters.templates import render_email
 from incident.errors import NotificationFailed
-from services.ports import Email
+from services.ports import Attachment, Email
 
 MAX_RECIPIENTS = 500  # per message: larger lists go out as several messages
 TIMEOUT_SECONDS = 20
@@ -20,14 +20,14 @@ TIMEOUT_SECONDS = 20
 
 class SmtpMailer:
     def __init__(self, *, host: str, port: int, sender: str, starttls: bool = False, username: str = "",
-                 password: str = "") -> None:
-        self._host, self._port, self._sender = host, port, sender
+                 password: str = "", reply_to: str = "") -> None:
+        self._host, self._port, self._sender, self._reply_to = host, port, sender, reply_to
         self._starttls, self._username, self._password = starttls, username, password
 
     async def send_template(self, to: Sequence[str], subject: str, template: str,
-                            data: Mapping[str, Any]) -> Email:
+                            data: Mapping[str, Any], attachments: Sequence[Attachment] = ()) -> Email:
         text, html = render_email(template, **data)
-        email = Email(to=tuple(to), subject=subject, text=text, html=html)
+        email = Email(to=tuple(to), subject=subject, text=text, html=html, attachments=tuple(attachments))
         await self.send(email)
         return email
 
@@ -46,9 +46,19 @@ class SmtpMailer:
         message["Bcc"] = ", ".join(batch)
         message["Subject"] = email.subject.replace("\r", " ").replace("\n", " ")[:250]
         message["Message-ID"] = make_msgid(domain=self._sender.rpartition("@")[2] or None)
+        if self._reply_to:
+            message["Reply-To"] = self._reply_to  # replies become status updates through the incidents mailbox
         message.set_content(email.text)
         if email.html:
             message.add_alternative(email.html, subtype="html")
+        for attachment in email.attachments:
+            maintype, _, subtype = attachment.content_type.partition("/")
+            html_part = message.get_body(("html",)) if attachment.content_id else None
+            if html_part is not None:  # inline: multipart/related beside the HTML that shows it
+                html_part.add_related(attachment.data, maintype, subtype, cid=f"<{attachment.content_id}>",
+                                      filename=attachment.filename)
+            else:
+                message.add_attachment(attachment.data, maintype, subtype, filename=attachment.filename)
         return message
 
     def _send_batches(self, email: Email, batches: list[list[str]]) -> None:

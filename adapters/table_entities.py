@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from incident.lifecycle import Status
 from incident.model import Incident, Person, TimelineEvent
-from services.ports import DueItem, RosterEntry
+from services.ports import DueItem, OutboxEntry
 
 # Row keys are unique across partitions (the incident id leads them): Azurite looks rows up by RowKey
 # first, so a key shared by every incident ("summary") would make each read scan them all.
 OPEN_INDEX_PARTITION = "~open"  # "~" sorts after every incident id, so no clash
 SEQUENCE_PARTITION = "~sequence"
+DECLARED_INDEX_PREFIX = "~declared-"  # + "yyyy-mm": one partition of index rows per declaration month
 DUE_PARTITION = "due"
 SCHEMA_VERSION = 1
 
@@ -44,6 +45,27 @@ def conversation_row(owner: str, purpose: str) -> str:
     return safe_key(f"{owner}~{purpose}")
 
 
+def outbox_row(incident_id: str, first_sequence: int) -> str:
+    return f"{incident_id}~outbox-{first_sequence:06d}"
+
+
+def outbox_row_range(incident_id: str) -> tuple[str, str]:
+    """Every outbox row of an incident sorts in [low, high): "." follows "-"."""
+    return f"{incident_id}~outbox-", f"{incident_id}~outbox."
+
+
+def outbox_entity(incident_id: str, sequences: Sequence[int], done: Sequence[str] = ()) -> dict[str, Any]:
+    return {"PartitionKey": incident_id, "RowKey": outbox_row(incident_id, min(sequences)),
+            "Sequences": ",".join(str(s) for s in sequences), "Done": ",".join(done)}
+
+
+def outbox_from(incident_id: str, entity: Mapping[str, Any]) -> OutboxEntry:
+    sequences = tuple(int(s) for s in str(entity.get("Sequences", "")).split(",") if s.strip().isdigit())
+    done = tuple(d for d in str(entity.get("Done", "")).split(",") if d)
+    first = int(str(entity["RowKey"]).rpartition("-")[2])
+    return OutboxEntry(incident_id, first, sequences or (first,), done)
+
+
 def is_event_row(row_key: str) -> bool:
     return "~event-" in row_key
 
@@ -55,6 +77,36 @@ def due_row(item: DueItem) -> str:
 
 def due_upper_bound(now: datetime) -> str:
     return f"{utc(now):%Y%m%dT%H%M%S.%fZ}~~"
+
+
+def declared_partition(at: datetime) -> str:
+    """The declaration-month index partition of an instant (its UTC month)."""
+    return f"{DECLARED_INDEX_PREFIX}{utc(at):%Y-%m}"
+
+
+def declared_row(incident_id: str, declared_at: datetime) -> str:
+    """Declaration time first, so a date range within a month is a RowKey range; the id keeps it unique."""
+    return f"{declared_time_key(declared_at)}~{incident_id}"
+
+
+def declared_time_key(at: datetime) -> str:
+    return f"{utc(at):%Y%m%dT%H%M%S.%fZ}"
+
+
+def declared_partitions(since: datetime, until: datetime) -> list[str]:
+    """Every month partition that may hold declarations in [since, until), oldest first."""
+    first, last = utc(since), utc(until)
+    year, month = first.year, first.month
+    partitions = []
+    while (year, month) <= (last.year, last.month):
+        partitions.append(f"{DECLARED_INDEX_PREFIX}{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return partitions
+
+
+def declared_index_entity(incident: Incident) -> dict[str, Any]:
+    return {"PartitionKey": declared_partition(incident.declared_at),
+            "RowKey": declared_row(incident.id, incident.declared_at), "IncidentId": incident.id}
 
 
 def utc(at: datetime) -> datetime:
@@ -121,7 +173,10 @@ def incident_entity(incident: Incident) -> dict[str, Any]:
         "LastUpdate": incident.last_update,
         "Resolution": incident.resolution,
         "PlanDone": json.dumps(list(incident.plan_done)) if incident.plan_done else "",
+        "Playbooks": json.dumps([list(p) for p in incident.playbooks]) if incident.playbooks else "",
         "RemindersSnoozedUntil": incident.reminders_snoozed_until,
+        "Postmortem": True if incident.postmortem else None,  # its rows are read only when there is one
+        "Assessment": True if incident.assessment else None,  # likewise its row (adapters/table_assessment.py)
         "EventCount": incident.event_count + len(incident.pending),
     })
 
@@ -157,6 +212,7 @@ def incident_from(entity: Mapping[str, Any], tag: str) -> Incident:
         last_update=entity.get("LastUpdate", ""),
         resolution=entity.get("Resolution", ""),
         plan_done=tuple(json.loads(entity.get("PlanDone") or "[]")),
+        playbooks=tuple((str(s), int(v)) for s, v in json.loads(entity.get("Playbooks") or "[]")),
         reminders_snoozed_until=_optional_time(entity.get("RemindersSnoozedUntil")),
         event_count=int(entity.get("EventCount", 0)),
         storage_tag=tag,
@@ -213,22 +269,3 @@ def due_from(entity: Mapping[str, Any], tag: str) -> DueItem:
         not_before=_optional_time(entity.get("NotBefore")),
         tag=tag,
     )
-
-
-def roster_entity(entry: RosterEntry) -> dict[str, Any]:
-    return {
-        "PartitionKey": safe_key(entry.service),
-        "RowKey": safe_key(entry.role),
-        "Service": entry.service,
-        "Role": entry.role,
-        "Primary": person_json(entry.primary),
-        "Delegates": json.dumps([person_data(p) for p in entry.delegates]),
-    }
-
-
-def roster_from(entity: Mapping[str, Any]) -> RosterEntry:
-    primary = person_from(entity["Primary"])
-    assert primary is not None
-    delegates = tuple(person_of(d) for d in json.loads(entity.get("Delegates", "[]")))
-    return RosterEntry(service=entity["Service"], role=entity["Role"], primary=primary,
-                       delegates=delegates)

@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import random
+import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -25,20 +26,25 @@ from azure.core.exceptions import (
     ResourceExistsError,
     ResourceModifiedError,
     ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
 )
 from azure.data.tables import UpdateMode
 
+from adapters import table_assessment as ta
 from adapters import table_entities as te
+from adapters import table_postmortem as tp
 from incident.errors import ConcurrencyConflict, NotFound, StorageUnavailable
 from incident.lifecycle import Status
 from incident.model import Incident, TimelineEvent
-from services.ports import DueItem, IdempotencyClaim, IdempotencyRecord, RosterEntry
+from services.ports import DueItem, IdempotencyClaim, IdempotencyRecord, OutboxEntry
 
 if TYPE_CHECKING:
     from azure.data.tables.aio import TableClient, TableServiceClient
 
 log = logging.getLogger(__name__)
 MAX_TRANSACTION = 100  # Table Storage's limit of operations in one entity-group transaction
+DECLARED_READS_AT_ONCE = 16  # point reads in flight when a report loads many incidents
 
 
 @asynccontextmanager
@@ -103,8 +109,33 @@ def _etag(entity: Any) -> str:
 class TableIncidentRepository:
     def __init__(self, store: TableStore) -> None:
         self._store = store
+        self._numbers_wanted: dict[tuple[str, int], list[asyncio.Future[int]]] = {}
+        self._number_locks: dict[tuple[str, int], asyncio.Lock] = {}
 
     async def next_number(self, prefix: str, year: int) -> int:
+        """Declarations waiting in this process share one conditional update of the counter: fifty people
+        declaring at once would otherwise fight over its ETag, one winner per round trip
+        (bench/declaration_storm.py)."""
+        key = (prefix, year)
+        mine: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._numbers_wanted.setdefault(key, []).append(mine)
+        async with self._number_locks.setdefault(key, asyncio.Lock()):
+            if not mine.done():  # nobody reserved for me while I waited: reserve for everyone waiting now
+                waiting, self._numbers_wanted[key] = self._numbers_wanted[key], []
+                try:
+                    first = await self._reserve_numbers(prefix, year, len(waiting))
+                except BaseException as error:
+                    for future in waiting:
+                        if future is not mine and not future.done():
+                            future.set_exception(error)
+                    mine.cancel()  # this caller raises the error itself
+                    raise
+                for offset, future in enumerate(waiting):
+                    future.set_result(first + offset)
+        return await mine
+
+    async def _reserve_numbers(self, prefix: str, year: int, count: int) -> int:
+        """The first of ``count`` consecutive numbers, reserved with one conditional update."""
         table = await self._store.table("incidents")
         row = f"{prefix}-{year}"
         for attempt in range(200):
@@ -114,13 +145,13 @@ class TableIncidentRepository:
                 except ResourceNotFoundError:
                     try:
                         await table.create_entity({"PartitionKey": te.SEQUENCE_PARTITION,
-                                                   "RowKey": row, "Value": 1})
+                                                   "RowKey": row, "Value": count})
                         return 1
                     except ResourceExistsError:
                         continue
                 number = int(current["Value"]) + 1
                 try:
-                    await table.update_entity({**current, "Value": number}, mode=UpdateMode.REPLACE,
+                    await table.update_entity({**current, "Value": number + count - 1}, mode=UpdateMode.REPLACE,
                                               etag=_etag(current),
                                               match_condition=MatchConditions.IfNotModified)
                     return number
@@ -134,6 +165,8 @@ class TableIncidentRepository:
         async with storage_errors(f"declaring {incident.id}"):
             # The index row goes first: an incident is never open but missing from the list.
             await table.upsert_entity({"PartitionKey": te.OPEN_INDEX_PARTITION, "RowKey": incident.id})
+            # Likewise the declaration-month index, which reports read instead of scanning the table.
+            await table.upsert_entity(te.declared_index_entity(incident))
             operations: list[Any] = [("create", te.incident_entity(incident))]
             await self._commit(table, incident, operations)
 
@@ -147,9 +180,29 @@ class TableIncidentRepository:
                 {"mode": UpdateMode.REPLACE, "etag": incident.storage_tag,
                  "match_condition": MatchConditions.IfNotModified},
             )]
+            follow_ups_changed = any(e.kind in tp.FOLLOW_UP_KINDS for e in incident.pending)
+            if follow_ups_changed:  # index first: a follow-up is never open but missing from the index
+                for follow_up in incident.follow_ups:
+                    if not follow_up.is_done:
+                        await table.upsert_entity(tp.index_entity(incident, follow_up))
             await self._commit(table, incident, operations)
+            if follow_ups_changed:  # done ones leave the index; a left-over row is filtered out on read
+                for follow_up in incident.follow_ups:
+                    if follow_up.is_done:
+                        await self._forget(table, tp.FOLLOW_UP_INDEX_PARTITION,
+                                           tp.follow_up_row(incident.id, follow_up.number))
         if incident.status is Status.CLOSED:
             await self._forget_open(table, incident.id)
+
+    @staticmethod
+    async def _forget(table: TableClient, partition: str, row: str) -> None:
+        """The change is stored: a failure here only leaves an index row that readers filter out."""
+        try:
+            await table.delete_entity(partition, row)
+        except ResourceNotFoundError:
+            pass
+        except AzureError:
+            log.warning("could not remove index row %s/%s; it is filtered out on read", partition, row)
 
     @staticmethod
     async def _forget_open(table: TableClient, incident_id: str) -> None:
@@ -164,8 +217,13 @@ class TableIncidentRepository:
 
     async def _commit(self, table: TableClient, incident: Incident, operations: list[Any]) -> None:
         operations += [("create", te.event_entity(incident.id, e)) for e in incident.pending]
+        # The postmortem and its follow-ups are rows of the incident, changed in the same transaction.
+        operations += [("upsert", row, {"mode": UpdateMode.REPLACE}) for row in tp.postmortem_entities(incident)]
+        operations += [("upsert", row, {"mode": UpdateMode.REPLACE}) for row in ta.assessment_entities(incident)]
+        # The outbox row rides in the same transaction: stored events are never left untold.
+        operations.append(("upsert", te.outbox_entity(incident.id, [e.sequence for e in incident.pending])))
         if len(operations) > MAX_TRANSACTION:
-            raise ValueError(f"one change may add at most {MAX_TRANSACTION - 1} timeline events")
+            raise ValueError(f"one change may add at most {MAX_TRANSACTION - 2} timeline events")
         try:
             results = await table.submit_transaction(operations)
         except HttpResponseError as error:
@@ -184,7 +242,12 @@ class TableIncidentRepository:
                 entity = await table.get_entity(incident_id, te.summary_row(incident_id))
             except ResourceNotFoundError:
                 raise NotFound(f"no incident {incident_id}") from None
-        return te.incident_from(entity, _etag(entity))
+            incident = te.incident_from(entity, _etag(entity))
+            if entity.get("Postmortem"):
+                await tp.load(table, incident)
+            if entity.get("Assessment"):
+                await ta.load(table, incident)
+        return incident
 
     async def timeline(self, incident_id: str) -> list[TimelineEvent]:
         table = await self._store.table("incidents")
@@ -200,6 +263,28 @@ class TableIncidentRepository:
             raise NotFound(f"no incident {incident_id}")
         return sorted(events, key=lambda e: e.sequence)
 
+    async def outbox(self, incident_id: str) -> list[OutboxEntry]:
+        table = await self._store.table("incidents")
+        low, high = te.outbox_row_range(incident_id)
+        async with storage_errors(f"reading the outbox of {incident_id}"):
+            rows = table.query_entities("PartitionKey eq @pk and RowKey ge @low and RowKey lt @high",
+                                        parameters={"pk": incident_id, "low": low, "high": high})
+            return [te.outbox_from(incident_id, entity) async for entity in rows]
+
+    async def outbox_progress(self, entry: OutboxEntry) -> None:
+        table = await self._store.table("incidents")
+        async with storage_errors(f"recording what {entry.incident_id}'s reactions did"):
+            await table.upsert_entity(te.outbox_entity(entry.incident_id, entry.sequences, entry.done),
+                                      mode=UpdateMode.REPLACE)
+
+    async def outbox_clear(self, entry: OutboxEntry) -> None:
+        table = await self._store.table("incidents")
+        async with storage_errors(f"clearing {entry.incident_id}'s outbox"):
+            try:
+                await table.delete_entity(entry.incident_id, te.outbox_row(entry.incident_id, entry.first_sequence))
+            except ResourceNotFoundError:
+                pass
+
     async def list_open(self) -> list[Incident]:
         table = await self._store.table("incidents")
         async with storage_errors("listing open incidents"):
@@ -208,6 +293,40 @@ class TableIncidentRepository:
             ids = [entity["RowKey"] async for entity in rows]
         found = await asyncio.gather(*(self._get_or_none(i) for i in ids))
         return [i for i in found if i is not None and i.status.is_open]
+
+    async def declared_between(self, since: datetime, until: datetime) -> list[Incident]:
+        """One range read per declaration month, then a point read per incident (a few at a time)."""
+        table = await self._store.table("incidents")
+        ids: list[str] = []
+        async with storage_errors("listing incidents by declaration date"):
+            for partition in te.declared_partitions(since, until):
+                rows = table.query_entities(
+                    "PartitionKey eq @pk and RowKey ge @lower and RowKey lt @upper",
+                    parameters={"pk": partition, "lower": te.declared_time_key(since),
+                                "upper": te.declared_time_key(until)},
+                    select=["IncidentId"])
+                ids += [entity["IncidentId"] async for entity in rows]
+        reads = asyncio.Semaphore(DECLARED_READS_AT_ONCE)
+
+        async def read(incident_id: str) -> Incident | None:
+            async with reads:
+                return await self._get_or_none(incident_id)
+
+        found = await asyncio.gather(*(read(i) for i in dict.fromkeys(ids)))
+        # An index row left by a declaration that lost a race points at an incident declared at another
+        # instant: the stored declaration time decides.
+        chosen = [i for i in found if i is not None and since <= i.declared_at < until]
+        return sorted(chosen, key=lambda i: (i.declared_at, i.id))
+
+    async def with_open_follow_ups(self) -> list[Incident]:
+        """Incidents with follow-ups not yet done: one read of the follow-up index, one read per incident."""
+        table = await self._store.table("incidents")
+        async with storage_errors("listing open follow-ups"):
+            rows = table.query_entities("PartitionKey eq @pk", parameters={"pk": tp.FOLLOW_UP_INDEX_PARTITION},
+                                        select=["IncidentId"])
+            ids = list(dict.fromkeys([entity["IncidentId"] async for entity in rows]))
+        found = await asyncio.gather(*(self._get_or_none(i) for i in ids))
+        return [i for i in found if i is not None and any(not f.is_done for f in i.follow_ups)]
 
     async def _get_or_none(self, incident_id: str) -> Incident | None:
         try:
@@ -301,40 +420,6 @@ class TableConversationReferenceRepository:
             return {e["Purpose"]: json.loads(e["Reference"]) async for e in rows}
 
 
-class TableRosterRepository:
-    def __init__(self, store: TableStore) -> None:
-        self._store = store
-
-    async def put(self, entry: RosterEntry) -> None:
-        table = await self._store.table("roster")
-        async with storage_errors("storing a roster entry"):
-            await table.upsert_entity(te.roster_entity(entry), mode=UpdateMode.REPLACE)
-
-    async def get(self, service: str, role: str) -> RosterEntry | None:
-        table = await self._store.table("roster")
-        async with storage_errors("reading the roster"):
-            try:
-                entity = await table.get_entity(te.safe_key(service), te.safe_key(role))
-            except ResourceNotFoundError:
-                return None
-        return te.roster_from(entity)
-
-    async def for_service(self, service: str) -> list[RosterEntry]:
-        table = await self._store.table("roster")
-        async with storage_errors("reading the roster"):
-            rows = table.query_entities("PartitionKey eq @pk", parameters={"pk": te.safe_key(service)})
-            entries = [te.roster_from(e) async for e in rows]
-        return sorted(entries, key=lambda e: e.role)
-
-    async def delete(self, service: str, role: str) -> None:
-        table = await self._store.table("roster")
-        async with storage_errors("deleting a roster entry"):
-            try:
-                await table.delete_entity(te.safe_key(service), te.safe_key(role))
-            except ResourceNotFoundError:
-                pass
-
-
 class TableIdempotencyStore:
     """Keys are hashed: any string is safe, and the first two hex digits spread the partitions."""
 
@@ -349,7 +434,8 @@ class TableIdempotencyStore:
     async def begin(self, key: str, now: datetime, lease: timedelta) -> IdempotencyClaim:
         table = await self._store.table("idempotency")
         partition, row = self._keys(key)
-        fresh = {"PartitionKey": partition, "RowKey": row, "Key": key[:512], "StartedAt": now}
+        attempt = uuid.uuid4().hex  # tells this claim from another's when an answer is lost
+        fresh = {"PartitionKey": partition, "RowKey": row, "Key": key[:512], "StartedAt": now, "Attempt": attempt}
         async with storage_errors("checking a repeated request"):
             for _ in range(5):
                 try:
@@ -357,10 +443,16 @@ class TableIdempotencyStore:
                     return IdempotencyClaim(True, IdempotencyRecord(key=key, started_at=now))
                 except ResourceExistsError:
                     pass
+                except (ServiceRequestError, ServiceResponseError):
+                    # No answer: the row may have been stored. Read it back below rather than leave a claim
+                    # of our own that makes every retry wait out the lease.
+                    log.warning("no answer while claiming a request; reading the claim back")
                 try:
                     existing = await table.get_entity(partition, row)
                 except ResourceNotFoundError:
                     continue
+                if existing.get("Attempt") == attempt:
+                    return IdempotencyClaim(True, IdempotencyRecord(key=key, started_at=now))
                 record = IdempotencyRecord(key=key, started_at=te.utc(existing["StartedAt"]),
                                            result=existing.get("Result", ""))
                 if record.done or now - record.started_at < lease:
@@ -372,6 +464,16 @@ class TableIdempotencyStore:
                 except ResourceModifiedError:
                     continue
         raise ConcurrencyConflict("this request is being processed by several workers at once")
+
+    async def find(self, key: str) -> IdempotencyRecord | None:
+        table = await self._store.table("idempotency")
+        partition, row = self._keys(key)
+        async with storage_errors("checking a request"):
+            try:
+                existing = await table.get_entity(partition, row)
+            except ResourceNotFoundError:
+                return None
+        return IdempotencyRecord(key=key, started_at=te.utc(existing["StartedAt"]), result=existing.get("Result", ""))
 
     async def release(self, key: str) -> None:
         table = await self._store.table("idempotency")

@@ -25,6 +25,10 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("severity", "usage.severity", "cmd.severity"),
         CommandSpec("resolve", "", "cmd.resolve"),
         CommandSpec("reopen", "usage.reopen", "cmd.reopen"),
+        CommandSpec("roster", "usage.roster", "cmd.roster"),
+        CommandSpec("playbook", "usage.playbook", "cmd.playbook"),
+        CommandSpec("postmortem", "usage.postmortem", "cmd.postmortem"),
+        CommandSpec("assess", "usage.assess", "cmd.assess"),
     )
 }
 

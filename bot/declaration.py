@@ -16,6 +16,8 @@ from bot.views import Member
 from incident.policy import OrganisationPolicy
 
 MAX_FORM_ID = 64
+MAX_ECHOED = 500  # characters of a re-rendered field; the inputs themselves take at most 200
+ECHOED_LENGTH = {"title": 200, "summary": 4000}
 
 
 def _split(value: Any) -> Any:
@@ -99,7 +101,10 @@ def declaration_card(policy: OrganisationPolicy, setup: TeamsSetup, t: Translato
 
     def value(name: str, default: str = "") -> str:
         given = values.get(name, default)
-        return ",".join(given) if isinstance(given, list) else str(given)
+        text = ",".join(map(str, given)) if isinstance(given, list) else str(given)
+        # What was typed comes back, but no more than the field takes: a forged 200 KB title echoed in full
+        # would make a card Teams refuses to show, and the person would never see the error.
+        return text[:ECHOED_LENGTH.get(name, MAX_ECHOED)]
 
     def flag(name: str) -> bool:
         return str(values.get(name, "false")).lower() == "true" or values.get(name) is True

@@ -6,16 +6,18 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from botbuilder.core import ActivityHandler, TurnContext
+from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
+from botbuilder.core.bot_adapter import BotAdapter
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, CallerIdConstants
 from botframework.connector.auth import AuthenticationConstants
-from jwt import PyJWTError
 from msrest.exceptions import DeserializationError  # type: ignore[attr-defined]
 
+from bot.connector_cost import make_retry_policy_cheap
 from bot.locale import Translator
 
 log = logging.getLogger(__name__)
+INVOKE_RESPONSE_KEY = BotAdapter._INVOKE_RESPONSE_KEY  # where botbuilder keeps a turn's invoke answer
 
 
 
@@ -99,6 +101,7 @@ class BotEndpoint:
             configuration = _public_cloud_validation(identity)
         else:  # local Playground: no app id, no JWT
             configuration = _AdapterConfiguration("", "", "MultiTenant", "")
+        make_retry_policy_cheap()  # botbuilder builds a connector client per turn and per message
         self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(configuration))
         self.adapter.on_turn_error = self._on_turn_error
         self.bot = bot
@@ -117,14 +120,28 @@ class BotEndpoint:
         try:
             if self._identity.app_id and not _is_bearer(auth_header):
                 raise PermissionError("no 'Bearer <token>' Authorization header")
-            invoke_response = await self.adapter.process_activity(auth_header, activity, self.bot.on_turn)
-        except (PermissionError, PyJWTError):  # a malformed token fails inside PyJWT
-            log.warning("refused an activity with a missing or invalid Bot Framework token")
+            authenticated = await self.adapter.bot_framework_authentication.authenticate_request(
+                activity, auth_header)
+        except Exception as error:
+            # A malformed token fails inside PyJWT; botbuilder refuses an unendorsed key, a disallowed
+            # algorithm ("none", HS256) or an unknown key id with a bare Exception or an AttributeError.
+            # Nothing has run yet: whatever failed, the request is refused, never answered with a 500.
+            log.warning("refused an activity with a missing or invalid Bot Framework token (%s)",
+                        type(error).__name__)
             return BotResponse(401, {"error": "missing or invalid Bot Framework token"})
+        invoke_response = await self.adapter.process_activity(authenticated, activity, self.bot.on_turn)
         if invoke_response is None:
             return BotResponse(200)
         return BotResponse(invoke_response.status, invoke_response.body)
 
     async def _on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
         log.exception("the bot failed on a %s activity", turn_context.activity.type, exc_info=error)
-        await turn_context.send_activity(Translator(turn_context.activity.locale)("reply.failure"))
+        apology = Translator(turn_context.activity.locale)("reply.failure")
+        if turn_context.activity.type == "invoke" and not turn_context.turn_state.get(INVOKE_RESPONSE_KEY):
+            # Without an invoke answer botbuilder answers 501, which Teams shows as an error on the card
+            # (e.g. storage was down before the turn reached the card action): the apology is the answer.
+            await turn_context.send_activity(Activity(type="invokeResponse", value=InvokeResponse(
+                status=200, body={"statusCode": 200, "type": "application/vnd.microsoft.activity.message",
+                                  "value": apology})))
+            return
+        await turn_context.send_activity(apology)

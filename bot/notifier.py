@@ -29,6 +29,7 @@ from msrest.exceptions import HttpOperationError
 
 from adapters.graph import GraphClient
 from adapters.templates import markdown_escape
+from bot.assessment_cards import thread_card
 from bot.locale import Translator
 from bot.setup import TeamsSetup
 from bot.views import Member, announcement_card, incident_card, plan_card, reminder_card
@@ -224,11 +225,27 @@ class TeamsNotifier:
         if "plan_card" in refs and any(e.kind == "plan_step_done" for e in events):
             updates.append(self._update(space, refs["plan_card"]["activity_id"], self._card_activity(
                 plan_card(incident, self._policy, t))))
+        if incident.assessment is not None and any(e.kind.startswith("assessment_") for e in events):
+            updates.append(self._assessment_card(incident, refs, space, t))
         if "announcement" in refs:
             announcement = refs["announcement"]
             updates.append(self._update(reference_from_dict(announcement["reference"]), announcement["activity_id"],
                                         self._card_activity(announcement_card(incident, self._policy, t, now))))
         _raise_first(await asyncio.gather(*updates, return_exceptions=True))  # independent: concurrently
+
+    async def _assessment_card(self, incident: Incident, refs: dict[str, dict[str, Any]], space: ConversationReference,
+                               t: Translator) -> None:
+        """Posted when a round is asked (its assessors @mentioned in it), then kept true in place: who has
+        answered while it is open (never what), the aggregate once revealed, the decision once made."""
+        assessment = incident.assessment
+        assert assessment is not None
+        card = self._card_activity(thread_card(incident, self._policy, t))
+        purpose = f"assessment_card/{assessment.round}"
+        if purpose in refs:
+            await self._update(space, refs[purpose]["activity_id"], card)
+            return
+        activity_id = await self._send(space, card)
+        await self._conversations.put(incident.id, purpose, {"activity_id": activity_id})
 
     async def incident_resolved(self, incident: Incident) -> None:
         refs = await self._conversations.list_for(incident.id)

@@ -20,11 +20,15 @@ from botbuilder.schema import Activity
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from adapters.templates import markdown_escape
+from bot.assessment import AssessmentTeams
 from bot.commands import parse_command
 from bot.declaration import declaration_card, new_form_id, parse_declaration
 from bot.locale import Translator
 from bot.notifier import incident_of_conversation, members_of, reference_to_dict
+from bot.playbook_commands import PlaybookCommands
+from bot.postmortem import PostmortemTeams
 from bot.replies import help_card
+from bot.roster_commands import RosterCommands, mentions_of
 from bot.setup import TeamsSetup
 from bot.submissions import (
     AssignAction,
@@ -89,15 +93,26 @@ class DevOpsBot(TeamsActivityHandler):
         self.commands: dict[str, Command] = {
             "help": self._help, "declare": self._declare, "status": self._status, "list": self._list,
             "ack": self._ack, "update": self._update, "assign": self._assign, "severity": self._severity,
-            "resolve": self._resolve_form, "reopen": self._reopen,
+            "resolve": self._resolve_form, "reopen": self._reopen, "roster": self._roster,
+            "playbook": self._playbook,
         }
+        self.roster_commands = RosterCommands(bus.dependencies)
+        self.playbook_commands = PlaybookCommands(bus.dependencies)
         self.verbs: dict[str, Verb] = {
             "declare.submit": self._declare_submit, "incident.ack": self._card_ack,
             "incident.update": self._card_update, "incident.severity": self._card_severity,
             "incident.assign": self._card_assign, "incident.resolve_form": self._card_resolve_form,
             "incident.resolve": self._card_resolve, "plan.tick": self._card_plan_tick,
             "incident.refresh": self._card_refresh, "incident.snooze": self._card_snooze,
+            "playbook.approve": lambda tc, data, t: self._card_playbook("playbook.approve", tc, data, t),
+            "playbook.reject": lambda tc, data, t: self._card_playbook("playbook.reject", tc, data, t),
         }
+        postmortem = PostmortemTeams(self)  # the postmortem's command and card (bot/postmortem.py)
+        self.commands |= postmortem.commands
+        self.verbs |= postmortem.verbs
+        assessment = AssessmentTeams(self)  # the independent risk assessment (bot/assessment.py)
+        self.commands |= assessment.commands
+        self.verbs |= assessment.verbs
 
     # -- dispatch ------------------------------------------------------------------------------------
 
@@ -356,6 +371,25 @@ class DevOpsBot(TeamsActivityHandler):
             await self.bus.handle(commands.Reopen(incident.id, rest, actor_of(turn_context)))
             return Answer(text=t("reply.reopened", id=incident.id, reason=markdown_escape(rest)))
         return await self._with_incident(turn_context, arguments, t, act)
+
+    async def _roster(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
+        async def with_details(person: Person) -> Person:  # email and Entra id, for mail and Graph
+            found = await self._member(turn_context, person.id)
+            return found.person() if found is not None else person
+
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else ""
+        mentions = mentions_of(turn_context.activity.entities, bot_id)
+        return Answer(text=await self.roster_commands.run(arguments, actor_of(turn_context), mentions,
+                                                          with_details, t))
+
+    async def _playbook(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
+        text, card = await self.playbook_commands.run(arguments, turn_context.activity.text or "",
+                                                      actor_of(turn_context), t)
+        return Answer(card=card, text=text)
+
+    async def _card_playbook(self, verb: str, turn_context: TurnContext, data: dict[str, Any],
+                             t: Translator) -> Answer:
+        return Answer(text=await self.playbook_commands.card_action(verb, data, actor_of(turn_context), t))
 
     def _mentioned(self, turn_context: TurnContext) -> list[Person]:
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else ""

@@ -8,8 +8,10 @@ from typing import Any
 
 from adapters.templates import markdown_escape, render_card
 from bot.actions import choice_input, error_text, execute, show_card, text_input, toggle_input
+from bot.effort import effort_facts
 from bot.locale import Translator
 from incident.model import Incident, Person
+from incident.playbook import version_link
 from incident.policy import OrganisationPolicy
 
 MAX_CARD_TEXT = 1500  # long text is cut so a card stays far below Teams' 28 KB
@@ -104,6 +106,7 @@ def _incident_actions(incident: Incident, policy: OrganisationPolicy, t: Transla
             text_input("reason", t("action.severity.reason"), max_length=500)],
             [execute(send, "incident.severity", data)]),
         execute(t("action.resolve"), "incident.resolve_form", data, style="positive"),
+        execute(t("action.assess"), "assessment.request", data),  # the role holders, independently (bot/assessment.py)
     ]
 
 
@@ -119,8 +122,18 @@ def incident_card(incident: Incident, policy: OrganisationPolicy, t: Translator,
     return render_card(
         "incident", heading=_heading(incident, t), fallback=_heading(incident, t),
         colour=SEVERITY_COLOUR.get(severity.rank, "Default") if incident.status.is_active else "Good",
-        summary=cut(incident.summary, MAX_CARD_TEXT, more), facts=_facts(incident, policy, t, now),
-        actions=_incident_actions(incident, policy, t, members, manage), refresh=refresh)
+        summary=cut(incident.summary, MAX_CARD_TEXT, more),
+        facts=_facts(incident, policy, t, now) + effort_facts(incident, policy, t),
+        actions=_incident_actions(incident, policy, t, members, manage) + _playbook_links(incident, policy, t),
+        refresh=refresh)
+
+
+def _playbook_links(incident: Incident, policy: OrganisationPolicy, t: Translator) -> list[dict[str, Any]]:
+    """A button per service opening the approved playbook version attached at declaration (a service
+    without one was flagged then); at most two, so the card keeps its own buttons in view."""
+    return [{"type": "Action.OpenUrl", "title": f"{t('incident.playbook')}: {service} v{version}", "url": link}
+            for service, version in incident.playbooks[:2]
+            if (link := version_link(policy.playbooks, service, version))]
 
 
 def announcement_card(incident: Incident, policy: OrganisationPolicy, t: Translator, now: datetime) -> dict[str, Any]:

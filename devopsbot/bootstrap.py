@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,8 @@ from incident.model import Incident, Person, TimelineEvent
 from incident.policy import OrganisationPolicy
 from services.bus import Dependencies, MessageBus
 from services.handlers import HANDLERS
-from services.ports import Alert, Clock, Mailer, Notifier
+from services.ports import Alert, Clock, IssueTracker, Mailer, Notifier
+from services.postmortem_handlers import POSTMORTEM_HANDLERS
 from services.reactions import DEFAULT_REACTIONS, REACTIONS
 
 if TYPE_CHECKING:
@@ -27,6 +29,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+# Storage calls must give up well within Teams' 15 s (after which it redelivers the activity, and the user
+# waits): azure-core's defaults (3 read retries, 10 in all, 0.8 s exponential backoff up to 2 min) with a 20 s
+# read timeout held a turn for over 80 s when storage hung. Worst case now: 3 attempts of at most 1 s to
+# connect and 3 s of silence, plus 1 s of backoff, 13 s (tests/resilience/test_storage_faults.py checks it).
+STORAGE_CLIENT_OPTIONS: dict[str, Any] = {
+    "connection_timeout": 1, "read_timeout": 3, "retry_total": 2, "retry_backoff_factor": 0.5,
+    "retry_backoff_max": 2,
+}
+
 class Container:
     """Everything the app uses, built lazily. ``in_memory=True`` swaps storage for the fakes; ``notifier``
     replaces the Teams notifier (tests record notifications with ``adapters.memory.RecordingNotifier``)."""
@@ -34,8 +45,10 @@ class Container:
     def __init__(self, settings: Settings, *, clock: Clock | None = None, in_memory: bool = False,
                  policy: OrganisationPolicy | None = None, notifier: Notifier | None = None,
                  graph: GraphClient | None = None, mailer: Mailer | None = None,
-                 table_client_options: Mapping[str, Any] | None = None) -> None:
+                 table_client_options: Mapping[str, Any] | None = None,
+                 tracker: IssueTracker | None = None) -> None:
         self.settings = settings
+        self._tracker = tracker
         self._clock = clock
         self._in_memory = in_memory
         self._policy = policy
@@ -50,7 +63,9 @@ class Container:
 
     @cached_property
     def policy(self) -> OrganisationPolicy:
-        return self._policy or to_policy(self.organisation)
+        policy = self._policy or to_policy(self.organisation)
+        # Incident cards link to the playbooks where this app serves them.
+        return replace(policy, playbooks=replace(policy.playbooks, link_base=self.settings.public_url))
 
     @cached_property
     def teams_setup(self) -> TeamsSetup:
@@ -81,12 +96,42 @@ class Container:
         if self._mailer is not None:
             return self._mailer
         s = self.settings
+        if s.mail_transport == "graph":
+            from adapters.graph_mail import GraphMailer
+
+            assert self.graph is not None  # settings require a Graph identity for graph mail
+            return GraphMailer(self.graph, sender=s.mail_from, reply_to=s.inbound_mailbox)
         if s.mail_transport != "smtp":
             return None
         from adapters.smtp_mailer import SmtpMailer
 
         return SmtpMailer(host=s.smtp_host, port=s.smtp_port, sender=s.mail_from, starttls=s.smtp_starttls,
-                          username=s.smtp_username, password=s.smtp_password)
+                          username=s.smtp_username, password=s.smtp_password, reply_to=s.inbound_mailbox)
+
+    async def directory(self, address: str) -> Person | None:
+        """Who devopsbot knows by email address: the admin team, the escalation contact and everyone in
+        the roster (one partition read per service)."""
+        wanted = address.strip().lower()
+        contact = self.policy.escalation.contact
+        known: list[Person] = [*self.teams_setup.admin_team, *((contact,) if contact else ())]
+        for person in known:
+            if person.email and person.email.lower() == wanted:
+                return person
+        for service in (*self.policy.services, "*"):
+            for entry in await self.dependencies.roster.for_service(service):
+                for someone in entry.people:
+                    if someone.email and someone.email.lower() == wanted:
+                        return Person(someone.id, someone.name, someone.email, someone.aad_id)
+        return None
+
+    @cached_property
+    def mailbox(self) -> Any:
+        """The incidents mailbox (Graph delta query), or None when email in is off."""
+        if not self.settings.inbound_mailbox or self.graph is None or self.dependencies.state is None:
+            return None
+        from adapters.inbound_sources import GraphMailbox
+
+        return GraphMailbox(self.graph, self.settings.inbound_mailbox, self.dependencies.state)
 
     def validate(self) -> None:
         """Everything start-up can check without I/O: settings, the organisation file, their agreement."""
@@ -102,6 +147,13 @@ class Container:
 
     @cached_property
     def notifier(self) -> Notifier:
+        """Teams (or the notifier a test hands in), with email taking over whenever Teams fails."""
+        from services.fallback import FallbackNotifier
+
+        return FallbackNotifier(self.teams_notifier, lambda: self.dependencies)
+
+    @cached_property
+    def teams_notifier(self) -> Notifier:
         if self._notifier is not None:
             return self._notifier
         from bot.notifier import TeamsNotifier
@@ -110,6 +162,17 @@ class Container:
                              conversations=self.dependencies.conversations, setup=self.teams_setup,
                              policy=self.policy, clock=self.clock, graph=self.graph,
                              teams_app_id=self.settings.teams_app_id)
+
+    @cached_property
+    def tracker(self) -> IssueTracker | None:
+        """Where follow-ups are filed (Azure DevOps Boards or GitHub); None: devopsbot alone."""
+        if self._tracker is not None or not self.settings.tracker_kind:
+            return self._tracker
+        from adapters.tracker import HttpIssueTracker
+
+        s = self.settings
+        return HttpIssueTracker(kind=s.tracker_kind, url=s.tracker_url, token=s.tracker_token,
+                                public_url=s.public_url)
 
     @cached_property
     def clock(self) -> Clock:
@@ -128,7 +191,7 @@ class Container:
     def _table_service(self) -> Any:
         from azure.data.tables.aio import TableServiceClient
 
-        options = {"connection_timeout": 5, "read_timeout": 20, **self._table_client_options}
+        options = {**STORAGE_CLIENT_OPTIONS, **self._table_client_options}
         if self.settings.storage_connection_string:
             return TableServiceClient.from_connection_string(
                 self.settings.storage_connection_string, **options)
@@ -142,17 +205,24 @@ class Container:
     def dependencies(self) -> Dependencies:
         if self._in_memory:
             from adapters import memory
+            from adapters.memory_playbooks import MemoryPlaybookRepository
+            from adapters.memory_roster import MemoryRosterRepository
 
             return Dependencies(
                 policy=self.policy, clock=self.clock,
                 incidents=memory.MemoryIncidentRepository(),
                 due_work=memory.MemoryDueWorkRepository(),
                 conversations=memory.MemoryConversationReferenceRepository(),
-                roster=memory.MemoryRosterRepository(),
+                roster=MemoryRosterRepository(), playbooks=MemoryPlaybookRepository(),
                 idempotency=memory.MemoryIdempotencyStore(),
-                notifier=_Deferred(lambda: self.notifier), mailer=self.mailer,
+                notifier=_Deferred(lambda: self.notifier), mailer=self.mailer, tracker=self.tracker,
+                health=memory.MemoryTeamsHealth(self.settings.teams_down_after),
+                audit=memory.MemoryAuditLog(), state=memory.MemoryStateStore(), **self._mail_options(),
             )
+        from adapters import table_operations as ops
         from adapters import table_storage as ts
+        from adapters.table_playbooks import TablePlaybookRepository
+        from adapters.table_roster import TableRosterRepository
 
         store = self.store
         return Dependencies(
@@ -160,14 +230,27 @@ class Container:
             incidents=ts.TableIncidentRepository(store),
             due_work=ts.TableDueWorkRepository(store),
             conversations=ts.TableConversationReferenceRepository(store),
-            roster=ts.TableRosterRepository(store),
+            roster=TableRosterRepository(store), playbooks=TablePlaybookRepository(store),
             idempotency=ts.TableIdempotencyStore(store),
-            notifier=_Deferred(lambda: self.notifier), mailer=self.mailer,
+            notifier=_Deferred(lambda: self.notifier), mailer=self.mailer, tracker=self.tracker,
+            health=ops.TableTeamsHealth(store, self.settings.teams_down_after),
+            audit=ops.TableAuditLog(store), state=ops.TableStateStore(store), **self._mail_options(),
         )
+
+    def _mail_options(self) -> dict[str, Any]:
+        s = self.settings
+        links = None
+        if s.action_link_key:
+            from datetime import timedelta
+
+            from services.action_links import ActionLinkSigner
+
+            links = ActionLinkSigner(s.action_link_key, ttl=timedelta(hours=s.action_link_ttl_hours))
+        return {"links": links, "public_url": s.public_url, "inbound_mailbox": s.inbound_mailbox}
 
     @cached_property
     def bus(self) -> MessageBus:
-        return MessageBus(self.dependencies, HANDLERS, REACTIONS, DEFAULT_REACTIONS)
+        return MessageBus(self.dependencies, {**HANDLERS, **POSTMORTEM_HANDLERS}, REACTIONS, DEFAULT_REACTIONS)
 
     @cached_property
     def bot(self) -> BotEndpoint:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import importlib
 import json
 import logging
 import os
@@ -35,6 +36,12 @@ EXIT_CODES: tuple[tuple[type[Exception], int], ...] = (
     (StorageUnavailable, 6),
 )
 HOST_ERROR_EXIT = 7
+
+# Further command families, each a module with ``register(subparsers)`` that adds its parsers and
+# sets ``run`` on them. Those modules import nothing heavy at module level.
+COMMAND_MODULES: tuple[str, ...] = ("devopsbot.cli_assess", "devopsbot.cli_report", "devopsbot.cli_package",
+                                    "devopsbot.roster_cli", "devopsbot.cli_postmortem", "devopsbot.cli_mail",
+                                    "devopsbot.playbook_cli")
 
 
 def _prepare_environment() -> None:
@@ -207,27 +214,6 @@ def _serve_command(args: argparse.Namespace) -> int:
     return asyncio.run(_with_container(serve))
 
 
-def _roster_command(args: argparse.Namespace) -> int:
-    """Who holds a role for a service, and after whom escalation goes (``*`` is the organisation's row)."""
-    from services.ports import RosterEntry
-
-    async def work(container: Any) -> int:
-        roster = container.dependencies.roster
-        if args.roster_action == "set":
-            role = container.policy.role(args.role).key
-            people = [_actor(text) for text in args.people]
-            await roster.put(RosterEntry(args.service, role, people[0], tuple(people[1:])))
-        entries = await roster.for_service(args.service)
-        if not entries:
-            print(f"No roster for {args.service}.")
-        for entry in entries:
-            chain = " → ".join(f"{p.name} <{p.id}>" for p in entry.chain)
-            print(f"{args.service}  {entry.role:<20} {chain}")
-        return 0
-
-    return asyncio.run(_with_container(work))
-
-
 def _timers_command(args: argparse.Namespace) -> int:
     """One tick of due work as of ``--at`` (default: now): replay a missed minute, or travel in time."""
     from adapters.clock import FixedClock
@@ -286,16 +272,6 @@ def build_parser() -> argparse.ArgumentParser:
     dev = sub.add_parser("dev", help="start Azurite, the local host, the Agents Playground and maildev")
     dev.set_defaults(run=_dev_command)
 
-    roster = sub.add_parser("roster", help="who holds a role per service: primary, then delegates in order")
-    roster_actions = roster.add_subparsers(dest="roster_action", required=True)
-    show_roster = roster_actions.add_parser("show", help="a service's roster ('*': the organisation's)")
-    show_roster.add_argument("service")
-    set_roster = roster_actions.add_parser("set", help='set a role: "Primary <id>" then delegates, in order')
-    set_roster.add_argument("service")
-    set_roster.add_argument("role")
-    set_roster.add_argument("people", nargs="+", help='"Display Name <id>", primary first')
-    roster.set_defaults(run=_roster_command)
-
     timers = sub.add_parser("timers", help="run one tick of due work (reminders, escalation), as of --at")
     timers.add_argument("--at", help="the instant to run it as of, ISO 8601 (default: now)")
     timers.set_defaults(run=_timers_command)
@@ -348,6 +324,8 @@ def build_parser() -> argparse.ArgumentParser:
     severity.add_argument("level")
     severity.add_argument("--reason")
     incident.set_defaults(run=_incident_command)
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(sub)
     return parser
 
 

@@ -19,8 +19,10 @@ from pydantic import (
     model_validator,
 )
 
+from devopsbot.assessment_config import PriorityConfigModel, RiskModel, priority_model, risk_matrix
 from incident.errors import ConfigurationError
 from incident.people import Person
+from incident.playbook import PlaybookPolicy
 from incident.policy import (
     Communication,
     Coverage,
@@ -83,6 +85,7 @@ class SeverityModel(_Strict):
     audiences: list[Key] = Field(default_factory=list)
     postmortem_required: bool = False
     postmortem_due_days: int = Field(default=5, ge=1, le=90)
+    follow_up_due_days: int = Field(default=14, ge=1, le=365)  # default due date of postmortem follow-ups
 
 
 class AudienceModel(_Strict):
@@ -140,12 +143,31 @@ class TeamsModel(_Strict):
     admins: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]] = Field(
         default_factory=list)
     admin_team: list[PersonModel] = Field(default_factory=list)
+    leadership_channel: str = ""  # the weekly digest and overdue follow-ups; empty: the first broadcast channel
 
 
 class EscalationModel(_Strict):
     contact: PersonModel | None = None
     role_unfilled_minutes: int = Field(default=15, ge=1, le=24 * 60)
     stale_after_days: int = Field(default=7, ge=1, le=365)
+    follow_up_grace_days: int = Field(default=7, ge=0, le=90)  # overdue this long: leadership is told
+    leadership_audience: str = ""  # the audience (above) leadership mail goes to; empty: nobody by email
+
+
+class PlaybooksModel(_Strict):
+    """Optional ``[playbooks]``: how playbooks are verified and approved, and who approves per service."""
+
+    approvals_required: int = Field(default=1, ge=1, le=10)
+    approval_valid_days: int = Field(default=180, ge=1, le=3650)
+    last_tested_max_days: int = Field(default=90, ge=1, le=3650)
+    max_kb: int = Field(default=60, ge=1, le=500)
+    approvers: dict[Key, list[PersonModel]] = Field(default_factory=dict)
+
+
+class AssessmentModel(_Strict):
+    """Optional ``[assessment]``: how long assessors have to answer before what is in is revealed."""
+
+    deadline_minutes: int = Field(default=30, ge=1, le=24 * 60)
 
 
 class OrganisationFile(_Strict):
@@ -157,6 +179,10 @@ class OrganisationFile(_Strict):
     incident_types: dict[Key, IncidentTypeModel] = Field(min_length=1)
     teams: TeamsModel = Field(default_factory=TeamsModel)
     escalation: EscalationModel = Field(default_factory=EscalationModel)
+    risk: RiskModel | None = None  # absent: the 5x5 default, its levels mapped onto the severities by rank
+    priority: PriorityConfigModel | None = None  # absent: the default criteria and judgments
+    playbooks: PlaybooksModel = Field(default_factory=PlaybooksModel)
+    assessment: AssessmentModel = Field(default_factory=AssessmentModel)
 
     @model_validator(mode="after")
     def _references(self) -> OrganisationFile:
@@ -173,6 +199,20 @@ class OrganisationFile(_Strict):
             keys = [c.key for c in kind.exit_criteria]
             if len(set(keys)) != len(keys):
                 raise ValueError(f"incident_types.{key}.exit_criteria: keys must be unique")
+        if self.escalation.leadership_audience:
+            _must_exist(self.escalation.leadership_audience, self.audiences, "escalation.leadership_audience",
+                        "audience")
+        if self.organisation.services:
+            for service in self.playbooks.approvers:
+                _must_exist(service, dict.fromkeys(self.organisation.services), "playbooks.approvers", "service")
+        return self
+
+    @model_validator(mode="after")
+    def _assessment(self) -> OrganisationFile:
+        """The risk matrix covers every cell and proposes known severities; leadership's judgments are
+        consistent (CR ≤ 0.10). Either failing stops start-up, naming the field and the reason."""
+        risk_matrix(self.risk, list(self.severities))
+        priority_model(self.priority)
         return self
 
 
@@ -226,7 +266,7 @@ def to_policy(model: OrganisationFile) -> OrganisationPolicy:
                               weekdays=frozenset(WEEKDAYS.index(d) for d in s.coverage.days),
                               start=s.coverage.start, end=s.coverage.end),
             audiences=tuple(s.audiences), postmortem_required=s.postmortem_required,
-            postmortem_due_days=s.postmortem_due_days,
+            postmortem_due_days=s.postmortem_due_days, follow_up_due_days=s.follow_up_due_days,
         )
         for rank, (name, s) in enumerate(model.severities.items(), start=1)
     )
@@ -254,5 +294,15 @@ def to_policy(model: OrganisationFile) -> OrganisationPolicy:
         escalation=EscalationPolicy(
             contact=Person(e.contact.id, e.contact.name, e.contact.email) if (e := model.escalation).contact else None,
             role_unfilled_after=timedelta(minutes=e.role_unfilled_minutes),
-            stale_after=timedelta(days=e.stale_after_days)),
+            stale_after=timedelta(days=e.stale_after_days),
+            follow_up_grace=timedelta(days=e.follow_up_grace_days),
+            leadership_emails=tuple(a.emails) if (a := model.audiences.get(e.leadership_audience)) else ()),
+        risk=risk_matrix(model.risk, [s.name for s in severities]),
+        priority=priority_model(model.priority),
+        assessment_deadline=timedelta(minutes=model.assessment.deadline_minutes),
+        playbooks=PlaybookPolicy(
+            approvals_required=(p := model.playbooks).approvals_required, approval_valid_days=p.approval_valid_days,
+            last_tested_max_days=p.last_tested_max_days, max_bytes=p.max_kb * 1000,
+            approvers={service: tuple(Person(a.id, a.name, a.email) for a in people)
+                       for service, people in p.approvers.items()}),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import difflib
 import re
 from collections.abc import Mapping
@@ -41,7 +42,7 @@ KNOWN_SETTINGS: dict[str, str] = {
         "or a sovereign cloud that signs with its own keys (https://); tokens must still come from "
         "https://api.botframework.com.",
     "DEVOPSBOT_LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR.",
-    "DEVOPSBOT_MAIL_TRANSPORT": "How email is sent: smtp, or empty for no email.",
+    "DEVOPSBOT_MAIL_TRANSPORT": "How email is sent: smtp, graph (sendMail as DEVOPSBOT_MAIL_FROM), or empty for none.",
     "DEVOPSBOT_MAIL_FROM": "The sender address of devopsbot's email, e.g. incidents@contoso.example.",
     "DEVOPSBOT_SMTP_HOST": "SMTP server (maildev at 127.0.0.1 locally).",
     "DEVOPSBOT_SMTP_PORT": "SMTP port; 587 with STARTTLS, 25 without, 1025 for the local maildev.",
@@ -63,7 +64,30 @@ KNOWN_SETTINGS: dict[str, str] = {
     "DEVOPSBOT_GRAPH_AUTHORITY_HOST": "Entra sign-in host; https://login.microsoftonline.com unless a sovereign cloud.",
     "DEVOPSBOT_GRAPH_BASE_URL": "Microsoft Graph's address; https://graph.microsoft.com/v1.0 unless a sovereign cloud.",
     "DEVOPSBOT_TEAMS_APP_ID": "The Teams app's id in your org's app catalog; installed in incident group chats.",
+    "DEVOPSBOT_PUBLIC_URL":
+        "The app's public address (https://<app>.azurewebsites.net); action links in email point to it.",
+    "DEVOPSBOT_ACTION_LINK_KEY":
+        "Key that signs email action links: at least 32 random bytes, base64 or hex; a Key Vault reference in Azure.",
+    "DEVOPSBOT_ACTION_LINK_TTL_HOURS": "How long an action link in email stays valid; 24 by default.",
+    "DEVOPSBOT_INBOUND_MAILBOX":
+        "The incidents mailbox read through Graph (declare by mail, replies become updates); empty: off.",
+    "DEVOPSBOT_TEAMS_DOWN_AFTER": "Connector failures within 10 minutes that mark Teams down (email takes over); 5.",
 }
+
+# Postmortem follow-ups and the leadership digest (issue: after the incident).
+KNOWN_SETTINGS |= {
+    "DEVOPSBOT_TRACKER_KIND":
+        "Where postmortem follow-ups are filed as priority-1 bugs: azure_devops, github, or empty (devopsbot only).",
+    "DEVOPSBOT_TRACKER_URL":
+        "The tracker's API base: https://dev.azure.com/ORG/PROJECT (azure_devops) or "
+        "https://api.github.com/repos/OWNER/REPO (github); http:// only on 127.0.0.1 or localhost.",
+    "DEVOPSBOT_TRACKER_TOKEN":
+        "A personal access token allowed to create work items (Azure DevOps) or issues (GitHub); a Key Vault "
+        "reference in Azure.",
+    "DEVOPSBOT_DIGEST_SCHEDULE":
+        "NCRONTAB schedule of the weekly leadership digest; default Mondays 08:00, 0 0 8 * * 1.",
+}
+TRACKER_KINDS = ("azure_devops", "github")
 
 _TABLE_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,39}$")
 APP_TYPES = ("SingleTenant", "UserAssignedMSI")
@@ -102,6 +126,14 @@ class Settings:
     smtp_starttls: bool = False
     smtp_username: str = ""
     smtp_password: str = field(default="", repr=False)
+    tracker_kind: str = ""
+    tracker_url: str = ""
+    tracker_token: str = field(default="", repr=False)
+    public_url: str = "http://127.0.0.1:7071"
+    action_link_key: bytes = field(default=b"", repr=False)
+    action_link_ttl_hours: int = 24
+    inbound_mailbox: str = ""
+    teams_down_after: int = 5
 
     @property
     def authentication_enabled(self) -> bool:
@@ -182,8 +214,10 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         raise _fail("DEVOPSBOT_GRAPH_BASE_URL", problem)
 
     transport = get("DEVOPSBOT_MAIL_TRANSPORT").lower()
-    if transport not in ("", "smtp"):
-        raise _fail("DEVOPSBOT_MAIL_TRANSPORT", f"'{transport}' is not smtp (or empty for no email)")
+    if transport not in ("", "smtp", "graph"):
+        raise _fail("DEVOPSBOT_MAIL_TRANSPORT", f"'{transport}' is not smtp or graph (or empty for no email)")
+    if (transport == "graph" or get("DEVOPSBOT_INBOUND_MAILBOX")) and not get("DEVOPSBOT_GRAPH_AUTH"):
+        raise _fail("DEVOPSBOT_GRAPH_AUTH", "required: mail through Microsoft Graph needs a Graph identity")
     sender = get("DEVOPSBOT_MAIL_FROM")
     if transport and "@" not in sender:
         raise _fail("DEVOPSBOT_MAIL_FROM", "an email address is required to send email")
@@ -193,11 +227,34 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
         raise _fail("DEVOPSBOT_SMTP_PORT", f"'{port_text}' is not a port number")
 
+    public_url = get("DEVOPSBOT_PUBLIC_URL", "http://127.0.0.1:7071").rstrip("/")
+    if (problem := _metadata_url_problem(public_url)) is not None:
+        raise _fail("DEVOPSBOT_PUBLIC_URL", problem)
+    link_key = _key_bytes(get("DEVOPSBOT_ACTION_LINK_KEY"))
+    ttl_text = get("DEVOPSBOT_ACTION_LINK_TTL_HOURS", "24")
+    if not ttl_text.isdigit() or not 1 <= int(ttl_text) <= 24 * 14:
+        raise _fail("DEVOPSBOT_ACTION_LINK_TTL_HOURS", f"'{ttl_text}' is not a number of hours from 1 to 336")
+    down_text = get("DEVOPSBOT_TEAMS_DOWN_AFTER", "5")
+    if not down_text.isdigit() or not 1 <= int(down_text) <= 1000:
+        raise _fail("DEVOPSBOT_TEAMS_DOWN_AFTER", f"'{down_text}' is not a number of failures from 1 to 1000")
+
     level = get("DEVOPSBOT_LOG_LEVEL", "INFO").upper()
     if level not in LOG_LEVELS:
         raise _fail("DEVOPSBOT_LOG_LEVEL", f"'{level}' is not one of {', '.join(LOG_LEVELS)}")
 
+    tracker_kind = get("DEVOPSBOT_TRACKER_KIND").lower()
+    tracker_url = get("DEVOPSBOT_TRACKER_URL").rstrip("/")
+    if tracker_kind not in ("", *TRACKER_KINDS):
+        raise _fail("DEVOPSBOT_TRACKER_KIND", f"'{tracker_kind}' is not one of {', '.join(TRACKER_KINDS)} (or empty)")
+    if tracker_kind and not tracker_url:
+        raise _fail("DEVOPSBOT_TRACKER_URL", f"required for the {tracker_kind} tracker")
+    if tracker_kind and (problem := _metadata_url_problem(tracker_url)):  # the token goes there
+        raise _fail("DEVOPSBOT_TRACKER_URL", problem)
+    if tracker_kind and not get("DEVOPSBOT_TRACKER_TOKEN"):
+        raise _fail("DEVOPSBOT_TRACKER_TOKEN", f"required for the {tracker_kind} tracker")
+
     return Settings(
+        tracker_kind=tracker_kind, tracker_url=tracker_url, tracker_token=get("DEVOPSBOT_TRACKER_TOKEN"),
         storage_connection_string=connection_string, storage_account_url=account_url,
         storage_client_id=get("DEVOPSBOT_STORAGE_CLIENT_ID"), table_prefix=prefix,
         organisation_file=organisation_file, bot_app_id=app_id, bot_app_password=password,
@@ -214,7 +271,28 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         mail_transport=transport, mail_from=sender, smtp_host=get("DEVOPSBOT_SMTP_HOST"), smtp_port=int(port_text),
         smtp_starttls=get("DEVOPSBOT_SMTP_STARTTLS").lower() in ("1", "true", "yes"),
         smtp_username=get("DEVOPSBOT_SMTP_USERNAME"), smtp_password=get("DEVOPSBOT_SMTP_PASSWORD"),
+        public_url=public_url, action_link_key=link_key, action_link_ttl_hours=int(ttl_text),
+        inbound_mailbox=get("DEVOPSBOT_INBOUND_MAILBOX"), teams_down_after=int(down_text),
     )
+
+
+def _key_bytes(text: str) -> bytes:
+    """The action-link key: hex or base64 text of at least 32 bytes; empty means links are off."""
+    if not text:
+        return b""
+    key: bytes | None = None
+    if re.fullmatch(r"[0-9a-fA-F]+", text) and len(text) % 2 == 0:
+        key = bytes.fromhex(text)
+    else:
+        try:
+            key = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_" if "-" in text or "_" in text
+                                   else None, validate=True)
+        except ValueError:
+            key = None
+    if key is None or len(key) < 32:
+        raise _fail("DEVOPSBOT_ACTION_LINK_KEY", "must be at least 32 random bytes, written as hex or base64 "
+                    "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')")
+    return key
 
 
 DEFAULT_TIMER_SCHEDULE = "0 * * * * *"
@@ -229,4 +307,19 @@ def timer_schedule(environ: Mapping[str, str]) -> str:
         ncrontab.parse(expression)
     except ncrontab.ScheduleError as error:
         raise _fail("DEVOPSBOT_TIMER_SCHEDULE", str(error)) from None
+    return expression
+
+
+DEFAULT_DIGEST_SCHEDULE = "0 0 8 * * 1"  # Mondays 08:00 (WEBSITE_TIME_ZONE, UTC by default)
+
+
+def digest_schedule(environ: Mapping[str, str]) -> str:
+    """The leadership digest's NCRONTAB schedule, checked like the due-work timer's."""
+    from devopsbot import ncrontab
+
+    expression = environ.get("DEVOPSBOT_DIGEST_SCHEDULE", "").strip() or DEFAULT_DIGEST_SCHEDULE
+    try:
+        ncrontab.parse(expression)
+    except ncrontab.ScheduleError as error:
+        raise _fail("DEVOPSBOT_DIGEST_SCHEDULE", str(error)) from None
     return expression

@@ -21,9 +21,14 @@ async def health(req: func.HttpRequest) -> func.HttpResponse:
     except Exception as error:
         return error_response(error)
     reachable, detail = await container.storage_reachable()
-    body = {
+    body: dict[str, object] = {
         "status": "ok" if reachable else "degraded",
         "configuration": "ok",
         "storage": {"reachable": reachable, "detail": detail},
     }
+    health_flag = container.dependencies.health
+    if reachable and health_flag is not None:  # Teams being down is not the app being unhealthy: email takes over
+        teams = await health_flag.status(container.clock.now())
+        body["teams"] = {"down": teams.down, "set_by_admin": teams.manual, "reason": teams.reason,
+                         "recent_failures": teams.recent_failures}
     return json_response(body, 200 if reachable else 503)

@@ -112,5 +112,52 @@ class Escalate:
     reason: str
 
 
+@dataclass(frozen=True)
+class RequestAssessment:
+    """Ask people for an independent risk assessment (incident/assessment.py); managers only."""
+
+    incident_id: str
+    assessors: tuple[Person, ...]
+    actor: Person
+    minutes: int | None = None  # None: the organisation's deadline
+    enforce_roles: bool = True
+
+
+@dataclass(frozen=True)
+class AnswerAssessment:
+    """One assessor's blind answer; the domain checks that they were asked."""
+
+    incident_id: str
+    round: int
+    likelihood: str
+    impact: str
+    ratings: dict[str, float]
+    actor: Person
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class RevealAssessment:
+    """A timer's command: the deadline passed, so what is in is revealed."""
+
+    incident_id: str
+    round: int
+
+
+@dataclass(frozen=True)
+class DecideAssessment:
+    """The commander accepts the proposed severity and priority, or overrides them with a reason."""
+
+    incident_id: str
+    round: int
+    accept: bool
+    actor: Person
+    severity: str = ""
+    priority: str = ""
+    reason: str = ""
+    enforce_roles: bool = True
+
+
 Command = (DeclareIncident | PostUpdate | Acknowledge | ChangeStatus | Resolve | Reopen
-           | AssignRole | ChangeSeverity | CompletePlanStep | SnoozeReminders | Escalate)
+           | AssignRole | ChangeSeverity | CompletePlanStep | SnoozeReminders | Escalate
+           | RequestAssessment | AnswerAssessment | RevealAssessment | DecideAssessment)

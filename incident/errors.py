@@ -12,7 +12,8 @@
     ├── ConfigurationError          settings or the organisation file are wrong; nothing starts (HTTP 503)
     ├── StorageUnavailable          Table Storage cannot be reached (HTTP 503)
     ├── NotificationFailed          Teams could not be told; the change is stored and the telling retried
-    └── GraphError                  Microsoft Graph refused or failed a call (opening a channel or chat)
+    ├── GraphError                  Microsoft Graph refused or failed a call (opening a channel or chat)
+    └── TrackerError                the external tracker refused or failed to file a follow-up (retried)
 
 The HTTP edge maps these to status codes (``functions/http_errors.py``), the bot to a friendly
 card and the CLI to an exit code with a one-line message on stderr.
@@ -108,3 +109,15 @@ class GraphError(DevopsbotError):
         self.operation = operation
         self.status = status
         self.code = code
+
+
+class TrackerError(DevopsbotError):
+    """The external tracker (Azure DevOps Boards, GitHub) refused or failed to file a follow-up.
+
+    ``status`` is the tracker's HTTP status (0 when unreachable); the message never holds the token.
+    """
+
+    def __init__(self, tracker: str, reason: str, *, status: int = 0) -> None:
+        super().__init__(f"{tracker} did not file the follow-up: {reason}")
+        self.tracker = tracker
+        self.status = status

@@ -6,16 +6,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from incident.errors import ExitCriteriaUnmet, IllegalTransition, InvalidValue, ReasonRequired
+from incident.assessment import Assessment
+from incident.errors import ExitCriteriaUnmet, IllegalTransition, InvalidValue, NotPermitted, ReasonRequired
 from incident.lifecycle import TRANSITIONS, Guard, Status
 from incident.people import Person
 from incident.policy import OrganisationPolicy
+from incident.postmortem import MAX_FACTORS, MAX_FOLLOW_UPS, SECTIONS, FollowUp, Postmortem, TrackerState, closing_gaps
 
 __all__ = ["Incident", "Person", "TimelineEvent"]
 
 MAX_TITLE = 200
 MANAGING_ROLES = ("commander", "deputy")
 ESCALATION_ACTOR = Person(id="devopsbot", name="devopsbot (escalation)")
+TRACKER_ACTOR = Person(id="devopsbot", name="devopsbot (tracker)")
 MAX_TEXT = 4000
 
 
@@ -85,7 +88,11 @@ class Incident:
     last_update: str = ""
     resolution: str = ""
     plan_done: tuple[int, ...] = ()  # indices of the response-plan steps ticked off
+    playbooks: tuple[tuple[str, int], ...] = ()  # (service, version): the approved playbooks at declaration
     reminders_snoozed_until: datetime | None = None
+    postmortem: Postmortem | None = None  # opened on resolve where policy requires one
+    follow_ups: tuple[FollowUp, ...] = ()  # the postmortem's priority-1 bugs, numbered from 1
+    assessment: Assessment | None = None  # the latest risk assessment (incident/assessment.py)
     event_count: int = 0
     pending: list[TimelineEvent] = field(default_factory=list)
     # Events the last save stored: what the service layer reacts to (not persisted).
@@ -190,7 +197,8 @@ class Incident:
         return self._move(target, actor=actor, at=at, policy=policy, reason=reason)
 
     def _move(self, target: Status, *, actor: Person, at: datetime, policy: OrganisationPolicy,
-              reason: str = "", details: Mapping[str, str] | None = None, via: str = "") -> TimelineEvent:
+              reason: str = "", details: Mapping[str, str] | None = None, via: str = "",
+              postmortem_checked: bool = False) -> TimelineEvent:
         _require_aware(at)
         move = TRANSITIONS.get((self.status, target))
         if move is None:
@@ -208,6 +216,12 @@ class Incident:
             if move.guard is Guard.POSTMORTEM_REQUIRED and not required:
                 raise IllegalTransition(self.id, self.status.value, target.value,
                                         f"no postmortem is required for {self.severity} {self.type} incidents")
+        if (target is Status.CLOSED and not postmortem_checked
+                and policy.postmortem_required(self.severity, self.type)):
+            gaps = closing_gaps(self.postmortem, self.follow_ups)
+            if gaps:
+                raise IllegalTransition(self.id, self.status.value, target.value, "; ".join(gaps)
+                                        + " (or an incident admin closes it with an override reason)")
         before = self.status
         self.status = target
         if target is Status.RESOLVED:
@@ -218,7 +232,10 @@ class Incident:
             self.resolved_at = None
         text = f"{before} → {target}" + (f": {reason}" if reason else "")
         after = {"status": target.value, **({"reason": reason} if reason else {}), **(details or {})}
-        return self._record(actor, at, move.event, text, before={"status": before.value}, after=after)
+        event = self._record(actor, at, move.event, text, before={"status": before.value}, after=after)
+        if target is Status.POSTMORTEM and self.postmortem is None:
+            self._open_postmortem(at=at, policy=policy, fallback_owner=actor)
+        return event
 
     def resolve(self, *, actor: Person, at: datetime, policy: OrganisationPolicy, resolution: str,
                 criteria_met: Iterable[str] = (), override_reason: str = "") -> TimelineEvent:
@@ -239,6 +256,8 @@ class Incident:
         event = self._move(Status.RESOLVED, actor=actor, at=at, policy=policy, reason=text, details=details,
                            via="resolve")
         self.resolution = text
+        if self.postmortem is None and policy.postmortem_required(self.severity, self.type):
+            self._open_postmortem(at=at, policy=policy, fallback_owner=actor)
         return event
 
     def complete_plan_step(self, *, index: int, actor: Person, at: datetime,
@@ -352,6 +371,163 @@ class Incident:
         clean = _clean_text("reason", reason, limit=MAX_TEXT, required=False)
         return self._record(actor, at, "severity_changed", f"{old} → {new}" + (f": {clean}" if clean else ""),
                             before={"severity": old}, after={"severity": new})
+
+    # -- postmortem and follow-ups ----------------------------------------------------------------
+
+    def may_edit_postmortem(self, person: Person, admins: Iterable[str]) -> bool:
+        """The postmortem's owner writes it; those who manage the incident may too."""
+        owner = self.postmortem.owner if self.postmortem else None
+        return (owner is not None and person.id == owner.id) or self.may_manage(person, admins)
+
+    def _open_postmortem(self, *, at: datetime, policy: OrganisationPolicy, fallback_owner: Person) -> None:
+        owner = self.roles.get("commander") or fallback_owner
+        due = at + timedelta(days=policy.severity(self.severity).postmortem_due_days)
+        self.postmortem = Postmortem(owner=owner, opened_at=at, due_at=due)
+        self._record(fallback_owner, at, "postmortem_opened", f"postmortem opened: {owner} owns it, due {due:%Y-%m-%d}",
+                     after={"owner": owner.name, "due": due.isoformat()})
+
+    def _open_for_writing(self, actor: Person, at: datetime, policy: OrganisationPolicy) -> Postmortem:
+        """The postmortem, once the incident is resolved; writing it moves the incident to ``postmortem``."""
+        _require_aware(at)
+        if self.postmortem is None or self.status.is_active:
+            raise IllegalTransition(self.id, self.status.value, "postmortem",
+                                    "a postmortem is written once the incident is resolved")
+        if self.status is Status.CLOSED:
+            raise IllegalTransition(self.id, self.status.value, "postmortem", "the incident is closed")
+        if self.status is Status.RESOLVED:
+            self._move(Status.POSTMORTEM, actor=actor, at=at, policy=policy)
+        return self.postmortem
+
+    def assign_postmortem_owner(self, *, owner: Person, actor: Person, at: datetime,
+                                policy: OrganisationPolicy) -> TimelineEvent | None:
+        postmortem = self._open_for_writing(actor, at, policy)
+        if postmortem.owner == owner:
+            return None
+        self.postmortem = replace(postmortem, owner=owner)
+        return self._record(actor, at, "postmortem_owner_changed", f"postmortem owner: {owner}",
+                            before={"owner": postmortem.owner.name}, after={"owner": owner.name})
+
+    def edit_postmortem(self, *, actor: Person, at: datetime, policy: OrganisationPolicy,
+                        sections: Mapping[str, str], factors: Iterable[str] | None = None) -> TimelineEvent | None:
+        """Replace the given sections (and the contributing factors, when given); unchanged text records nothing."""
+        unknown = set(sections) - set(SECTIONS)
+        if unknown:
+            raise InvalidValue("postmortem", f"unknown sections {', '.join(sorted(unknown))} "
+                               f"(known: {', '.join(SECTIONS)})")
+        postmortem = self._open_for_writing(actor, at, policy)
+        if postmortem.is_complete:
+            raise IllegalTransition(self.id, self.status.value, "postmortem edited",
+                                    "the postmortem is completed; reopen it first")
+        changes: dict[str, object] = {
+            key: _clean_text(SECTIONS[key].lower(), text, limit=MAX_TEXT, required=False)
+            for key, text in sections.items()}
+        if factors is not None:
+            cleaned = tuple(dict.fromkeys(_clean_text("contributing factor", f, limit=1000, required=False)
+                                          for f in factors))
+            cleaned = tuple(f for f in cleaned if f)
+            if len(cleaned) > MAX_FACTORS:
+                raise InvalidValue("contributing factors", f"{len(cleaned)} given; at most {MAX_FACTORS}")
+            changes["contributing_factors"] = cleaned
+        changed = sorted(k for k, v in changes.items() if getattr(postmortem, k) != v)
+        if not changed:
+            return None
+        self.postmortem = replace(postmortem, **changes)  # type: ignore[arg-type]
+        names = ", ".join(SECTIONS.get(k, "contributing factors").lower() for k in changed)
+        return self._record(actor, at, "postmortem_edited", f"postmortem: {names} written",
+                            after={"sections": ",".join(changed)})
+
+    def complete_postmortem(self, *, actor: Person, at: datetime, policy: OrganisationPolicy) -> TimelineEvent:
+        postmortem = self._open_for_writing(actor, at, policy)
+        if postmortem.is_complete:
+            raise IllegalTransition(self.id, self.status.value, "postmortem completed", "it already is")
+        gaps = list(postmortem.missing())
+        if not self.follow_ups:
+            gaps.append("at least one follow-up (the priority-1 bug)")
+        if gaps:
+            raise InvalidValue("postmortem", "cannot be completed without " + "; ".join(gaps))
+        self.postmortem = replace(postmortem, completed_at=at, completed_by=actor)
+        return self._record(actor, at, "postmortem_completed", f"postmortem completed by {actor}")
+
+    def reopen_postmortem(self, *, actor: Person, at: datetime, policy: OrganisationPolicy,
+                          reason: str) -> TimelineEvent:
+        postmortem = self._open_for_writing(actor, at, policy)
+        clean = _clean_text("reason", reason, limit=MAX_TEXT, required=True)
+        if not postmortem.is_complete:
+            raise IllegalTransition(self.id, self.status.value, "postmortem reopened", "it is not completed")
+        self.postmortem = replace(postmortem, completed_at=None, completed_by=None)
+        return self._record(actor, at, "postmortem_reopened", f"postmortem reopened: {clean}",
+                            after={"reason": clean})
+
+    def add_follow_up(self, *, title: str, owner: Person, actor: Person, at: datetime,
+                      policy: OrganisationPolicy, due_at: datetime | None = None, link: str = "",
+                      tracked: bool = False) -> TimelineEvent:
+        """A priority-1 bug: its due date defaults to the severity's; ``tracked`` files it in the tracker."""
+        self._open_for_writing(actor, at, policy)
+        if len(self.follow_ups) >= MAX_FOLLOW_UPS:
+            raise InvalidValue("follow-ups", f"an incident has at most {MAX_FOLLOW_UPS}")
+        clean_link = _clean_text("link", link, limit=2000, required=False)
+        if clean_link and not clean_link.startswith(("https://", "http://")):
+            raise InvalidValue("link", f"'{clean_link[:80]}' is not an http(s) link")
+        due = due_at or at + timedelta(days=policy.severity(self.severity).follow_up_due_days)
+        _require_aware(due)
+        if due <= at:
+            raise InvalidValue("due date", "must be in the future")
+        follow_up = FollowUp(
+            number=len(self.follow_ups) + 1, title=_clean_text("title", title, limit=MAX_TITLE, required=True),
+            owner=owner, due_at=due, created_at=at, link=clean_link,
+            tracker_state=TrackerState.PENDING if tracked else TrackerState.NONE)
+        self.follow_ups = (*self.follow_ups, follow_up)
+        return self._record(actor, at, "follow_up_added", f"follow-up #{follow_up.number}: {follow_up.title} "
+                            f"({owner}, due {due:%Y-%m-%d})",
+                            after={"number": str(follow_up.number), "owner": owner.name, "due": due.isoformat()})
+
+    def follow_up(self, number: int) -> FollowUp:
+        for follow_up in self.follow_ups:
+            if follow_up.number == number:
+                return follow_up
+        raise InvalidValue("follow-up", f"{self.id} has no follow-up #{number}")
+
+    def _replace_follow_up(self, updated: FollowUp) -> None:
+        self.follow_ups = tuple(updated if f.number == updated.number else f for f in self.follow_ups)
+
+    def follow_up_filed(self, *, number: int, url: str, at: datetime) -> TimelineEvent | None:
+        """The tracker accepted the follow-up: its link is kept (a repeated report changes nothing)."""
+        _require_aware(at)
+        current = self.follow_up(number)
+        if current.tracker_state == TrackerState.FILED:
+            return None
+        self._replace_follow_up(replace(current, tracker_url=url, tracker_state=TrackerState.FILED))
+        return self._record(TRACKER_ACTOR, at, "follow_up_filed", f"follow-up #{number} filed: {url}",
+                            after={"number": str(number), "url": url})
+
+    def complete_follow_up(self, *, number: int, actor: Person, at: datetime) -> TimelineEvent | None:
+        """Follow-ups outlive the incident: they may be done after it is closed."""
+        _require_aware(at)
+        current = self.follow_up(number)
+        if current.is_done:
+            return None
+        self._replace_follow_up(replace(current, done_at=at))
+        return self._record(actor, at, "follow_up_done", f"follow-up #{number} done: {current.title}",
+                            after={"number": str(number)})
+
+    def close(self, *, actor: Person, at: datetime, policy: OrganisationPolicy, override_reason: str = "",
+              may_override: bool = False) -> TimelineEvent:
+        """Close once the postmortem (where required) is completed and its follow-ups filed; otherwise only
+        someone allowed to override (an incident admin) may, with a written reason kept in the timeline."""
+        _require_aware(at)
+        reason = _clean_text("override reason", override_reason, limit=MAX_TEXT, required=False)
+        required = policy.postmortem_required(self.severity, self.type)
+        gaps = closing_gaps(self.postmortem, self.follow_ups) if required else ()
+        if gaps and not reason:
+            raise IllegalTransition(self.id, self.status.value, Status.CLOSED.value, "; ".join(gaps)
+                                    + " (or an incident admin closes it with an override reason)")
+        if gaps and not may_override:
+            raise NotPermitted(f"only an incident admin may close {self.id} with an override")
+        if required and self.status is Status.RESOLVED:
+            self._move(Status.POSTMORTEM, actor=actor, at=at, policy=policy)
+        details = {"override_reason": reason, "gaps": "; ".join(gaps)} if gaps else {}
+        return self._move(Status.CLOSED, actor=actor, at=at, policy=policy, details=details,
+                          postmortem_checked=True)
 
     # -- bookkeeping ----------------------------------------------------------------------------
 

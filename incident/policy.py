@@ -9,6 +9,9 @@ from zoneinfo import ZoneInfo
 
 from incident.errors import InvalidValue
 from incident.people import Person
+from incident.playbook import PlaybookPolicy
+from incident.priority import PriorityModel, default_priority_model
+from incident.risk import RiskMatrix, default_risk_matrix
 
 
 class CoverageKind(StrEnum):
@@ -62,6 +65,7 @@ class SeverityPolicy:
     audiences: tuple[str, ...]
     postmortem_required: bool
     postmortem_due_days: int
+    follow_up_due_days: int = 14  # the default due date of the postmortem's priority-1 follow-ups
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,9 @@ class EscalationPolicy:
     contact: Person | None = None  # after the last delegate; None means the chain ends with the roster
     role_unfilled_after: timedelta = timedelta(minutes=15)
     stale_after: timedelta = timedelta(days=7)
+    # An overdue follow-up is the owner's for this long; then leadership is told too.
+    follow_up_grace: timedelta = timedelta(days=7)
+    leadership_emails: tuple[str, ...] = ()  # who monitors follow-ups by email (the weekly digest too)
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,10 @@ class OrganisationPolicy:
     admins: tuple[str, ...] = ()  # ids of incident admins, who may manage any incident
     escalation: EscalationPolicy = EscalationPolicy()
     audience_emails: dict[str, tuple[str, ...]] = field(default_factory=dict)  # audience → its addresses
+    risk: RiskMatrix = field(default_factory=default_risk_matrix)  # likelihood x impact → level → severity
+    priority: PriorityModel = field(default_factory=default_priority_model)  # criteria weights → P1-P4
+    playbooks: PlaybookPolicy = field(default_factory=PlaybookPolicy)  # verification and approval rules
+    assessment_deadline: timedelta = timedelta(minutes=30)  # assessors' answers are revealed by then at the latest
 
     def stakeholders(self, severity: str) -> tuple[str, ...]:
         """The addresses told of every incident of this severity, by email, always."""

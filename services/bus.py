@@ -5,23 +5,31 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
 from incident.errors import DevopsbotError
 from incident.model import Incident, TimelineEvent
 from incident.policy import OrganisationPolicy
+from services.action_links import ActionLinkSigner
+from services.outbox import DELIVERY_KEY, SWEEP_DELAY, OutboxSweeps
 from services.ports import (
+    AuditLog,
     Clock,
     ConversationReferenceRepository,
     DueItem,
     DueWorkRepository,
     IdempotencyStore,
     IncidentRepository,
+    IssueTracker,
     Mailer,
     Notifier,
+    OutboxEntry,
+    PlaybookRepository,
     RosterRepository,
+    StateStore,
+    TeamsHealth,
 )
 
 
@@ -38,6 +46,15 @@ class Dependencies:
     idempotency: IdempotencyStore
     notifier: Notifier
     mailer: Mailer | None = None  # None: email is not configured
+    health: TeamsHealth | None = None  # None: Teams is always tried (tests of Teams alone)
+    audit: AuditLog | None = None
+    state: StateStore | None = None
+    links: ActionLinkSigner | None = None  # None: email carries no action links
+    public_url: str = "http://127.0.0.1:7071"
+    inbound_mailbox: str = ""  # where replies go, when email in is on
+    sweeps: OutboxSweeps = field(default_factory=lambda: OutboxSweeps())
+    tracker: IssueTracker | None = None  # None: follow-ups are tracked in devopsbot alone
+    playbooks: PlaybookRepository | None = None  # the composition root always sets it; tests may leave it out
 
 
 log = logging.getLogger(__name__)
@@ -47,6 +64,13 @@ REACTION_RETRY_AFTER = timedelta(minutes=1)
 Handler = Callable[[Any, Dependencies], Awaitable[Any]]
 # A reaction to stored timeline events: (the incident, the events of that save, dependencies).
 Reaction = Callable[[Incident, Sequence[TimelineEvent], Dependencies], Awaitable[None]]
+
+
+def repeatable(reaction: Reaction) -> Reaction:
+    """Mark a reaction whose second run changes nothing (it schedules due work, or redraws a card to the
+    stored state): the outbox need not record that it ran, which saves a write per change."""
+    setattr(reaction, "repeatable", True)  # noqa: B010 - an attribute on a function; mypy refuses the dot form
+    return reaction
 
 
 class MessageBus:
@@ -118,27 +142,77 @@ class MessageBus:
             return
         wanted = set(sequences)
         events = [e for e in await self.dependencies.incidents.timeline(incident.id) if e.sequence in wanted]
-        await reaction(incident, events, self.dependencies)
+        token = DELIVERY_KEY.set(f"{name}:{min(wanted, default=0)}")  # the same notification as the first try
+        try:
+            await reaction(incident, events, self.dependencies)
+        finally:
+            DELIVERY_KEY.reset(token)
 
     async def drain(self) -> None:
         """Wait until every reaction scheduled so far has run (the CLI, shutdown and tests use this)."""
         while self._pending:
             await asyncio.gather(*list(self._pending), return_exceptions=True)
 
-    async def _react(self, incident: Incident, events: Sequence[TimelineEvent]) -> None:
-        """Each reaction runs once per save, even when several stored events call for it. A failing
-        reaction is logged and the others still run: the change itself is already stored."""
+    def _chosen(self, events: Sequence[TimelineEvent]) -> list[Reaction]:
         chosen: list[Reaction] = []
         for event in events:
             for reaction in self._reactions.get(event.kind, self._default_reactions):
                 if reaction not in chosen:
                     chosen.append(reaction)
-        for reaction in chosen:
+        return chosen
+
+    async def _react(self, incident: Incident, events: Sequence[TimelineEvent],
+                     entry: OutboxEntry | None = None) -> None:
+        """Each reaction runs once per save, even when several stored events call for it. A failing
+        reaction is logged and the others still run: the change itself is already stored.
+
+        The save's outbox entry records each reaction once it has run (or become due work of its own),
+        so a sweep after a crash runs only the rest; the entry is cleared when all have run."""
+        if not events:
+            return
+        sequences = tuple(e.sequence for e in events)
+        entry = entry or OutboxEntry(incident.id, min(sequences), sequences)
+        chosen = [r for r in self._chosen(events) if getattr(r, "__name__", str(r)) not in entry.done]
+        for position, reaction in enumerate(chosen):
             name = getattr(reaction, "__name__", str(reaction))
+            token = DELIVERY_KEY.set(f"{name}:{entry.first_sequence}")
             try:
                 await reaction(incident, events, self.dependencies)
             except DevopsbotError as error:  # expected failures (Teams unreachable, no team yet): retried
                 log.warning("%s for %s did not complete, retrying later: %s", name, incident.id, error)
                 await self._retry_later(name, incident, events)
-            except Exception:  # logged in full; the outbox (email fallback) takes over later
+            except Exception:  # logged in full; nothing to retry: the same input would fail the same way
                 log.exception("%s failed for %s", name, incident.id)
+            finally:
+                DELIVERY_KEY.reset(token)
+            entry = replace(entry, done=(*entry.done, name))
+            try:
+                if position == len(chosen) - 1:
+                    await self.dependencies.incidents.outbox_clear(entry)
+                elif not getattr(reaction, "repeatable", False):
+                    await self.dependencies.incidents.outbox_progress(entry)
+            except DevopsbotError as error:  # the sweep will find the entry and run what is left
+                log.warning("could not record the outbox of %s: %s", incident.id, error)
+        if not chosen:
+            await self.dependencies.incidents.outbox_clear(entry)
+
+    async def sweep_outbox(self, incident: Incident) -> int:
+        """Run what a crash left untold: the reactions of stored saves not yet recorded as run."""
+        entries = await self.dependencies.incidents.outbox(incident.id)
+        if not entries:
+            return 0
+        timeline = await self.dependencies.incidents.timeline(incident.id)
+        now = self.dependencies.clock.now()
+        for entry in entries:
+            wanted = set(entry.sequences)
+            events = [e for e in timeline if e.sequence in wanted]
+            if not events:
+                await self.dependencies.incidents.outbox_clear(entry)
+                continue
+            if max(e.at for e in events) > now - SWEEP_DELAY:  # a live process may still be telling it
+                await self.dependencies.sweeps.ensure(self.dependencies.due_work, incident.id, now)
+                continue
+            log.warning("%s: running the reactions a stopped process left (events %s)", incident.id,
+                        ",".join(map(str, entry.sequences)))
+            await self._react(incident, events, entry)
+        return len(entries)

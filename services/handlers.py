@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from incident import commands
-from incident.errors import ConcurrencyConflict, NotFound, NotPermitted
+from incident import assessment, commands
+from incident.errors import ConcurrencyConflict, NotFound, NotPermitted, StorageUnavailable
 from incident.ids import format_incident_id
 from incident.model import Incident, TimelineEvent
 from incident.policy import OrganisationPolicy
 from services.bus import Dependencies, Handler
+from services.playbooks import approved_for
+from services.roster_service import roles_from_roster
 
 T = TypeVar("T")
 
@@ -34,6 +37,7 @@ async def change_incident(deps: Dependencies, incident_id: str,
         outcome = change(incident)
         if not incident.pending:
             return incident, outcome
+        await deps.sweeps.ensure(deps.due_work, incident_id, deps.clock.now())
         try:
             await deps.incidents.save(incident)
         except ConcurrencyConflict:
@@ -50,13 +54,18 @@ async def declare_incident(cmd: commands.DeclareIncident, deps: Dependencies) ->
     and of two racing attempts the second finds the first's incident instead of making another.
     """
     now = deps.clock.now()
+    # Required roles the declarer left empty go to whoever the roster says holds them right now.
+    roles = {**await roles_from_roster(deps.roster, deps.policy, cmd.severity, cmd.services, cmd.roles, now),
+             **cmd.roles}
     incident = Incident.declare(
         incident_id="", title=cmd.title, summary=cmd.summary, incident_type=cmd.incident_type,
-        severity=cmd.severity, declared_by=cmd.actor, at=now, policy=deps.policy, roles=cmd.roles,
+        severity=cmd.severity, declared_by=cmd.actor, at=now, policy=deps.policy, roles=roles,
         services=cmd.services, environments=cmd.environments, regions=cmd.regions,
         private=cmd.private, priority=cmd.priority, invitees=cmd.invitees, broadcast=cmd.broadcast,
         language=cmd.language, team=cmd.team,
     )
+    # Only the approved version of each service's playbook at this moment is attached to the incident.
+    incident.playbooks = tuple((s, v.version) for s, v in (await approved_for(deps, incident.services)).items())
     incident_id = ""
     if cmd.idempotency_key:
         claim = await deps.idempotency.begin(cmd.idempotency_key, now, DECLARATION_LEASE)
@@ -69,11 +78,19 @@ async def declare_incident(cmd: commands.DeclareIncident, deps: Dependencies) ->
             except NotFound:
                 pass  # the earlier attempt stopped between recording the id and storing: finish it
     if not incident_id:
-        number = await deps.incidents.next_number(deps.policy.id_prefix, now.year)
-        incident_id = format_incident_id(deps.policy.id_prefix, now.year, number)
-        if cmd.idempotency_key:
-            await deps.idempotency.complete(cmd.idempotency_key, incident_id)
+        try:
+            number = await deps.incidents.next_number(deps.policy.id_prefix, now.year)
+            incident_id = format_incident_id(deps.policy.id_prefix, now.year, number)
+            if cmd.idempotency_key:
+                await deps.idempotency.complete(cmd.idempotency_key, incident_id)
+        except StorageUnavailable:
+            # Nothing is stored under the key yet: let the person's retry declare now, not after the lease.
+            if cmd.idempotency_key:
+                with contextlib.suppress(StorageUnavailable):
+                    await deps.idempotency.release(cmd.idempotency_key)
+            raise
     incident.assign_id(incident_id)
+    await deps.sweeps.ensure(deps.due_work, incident_id, now)
     try:
         await deps.incidents.add(incident)
     except ConcurrencyConflict:
@@ -102,6 +119,19 @@ CHANGES: dict[type, _Change] = {
         role=c.role, person=c.person, actor=c.actor, at=now, policy=p),
     commands.ChangeSeverity: lambda c, i, now, p: i.change_severity(
         severity=c.severity, actor=c.actor, at=now, policy=p, reason=c.reason),
+    # Risk assessment (incident/assessment.py): asking and deciding are for managers (enforce_roles); the
+    # domain itself lets only the people asked answer, and reveals at the deadline or with the last answer.
+    commands.RequestAssessment: lambda c, i, now, p: assessment.request_assessment(
+        i, actor=c.actor, assessors=c.assessors, at=now,
+        deadline=timedelta(minutes=c.minutes) if c.minutes else p.assessment_deadline),
+    commands.AnswerAssessment: lambda c, i, now, p: assessment.answer_assessment(
+        i, assessor=c.actor, likelihood=c.likelihood, impact=c.impact, ratings=c.ratings, at=now, policy=p,
+        comment=c.comment, round_number=c.round),
+    commands.RevealAssessment: lambda c, i, now, p: assessment.reveal_assessment(
+        i, at=now, policy=p, round_number=c.round),
+    commands.DecideAssessment: lambda c, i, now, p: assessment.decide_assessment(
+        i, actor=c.actor, at=now, policy=p, accept=c.accept, severity=c.severity, priority=c.priority,
+        reason=c.reason, round_number=c.round),
 }
 
 

@@ -8,6 +8,9 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from incident.model import Incident, Person, TimelineEvent
+from incident.playbook import AuditEvent, PlaybookVersion
+from incident.postmortem import FollowUp
+from incident.roster import Override, RosterEntry
 
 
 class Clock(Protocol):
@@ -43,6 +46,37 @@ class IncidentRepository(Protocol):
     async def list_open(self) -> list[Incident]:
         """Incidents not yet closed."""
         ...
+
+    async def with_open_follow_ups(self) -> list[Incident]:
+        """Incidents (closed ones too) with postmortem follow-ups not yet done; from an index, no scan."""
+        ...
+
+    async def declared_between(self, since: datetime, until: datetime) -> list[Incident]:
+        """Incidents declared in [since, until), oldest first; read from a declaration-month index,
+        never by scanning the table."""
+        ...
+
+    async def outbox(self, incident_id: str) -> list[OutboxEntry]:
+        """The incident's saves whose reactions (notifications, deadlines) have not all run yet."""
+        ...
+
+    async def outbox_progress(self, entry: OutboxEntry) -> None:
+        """Record the reactions of ``entry`` that have run (``entry.done``), so a sweep skips them."""
+        ...
+
+    async def outbox_clear(self, entry: OutboxEntry) -> None:
+        """Every reaction of the save has run (or is due work of its own): forget the entry."""
+        ...
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """Written in the same transaction as a save's events: the decision to tell people, kept until told."""
+
+    incident_id: str
+    first_sequence: int
+    sequences: tuple[int, ...]
+    done: tuple[str, ...] = ()  # names of the reactions that have run
 
 
 @dataclass(frozen=True)
@@ -93,20 +127,17 @@ class ConversationReferenceRepository(Protocol):
 
 
 @dataclass(frozen=True)
-class RosterEntry:
-    """Who holds a role for a service: a primary and ordered delegates."""
+class RosterPartition:
+    """One service's whole roster (its rows and overrides), read in one single-partition query."""
 
     service: str
-    role: str
-    primary: Person
-    delegates: tuple[Person, ...] = ()
-
-    @property
-    def chain(self) -> tuple[Person, ...]:
-        return (self.primary, *self.delegates)
+    entries: tuple[RosterEntry, ...] = ()
+    overrides: tuple[Override, ...] = ()
 
 
 class RosterRepository(Protocol):
+    """Roster rows (incident.roster.RosterEntry) and overrides, keyed by service: one partition each."""
+
     async def put(self, entry: RosterEntry) -> None: ...
 
     async def get(self, service: str, role: str) -> RosterEntry | None: ...
@@ -114,6 +145,22 @@ class RosterRepository(Protocol):
     async def for_service(self, service: str) -> list[RosterEntry]: ...
 
     async def delete(self, service: str, role: str) -> None: ...
+
+    async def partition(self, service: str) -> RosterPartition:
+        """Every row and override of one service, in one query."""
+        ...
+
+    async def add_override(self, override: Override) -> None:
+        """Store it unless it overlaps another of the same role and service (InvalidValue), checked and
+        written under the partition's concurrency tag so two racing overrides cannot both land."""
+        ...
+
+    async def remove_override(self, service: str, role: str, start: datetime) -> None: ...
+
+    async def replace_service(self, service: str, entries: Sequence[RosterEntry],
+                              overrides: Sequence[Override]) -> None:
+        """Make the service's roster exactly this, in one transaction (an import)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -146,6 +193,10 @@ class IdempotencyStore(Protocol):
 
     async def release(self, key: str) -> None:
         """Forget an unfinished claim (the work failed), so a retry does the work again."""
+        ...
+
+    async def find(self, key: str) -> IdempotencyRecord | None:
+        """The key's record, without claiming it (a page asking whether a link was used)."""
         ...
 
 
@@ -187,6 +238,16 @@ class Notifier(Protocol):
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with an email; with a ``content_id`` it is shown inside the HTML (``<img src="cid:...">``)."""
+
+    filename: str
+    content_type: str  # e.g. image/png
+    data: bytes = field(repr=False)
+    content_id: str = ""
+
+
+@dataclass(frozen=True)
 class Email:
     """One message: a plain-text part always, an HTML part for clients that show it."""
 
@@ -194,12 +255,100 @@ class Email:
     subject: str
     text: str
     html: str = ""
+    attachments: tuple[Attachment, ...] = ()
 
 
 class Mailer(Protocol):
     """Sends email (SMTP, or Microsoft Graph's sendMail); a failure raises NotificationFailed."""
 
     async def send_template(self, to: Sequence[str], subject: str, template: str,
-                            data: Mapping[str, Any]) -> Email:
-        """Render ``templates/email/<template>`` (text and HTML, escaped for each) and send it."""
+                            data: Mapping[str, Any], attachments: Sequence[Attachment] = ()) -> Email:
+        """Render ``templates/email/<template>`` (text and HTML, escaped for each) and send it, with any
+        attachments (inline ones appear in the HTML)."""
+        ...
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """Something refused or done outside an incident's timeline (a forged link, a mailbox message)."""
+
+    at: datetime
+    kind: str
+    detail: Mapping[str, str] = field(default_factory=dict)
+
+
+class AuditLog(Protocol):
+    async def record(self, entry: AuditRecord) -> None: ...
+
+    async def on_day(self, day: datetime) -> list[AuditRecord]:
+        """The records of ``day``'s UTC date, oldest first (one partition per day)."""
+        ...
+
+
+@dataclass(frozen=True)
+class TeamsStatus:
+    down: bool
+    manual: bool = False  # set by an admin (stays until cleared) rather than by failures (ages out)
+    reason: str = ""
+    recent_failures: int = 0
+
+
+class TeamsHealth(Protocol):
+    """Whether Teams is usable: an admin's flag, or enough recent connector failures."""
+
+    async def status(self, now: datetime) -> TeamsStatus: ...
+
+    async def record_failure(self, now: datetime, reason: str) -> None: ...
+
+    async def record_success(self, now: datetime) -> None:
+        """Teams answered: earlier failures no longer count."""
+        ...
+
+    async def set_down(self, now: datetime, by: str, reason: str) -> None: ...
+
+    async def set_up(self, now: datetime, by: str) -> None: ...
+
+
+class StateStore(Protocol):
+    """Small named values kept between runs (the inbound mailbox's delta link)."""
+
+    async def get(self, name: str) -> str | None: ...
+
+    async def put(self, name: str, value: str) -> None: ...
+
+
+class IssueTracker(Protocol):
+    """An external tracker where postmortem follow-ups become priority-1 bugs (Azure DevOps Boards, GitHub)."""
+
+    async def file(self, incident: Incident, follow_up: FollowUp) -> str:
+        """Create the work item or issue and return its web address; a failure raises TrackerError."""
+        ...
+
+
+class PlaybookRepository(Protocol):
+    """Playbook versions and their audit trail, one partition per service (incident.playbook)."""
+
+    async def versions(self, service: str) -> list[PlaybookVersion]:
+        """Every version of the service's playbook with its reviews, oldest first, in one query."""
+        ...
+
+    async def add_version(self, version: PlaybookVersion, event: AuditEvent) -> None:
+        """Store a new version and its audit event together; ConcurrencyConflict if the number is taken."""
+        ...
+
+    async def save_reviews(self, version: PlaybookVersion, event: AuditEvent) -> None:
+        """Store the version's reviews if nobody reviewed it since it was read (``version.tag``), with the
+        audit event, in one transaction; ConcurrencyConflict otherwise. The text never changes."""
+        ...
+
+    async def audit(self, service: str) -> list[AuditEvent]:
+        """Every state change of the service's playbook, oldest first."""
+        ...
+
+
+class ChannelPoster(Protocol):
+    """Posts a card to a named channel of the organisation's team (the weekly leadership digest)."""
+
+    async def post_card(self, channel: str, card: Mapping[str, Any]) -> None:
+        """A new thread in ``channel``; failures raise NotificationFailed."""
         ...

@@ -5,11 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from incident.model import Incident, TimelineEvent
-from services.bus import Dependencies, Reaction
+from services.assessment import assessment_reactions
+from services.bus import Dependencies, Reaction, repeatable
+from services.fallback import FallbackMail, mail_once, resolved_values
+from services.mail_content import incident_view, subject
+from services.playbooks import flag_missing_playbook
 from services.ports import Alert, DueItem
-from services.timers import ACK_DEADLINE, ORGANISATION_ROSTER, ROLE_UNFILLED, STALE_CHECK, STATUS_REMINDER
+from services.postmortem_reactions import POSTMORTEM_REACTIONS
+from services.response_plan import mail_response_plan, schedule_plan_steps
+from services.roster_service import holders_for_roles
+from services.timers import ACK_DEADLINE, ROLE_UNFILLED, STALE_CHECK, STATUS_REMINDER
 
 
+@repeatable
 async def schedule_first_deadlines(incident: Incident, events: Sequence[TimelineEvent],
                                    deps: Dependencies) -> None:
     """From the severity's policy: the acknowledgement deadline, the first status reminder, the check
@@ -23,6 +31,7 @@ async def schedule_first_deadlines(incident: Incident, events: Sequence[Timeline
         await deps.due_work.schedule(item)
 
 
+@repeatable
 async def schedule_status_reminder(incident: Incident, events: Sequence[TimelineEvent],
                                    deps: Dependencies) -> None:
     """An update, a snooze or a reopen moves the next reminder; the older item finds itself stale."""
@@ -43,25 +52,26 @@ async def after_escalation(incident: Incident, events: Sequence[TimelineEvent], 
             await deps.due_work.schedule(DueItem(ACK_DEADLINE, incident.id, event.at + timeout))
         values = {"role": deps.policy.role(role).name, "reason": event.after.get("reason", ""),
                   "previous": event.before.get(role, "")}
-        await deps.notifier.alert(incident, Alert("escalated", (holder,) if holder else (), values))
         # Escalation also goes by email: the new holder may not be looking at Teams, or Teams is down.
+        # Mailed first under this reaction's delivery key, so a failing Teams alert does not mail again.
         if deps.mailer is not None and holder is not None and holder.email:
-            await deps.mailer.send_template(
-                (holder.email,), f"[{incident.id}] You are now {values['role']}: {incident.title}", "escalated",
-                {"incident": incident, "status": incident.status.value, "language": incident.language,
-                 "channel": "the incident's thread", **values})
+            title = "security incident" if incident.private else incident.title
+            mail = FallbackMail("escalated", "escalated", (holder,), dict(values),
+                                subject=f"[{incident.id}] You are now {values['role']}: {title}")
+            await mail_once(deps, incident, mail)
+        await deps.notifier.alert(incident, Alert("escalated", (holder,) if holder else (), values))
 
 
 async def warn_missing_delegates(incident: Incident, events: Sequence[TimelineEvent], deps: Dependencies) -> None:
-    """No role may hang on one person: a required role without a delegate in the roster is said at once."""
+    """No role may hang on one person: a required role whose chain, as the roster stands at the declaration
+    (rotation and overrides applied), has nobody after its holder is said at once."""
+    required = deps.policy.severity(incident.severity).required_roles
+    found = await holders_for_roles(deps.roster, incident.services, required, incident.declared_at)
     missing = []
-    for role in deps.policy.severity(incident.severity).required_roles:
-        entry = None
-        for service in (*incident.services, ORGANISATION_ROSTER):
-            entry = await deps.roster.get(service, role)
-            if entry is not None:
-                break
-        if entry is None or not entry.delegates:
+    for role in required:
+        holder = incident.holder(role)
+        reachable = [p for p in (found[role].chain if role in found else ()) if holder is None or p.id != holder.id]
+        if len(reachable) < (1 if holder is not None else 2):
             missing.append(deps.policy.role(role).name)
     if missing:
         commander = incident.holder("commander")
@@ -73,6 +83,7 @@ async def tell_declared(incident: Incident, events: Sequence[TimelineEvent], dep
     await deps.notifier.incident_declared(incident)
 
 
+@repeatable
 async def refresh_cards(incident: Incident, events: Sequence[TimelineEvent], deps: Dependencies) -> None:
     """Cards show the incident as stored now, not as it was when this reaction was scheduled."""
     await deps.notifier.incident_changed(await deps.incidents.get(incident.id), events)
@@ -83,36 +94,40 @@ async def tell_resolved(incident: Incident, events: Sequence[TimelineEvent], dep
 
 
 async def mail_stakeholders(incident: Incident, events: Sequence[TimelineEvent], deps: Dependencies) -> None:
-    """Stakeholders of the severity are told by email, always: executives never need Teams."""
+    """Stakeholders of the severity are told by email, always: executives never need Teams. One
+    message per batch of recipients (no personal links), so thousands cost a handful of sends."""
     stakeholders = deps.policy.stakeholders(incident.severity)
     if deps.mailer is None or not stakeholders:
         return
     kinds = {e.kind for e in events}
+    view = await incident_view(deps, incident, restricted=True)
     if "declared" in kinds:
         commander = incident.holder("commander")
-        await deps.mailer.send_template(
-            stakeholders, _subject(incident, "declared"), "declared",
-            {"incident": incident, "kind": deps.policy.incident_type(incident.type).name,
-             "commander": commander.name if commander else "not yet assigned",
-             "cadence": int(deps.policy.severity(incident.severity).update_cadence.total_seconds() // 60)})
+        await deps.mailer.send_template(stakeholders, subject(incident, "declared"), "declared", {
+            "view": view, "kind": deps.policy.incident_type(incident.type).name, "services": list(incident.services),
+            "commander": commander.name if commander else "not yet assigned", "stakeholder": True,
+            "cadence": int(deps.policy.severity(incident.severity).update_cadence.total_seconds() // 60)})
+    if "update_posted" in kinds:
+        changes = [e.summary for e in events]
+        await deps.mailer.send_template(stakeholders, subject(incident, "status update"), "status_update",
+                                        {"view": view, "changes": changes, "stakeholder": True})
     if "resolved" in kinds and incident.resolved_at is not None:
-        minutes = int((incident.resolved_at - incident.declared_at).total_seconds() // 60)
-        await deps.mailer.send_template(stakeholders, _subject(incident, "resolved"), "resolved", {
-            "incident": incident, "duration": f"{minutes // 60} h {minutes % 60:02d} min"})
-
-
-def _subject(incident: Incident, what: str) -> str:
-    title = "security incident" if incident.private else incident.title
-    return f"[{incident.id}] {incident.severity} {what}: {title}"
+        await deps.mailer.send_template(stakeholders, subject(incident, "resolved"), "resolved",
+                                        {"view": view, **resolved_values(incident)})
 
 
 # Kinds of timeline event → what follows them; any other kind refreshes the cards.
 REACTIONS: dict[str, Sequence[Reaction]] = {
-    "declared": (schedule_first_deadlines, tell_declared, mail_stakeholders, warn_missing_delegates),
+    "declared": (schedule_first_deadlines, tell_declared, mail_stakeholders, warn_missing_delegates,
+                 schedule_plan_steps, mail_response_plan, flag_missing_playbook),
     "resolved": (refresh_cards, tell_resolved, mail_stakeholders),
-    "update_posted": (refresh_cards, schedule_status_reminder),
+    "update_posted": (refresh_cards, schedule_status_reminder, mail_stakeholders),
     "reminders_snoozed": (schedule_status_reminder,),
     "reopened": (refresh_cards, schedule_status_reminder),
     "escalated": (refresh_cards, after_escalation),
 }
 DEFAULT_REACTIONS: Sequence[Reaction] = (refresh_cards,)
+REACTIONS |= assessment_reactions(refresh_cards)  # risk assessment: the deadline, the commander told
+# After resolution (services.postmortem_reactions): the cards are refreshed as for any change, then these.
+for _kind, _then in POSTMORTEM_REACTIONS.items():
+    REACTIONS[_kind] = (*REACTIONS.get(_kind, DEFAULT_REACTIONS), *_then)

@@ -18,8 +18,13 @@ from incident import commands
 from incident.errors import ConcurrencyConflict, DevopsbotError, NotFound
 from incident.escalation import next_holder
 from incident.model import Incident, Person
+from services.assessment import ASSESSMENT_WORK
 from services.bus import RETRY_REACTION, MessageBus
+from services.outbox import DELIVERY_KEY, OUTBOX_SWEEP
 from services.ports import Alert, DueItem
+from services.postmortem_timers import POSTMORTEM_WORK
+from services.response_plan import PLAN_STEP_DUE, remind_overdue_steps
+from services.roster_service import chain_for
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +76,7 @@ async def escalate_unacknowledged(item: DueItem, incident: Incident, bus: Messag
     if window > now:  # business-hours severity outside its hours: wait for the next window
         return Next((DueItem(ACK_DEADLINE, incident.id, window),))
     current = incident.holder("commander")
-    chain = await commander_chain(incident, bus)
+    chain = await commander_chain(incident, bus, now)
     successor = next_holder(chain, current, deps.policy.escalation.contact)
     if successor is None:
         await deps.notifier.alert(incident, Alert("escalation_exhausted", tuple(p for p in (current,) if p),
@@ -82,17 +87,13 @@ async def escalate_unacknowledged(item: DueItem, incident: Incident, bus: Messag
     return Next()  # the escalation's reaction schedules the next deadline and tells people
 
 
-async def commander_chain(incident: Incident, bus: MessageBus) -> tuple[Person, ...]:
-    """The roster's chain for the commander role: the incident's first service with one, else the
-    organisation-wide row. The deputy of the incident, if any, comes first."""
-    roster = bus.dependencies.roster
+async def commander_chain(incident: Incident, bus: MessageBus, now: datetime) -> tuple[Person, ...]:
+    """The roster's chain for the commander role as it stands at ``now`` (rotation and overrides
+    applied): the incident's first service with one, else the organisation-wide row. The deputy of the
+    incident, if any, comes first."""
     deputy = incident.holder("deputy")
     chain: tuple[Person, ...] = (deputy,) if deputy else ()
-    for service in (*incident.services, ORGANISATION_ROSTER):
-        entry = await roster.get(service, "commander")
-        if entry is not None:
-            return chain + entry.chain
-    return chain
+    return chain + await chain_for(bus.dependencies.roster, incident.services, "commander", now)
 
 
 async def check_roles(item: DueItem, incident: Incident, bus: MessageBus, now: datetime) -> Next:
@@ -124,12 +125,26 @@ async def retry_reaction(item: DueItem, incident: Incident, bus: MessageBus, now
     return Next()
 
 
+async def sweep_outbox(item: DueItem, incident: Incident, bus: MessageBus, now: datetime) -> Next:
+    await bus.sweep_outbox(incident)
+    return Next()
+
+
+async def remind_plan_steps(item: DueItem, incident: Incident, bus: MessageBus, now: datetime) -> Next:
+    await remind_overdue_steps(item, incident, bus.dependencies, now)
+    return Next()  # once per step: no successor
+
+
 WORK: dict[str, Work] = {
+    OUTBOX_SWEEP: sweep_outbox,
     RETRY_REACTION: retry_reaction,
     STATUS_REMINDER: remind_commander,
     ACK_DEADLINE: escalate_unacknowledged,
     ROLE_UNFILLED: check_roles,
     STALE_CHECK: flag_stale,
+    **POSTMORTEM_WORK,  # after resolution: postmortem reminders, overdue follow-ups
+    PLAN_STEP_DUE: remind_plan_steps,
+    **ASSESSMENT_WORK,  # risk assessment: reveal what is in at the deadline
 }
 
 
@@ -147,6 +162,7 @@ async def run_tick(bus: MessageBus, now: datetime, *, limit: int = 200) -> TickR
                       claimed.attempts - 1)
             await deps.due_work.complete(claimed)
             continue
+        token = DELIVERY_KEY.set(f"{claimed.kind}:{claimed.due_at.isoformat()}")  # names this notification
         try:
             outcome = await _act(claimed, bus, now)
         except (DevopsbotError, OSError) as error:
@@ -159,6 +175,8 @@ async def run_tick(bus: MessageBus, now: datetime, *, limit: int = 200) -> TickR
             except ConcurrencyConflict:
                 pass  # its lease ran out and another run took it over
             continue
+        finally:
+            DELIVERY_KEY.reset(token)
         for successor in outcome.schedule:
             await deps.due_work.schedule(successor)
         await deps.due_work.complete(claimed)

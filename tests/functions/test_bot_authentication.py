@@ -6,18 +6,23 @@ channel endorsement and service URL checks are botbuilder's own, unmocked.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from devopsbot import bootstrap
 from devopsbot.bootstrap import Container
 from devopsbot.settings import Settings
 from incident.policy import OrganisationPolicy
 from tests.functions.conftest import built_function, request, teams_message
-from tests.support.bot_tokens import KEYS_PATH, METADATA_PATH, OpenIdProvider, new_key
+from tests.support.bot_tokens import BOT_FRAMEWORK_ISSUER, KEYS_PATH, METADATA_PATH, OpenIdProvider, new_key
 
 APP_ID = "00000000-0000-0000-0000-0000000000b0"
 SERVICE_URL = teams_message("help")["serviceUrl"]
@@ -129,9 +134,64 @@ async def test_a_good_token_for_an_activity_from_another_tenant_is_refused(
 
 async def test_a_token_whose_key_is_not_endorsed_for_the_activitys_channel_is_refused(
         authenticated: Container, provider: OpenIdProvider) -> None:
-    # The published key is endorsed for msteams only. botbuilder refuses with a bare Exception, not a
-    # PermissionError, so the refusal surfaces as the generic 500 rather than a 401; nothing reaches the bot.
+    # The published key is endorsed for msteams only (botbuilder refuses with a bare Exception).
     activity = teams_message("help")
     activity["channelId"] = "webchat"
     status, body = await post(activity, provider.authorization(aud=APP_ID, serviceurl=SERVICE_URL))
-    assert (status, body) == (500, {"error": "internal error; nothing was changed, see the logs"})
+    assert (status, body) == (401, REFUSED)
+
+
+def unsigned(claims: dict[str, Any], header: dict[str, Any]) -> str:
+    """A JWT with ``header`` and no signature, as an attacker writes one by hand."""
+    def part(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+    return f"{part(header)}.{part(claims)}."
+
+
+async def test_an_unsigned_token_alg_none_is_refused(authenticated: Container, provider: OpenIdProvider) -> None:
+    now = int(time.time())
+    token = unsigned({"iss": BOT_FRAMEWORK_ISSUER, "aud": APP_ID, "serviceurl": SERVICE_URL, "nbf": now - 60,
+                      "exp": now + 600}, {"alg": "none", "typ": "JWT", "kid": provider.kid})
+    assert await post(teams_message("help"), {"Authorization": f"Bearer {token}"}) == (401, REFUSED)
+
+
+async def test_a_token_signed_with_the_public_key_as_an_hmac_secret_is_refused(
+        authenticated: Container, provider: OpenIdProvider) -> None:
+    # The classic algorithm confusion: HS256 "signed" with the published RSA public key.
+    public_pem = provider.key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                        serialization.PublicFormat.SubjectPublicKeyInfo)
+    now = int(time.time())
+    token = hmac_token({"iss": BOT_FRAMEWORK_ISSUER, "aud": APP_ID, "serviceurl": SERVICE_URL, "nbf": now - 60,
+                        "exp": now + 600}, public_pem, provider.kid)
+    assert await post(teams_message("help"), {"Authorization": f"Bearer {token}"}) == (401, REFUSED)
+
+
+def hmac_token(claims: dict[str, Any], secret: bytes, kid: str) -> str:
+    header = {"alg": "HS256", "typ": "JWT", "kid": kid}
+    signing_input = unsigned(claims, header).rstrip(".")
+    signature = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
+
+
+async def test_a_token_with_a_key_id_nobody_published_is_refused(authenticated: Container,
+                                                                 provider: OpenIdProvider) -> None:
+    headers = provider.authorization(aud=APP_ID, serviceurl=SERVICE_URL, kid="not-a-published-key", key=new_key())
+    assert await post(teams_message("help"), headers) == (401, REFUSED)
+
+
+async def test_a_good_token_for_an_activity_naming_no_tenant_is_refused(
+        authenticated: Container, provider: OpenIdProvider) -> None:
+    activity = teams_message("help")
+    activity["conversation"].pop("tenantId")
+    activity["channelData"].pop("tenant")
+    status, body = await post(activity, provider.authorization(aud=APP_ID, serviceurl=SERVICE_URL))
+    assert (status, body) == (403, {"error": "this tenant is not allowed to use this bot"})
+
+
+async def test_a_refused_token_never_reaches_the_bot(authenticated: Container, provider: OpenIdProvider) -> None:
+    # A declaration with an expired token: nothing is stored, nothing is claimed.
+    activity = teams_message("declare Checkout failing")
+    headers = provider.authorization(aud=APP_ID, serviceurl=SERVICE_URL, expires_in=-600)
+    assert await post(activity, headers) == (401, REFUSED)
+    assert await authenticated.dependencies.incidents.list_open() == []
+    assert vars(authenticated.dependencies.idempotency)["_records"] == {}

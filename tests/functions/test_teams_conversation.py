@@ -112,13 +112,18 @@ async def test_a_valid_form_declares_once_and_tells_teams(installed: Container, 
     for opened in (space, announcement):
         assert opened.activity["attachments"][0]["content"]["body"][0]["text"] == (
             "Incident INC-2026-0001 · SEV2 · Declared — Checkout failing")
-    invitation, plan, warning = [m for m in connector.messages() if m.conversation_id == space.conversation_id]
+    invitation, plan, warning, no_playbook = [m for m in connector.messages()
+                                              if m.conversation_id == space.conversation_id]
     assert "no delegate in the roster for Incident commander, Communications lead" in warning.activity["text"]
+    assert "no approved playbook for checkout, payments" in no_playbook.activity["text"]
     assert {e["mentioned"]["id"] for e in invitation.activity["entities"]} == {"29:alice", "29:bob"}
     assert "<at>Bob Durand</at>" in invitation.activity["text"]
     assert plan.activity["attachments"][0]["content"]["body"][0]["text"] == "Response plan: Outage"
     due = await installed.dependencies.due_work.due(stored.declared_at.replace(year=2027))
-    assert sorted(i.kind for i in due) == ["ack_deadline", "role_unfilled", "stale_check", "status_reminder"]
+    # The outbox sweep runs what a crash would have left untold; here it will find nothing to do.
+    # The outage plan's steps are due 5, 15, 20 and 30 minutes after the declaration: one reminder item each.
+    assert sorted(i.kind for i in due) == ["ack_deadline", "outbox_sweep", *["plan_step_due"] * 4, "role_unfilled",
+                                           "stale_check", "status_reminder"]
 
 
 async def test_invalid_input_rerenders_the_form_with_errors_beside_the_fields(installed: Container) -> None:
@@ -231,7 +236,8 @@ async def test_resolve_needs_the_exit_criteria_or_an_override(installed: Contain
     updated = [u for u in connector.messages("update") if u.activity_id == announcement.activity_id]
     assert "Resolved" in json.dumps(updated[-1].activity)
     timeline = await installed.dependencies.incidents.timeline(incident_id)
-    assert timeline[-1].after["override_reason"] == "Vendor status page down"
+    [resolved] = [e for e in timeline if e.kind == "resolved"]  # a SEV2 resolve also opens the postmortem
+    assert resolved.after["override_reason"] == "Vendor status page down"
 
 
 async def test_a_stale_or_forged_card_action_changes_nothing(installed: Container) -> None:
@@ -292,7 +298,8 @@ async def test_teams_throttling_and_gateway_errors_are_retried_and_nothing_is_se
     assert updates.count(space.activity_id) == 1 and updates.count(announcement.activity_id) == 1
     posted_after = [m for m in connector.messages() if m.conversation_id in
                     (space.conversation_id, announcement.conversation_id)]
-    assert len(posted_after) == 3  # the invitation, the plan, the no-delegate warning; nothing sent again
+    # The invitation, the plan, the no-delegate warning, the missing playbooks; nothing sent again.
+    assert len(posted_after) == 4
 
 
 async def test_a_teams_error_that_is_not_retried_leaves_the_change_stored(

@@ -122,8 +122,9 @@ def test_the_roster_set_at_the_cli_drives_escalation(env: dict[str, str]) -> Non
     declared = cli(env, "incident", "--json", "declare", "--title", "Checkout failing", "--type", "outage",
                    "--severity", "SEV2", "--service", "checkout")
     incident_id = json.loads(declared.stdout)["id"]
+    assert json.loads(declared.stdout)["roles"]["commander"] == "Bob Durand"  # the roster's holder, at once
     later = (datetime.now(UTC) + timedelta(minutes=20)).strftime("%Y-%m-%dT%H:%M:%SZ")
     cli(env, "timers", "--at", later)
-    assert "commander: Bob Durand" in cli(env, "incident", "show", incident_id).stdout
+    assert "commander: Chloe Nguyen" in cli(env, "incident", "show", incident_id).stdout  # Bob did not ack
     unknown = cli(env, "roster", "set", "checkout", "astronaut", "Bob <29:bob>")
     assert unknown.returncode == 4 and "unknown role 'astronaut'" in unknown.stderr

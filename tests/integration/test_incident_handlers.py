@@ -11,6 +11,7 @@ from devopsbot.bootstrap import Container
 from incident import commands
 from incident.errors import ConcurrencyConflict, IllegalTransition, InvalidValue, NotPermitted
 from incident.lifecycle import Status
+from incident.postmortem_commands import CloseIncident
 from services.handlers import open_incidents
 from tests.conftest import ALICE, BOB, OUTAGE_CRITERIA
 
@@ -78,7 +79,7 @@ async def test_the_whole_lifecycle_through_the_bus(container: Container, clock: 
         commands.Reopen(incident.id, "Errors came back", ALICE),
         commands.Resolve(incident.id, "Fixed the config", ALICE, OUTAGE_CRITERIA),
         commands.ChangeStatus(incident.id, Status.POSTMORTEM, ALICE),
-        commands.ChangeStatus(incident.id, Status.CLOSED, ALICE),
+        CloseIncident(incident.id, ALICE, override_reason="reviewed in the weekly meeting", enforce_roles=False),
     ]
     for step in steps:
         clock.advance(timedelta(minutes=5))
@@ -88,7 +89,8 @@ async def test_the_whole_lifecycle_through_the_bus(container: Container, clock: 
     assert stored.severity == "SEV2" and stored.holder("communications_lead") == BOB
     kinds = [e.kind for e in await container.dependencies.incidents.timeline(incident.id)]
     assert kinds == ["declared", "acknowledged", "role_assigned", "severity_changed", "status_changed",
-                     "update_posted", "resolved", "reopened", "resolved", "postmortem_started", "closed"]
+                     "update_posted", "resolved", "postmortem_opened", "reopened", "resolved", "postmortem_started",
+                     "closed"]
     assert await open_incidents(container.dependencies) == []
 
 

@@ -193,3 +193,36 @@ async def test_an_abandoned_idempotency_claim_is_taken_over_after_its_lease(deps
     assert not in_lease.owned and not in_lease.record.done
     assert (await deps.idempotency.begin("k/with#odd?chars", T0 + timedelta(minutes=3),
                                          timedelta(minutes=2))).owned
+
+
+async def test_incidents_declared_in_a_date_range_come_from_the_month_index(deps: Dependencies,
+                                                                            policy: OrganisationPolicy) -> None:
+    """[since, until): the start is included, the end is not; months in between are all read."""
+    declared = {
+        "INC-2026-0001": datetime(2026, 9, 30, 23, 59, 59, tzinfo=UTC),  # before the range
+        "INC-2026-0002": datetime(2026, 10, 1, 0, 0, tzinfo=UTC),  # exactly at since: in
+        "INC-2026-0003": datetime(2026, 11, 15, 12, 0, tzinfo=UTC),  # a month in between: in
+        "INC-2026-0004": datetime(2026, 12, 3, 8, 30, tzinfo=UTC),  # last month, before until: in
+        "INC-2026-0005": datetime(2026, 12, 5, 0, 0, tzinfo=UTC),  # exactly at until: out
+    }
+    for incident_id, at in reversed(declared.items()):
+        await deps.incidents.add(Incident.declare(
+            incident_id=incident_id, title=f"Incident {incident_id}", summary="", incident_type="outage",
+            severity="SEV3", declared_by=ALICE, at=at, policy=policy))
+    found = await deps.incidents.declared_between(datetime(2026, 10, 1, tzinfo=UTC),
+                                                  datetime(2026, 12, 5, tzinfo=UTC))
+    assert [(i.id, i.declared_at) for i in found] == [
+        (k, declared[k]) for k in ("INC-2026-0002", "INC-2026-0003", "INC-2026-0004")]
+    assert await deps.incidents.declared_between(datetime(2027, 1, 1, tzinfo=UTC),
+                                                 datetime(2027, 3, 1, tzinfo=UTC)) == []
+
+
+async def test_the_month_index_returns_incidents_in_their_current_state(deps: Dependencies,
+                                                                        policy: OrganisationPolicy) -> None:
+    await deps.incidents.add(new_incident(policy))
+    stored = await deps.incidents.get("INC-2026-0001")
+    stored.resolve(actor=ALICE, at=T0 + timedelta(hours=2), policy=policy, resolution="fixed",
+                   override_reason="test")
+    await deps.incidents.save(stored)
+    [found] = await deps.incidents.declared_between(T0 - timedelta(days=1), T0 + timedelta(days=1))
+    assert (found.status, found.resolved_at) == (Status.RESOLVED, T0 + timedelta(hours=2))

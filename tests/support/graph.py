@@ -51,6 +51,9 @@ class GraphDouble:
     channel_members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     installed_apps: dict[str, list[str]] = field(default_factory=dict)
     url: str = ""  # the base URL a client is given, ending in /v1.0
+    sent_mail: list[dict[str, Any]] = field(default_factory=list)  # (sender, message) of each accepted sendMail
+    inbox: list[dict[str, Any]] = field(default_factory=list)  # messages in the incidents mailbox, oldest first
+    page_size: int = 2  # messages per delta page, so paging is exercised
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def app(self) -> web.Application:
@@ -59,7 +62,45 @@ class GraphDouble:
         app.router.add_post("/v1.0/teams/{team}/channels/{channel}/members", self._add_member)
         app.router.add_post("/v1.0/chats", self._create_chat)
         app.router.add_post("/v1.0/chats/{chat}/installedApps", self._install_app)
+        app.router.add_post("/v1.0/users/{user}/sendMail", self._send_mail)
+        app.router.add_get("/v1.0/users/{user}/mailFolders/inbox/messages/delta", self._delta)
         return app
+
+    def deliver(self, sender: str, subject: str, text: str, *, message_id: str = "", html: bool = False) -> None:
+        """A message arrives in the incidents mailbox."""
+        number = next(self._ids)
+        self.inbox.append({
+            "id": f"AAMk{number}", "internetMessageId": message_id or f"<m{number}@contoso.example>",
+            "subject": subject, "from": {"emailAddress": {"address": sender, "name": sender.split("@")[0]}},
+            "body": {"contentType": "html" if html else "text", "content": text},
+            "receivedDateTime": "2026-11-27T10:00:00Z"})
+
+    async def _send_mail(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        message = body.get("message") or {}
+        recipients = [r for kind in ("toRecipients", "ccRecipients", "bccRecipients") for r in message.get(kind, [])]
+        if not recipients or len(recipients) > 500:  # Exchange Online refuses more than 500 per message
+            return graph_error(400, "ErrorTooManyRecipients", "A message can have at most 500 recipients.")
+        if not message.get("subject") or "\n" in message["subject"] or "\r" in message["subject"]:
+            return graph_error(400, "ErrorInvalidSubject", "Invalid subject.")
+        self.sent_mail.append({"sender": unquote(request.match_info["user"]), "message": message})
+        return web.Response(status=202)
+
+    async def _delta(self, request: web.Request) -> web.Response:
+        """Graph's delta query, in small pages: a skip token walks the current messages, and the final
+        page's delta token remembers how many there were, so the next round returns only newer ones."""
+        skip = request.query.get("$skiptoken")
+        delta = request.query.get("$deltatoken")
+        start = int(skip) if skip is not None else int(delta) if delta is not None else 0
+        page = self.inbox[start:start + self.page_size]
+        base = f"{self.url}/users/{request.match_info['user']}/mailFolders/inbox/messages/delta"
+        answer: dict[str, Any] = {"value": page}
+        end = start + len(page)
+        if end < len(self.inbox):
+            answer["@odata.nextLink"] = f"{base}?$skiptoken={end}"
+        else:
+            answer["@odata.deltaLink"] = f"{base}?$deltatoken={end}"
+        return web.json_response(answer)
 
     def bodies(self, path_suffix: str) -> list[dict[str, Any]]:
         return [r.body for r in self.requests if r.path.endswith(path_suffix)]
@@ -67,7 +108,7 @@ class GraphDouble:
     @web.middleware
     async def _switches(self, request: web.Request,
                         handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-        body = await request.json() if request.can_read_body else {}
+        body = await request.json() if request.can_read_body and request.method == "POST" else {}
         authorization = request.headers.get("Authorization", "")
         self.requests.append(GraphRequest(request.method, request.path.removeprefix("/v1.0"), body, authorization))
         if not authorization.startswith("Bearer ") or authorization.removeprefix("Bearer ") in self.rejected_tokens:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import jinja2
@@ -11,6 +12,8 @@ import pytest
 from adapters.templates import CARDS, card_environment, markdown_escape, render_card
 from bot.declaration import declaration_card
 from bot.locale import Translator
+from bot.playbook_commands import review_card
+from bot.postmortem import postmortem_card
 from bot.replies import help_card
 from bot.setup import TeamsSetup
 from bot.views import (
@@ -23,8 +26,11 @@ from bot.views import (
     resolve_card,
 )
 from incident.model import Incident
+from incident.playbook import PlaybookVersion
 from incident.policy import OrganisationPolicy
-from tests.conftest import ALICE
+from tests.conftest import ALICE, BOB
+from tests.unit.assessment_fixtures import longest_assessment_card
+from tests.unit.postmortem_fixtures import longest_postmortem, sample_digest_card
 
 HOSTILE = 'Quote " backslash \\ newline \n <script>alert(1)</script> {{ 7*7 }} ${x} [x](https://evil) \u2028'
 NOW = datetime(2026, 11, 27, 11, 0, tzinfo=UTC)
@@ -49,6 +55,12 @@ def every_card(policy: OrganisationPolicy) -> dict[str, dict[str, object]]:
         "resolve": resolve_card(incident, policy, t, values={"resolution": HOSTILE}, errors={"resolution": "x"}),
         "reminder": reminder_card(incident, policy, t),
         "notice": notice_card(HOSTILE),
+        "playbook_review": review_card(
+            PlaybookVersion("checkout", 1, HOSTILE * 100, ALICE, NOW, HOSTILE, NOW.date()),
+            replace(policy.playbooks, approvers={"checkout": (BOB,)}), t),
+        "postmortem": postmortem_card(longest_postmortem(policy, HOSTILE), t),
+        "digest": sample_digest_card(HOSTILE),
+        "assessment": longest_assessment_card(policy, hostile_incident(policy), HOSTILE),
     }
 
 

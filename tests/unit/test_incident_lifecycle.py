@@ -11,6 +11,7 @@ from incident.errors import IllegalTransition, InvalidValue, ReasonRequired
 from incident.lifecycle import Status
 from incident.model import Incident, TimelineEvent
 from incident.policy import OrganisationPolicy
+from incident.postmortem import Postmortem
 from tests.conftest import ALICE, BOB, OUTAGE_CRITERIA
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -51,6 +52,9 @@ def move(incident: Incident, target: Status, policy: OrganisationPolicy, at: dat
 def at_status(policy: OrganisationPolicy, status: Status, severity: str = "SEV2") -> Incident:
     incident = declare(policy, severity)
     incident.status = status
+    if status is S.POSTMORTEM:  # a postmortem under way has been opened, and here it is written
+        incident.postmortem = Postmortem(owner=ALICE, opened_at=T0, due_at=T0 + timedelta(days=5),
+                                         completed_at=T0, completed_by=ALICE)
     return incident
 
 
@@ -77,7 +81,7 @@ def test_every_legal_move_changes_status_and_records_before_and_after(
     assert event.before == {"status": current.value}
     assert event.after["status"] == target.value
     assert event.actor == BOB
-    assert incident.pending == [event]
+    assert incident.pending[0] == event  # resolving (SEV1) also opens the postmortem: tests/unit/test_postmortem.py
 
 
 @pytest.mark.parametrize(("current", "target"),
@@ -167,7 +171,8 @@ def test_the_postmortem_keeps_the_resolution_time(policy: OrganisationPolicy) ->
     incident = declare(policy, "SEV1")
     move(incident, S.RESOLVED, policy, T0 + timedelta(hours=1))
     incident.transition(S.POSTMORTEM, actor=BOB, at=T0 + timedelta(hours=2), policy=policy)
-    incident.transition(S.CLOSED, actor=BOB, at=T0 + timedelta(days=2), policy=policy)
+    incident.close(actor=BOB, at=T0 + timedelta(days=2), policy=policy, override_reason="written elsewhere",
+                   may_override=True)
     assert incident.resolved_at == T0 + timedelta(hours=1)
 
 

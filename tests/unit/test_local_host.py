@@ -51,8 +51,14 @@ def test_the_real_app_exposes_health_and_messages_under_api_and_the_due_work_tim
 
     http, timers = discover(app, {}, route_prefix(ROOT / "host.json"))
     assert {(f.name, f.route, f.methods) for f in http} == {
-        ("health", "/api/health", ("GET",)), ("messages", "/api/messages", ("POST",))}
-    assert [(t.name, str(t.schedule)) for t in timers] == [("due_work", "0 * * * * *")]
+        ("health", "/api/health", ("GET",)), ("messages", "/api/messages", ("POST",)),
+        ("dashboard", "/api/dashboard", ("GET",)), ("dashboard_chart", "/api/dashboard/chart.png", ("GET",)),
+        ("playbook_version", "/api/playbooks/{service}/{version}", ("GET",)),
+        ("incident_document", "/api/incidents/{id}/document", ("GET",)), ("act", "/api/act", ("GET", "POST"))}
+    assert [(t.name, str(t.schedule)) for t in timers] == [("due_work", "0 * * * * *"),
+                                                           ("incoming_mail", "0 * * * * *"),
+                                                           ("roster_report", "0 0 8 * * 1"),
+                                                           ("weekly_digest", "0 0 8 * * 1")]
 
 
 def test_routes_and_schedules_come_from_the_app_object() -> None:

@@ -1,0 +1,65 @@
+"""The dashboard page: an autoescaping Jinja2 environment on ``templates/dashboard`` and its headers.
+
+The page has no script and loads nothing from elsewhere; its one stylesheet is inline and allowed by
+its hash, so the Content-Security-Policy can forbid everything else. It may be framed by Teams (a
+static tab), so there is no X-Frame-Options and ``frame-ancestors`` names the Teams hosts.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+ROOT = Path(__file__).resolve().parent.parent
+DASHBOARD_TEMPLATES = ROOT / "templates" / "dashboard"
+# Where Teams (classic, new, web, Microsoft 365 app) hosts a static tab's iframe.
+TEAMS_FRAME_ANCESTORS = ("https://teams.microsoft.com", "https://*.teams.microsoft.com", "https://*.office.com",
+                         "https://*.cloud.microsoft")
+
+
+@cache
+def dashboard_environment() -> Environment:
+    import jinja2  # on first use: cold start is import time
+
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(DASHBOARD_TEMPLATES),
+                              undefined=jinja2.StrictUndefined, autoescape=True)
+
+
+@cache
+def stylesheet() -> str:
+    return (DASHBOARD_TEMPLATES / "dashboard.css").read_text(encoding="utf-8")
+
+
+def content_security_policy(css: str) -> str:
+    digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
+    return "; ".join((
+        "default-src 'none'",
+        "img-src 'self' data:",  # the chart, and the empty data: favicon that spares a 404
+        f"style-src 'sha256-{digest}'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'self' " + " ".join(TEAMS_FRAME_ANCESTORS),
+    ))
+
+
+def page_headers() -> dict[str, str]:
+    return {
+        "Content-Security-Policy": content_security_policy(stylesheet()),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",  # incident details: never kept by a shared cache
+    }
+
+
+def render_dashboard(**data: Any) -> str:
+    from markupsafe import Markup
+
+    # Our own stylesheet, inserted as is: the policy above allows exactly these bytes.
+    css = Markup(stylesheet())  # noqa: S704 - a file of this repository, not user input
+    return dashboard_environment().get_template("dashboard.html.j2").render(css=css, **data)

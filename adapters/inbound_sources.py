@@ -1,0 +1,103 @@
+"""Where inbound email comes from: a .eml file (CLI, recovery) or the incidents mailbox through Graph's
+message delta query (the timer). Both produce ``InboundMessage``s; ``services.inbound_mail`` acts on them."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from email import policy as email_policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import parseaddr
+from typing import Any
+from urllib.parse import quote
+
+from adapters.graph import GraphClient
+from services.inbound_mail import InboundMessage
+from services.ports import StateStore
+
+MAX_MESSAGE_BYTES = 2 * 1024 * 1024
+MAX_BATCH = 200  # messages handled per poll; the rest wait for the next tick
+_TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]+>", re.IGNORECASE | re.DOTALL)
+_BREAKS = re.compile(r"<\s*(br|/p|/div|/li|/tr|/h\d)\b[^>]*>", re.IGNORECASE)
+
+
+def html_to_text(markup: str) -> str:
+    """Readable text from an HTML body: line breaks kept, tags dropped, entities decoded. The text is
+    only ever shown escaped, so this is about legibility, not safety."""
+    text = _TAGS.sub("", _BREAKS.sub("\n", markup))
+    return html.unescape(text).replace("\xa0", " ")
+
+
+def parse_eml(data: bytes) -> InboundMessage:
+    """One RFC 5322 message. Without a Message-ID, its content's hash identifies it (a retry of the same
+    file is still recognised)."""
+    if len(data) > MAX_MESSAGE_BYTES:
+        raise ValueError(f"the message is larger than {MAX_MESSAGE_BYTES // (1024 * 1024)} MB")
+    message = BytesParser(policy=email_policy.default).parsebytes(data)
+    assert isinstance(message, EmailMessage)
+    name, address = parseaddr(str(message.get("From", "")))
+    text = ""
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is not None:
+        try:
+            content = part.get_content()
+        except (LookupError, ValueError):  # an unknown charset or broken transfer encoding
+            payload = part.get_payload(decode=True)
+            content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+        text = html_to_text(content) if part.get_content_type() == "text/html" else str(content)
+    message_id = str(message.get("Message-ID", "")).strip() or "sha256:" + hashlib.sha256(data).hexdigest()
+    return InboundMessage(message_id=message_id, sender=address, sender_name=name,
+                          subject=str(message.get("Subject", "")), text=text)
+
+
+def _from_graph(item: dict[str, Any]) -> InboundMessage | None:
+    if "@removed" in item:
+        return None  # a deletion or a move out of the folder: nothing to act on
+    sender = ((item.get("from") or {}).get("emailAddress") or {})
+    body = item.get("body") or {}
+    content = str(body.get("content") or "")
+    text = html_to_text(content) if str(body.get("contentType", "")).lower() == "html" else content
+    return InboundMessage(message_id=str(item.get("internetMessageId") or item.get("id") or ""),
+                          sender=str(sender.get("address") or ""), sender_name=str(sender.get("name") or ""),
+                          subject=str(item.get("subject") or ""), text=text)
+
+
+class GraphMailbox:
+    """New messages in a mailbox's inbox since the last poll, through the delta query.
+
+    The delta link is stored only after the batch it ends has been handled, so a crash mid-batch
+    handles it again (each message is handled once anyway). Permission: Mail.Read, restricted to
+    this mailbox by an application access policy.
+    """
+
+    SELECT = "subject,from,body,internetMessageId,receivedDateTime"
+
+    def __init__(self, graph: GraphClient, mailbox: str, state: StateStore) -> None:
+        self._graph, self._mailbox, self._state = graph, mailbox, state
+
+    @property
+    def _state_name(self) -> str:
+        return f"mailbox-delta:{self._mailbox.lower()}"
+
+    async def fetch(self) -> tuple[list[InboundMessage], str]:
+        """New messages (at most MAX_BATCH) and the link to resume from once they are handled."""
+        link = await self._state.get(self._state_name) or (
+            f"/users/{quote(self._mailbox, safe='@')}/mailFolders/inbox/messages/delta?$select={self.SELECT}")
+        messages: list[InboundMessage] = []
+        while True:
+            page = await self._graph.get(f"reading the mailbox {self._mailbox}", link)
+            for item in page.get("value") or []:
+                if isinstance(item, dict) and (found := _from_graph(item)) is not None and found.message_id:
+                    messages.append(found)
+            if "@odata.deltaLink" in page:
+                return messages, str(page["@odata.deltaLink"])
+            if "@odata.nextLink" not in page:
+                return messages, link  # an answer without either link: resume where we were
+            link = str(page["@odata.nextLink"])
+            if len(messages) >= MAX_BATCH:
+                return messages, link
+
+    async def commit(self, link: str) -> None:
+        await self._state.put(self._state_name, link)

@@ -1,0 +1,34 @@
+"""The effort the organisation agreed for an incident's current severity (and priority), as card facts.
+
+The same SeverityPolicy drives the process: its acknowledgement timeout escalation, its cadence the
+status reminders, its required roles the unfilled-role check, its coverage the business-hours waits,
+its audiences the stakeholder mail, its postmortem rule the lifecycle. The card only shows it.
+"""
+
+from __future__ import annotations
+
+from bot.locale import Translator
+from incident.model import Incident
+from incident.policy import CoverageKind, OrganisationPolicy
+
+
+def _minutes(seconds: float) -> int:
+    return int(seconds // 60)
+
+
+def effort_facts(incident: Incident, policy: OrganisationPolicy, t: Translator) -> list[dict[str, str]]:
+    """Priority (once set) and the severity's effort; the card template escapes the values."""
+    severity = policy.severity(incident.severity)
+    roles = ", ".join(policy.role(r).name for r in severity.required_roles) or t("effort.nobody")
+    coverage = (t("effort.always") if severity.coverage.kind is CoverageKind.ALWAYS
+                else t("effort.business", start=f"{severity.coverage.start:%H:%M}",
+                       end=f"{severity.coverage.end:%H:%M}", zone=severity.coverage.timezone))
+    postmortem = (t("effort.postmortem", days=severity.postmortem_due_days)
+                  if policy.postmortem_required(incident.severity, incident.type) else t("effort.no_postmortem"))
+    value = t("effort.value", roles=roles, coverage=coverage, ack=_minutes(severity.ack_timeout.total_seconds()),
+              cadence=_minutes(severity.update_cadence.total_seconds()),
+              audiences=", ".join(severity.audiences) or t("effort.nobody"), postmortem=postmortem)
+    facts = [{"title": t("effort.title", severity=severity.name), "value": value}]
+    if incident.priority:
+        facts.insert(0, {"title": t("incident.priority"), "value": incident.priority})
+    return facts

@@ -1,0 +1,136 @@
+"""``roster show|set|override|check`` in Teams: people come from @mentions; only incident admins change it.
+
+    roster show [service]
+    roster set <service> <role> @primary @delegate ...
+    roster override <service> <role> @person <start> <end>     (ISO 8601 instants, or dates: 00:00 UTC)
+    roster check
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+
+from adapters.templates import markdown_escape
+from bot.locale import Translator
+from incident.errors import InvalidValue
+from incident.people import Person
+from incident.roster import ORGANISATION, chain_at
+from services import roster_service
+from services.bus import Dependencies
+
+Mention = tuple[str, Person]  # the mention's text in the message ("<at>Bob</at>"), and who it names
+Lookup = Callable[[Person], Awaitable[Person]]  # completes a mentioned person (email, Entra id) from Teams
+
+
+def _instant(text: str) -> datetime:
+    try:
+        at = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidValue("time", f"'{text}' is not a date or an ISO 8601 instant like 2026-12-01T09:00Z") from None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _utc(at: datetime) -> str:
+    return f"{at.astimezone(UTC):%Y-%m-%d %H:%M}"
+
+
+def _people_in_order(text: str, mentions: Sequence[Mention]) -> list[Person]:
+    """Mentioned people in the order they were typed (Teams does not promise the entities' order)."""
+    placed = sorted(((text.find(label), person) for label, person in mentions if label), key=lambda p: p[0])
+    return list(dict.fromkeys(person for _, person in placed))
+
+
+def _without_mentions(text: str, mentions: Sequence[Mention]) -> list[str]:
+    for label, _ in mentions:
+        text = text.replace(label, " ")
+    return re.sub(r"<at>.*?</at>", " ", text).split()
+
+
+class RosterCommands:
+    def __init__(self, deps: Dependencies) -> None:
+        self.deps = deps
+
+    async def run(self, arguments: str, actor: Person, mentions: Sequence[Mention], lookup: Lookup,
+                  t: Translator) -> str:
+        words = _without_mentions(arguments, mentions)
+        action = words[0].lower() if words else "show"
+        rest = words[1:]
+        if action == "show":
+            return await self.show(rest[0] if rest else "", t)
+        if action == "check":
+            return await self.check(t)
+        if action not in ("set", "override"):
+            return t("roster.usage")
+        roster_service.may_change_roster(self.deps.policy, actor)
+        people = [await lookup(p) for p in _people_in_order(arguments, mentions)]
+        if len(rest) < 2 or not people:
+            return t("roster.usage")
+        service = roster_service.known_service(self.deps.policy, rest[0])
+        role = roster_service.known_role(self.deps.policy, rest[1])
+        role_name = self.deps.policy.role(role).name
+        if action == "set":
+            entry = await roster_service.set_role(self.deps.roster, self.deps.policy, service, role, people)
+            return t("roster.set", service=service, role=role_name,
+                     chain=" → ".join(markdown_escape(p.name) for p in entry.chain))
+        if len(rest) != 4 or len(people) != 1:
+            return t("roster.usage")
+        override = await roster_service.add_override(
+            self.deps.roster, self.deps.policy, service, role, people[0], _instant(rest[2]), _instant(rest[3]),
+            actor=actor, now=self.deps.clock.now())
+        return t("roster.overridden", service=service, role=role_name, who=markdown_escape(override.person.name),
+                 start=_utc(override.start), end=_utc(override.end))
+
+    async def show(self, service: str, t: Translator) -> str:
+        now = self.deps.clock.now()
+        services = [roster_service.known_service(self.deps.policy, service)] if service else \
+            [*self.deps.policy.services, ORGANISATION]
+        lines = []
+        for name in services:
+            partition = await self.deps.roster.partition(name)
+            for entry in partition.entries:
+                held = chain_at(entry, partition.overrides, now)
+                chain = " → ".join(markdown_escape(p.name) for p in (held.chain if held else ()))
+                line = f"- **{markdown_escape(name)}** · {self._role_name(entry.role)}: {chain}"
+                if entry.rotation is not None:
+                    line += " " + t("roster.rotation", people=", ".join(markdown_escape(p.name)
+                                                                         for p in entry.rotation.people),
+                                    handoff=entry.rotation.handoff_text())
+                lines.append(line)
+            for override in partition.overrides:
+                if override.end > now:
+                    lines.append("- " + t("roster.override_line", service=markdown_escape(name),
+                                          role=self._role_name(override.role),
+                                          who=markdown_escape(override.person.name),
+                                          start=_utc(override.start), end=_utc(override.end)))
+        if not lines:
+            return t("roster.empty", service=service or "*")
+        return t("roster.heading", at=f"{now:%Y-%m-%d %H:%M}") + "\n\n" + "\n".join(lines)
+
+    async def check(self, t: Translator) -> str:
+        report = await roster_service.check(self.deps.roster, self.deps.policy, self.deps.clock.now())
+        if report.ok:
+            return t("roster.check_ok")
+        findings = "\n".join(f"- **{markdown_escape(f.service)}** · {markdown_escape(f.role)}: "
+                             f"{markdown_escape(f.text)}" for f in report.findings)
+        return t("roster.check_findings", count=len(report.findings)) + "\n\n" + findings
+
+    def _role_name(self, role: str) -> str:
+        try:
+            return self.deps.policy.role(role).name
+        except InvalidValue:
+            return role
+
+
+def mentions_of(entities: Sequence[object] | None, bot_id: str) -> list[Mention]:
+    """The people @mentioned in an activity (not the bot), with the text each mention has in the message."""
+    found: list[Mention] = []
+    for entity in entities or []:
+        data = getattr(entity, "additional_properties", None) or {}
+        mentioned = data.get("mentioned") or getattr(entity, "mentioned", None)
+        text = data.get("text") or getattr(entity, "text", "") or ""
+        if getattr(entity, "type", "") == "mention" and isinstance(mentioned, dict) and mentioned.get("id") != bot_id:
+            person = Person(id=str(mentioned["id"]), name=str(mentioned.get("name") or mentioned["id"]))
+            found.append((str(text), person))
+    return found

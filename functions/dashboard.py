@@ -1,0 +1,51 @@
+"""GET /api/dashboard (an HTML page, also a Teams static tab) and GET /api/dashboard/chart.png.
+
+Anonymous at the Functions level: in Azure, App Service Authentication (Entra ID) stands in front of
+the whole app, and a Teams tab cannot send a function key. Locally the page is open.
+"""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from functions.http_errors import error_response
+
+blueprint = func.Blueprint()
+REFRESH_SECONDS = 60
+CHART_PATH = "dashboard/chart.png"  # relative to /api/dashboard, so it works under any host and prefix
+
+
+@blueprint.route(route="dashboard", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+async def dashboard(req: func.HttpRequest) -> func.HttpResponse:
+    from adapters.chart_png import WEEKLY_CHART_SIZE, weekly_chart_description
+    from adapters.dashboard_page import page_headers, render_dashboard
+    from devopsbot.bootstrap import get_container
+    from services.dashboard import load_dashboard, page_data
+
+    try:
+        container = get_container()
+        data = await load_dashboard(container.dependencies)
+    except Exception as error:
+        return error_response(error)
+    width, height = WEEKLY_CHART_SIZE
+    html = render_dashboard(**page_data(data, container.policy), refresh_seconds=REFRESH_SECONDS,
+                            chart_url=CHART_PATH, chart_width=width, chart_height=height,
+                            chart_description=weekly_chart_description(data.report.weeks))
+    return func.HttpResponse(html, status_code=200, mimetype="text/html", charset="utf-8",
+                             headers=page_headers())
+
+
+@blueprint.route(route="dashboard/chart.png", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+async def dashboard_chart(req: func.HttpRequest) -> func.HttpResponse:
+    from adapters.chart_png import render_weekly_chart
+    from devopsbot.bootstrap import get_container
+    from services.reporting import build_report, recent_weeks
+
+    try:
+        deps = get_container().dependencies
+        since, until = recent_weeks(deps.clock.now())
+        report = await build_report(deps, since, until, with_timelines=False)
+    except Exception as error:
+        return error_response(error)
+    return func.HttpResponse(render_weekly_chart(report.weeks), status_code=200, mimetype="image/png",
+                             headers={"Cache-Control": "private, max-age=60", "X-Content-Type-Options": "nosniff"})

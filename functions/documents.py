@@ -1,0 +1,94 @@
+"""GET /api/incidents/{id}/document?format=md|html: the incident document, as a download.
+
+In Azure, App Service Authentication (Entra ID) stands in front of the app and names the caller in
+``X-MS-CLIENT-PRINCIPAL`` (base64 JSON of the token's claims); only a caller who may see the incident gets
+its document. Locally (no bot app id configured) the documents are open, except a private (security)
+incident's, which is never served to someone who is not one of its people or an incident admin.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from typing import Any
+
+import azure.functions as func
+
+from functions.http_errors import error_response, json_response
+from incident.ids import parse_incident_id
+from incident.model import Incident, Person
+
+blueprint = func.Blueprint()
+OBJECT_ID_CLAIMS = ("http://schemas.microsoft.com/identity/claims/objectidentifier", "oid")
+NAME_CLAIMS = ("name", "preferred_username", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name")
+
+
+def caller(req: func.HttpRequest) -> Person | None:
+    """The signed-in caller App Service Authentication vouches for, or None (absent or unreadable)."""
+    header = req.headers.get("x-ms-client-principal", "")
+    if not header:
+        return None
+    try:
+        principal = json.loads(base64.b64decode(header, validate=True))
+    except (binascii.Error, ValueError):
+        return None
+    claims: dict[str, str] = {}
+    for claim in principal.get("claims", []) if isinstance(principal, dict) else []:
+        if isinstance(claim, dict) and isinstance(claim.get("typ"), str) and isinstance(claim.get("val"), str):
+            claims.setdefault(claim["typ"], claim["val"])
+    object_id = next((claims[c] for c in OBJECT_ID_CLAIMS if c in claims), "")
+    if not object_id:
+        return None
+    name = next((claims[c] for c in NAME_CLAIMS if c in claims), object_id)
+    return Person(id=object_id, name=name, aad_id=object_id)
+
+
+def may_read(incident: Incident, person: Person, admins: tuple[str, ...]) -> bool:
+    """``Incident.may_see`` by Teams id, and by Entra object id (what the web sign-in gives)."""
+    if incident.may_see(person, admins):
+        return True
+    people = (incident.declared_by, *incident.roles.values(), *incident.invitees)
+    return any(p.aad_id and p.aad_id == person.aad_id for p in people)
+
+
+def _filename(incident_id: str, document_format: str) -> str:
+    return re.sub(r"[^A-Za-z0-9-]", "_", incident_id) + f"-document.{document_format}"
+
+
+@blueprint.route(route="incidents/{id}/document", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+async def incident_document(req: func.HttpRequest) -> func.HttpResponse:
+    from adapters.documents import FORMATS, content_type, render_document
+    from devopsbot.bootstrap import get_container
+    from services.incident_document import build_document
+
+    document_format = (req.params.get("format") or "html").lower()
+    if document_format not in FORMATS:
+        return json_response({"error": f"format must be one of {', '.join(FORMATS)}"}, 400)
+    try:
+        incident_id = parse_incident_id(req.route_params.get("id", ""))
+        container = get_container()
+        person = caller(req)
+        signed_in_required = container.settings.authentication_enabled
+        if signed_in_required and person is None:
+            return json_response({"error": "sign in: App Service Authentication must name the caller"}, 401)
+        deps = container.dependencies
+        incident = await deps.incidents.get(incident_id)
+        # A refusal looks like absence: nobody learns that a private incident exists.
+        if (incident.private or signed_in_required) and (
+                person is None or not may_read(incident, person, container.policy.admins)):
+            return json_response({"error": f"no incident {incident_id}"}, 404)
+        timeline = await deps.incidents.timeline(incident_id)
+        document = build_document(incident, timeline, container.policy, deps.clock.now())
+        body = render_document(document, document_format)
+    except Exception as error:
+        return error_response(error)
+    headers: dict[str, Any] = {
+        "Content-Disposition": f'attachment; filename="{_filename(incident_id, document_format)}"',
+        "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff",
+        # The document is data: no script runs in it, even opened from the download.
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+    }
+    mimetype, _, _ = content_type(document_format).partition(";")
+    return func.HttpResponse(body, status_code=200, mimetype=mimetype, charset="utf-8", headers=headers)

@@ -1,0 +1,105 @@
+"""Signed action links in email: acknowledge, post an update or resolve without Teams.
+
+A link carries its claims (incident, person, action, expiry, a one-time id) and an HMAC-SHA256
+over them with the organisation's key. Verification recomputes the signature and compares in
+constant time before reading any claim; single use is enforced where the action is performed
+(``services.link_actions``), because only storage can say whether a link was used before.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from incident.people import Person
+
+DEFAULT_TTL = timedelta(hours=24)
+MIN_KEY_BYTES = 32
+_DOMAIN = b"devopsbot-action-link-v1."  # keeps these signatures useless for anything else signed with the key
+MAX_TOKEN = 2048
+
+
+class LinkAction(StrEnum):
+    ACKNOWLEDGE = "ack"
+    UPDATE = "update"
+    RESOLVE = "resolve"
+
+
+class LinkProblem(StrEnum):
+    MALFORMED = "malformed"
+    TAMPERED = "tampered"
+    EXPIRED = "expired"
+    USED = "used"
+
+
+class LinkRejected(Exception):
+    """A link that must change nothing; ``problem`` says why, for the page and the audit log."""
+
+    def __init__(self, problem: LinkProblem, detail: str, claims: LinkClaims | None = None) -> None:
+        super().__init__(detail)
+        self.problem, self.detail, self.claims = problem, detail, claims
+
+
+@dataclass(frozen=True)
+class LinkClaims:
+    incident_id: str
+    person: Person
+    action: LinkAction
+    expires_at: datetime
+    nonce: str
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class ActionLinkSigner:
+    def __init__(self, key: bytes, *, ttl: timedelta = DEFAULT_TTL) -> None:
+        if len(key) < MIN_KEY_BYTES:
+            raise ValueError(f"the action-link key must hold at least {MIN_KEY_BYTES} bytes")
+        self._key, self.ttl = key, ttl
+
+    def issue(self, incident_id: str, person: Person, action: LinkAction, now: datetime) -> str:
+        claims = {"i": incident_id, "p": person.id, "n": person.name, "m": person.email, "a": action.value,
+                  "x": int((now + self.ttl).timestamp()), "j": secrets.token_urlsafe(16)}
+        body = _b64(json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode())
+        return f"{body}.{self._signature(body)}"
+
+    def verify(self, token: str, now: datetime) -> LinkClaims:
+        """The claims of an authentic, unexpired link; LinkRejected otherwise. Nothing in the token is
+        read before its signature is found good."""
+        if not token or len(token) > MAX_TOKEN or token.count(".") != 1:
+            raise LinkRejected(LinkProblem.MALFORMED, "the link is incomplete or damaged")
+        body, signature = token.split(".")
+        if not hmac.compare_digest(signature.encode("ascii", "replace"), self._signature(body).encode("ascii")):
+            raise LinkRejected(LinkProblem.TAMPERED, "the link's signature does not match its content")
+        try:
+            raw = json.loads(_unb64(body))
+            claims = LinkClaims(
+                incident_id=str(raw["i"]), person=Person(id=str(raw["p"]), name=str(raw["n"]), email=str(raw["m"])),
+                action=LinkAction(raw["a"]), expires_at=datetime.fromtimestamp(int(raw["x"]), UTC), nonce=str(raw["j"]))
+        except (ValueError, KeyError, TypeError, binascii.Error) as error:
+            # Signed by us yet unreadable: only a change of format could do this; refuse it all the same.
+            raise LinkRejected(LinkProblem.MALFORMED, "the link's content cannot be read") from error
+        if now >= claims.expires_at:
+            raise LinkRejected(LinkProblem.EXPIRED, "the link has expired", claims)
+        return claims
+
+    def _signature(self, body: str) -> str:
+        return _b64(hmac.new(self._key, _DOMAIN + body.encode("ascii", "replace"), hashlib.sha256).digest())
+
+
+def nonce_key(claims: LinkClaims) -> str:
+    """The idempotency key that makes a link single-use."""
+    return f"action-link:{claims.nonce}"

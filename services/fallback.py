@@ -1,0 +1,180 @@
+"""Teams first, email when Teams fails: the notifier every reaction and timer talks to.
+
+Each notification is tried in Teams (whose own sends retry with backoff). When it still fails, or
+Teams is marked down (an admin's flag, or repeated failures), the same content goes by email to the
+people it was for, each with their own action links, and the failure is raised so the Teams send is
+retried later and the cards catch up once Teams is back. The email of one notification goes out once
+per person, however often the notification is retried: ``DELIVERY_KEY`` names it, and the
+idempotency store remembers who was mailed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from incident.errors import DevopsbotError, NotificationFailed
+from incident.model import Incident, Person, TimelineEvent
+from services.bus import Dependencies
+from services.mail_content import incident_view, subject
+from services.outbox import DELIVERY_KEY
+from services.ports import Alert, Notifier, TeamsStatus
+
+log = logging.getLogger(__name__)
+
+STATUS_CACHE = timedelta(seconds=15)  # an admin's flag set elsewhere is seen this soon
+FALLBACK_LEASE = timedelta(minutes=10)  # a mail attempt that crashed may be retried after this
+
+ALERT_TEXT = {
+    "escalated": "The {role} role moved to you: {reason}.",
+    "escalation_exhausted": "Nobody acknowledged this incident and the {role} chain is exhausted: please take it.",
+    "roles_unfilled": "These required roles are still unfilled: {roles}.",
+    "no_delegates": "These required roles have nobody to escalate to: {roles}.",
+    "stale": "This incident has been open for {days} days: resolve it or say why it stays open.",
+    "plan_step_overdue": "The response plan step \"{step}\" ({role}) was due {minutes} min after the declaration "
+                         "and is not ticked yet.",
+    "no_playbook": "No approved playbook is attached for {services}.",
+    "assessment_revealed": "Risk assessment #{round} is revealed: {level} risk, proposing {severity} and {priority}. "
+                           "Accept or override it on the assessment card in Teams.",
+    "postmortem_opened": "The blameless postmortem is yours, due {due}.",
+    "document_ready": "The postmortem is completed. Incident document: {html} (Markdown: {markdown}).",
+}
+
+
+@dataclass(frozen=True)
+class FallbackMail:
+    """The email standing in for one Teams notification."""
+
+    template: str
+    what: str  # for the subject: "declared", "status update", ...
+    people: tuple[Person, ...]
+    values: dict[str, Any] = field(default_factory=dict)
+    subject: str = ""  # instead of the usual "[id] SEV what: title"
+
+
+class FallbackNotifier:
+    def __init__(self, teams: Notifier, dependencies: Callable[[], Dependencies]) -> None:
+        self._teams, self._dependencies = teams, dependencies
+        self._status: tuple[datetime, TeamsStatus] | None = None
+
+    async def incident_declared(self, incident: Incident) -> None:
+        deps = self._dependencies()
+        commander = incident.holder("commander")
+        values = {"kind": deps.policy.incident_type(incident.type).name, "services": list(incident.services),
+                  "commander": commander.name if commander else "not yet assigned", "stakeholder": False,
+                  "cadence": int(deps.policy.severity(incident.severity).update_cadence.total_seconds() // 60)}
+        await self._deliver(incident, lambda: self._teams.incident_declared(incident),
+                            FallbackMail("declared", "declared", _people_of(incident), values))
+
+    async def incident_changed(self, incident: Incident, events: Sequence[TimelineEvent]) -> None:
+        values = {"changes": [e.summary for e in events], "stakeholder": False}
+        await self._deliver(incident, lambda: self._teams.incident_changed(incident, events),
+                            FallbackMail("status_update", "status update", _people_of(incident), values))
+
+    async def incident_resolved(self, incident: Incident) -> None:
+        await self._deliver(incident, lambda: self._teams.incident_resolved(incident),
+                            FallbackMail("resolved", "resolved", _people_of(incident), resolved_values(incident)))
+
+    async def remind(self, incident: Incident) -> None:
+        deps = self._dependencies()
+        commander = incident.holder("commander")
+        since = deps.clock.now() - (incident.last_update_at or incident.declared_at)
+        values = {"commander": commander.name if commander else "Commander", "since": _duration(since),
+                  "cadence": int(deps.policy.severity(incident.severity).update_cadence.total_seconds() // 60)}
+        await self._deliver(incident, lambda: self._teams.remind(incident),
+                            FallbackMail("reminder", "status update due", (commander,) if commander else (), values))
+
+    async def alert(self, incident: Incident, alert: Alert) -> None:
+        people = alert.people or tuple(p for p in (incident.holder("commander"),) if p)
+        if alert.kind == "escalated":
+            mail = FallbackMail("escalated", "escalated", people, {"role": alert.values.get("role", ""),
+                                "reason": alert.values.get("reason", ""), "previous": alert.values.get("previous", "")})
+        else:
+            text = ALERT_TEXT.get(alert.kind, "This incident needs attention.")
+            try:
+                message = text.format_map(alert.values)
+            except (KeyError, IndexError, ValueError):  # a value the text needs is missing: say less, not nothing
+                message = "This incident needs attention."
+            mail = FallbackMail("alert", "needs attention", people, {"message": message})
+        await self._deliver(incident, lambda: self._teams.alert(incident, alert), mail)
+
+    async def teams_status(self) -> TeamsStatus:
+        deps = self._dependencies()
+        if deps.health is None:
+            return TeamsStatus(False)
+        now = deps.clock.now()
+        cached = self._status
+        if cached is not None and timedelta(0) <= now - cached[0] < STATUS_CACHE:
+            return cached[1]
+        status = await deps.health.status(now)
+        self._status = (now, status)
+        return status
+
+    async def _deliver(self, incident: Incident, send: Callable[[], Awaitable[None]], mail: FallbackMail) -> None:
+        deps = self._dependencies()
+        status = await self.teams_status()
+        if status.down:
+            failure = NotificationFailed(f"Teams is marked down ({status.reason}); email carries this instead")
+        else:
+            try:
+                await send()
+            except NotificationFailed as error:
+                failure = error
+                if deps.health is not None:
+                    await deps.health.record_failure(deps.clock.now(), str(error))
+                    self._status = None
+            else:
+                if status.recent_failures and deps.health is not None:
+                    await deps.health.record_success(deps.clock.now())
+                    self._status = None
+                return
+        await mail_once(deps, incident, mail)
+        raise failure
+
+
+async def mail_once(deps: Dependencies, incident: Incident, mail: FallbackMail) -> None:
+    """Each person once per notification (``DELIVERY_KEY``); a failed send is released so the retry
+    mails them."""
+    if deps.mailer is None:
+        log.error("%s: Teams failed and email is not configured; nobody could be told", incident.id)
+        return
+    key = DELIVERY_KEY.get() or f"{mail.template}:{incident.event_count}"
+    for person in mail.people:
+        if not person.email:
+            log.warning("%s: %s has no email address; the Teams message for them is not delivered",
+                        incident.id, person.name)
+            continue
+        claim_key = f"fallback:{incident.id}:{key}:{person.email.lower()}"
+        claim = await deps.idempotency.begin(claim_key, deps.clock.now(), FALLBACK_LEASE)
+        if not claim.owned:
+            continue
+        try:
+            view = await incident_view(deps, incident, reader=person)
+            await deps.mailer.send_template((person.email,), mail.subject or subject(incident, mail.what),
+                                            mail.template, {"view": view, **mail.values})
+        except DevopsbotError:
+            await deps.idempotency.release(claim_key)
+            raise
+        await deps.idempotency.complete(claim_key, "sent")
+
+
+def _people_of(incident: Incident) -> tuple[Person, ...]:
+    """Everyone the incident's Teams messages are for: its role holders and invitees, each once."""
+    seen: dict[str, Person] = {}
+    for person in (*incident.roles.values(), *incident.invitees):
+        seen.setdefault(person.id, person)
+    return tuple(seen.values())
+
+
+def resolved_values(incident: Incident) -> dict[str, Any]:
+    resolved_at = incident.resolved_at or incident.declared_at
+    return {"resolution": incident.resolution, "resolved_at": resolved_at,
+            "duration": _duration(resolved_at - incident.declared_at)}
+
+
+def _duration(span: timedelta) -> str:
+    minutes = max(0, int(span.total_seconds() // 60))
+    return f"{minutes // 60} h {minutes % 60:02d} min"

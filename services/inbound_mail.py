@@ -1,0 +1,188 @@
+"""Email in: declare by mail, and replies in an incident's email thread become status updates.
+
+A subject like ``DECLARE SEV2: checkout failing`` (optionally ``DECLARE SEV2 security: ...``) declares
+an incident with the sender as commander; a reply whose subject carries ``[INC-2026-0001]`` posts its
+new text as an update by that sender. Only known senders act; everyone else, and anything that cannot
+be read, gets a polite reply saying what was understood. Each message is handled once.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from incident import commands
+from incident.errors import DomainError, NotFound
+from incident.model import MAX_TEXT, Incident, Person
+from services.bus import MessageBus
+
+log = logging.getLogger(__name__)
+
+MESSAGE_LEASE = timedelta(minutes=10)
+_PREFIXES = re.compile(r"^\s*((re|fw|fwd|aw|wg|sv|tr|vs)\s*:\s*)+", re.IGNORECASE)
+_DECLARE = re.compile(r"^\s*DECLARE\s+(?P<severity>[A-Za-z][A-Za-z0-9]{0,9})(?:\s+(?P<type>[a-z][a-z0-9_]{0,39}))?"
+                      r"\s*:\s*(?P<title>.+?)\s*$", re.IGNORECASE)
+# Where a reply's quoted history starts, in the clients people use.
+_QUOTE_STARTS = (re.compile(r"^\s*On .{1,200} wrote:\s*$"), re.compile(r"^\s*Le .{1,200} a écrit\s*:\s*$"),
+                 re.compile(r"^\s*-{2,}\s*Original Message\s*-{2,}", re.IGNORECASE),
+                 re.compile(r"^\s*_{5,}\s*$"), re.compile(r"^\s*From:\s.+", re.IGNORECASE),
+                 re.compile(r"^\s*De\s*:\s.+", re.IGNORECASE))
+
+Directory = Callable[[str], Awaitable[Person | None]]  # an email address → the person devopsbot knows
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    message_id: str
+    sender: str  # email address
+    sender_name: str
+    subject: str
+    text: str  # plain text of the body
+
+
+class Outcome(StrEnum):
+    DECLARED = "declared"
+    UPDATED = "updated"
+    ANSWERED = "answered"  # not acted on; the sender was told why
+    IGNORED = "ignored"  # already handled, or from devopsbot itself
+
+
+@dataclass(frozen=True)
+class Handled:
+    outcome: Outcome
+    incident_id: str = ""
+    reply: str = ""  # what the sender is told, when not acted on
+
+
+def new_text(body: str) -> str:
+    """The part of a reply its sender wrote: everything before the quoted history and '>' lines."""
+    kept: list[str] = []
+    for line in body.replace("\r\n", "\n").split("\n"):
+        if any(pattern.match(line) for pattern in _QUOTE_STARTS):
+            break
+        if line.lstrip().startswith(">"):
+            continue
+        kept.append(line)
+    return "\n".join(kept).strip()
+
+
+def understand(message: InboundMessage, id_prefix: str, severities: tuple[str, ...],
+               types: tuple[str, ...]) -> tuple[str, dict[str, str]]:
+    """("declare", {severity, type, title}), ("update", {incident_id}) or ("unclear", {reason})."""
+    subject = _PREFIXES.sub("", " ".join(message.subject.split()))
+    reference = re.search(rf"\[({re.escape(id_prefix)}-\d{{4}}-\d{{1,6}})\]", subject)
+    if reference:
+        return "update", {"incident_id": reference.group(1)}
+    declared = _DECLARE.match(subject)
+    if declared is None:
+        return "unclear", {"reason": "the subject neither starts with DECLARE <severity>: <title> nor names an "
+                                     f"incident like [{id_prefix}-2026-0001]"}
+    severity = declared.group("severity").upper()
+    if severity not in severities:
+        return "unclear", {"reason": f"'{severity}' is not a severity (use one of {', '.join(severities)})"}
+    kind = (declared.group("type") or "").lower() or ("outage" if "outage" in types else types[0])
+    if kind not in types:
+        return "unclear", {"reason": f"'{kind}' is not an incident type (use one of {', '.join(types)})"}
+    return "declare", {"severity": severity, "type": kind, "title": declared.group("title")}
+
+
+async def ingest(bus: MessageBus, message: InboundMessage, directory: Directory, *, own_address: str = "") -> Handled:
+    """Act on one message, once (its Message-ID is the idempotency key), and answer the sender if not acted on."""
+    deps = bus.dependencies
+    sender = message.sender.strip().lower()
+    if not sender or (own_address and sender == own_address.strip().lower()):
+        return Handled(Outcome.IGNORED)  # never answer ourselves: no mail loops
+    key = f"mail:{message.message_id}"
+    claim = await deps.idempotency.begin(key, deps.clock.now(), MESSAGE_LEASE)
+    if not claim.owned:
+        return Handled(Outcome.IGNORED)
+    try:
+        handled = await _act(bus, message, directory)
+    except BaseException:
+        await deps.idempotency.release(key)
+        raise
+    if handled.outcome is Outcome.ANSWERED:
+        await _answer(bus, message, handled.reply)
+    await deps.idempotency.complete(key, f"{handled.outcome.value} {handled.incident_id}".strip())
+    return handled
+
+
+async def _act(bus: MessageBus, message: InboundMessage, directory: Directory) -> Handled:
+    policy = bus.dependencies.policy
+    what, values = understand(message, policy.id_prefix, tuple(s.name for s in policy.severities),
+                              tuple(t.key for t in policy.incident_types))
+    if what == "unclear":
+        return Handled(Outcome.ANSWERED, reply=f"Nothing was done: {values['reason']}.")
+    person = await directory(message.sender)
+    if what == "declare":
+        if person is None:
+            return Handled(Outcome.ANSWERED, reply=f"We understood a request to declare a {values['severity']} "
+                           f"{values['type']} incident \"{values['title']}\", but {message.sender} is not a "
+                           "known responder, so nothing was declared. Ask an incident admin to add you to the roster.")
+        try:
+            incident: Incident = await bus.handle(commands.DeclareIncident(
+                title=values["title"], incident_type=values["type"], severity=values["severity"], actor=person,
+                summary=new_text(message.text)[:MAX_TEXT], roles={"commander": person},
+                idempotency_key=f"mail-declare:{message.message_id}"))
+        except DomainError as error:
+            return Handled(Outcome.ANSWERED, reply=f"Nothing was declared: {error}.")
+        return Handled(Outcome.DECLARED, incident.id)
+    incident_id = values["incident_id"]
+    try:
+        incident = await bus.dependencies.incidents.get(incident_id)
+    except NotFound:
+        return Handled(Outcome.ANSWERED, reply=f"There is no incident {incident_id}; nothing was posted.")
+    author = _participant(incident, message.sender) or person
+    if author is None:
+        return Handled(Outcome.ANSWERED, incident_id, reply=f"We understood an update for {incident_id}, but "
+                       f"{message.sender} is not one of its responders, so it was not posted.")
+    text = new_text(message.text)
+    if not text:
+        return Handled(Outcome.ANSWERED, incident_id,
+                       reply=f"We found no new text in your reply to {incident_id}; nothing was posted.")
+    try:
+        await bus.handle(commands.PostUpdate(incident_id, text[:MAX_TEXT], author))
+    except DomainError as error:
+        return Handled(Outcome.ANSWERED, incident_id, reply=f"Your update to {incident_id} was not posted: {error}.")
+    return Handled(Outcome.UPDATED, incident_id)
+
+
+def _participant(incident: Incident, address: str) -> Person | None:
+    wanted = address.strip().lower()
+    for person in (*incident.roles.values(), *incident.invitees, incident.declared_by):
+        if person.email and person.email.lower() == wanted:
+            return person
+    return None
+
+
+async def _answer(bus: MessageBus, message: InboundMessage, reply: str) -> None:
+    mailer = bus.dependencies.mailer
+    if mailer is None:
+        log.warning("could not answer %s (email is not configured): %s", message.sender, reply)
+        return
+    subject = _PREFIXES.sub("", " ".join(message.subject.split())) or "your message"
+    await mailer.send_template((message.sender,), f"Re: {subject}"[:250], "inbound_reply",
+                               {"sender_name": message.sender_name or message.sender, "reply": reply,
+                                "subject": subject, "id_prefix": bus.dependencies.policy.id_prefix})
+
+
+class Mailbox(Protocol):
+    async def fetch(self) -> tuple[list[InboundMessage], str]:
+        """New messages and where to resume once they are handled."""
+        ...
+
+    async def commit(self, position: str) -> None: ...
+
+
+async def poll(bus: MessageBus, mailbox: Mailbox, directory: Directory, *, own_address: str = "") -> list[Handled]:
+    """Handle what arrived since the last poll. A failure stops the batch before the position moves on,
+    so the next poll sees the same messages again; those already handled are recognised and skipped."""
+    messages, position = await mailbox.fetch()
+    handled = [await ingest(bus, message, directory, own_address=own_address) for message in messages]
+    await mailbox.commit(position)
+    return handled

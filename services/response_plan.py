@@ -1,0 +1,82 @@
+"""The response plan beyond its checklist card: overdue steps reminded once each, and the communication
+section emailed to the role holders on declaration, so they have the backup channels if Teams goes down."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from incident.model import Incident, Person, TimelineEvent
+from services.bus import Dependencies, repeatable
+from services.ports import Alert, DueItem
+from services.roster_service import chain_for
+
+PLAN_STEP_DUE = "plan_step_due"
+
+
+def _step_indices(item: DueItem) -> list[int]:
+    return [int(s) for s in str(item.payload.get("steps", "")).split(",") if s.strip().isdigit()]
+
+
+@repeatable
+async def schedule_plan_steps(incident: Incident, events: Sequence[TimelineEvent], deps: Dependencies) -> None:
+    """One due item per distinct due offset (steps due together share it), counted from the declaration."""
+    steps = deps.policy.incident_type(incident.type).response_plan.steps
+    by_due: dict[datetime, list[int]] = {}
+    for index, step in enumerate(steps):
+        by_due.setdefault(incident.declared_at + step.due_after, []).append(index)
+    for due, indices in by_due.items():
+        await deps.due_work.schedule(DueItem(PLAN_STEP_DUE, incident.id, due,
+                                             {"steps": ",".join(str(i) for i in indices)}))
+
+
+async def owner_of(incident: Incident, role: str, deps: Dependencies, at: datetime) -> Person | None:
+    """Who owns a step's role: the incident's holder, else whoever the roster says holds it at ``at``."""
+    holder = incident.holder(role)
+    if holder is not None:
+        return holder
+    chain = await chain_for(deps.roster, incident.services, role, at)
+    return chain[0] if chain else None
+
+
+async def remind_overdue_steps(item: DueItem, incident: Incident, deps: Dependencies, now: datetime) -> None:
+    """Each step of the item not ticked yet is said once, @mentioning its owner (or the commander)."""
+    if not incident.status.is_active:
+        return
+    steps = deps.policy.incident_type(incident.type).response_plan.steps
+    for index in _step_indices(item):
+        if index >= len(steps) or index in incident.plan_done:
+            continue
+        step = steps[index]
+        owner = await owner_of(incident, step.owner_role, deps, now) or incident.holder("commander")
+        await deps.notifier.alert(incident, Alert("plan_step_overdue", (owner,) if owner else (), {
+            "step": step.title, "role": deps.policy.role(step.owner_role).name,
+            "minutes": str(int(step.due_after.total_seconds() // 60))}))
+
+
+async def mail_response_plan(incident: Incident, events: Sequence[TimelineEvent], deps: Dependencies) -> None:
+    """The plan and its communication section (primary channel, backup methods) by email to every role
+    holder and step owner with an address: when Teams is down, this mail is how they find each other."""
+    if deps.mailer is None:
+        return
+    kind = deps.policy.incident_type(incident.type)
+    people: list[Person] = list(incident.roles.values())
+    steps = []
+    for step in kind.response_plan.steps:
+        owner = await owner_of(incident, step.owner_role, deps, incident.declared_at)
+        if owner is not None:
+            people.append(owner)
+        steps.append({"title": step.title, "role": deps.policy.role(step.owner_role).name,
+                      "owner": owner.name if owner else "not assigned",
+                      "minutes": int(step.due_after.total_seconds() // 60)})
+    addresses = list(dict.fromkeys(p.email.lower() for p in people if p.email))
+    if not addresses:
+        return
+    holders = [{"role": deps.policy.role(role).name, "name": person.name, "email": person.email}
+               for role, person in incident.roles.items()]
+    title = "security incident" if incident.private else incident.title
+    await deps.mailer.send_template(
+        addresses, f"[{incident.id}] Response plan ({kind.name}): {title}", "response_plan",
+        {"incident": incident, "kind": kind.name, "steps": steps, "holders": holders,
+         "primary": kind.response_plan.communication.primary_channel,
+         "backups": list(kind.response_plan.communication.backup_methods)})

@@ -1,0 +1,201 @@
+"""The roster as CSV: one row per person in a role, checked row by row; an import is all or nothing.
+
+Columns (the header must be exactly these): service, role, kind, person_id, person_name, person_email,
+handoff, timezone, since, start, end, reason. ``kind`` is one of:
+- ``primary``: the role's primary (one per role, unless it has a rotation);
+- ``delegate``: a delegate, in the order of the rows;
+- ``rotation``: a person of the weekly rotation, in turn order; ``handoff`` ("mon 09:00"), ``timezone``
+  (IANA) and ``since`` (the date from which the first hand-off gives the first person) on each row;
+- ``override``: ``person`` replaces the holder from ``start`` to ``end`` (ISO 8601 with a zone).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from incident.errors import InvalidValue
+from incident.people import Person
+from incident.policy import OrganisationPolicy
+from incident.roster import WEEKDAYS, Override, RosterEntry, Rotation, check_new_override
+from services.ports import RosterPartition, RosterRepository
+from services.roster_service import all_partitions, known_role, known_service
+
+COLUMNS = ("service", "role", "kind", "person_id", "person_name", "person_email", "handoff", "timezone",
+           "since", "start", "end", "reason")
+KINDS = ("primary", "delegate", "rotation", "override")
+MAX_BYTES = 2_000_000
+MAX_PROBLEMS = 50
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+HANDOFF = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun)\s+(\d{1,2}):00$", re.IGNORECASE)
+
+
+class RosterFileError(InvalidValue):
+    """The file was refused; ``problems`` says where, line by line. Nothing was written."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        shown = list(problems[:MAX_PROBLEMS])
+        more = f" (and {len(problems) - MAX_PROBLEMS} more)" if len(problems) > MAX_PROBLEMS else ""
+        super().__init__("roster file", "nothing was imported: " + "; ".join(shown) + more)
+        self.problems = tuple(problems)
+
+
+@dataclass
+class _Role:
+    service: str
+    role: str
+    line: int
+    primary: Person | None = None
+    delegates: list[Person] = field(default_factory=list)
+    rotation: list[Person] = field(default_factory=list)
+    rotation_terms: tuple[int, int, str, date] | None = None
+
+
+def decode(raw: bytes) -> str:
+    if len(raw) > MAX_BYTES:
+        raise RosterFileError([f"the file is {len(raw)} bytes; the limit is {MAX_BYTES}"])
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise RosterFileError([f"the file is not UTF-8 (byte 0x{raw[error.start]:02x} at offset {error.start}): "
+                               "save it as 'CSV UTF-8'"]) from None
+
+
+def _instant(text: str) -> datetime:
+    at = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if at.tzinfo is None:
+        raise ValueError("needs a time zone, like 2026-12-01T09:00:00Z")
+    return at
+
+
+def parse(text: str, policy: OrganisationPolicy) -> tuple[dict[str, list[RosterEntry]], dict[str, list[Override]]]:
+    """Every row checked; any problem refuses the whole file with each problem's line number."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    problems: list[str] = []
+    header = next(reader, None)
+    if header is None or tuple(h.strip().lower() for h in header) != COLUMNS:
+        found = ", ".join(header or []) or "nothing"
+        raise RosterFileError([f"line 1: wrong columns: expected {', '.join(COLUMNS)}; found {found}"])
+    roles: dict[tuple[str, str], _Role] = {}
+    overrides: dict[str, list[tuple[int, Override]]] = {}
+    for row in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(COLUMNS):
+            problems.append(f"line {line}: {len(row)} columns instead of {len(COLUMNS)}")
+            continue
+        try:
+            _row(dict(zip(COLUMNS, (c.strip() for c in row), strict=True)), line, policy, roles, overrides)
+        except (InvalidValue, ValueError) as error:
+            problems.append(f"line {line}: {error}")
+    entries: dict[str, list[RosterEntry]] = {}
+    for role_rows in roles.values():
+        try:
+            entries.setdefault(role_rows.service, []).append(_entry(role_rows))
+        except (InvalidValue, ValueError) as error:
+            problems.append(f"line {role_rows.line}: {error}")
+    for service_overrides in overrides.values():
+        for index, (line, override) in enumerate(service_overrides):
+            try:
+                check_new_override(override, (o for _, o in service_overrides[:index]))
+            except InvalidValue as error:
+                problems.append(f"line {line}: {error}")
+    if problems:
+        raise RosterFileError(problems)
+    return entries, {service: [o for _, o in found] for service, found in overrides.items()}
+
+
+def _row(cells: dict[str, str], line: int, policy: OrganisationPolicy, roles: dict[tuple[str, str], _Role],
+         overrides: dict[str, list[tuple[int, Override]]]) -> None:
+    service, role = known_service(policy, cells["service"]), known_role(policy, cells["role"])
+    kind = cells["kind"].lower()
+    if kind not in KINDS:
+        raise InvalidValue("kind", f"'{cells['kind']}' is not one of {', '.join(KINDS)}")
+    if not cells["person_id"]:
+        raise InvalidValue("person_id", "is required")
+    if cells["person_email"] and not EMAIL.match(cells["person_email"]):
+        raise InvalidValue("person_email", f"'{cells['person_email']}' is not an email address")
+    person = Person(cells["person_id"], cells["person_name"] or cells["person_id"], cells["person_email"])
+    if kind == "override":
+        try:
+            start, end = _instant(cells["start"]), _instant(cells["end"])
+        except ValueError as error:
+            raise InvalidValue("start/end", f"not ISO 8601 instants: {error}") from None
+        override = Override(service, role, person, start, end, reason=cells["reason"][:500])
+        overrides.setdefault(service, []).append((line, override))
+        return
+    found = roles.setdefault((service, role), _Role(service, role, line))
+    if kind == "primary":
+        if found.primary is not None:
+            raise InvalidValue("primary", f"{service}/{role} already has a primary ({found.primary.name})")
+        found.primary = person
+    elif kind == "delegate":
+        found.delegates.append(person)
+    else:
+        handoff = HANDOFF.match(cells["handoff"])
+        if handoff is None:
+            raise InvalidValue("handoff", f"'{cells['handoff']}' is not like 'mon 09:00' (a weekday and a whole hour)")
+        try:
+            since = date.fromisoformat(cells["since"])
+        except ValueError:
+            raise InvalidValue("since", f"'{cells['since']}' is not a date like 2026-11-30") from None
+        terms = (WEEKDAYS.index(handoff.group(1).lower()), int(handoff.group(2)), cells["timezone"], since)
+        if found.rotation_terms is not None and terms != found.rotation_terms:
+            raise InvalidValue("rotation", f"{service}/{role}: every rotation row must have the same handoff, "
+                                           "timezone and since")
+        Rotation((person,), *terms)  # checks the hour and the zone on this row
+        found.rotation_terms = terms
+        found.rotation.append(person)
+
+
+def _entry(found: _Role) -> RosterEntry:
+    rotation = Rotation(tuple(found.rotation), *found.rotation_terms) if found.rotation_terms else None
+    if found.primary is None and rotation is None:
+        raise InvalidValue("roster", f"{found.service}/{found.role} has delegates but no primary or rotation")
+    return RosterEntry(found.service, found.role, found.primary, tuple(found.delegates), rotation)
+
+
+async def import_csv(roster: RosterRepository, policy: OrganisationPolicy, raw: bytes) -> dict[str, int]:
+    """Replace the roster of each service named in the file; services not in it are left alone."""
+    entries, overrides = parse(decode(raw), policy)
+    counts: dict[str, int] = {}
+    for service in dict.fromkeys([*entries, *overrides]):
+        await roster.replace_service(service, entries.get(service, []), overrides.get(service, []))
+        counts[service] = len(entries.get(service, [])) + len(overrides.get(service, []))
+    return counts
+
+
+def _person_cells(person: Person) -> list[str]:
+    return [person.id, person.name, person.email]
+
+
+def write(partitions: Sequence[RosterPartition]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    blank = ["", "", "", "", "", ""]
+    for partition in partitions:
+        for entry in partition.entries:
+            if entry.primary is not None:
+                writer.writerow([entry.service, entry.role, "primary", *_person_cells(entry.primary), *blank])
+            if entry.rotation is not None:
+                r = entry.rotation
+                for person in r.people:
+                    writer.writerow([entry.service, entry.role, "rotation", *_person_cells(person),
+                                     f"{WEEKDAYS[r.weekday]} {r.hour:02d}:00", r.timezone, r.since.isoformat(),
+                                     "", "", ""])
+            for person in entry.delegates:
+                writer.writerow([entry.service, entry.role, "delegate", *_person_cells(person), *blank])
+        for override in partition.overrides:
+            writer.writerow([override.service, override.role, "override", *_person_cells(override.person), "", "", "",
+                             override.start.isoformat(), override.end.isoformat(), override.reason])
+    return out.getvalue()
+
+
+async def export_csv(roster: RosterRepository, policy: OrganisationPolicy) -> str:
+    return write(await all_partitions(roster, policy))

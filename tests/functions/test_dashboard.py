@@ -1,0 +1,98 @@
+"""GET /api/dashboard and /api/dashboard/chart.png, called as built functions on the in-memory stack."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from adapters.clock import FixedClock
+from devopsbot import bootstrap
+from devopsbot.bootstrap import Container
+from incident.model import Incident, Person
+from incident.policy import OrganisationPolicy
+from tests.conftest import ALICE, BOB
+from tests.functions.conftest import built_function, request
+
+CAROL = Person(id="29:carol", name="Carol O'Brien & Co", email="carol@contoso.example")
+
+
+@pytest.fixture
+async def stack(memory_container: Container, policy: OrganisationPolicy, clock: FixedClock) -> Iterator[Container]:
+    """Open incidents (one with a hostile title, one private), one resolved with a late follow-up."""
+    now = clock.now()
+    incidents = memory_container.dependencies.incidents
+    await incidents.add(Incident.declare(
+        incident_id="INC-2026-0001", title="<script>alert('x')</script> checkout", summary="", incident_type="outage",
+        severity="SEV1", declared_by=ALICE, at=now - timedelta(hours=2, minutes=5), policy=policy,
+        roles={"commander": CAROL}, priority="P1"))
+    await incidents.add(Incident.declare(
+        incident_id="INC-2026-0002", title="Leaked credentials in repo", summary="", incident_type="security",
+        severity="SEV2", declared_by=ALICE, at=now - timedelta(minutes=40), policy=policy, private=True))
+    resolved = Incident.declare(
+        incident_id="INC-2026-0003", title="Slow search", summary="", incident_type="outage", severity="SEV2",
+        declared_by=ALICE, at=now - timedelta(days=20), policy=policy, roles={"commander": BOB})
+    resolved.resolve(actor=BOB, at=now - timedelta(days=20) + timedelta(hours=3), policy=policy,
+                     resolution="fixed", override_reason="test data")
+    resolved.add_follow_up(title="Add <b>search</b> alerts", owner=BOB, actor=BOB, at=now - timedelta(days=19),
+                           policy=policy, due_at=now - timedelta(days=2), link='https://tracker.example/1?q="><b>x')
+    await incidents.add(resolved)
+    bootstrap.reset_container(memory_container)
+    yield memory_container
+    bootstrap.reset_container(None)
+
+
+async def test_the_page_lists_open_incidents_with_severity_priority_age_and_commander(stack: Container) -> None:
+    response = await built_function("dashboard")(request("GET", "dashboard"))
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    page = response.get_body().decode()
+    row = page[page.index("<td>INC-2026-0001</td>"):page.index("</tr>", page.index("INC-2026-0001"))]
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; checkout" in row and "<script>" not in page
+    assert ">SEV1</span>" in row and "<td>P1</td>" in row and "2 h 05 min" in row
+    assert "Carol O&#39;Brien &amp; Co" in row
+
+
+async def test_a_missing_priority_or_commander_shows_a_dash_and_a_security_title_stays_hidden(
+        stack: Container) -> None:
+    page = (await built_function("dashboard")(request("GET", "dashboard"))).get_body().decode()
+    row = page[page.index("<td>INC-2026-0002</td>"):page.index("</tr>", page.index("INC-2026-0002"))]
+    assert row.count("<td>—</td>") == 2  # priority and commander
+    assert "Leaked credentials" not in page and "Security incident (details restricted)" in row
+
+
+async def test_past_due_follow_ups_are_listed_with_their_escaped_link(stack: Container) -> None:
+    page = (await built_function("dashboard")(request("GET", "dashboard"))).get_body().decode()
+    assert "Past-due follow-ups (1)" in page
+    assert '<a href="https://tracker.example/1?q=&#34;&gt;&lt;b&gt;x"' in page
+    assert "#1 Add &lt;b&gt;search&lt;/b&gt; alerts</a>" in page
+    assert "<td>Bob Durand</td>" in page and "2 d 0 h" in page
+
+
+async def test_the_page_may_be_framed_by_teams_only_and_runs_no_script(stack: Container) -> None:
+    response = await built_function("dashboard")(request("GET", "dashboard"))
+    headers = {k.lower(): v for k, v in response.headers.items()}
+    assert "x-frame-options" not in headers
+    policy = dict(part.strip().split(" ", 1) for part in headers["content-security-policy"].split(";"))
+    assert policy["frame-ancestors"] == ("'self' https://teams.microsoft.com https://*.teams.microsoft.com "
+                                         "https://*.office.com https://*.cloud.microsoft")
+    assert policy["default-src"] == "'none'" and "script-src" not in policy
+    page = response.get_body().decode()
+    [css] = re.findall(r"<style>(.*?)</style>", page, re.DOTALL)
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    assert policy["style-src"] == f"'sha256-{digest}'"  # the inline stylesheet is the one allowed
+    assert headers["cache-control"] == "no-store"
+
+
+async def test_the_chart_is_a_png_described_in_the_page(stack: Container) -> None:
+    chart = await built_function("dashboard_chart")(request("GET", "dashboard/chart.png"))
+    assert chart.status_code == 200 and chart.mimetype == "image/png"
+    assert chart.get_body().startswith(b"\x89PNG\r\n\x1a\n")
+    page = (await built_function("dashboard")(request("GET", "dashboard"))).get_body().decode()
+    assert '<img src="dashboard/chart.png"' in page
+    # 12 weeks up to Friday 27 November 2026 (W48): W37 to W48; the resolved SEV2 was declared on 7 Nov (W45).
+    assert "2026-W37: 0 declared" in page and "2026-W45: 1 declared, median 3 h to resolve" in page
+    assert "2026-W48: 2 declared" in page

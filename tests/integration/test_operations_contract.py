@@ -1,0 +1,109 @@
+"""Contract of the outbox, the audit log, Teams' health and small state values: memory and Azurite alike."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from incident.model import Incident
+from incident.policy import OrganisationPolicy
+from services.bus import Dependencies
+from services.ports import AuditRecord
+from tests.conftest import ALICE
+
+T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+
+
+async def stored_incident(deps: Dependencies, policy: OrganisationPolicy) -> Incident:
+    incident = Incident.declare(incident_id="INC-2026-0001", title="Checkout failing", summary="",
+                                incident_type="outage", severity="SEV2", declared_by=ALICE, at=T0, policy=policy)
+    await deps.incidents.add(incident)
+    return incident
+
+
+async def test_each_save_leaves_an_outbox_entry_naming_its_events(deps: Dependencies,
+                                                                   policy: OrganisationPolicy) -> None:
+    incident = await stored_incident(deps, policy)
+    incident.post_update(actor=ALICE, at=T0 + timedelta(minutes=5), text="Rolling back")
+    incident.acknowledge(actor=ALICE, at=T0 + timedelta(minutes=6))
+    await deps.incidents.save(incident)
+    first, second = await deps.incidents.outbox(incident.id)
+    assert (first.first_sequence, first.sequences, first.done) == (1, (1,), ())
+    assert (second.first_sequence, second.sequences) == (2, (2, 3))
+
+
+async def test_outbox_progress_is_kept_and_a_cleared_entry_is_gone(deps: Dependencies,
+                                                                    policy: OrganisationPolicy) -> None:
+    incident = await stored_incident(deps, policy)
+    [entry] = await deps.incidents.outbox(incident.id)
+    await deps.incidents.outbox_progress(replace(entry, done=("tell_declared", "mail_stakeholders")))
+    [kept] = await deps.incidents.outbox(incident.id)
+    assert kept.done == ("tell_declared", "mail_stakeholders")
+    await deps.incidents.outbox_clear(kept)
+    assert await deps.incidents.outbox(incident.id) == []
+    await deps.incidents.outbox_clear(kept)  # clearing twice is harmless
+
+
+async def test_outbox_rows_are_not_timeline_events(deps: Dependencies, policy: OrganisationPolicy) -> None:
+    incident = await stored_incident(deps, policy)
+    assert [e.kind for e in await deps.incidents.timeline(incident.id)] == ["declared"]
+
+
+async def test_an_idempotency_record_can_be_looked_up_without_claiming_it(deps: Dependencies) -> None:
+    assert await deps.idempotency.find("action-link:abc") is None
+    await deps.idempotency.begin("action-link:abc", T0, timedelta(days=30))
+    assert (await deps.idempotency.find("action-link:abc")) is not None
+    await deps.idempotency.complete("action-link:abc", "used")
+    found = await deps.idempotency.find("action-link:abc")
+    assert found is not None and found.done and found.result == "used"
+
+
+async def test_audit_records_are_read_back_by_day_in_order(deps: Dependencies) -> None:
+    assert deps.audit is not None
+    for minutes, kind in ((5, "second"), (1, "first")):
+        await deps.audit.record(AuditRecord(T0 + timedelta(minutes=minutes), kind, {"detail": "<x> & 'y'"}))
+    await deps.audit.record(AuditRecord(T0 + timedelta(days=1), "next day"))
+    today = await deps.audit.on_day(T0)
+    assert [r.kind for r in today] == ["first", "second"]
+    assert today[0].detail == {"detail": "<x> & 'y'"}
+
+
+async def test_teams_is_down_after_enough_recent_failures_and_up_after_they_age_out(deps: Dependencies) -> None:
+    health = deps.health
+    assert health is not None
+    for n in range(4):
+        await health.record_failure(T0 + timedelta(seconds=n), "HTTP 500")
+    assert not (await health.status(T0 + timedelta(seconds=5))).down
+    await health.record_failure(T0 + timedelta(seconds=5), "HTTP 500")
+    status = await health.status(T0 + timedelta(seconds=6))
+    assert status.down and not status.manual and status.recent_failures == 5
+    assert not (await health.status(T0 + timedelta(minutes=11))).down
+
+
+async def test_a_success_makes_earlier_failures_stop_counting(deps: Dependencies) -> None:
+    health = deps.health
+    assert health is not None
+    for n in range(5):
+        await health.record_failure(T0 + timedelta(seconds=n), "timeout")
+    await health.record_success(T0 + timedelta(seconds=10))
+    assert not (await health.status(T0 + timedelta(seconds=11))).down
+
+
+async def test_an_admins_flag_holds_until_cleared(deps: Dependencies) -> None:
+    health = deps.health
+    assert health is not None
+    await health.set_down(T0, "Dana Admin", "Teams outage MO123456")
+    status = await health.status(T0 + timedelta(days=2))
+    assert status.down and status.manual and "MO123456" in status.reason and "Dana Admin" in status.reason
+    await health.set_up(T0 + timedelta(days=2), "Dana Admin")
+    assert not (await health.status(T0 + timedelta(days=2, seconds=1))).down
+
+
+async def test_state_values_round_trip(deps: Dependencies) -> None:
+    assert deps.state is not None
+    assert await deps.state.get("mailbox-delta:incidents@contoso.example") is None
+    await deps.state.put("mailbox-delta:incidents@contoso.example", "https://graph/delta?token=1")
+    await deps.state.put("mailbox-delta:incidents@contoso.example", "https://graph/delta?token=2")
+    assert await deps.state.get("mailbox-delta:incidents@contoso.example") == "https://graph/delta?token=2"
+
+
