@@ -66,6 +66,9 @@ lint: setup
 bench: setup
 	$(PY) bench/cold_start.py
 	$(PY) bench/storage_round_trips.py
+	$(PY) bench/first_request.py
+	$(PY) bench/memory_peak.py
+	$(PY) bench/declaration_storm.py
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) node_modules .data .pytest_cache .mypy_cache .ruff_cache

@@ -43,6 +43,8 @@ class GraphMailer:
                 else {"contentType": "Text", "content": email.text},
                 "bccRecipients": [_address(a) for a in batch],
             }
+            # Exchange sends no out-of-office replies to this (Graph accepts only x- custom headers).
+            message["internetMessageHeaders"] = [{"name": "X-Auto-Response-Suppress", "value": "All"}]
             if self._reply_to:
                 message["replyTo"] = [_address(self._reply_to)]
             if email.attachments:

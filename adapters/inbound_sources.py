@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+from collections.abc import Mapping
 from email import policy as email_policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -30,6 +31,18 @@ def html_to_text(markup: str) -> str:
     return html.unescape(text).replace("\xa0", " ")
 
 
+def is_automatic(headers: Mapping[str, str]) -> bool:
+    """A machine's message (out-of-office, bounce, list traffic) by its headers, RFC 3834 and the usual kin.
+    ``headers`` maps lower-case names to values."""
+    if headers.get("auto-submitted", "no").strip().lower() != "no":
+        return True
+    if headers.get("precedence", "").strip().lower() in ("bulk", "junk", "list", "auto_reply"):
+        return True
+    if "x-autoreply" in headers or "x-autorespond" in headers:
+        return True
+    return headers.get("content-type", "").strip().lower().startswith("multipart/report")
+
+
 def parse_eml(data: bytes) -> InboundMessage:
     """One RFC 5322 message. Without a Message-ID, its content's hash identifies it (a retry of the same
     file is still recognised)."""
@@ -48,8 +61,9 @@ def parse_eml(data: bytes) -> InboundMessage:
             content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
         text = html_to_text(content) if part.get_content_type() == "text/html" else str(content)
     message_id = str(message.get("Message-ID", "")).strip() or "sha256:" + hashlib.sha256(data).hexdigest()
+    headers = {name.lower(): str(value) for name, value in message.items()}
     return InboundMessage(message_id=message_id, sender=address, sender_name=name,
-                          subject=str(message.get("Subject", "")), text=text)
+                          subject=str(message.get("Subject", "")), text=text, automatic=is_automatic(headers))
 
 
 def _from_graph(item: dict[str, Any]) -> InboundMessage | None:
@@ -59,9 +73,11 @@ def _from_graph(item: dict[str, Any]) -> InboundMessage | None:
     body = item.get("body") or {}
     content = str(body.get("content") or "")
     text = html_to_text(content) if str(body.get("contentType", "")).lower() == "html" else content
+    headers = {str(h.get("name", "")).lower(): str(h.get("value", ""))
+               for h in item.get("internetMessageHeaders") or [] if isinstance(h, dict)}
     return InboundMessage(message_id=str(item.get("internetMessageId") or item.get("id") or ""),
                           sender=str(sender.get("address") or ""), sender_name=str(sender.get("name") or ""),
-                          subject=str(item.get("subject") or ""), text=text)
+                          subject=str(item.get("subject") or ""), text=text, automatic=is_automatic(headers))
 
 
 class GraphMailbox:
@@ -72,7 +88,7 @@ class GraphMailbox:
     this mailbox by an application access policy.
     """
 
-    SELECT = "subject,from,body,internetMessageId,receivedDateTime"
+    SELECT = "subject,from,body,internetMessageId,internetMessageHeaders,receivedDateTime"
 
     def __init__(self, graph: GraphClient, mailbox: str, state: StateStore) -> None:
         self._graph, self._mailbox, self._state = graph, mailbox, state

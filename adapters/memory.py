@@ -108,14 +108,18 @@ class MemoryIncidentRepository:
 
 class MemoryDueWorkRepository:
     def __init__(self) -> None:
-        self._items: dict[tuple[datetime, str, str], DueItem] = {}
+        self._items: dict[tuple[datetime, str, str, str], DueItem] = {}
 
     @staticmethod
-    def _key(item: DueItem) -> tuple[datetime, str, str]:
-        return (item.due_at, item.kind, item.incident_id)
+    def _key(item: DueItem) -> tuple[datetime, str, str, str]:
+        return (item.due_at, item.kind, item.incident_id, item.subject)
 
     async def schedule(self, item: DueItem) -> None:
         self._items.setdefault(self._key(item), replace(item, attempts=0, not_before=None, tag=_new_tag()))
+
+    async def schedule_many(self, items: Sequence[DueItem]) -> None:
+        for item in items:
+            await self.schedule(item)
 
     async def due(self, now: datetime, limit: int = 100) -> list[DueItem]:
         ready = [i for k, i in sorted(self._items.items())

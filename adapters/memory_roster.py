@@ -6,8 +6,11 @@ import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 
+from incident.errors import InvalidValue
 from incident.roster import Override, RosterEntry, check_new_override
 from services.ports import RosterPartition
+
+MAX_TRANSACTION = 100  # Table Storage's limit of operations in one transaction, which an import must fit
 
 
 class MemoryRosterRepository:
@@ -42,13 +45,38 @@ class MemoryRosterRepository:
         self._overrides.pop((service, role, start), None)
 
     async def replace_service(self, service: str, entries: Sequence[RosterEntry],
-                              overrides: Sequence[Override]) -> None:
+                              overrides: Sequence[Override], *, now: datetime) -> None:
         async with self._lock:
-            for key in [k for k in self._entries if k[0] == service]:
-                del self._entries[key]
-            for okey in [k for k in self._overrides if k[0] == service]:
-                del self._overrides[okey]
-            for entry in entries:
-                self._entries[(service, entry.role)] = entry
-            for override in overrides:
-                self._overrides[(service, override.role, override.start)] = override
+            current = [o for o in overrides if o.end > now]
+            self._check_size(service, entries, current)
+            self._replace(service, entries, current)
+
+    async def check_replace(self, service: str, entries: Sequence[RosterEntry],
+                            overrides: Sequence[Override], *, now: datetime) -> None:
+        self._check_size(service, entries, [o for o in overrides if o.end > now])
+
+    async def restore_service(self, partition: RosterPartition) -> None:
+        async with self._lock:
+            self._replace(partition.service, partition.entries, partition.overrides)
+
+    def _replace(self, service: str, entries: Sequence[RosterEntry], overrides: Sequence[Override]) -> None:
+        for key in [k for k in self._entries if k[0] == service]:
+            del self._entries[key]
+        for okey in [k for k in self._overrides if k[0] == service]:
+            del self._overrides[okey]
+        for entry in entries:
+            self._entries[(service, entry.role)] = entry
+        for override in overrides:
+            self._overrides[(service, override.role, override.start)] = override
+
+    def _check_size(self, service: str, entries: Sequence[RosterEntry], overrides: Sequence[Override]) -> None:
+        """Counts the changes as Table Storage's one transaction would: deletions, rows, override guards."""
+        roles = {e.role for e in entries}
+        starts = {(o.role, o.start) for o in overrides}
+        deleted = sum(1 for s, role in self._entries if s == service and role not in roles)
+        deleted += sum(1 for s, role, start in self._overrides if s == service and (role, start) not in starts)
+        guarded = {role for s, role, _ in self._overrides if s == service} | {o.role for o in overrides}
+        changes = deleted + len(entries) + len(overrides) + len(guarded)
+        if changes > MAX_TRANSACTION:
+            raise InvalidValue("roster", f"{service} would need {changes} changes at once; "
+                                         f"the limit is {MAX_TRANSACTION}: split the file")

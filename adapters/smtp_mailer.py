@@ -46,6 +46,8 @@ class SmtpMailer:
         message["Bcc"] = ", ".join(batch)
         message["Subject"] = email.subject.replace("\r", " ").replace("\n", " ")[:250]
         message["Message-ID"] = make_msgid(domain=self._sender.rpartition("@")[2] or None)
+        message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies to this
+        message["X-Auto-Response-Suppress"] = "All"  # the same request, as Exchange reads it
         if self._reply_to:
             message["Reply-To"] = self._reply_to  # replies become status updates through the incidents mailbox
         message.set_content(email.text)

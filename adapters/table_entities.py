@@ -72,7 +72,8 @@ def is_event_row(row_key: str) -> bool:
 
 def due_row(item: DueItem) -> str:
     """Due time first, so a timer's one query is a range read up to 'now'."""
-    return f"{utc(item.due_at):%Y%m%dT%H%M%S.%fZ}~{item.kind}~{safe_key(item.incident_id)}"
+    row = f"{utc(item.due_at):%Y%m%dT%H%M%S.%fZ}~{item.kind}~{safe_key(item.incident_id)}"
+    return f"{row}~{safe_key(item.subject)}" if item.subject else row
 
 
 def due_upper_bound(now: datetime) -> str:
@@ -256,6 +257,7 @@ def due_entity(item: DueItem) -> dict[str, Any]:
         "Payload": json.dumps(dict(item.payload)),
         "Attempts": item.attempts,
         "NotBefore": item.not_before,
+        "Subject": item.subject,
     })
 
 
@@ -268,4 +270,5 @@ def due_from(entity: Mapping[str, Any], tag: str) -> DueItem:
         attempts=int(entity.get("Attempts", 0)),
         not_before=_optional_time(entity.get("NotBefore")),
         tag=tag,
+        subject=str(entity.get("Subject", "")),
     )

@@ -19,12 +19,15 @@ from azure.data.tables import UpdateMode
 
 from adapters import table_entities as te
 from adapters.table_storage import TableStore, storage_errors
-from incident.errors import ConcurrencyConflict
+from incident.errors import ConcurrencyConflict, InvalidValue
 from incident.playbook import AuditEvent, PlaybookVersion, Review
 
 TABLE = "playbooks"
-CHUNK = 30_000  # characters per property: Table Storage keeps strings up to 64 KiB (UTF-16)
-MAX_CHUNKS = 16
+# Table Storage keeps strings up to 64 KiB of UTF-16 and entities up to 1 MiB. 16,000 characters stay under
+# 64 KiB even when every one is an emoji (two UTF-16 units), and 32 pieces hold the largest playbook the
+# configuration allows ([playbooks] max_kb <= 500: at most 500,000 characters, 1,000,000 bytes of UTF-16).
+CHUNK = 16_000
+MAX_CHUNKS = 32
 
 
 def version_row(number: int) -> str:
@@ -40,7 +43,7 @@ def _person(value: Any) -> Any:
 def version_entity(version: PlaybookVersion) -> dict[str, Any]:
     chunks = [version.text[i:i + CHUNK] for i in range(0, len(version.text), CHUNK)] or [""]
     if len(chunks) > MAX_CHUNKS:
-        raise ValueError(f"a playbook may have at most {MAX_CHUNKS * CHUNK} characters")
+        raise InvalidValue("playbook", f"a playbook may have at most {MAX_CHUNKS * CHUNK} characters")
     return {"PartitionKey": te.safe_key(version.service), "RowKey": version_row(version.version), "Kind": "version",
             "Service": version.service, "Version": version.version, "Author": te.person_json(version.author),
             "SubmittedAt": te.utc(version.submitted_at), "Owner": version.owner,

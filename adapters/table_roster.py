@@ -148,18 +148,27 @@ class TableRosterRepository:
                 pass
 
     async def replace_service(self, service: str, entries: Sequence[RosterEntry],
-                              overrides: Sequence[Override]) -> None:
+                              overrides: Sequence[Override], *, now: datetime) -> None:
         rows = await self._rows(service)
-        wanted = [entry_entity(e) for e in entries] + [override_entity(o) for o in overrides]
-        keep = {w["RowKey"] for w in wanted}
-        operations: list[Any] = [("delete", {"PartitionKey": r["PartitionKey"], "RowKey": r["RowKey"]})
-                                 for r in rows if r["RowKey"] not in keep and _kind(r) != VERSION]
-        operations += [("upsert", w, {"mode": UpdateMode.REPLACE}) for w in wanted]
-        if len(operations) > MAX_TRANSACTION:
-            raise InvalidValue("roster", f"{service} would need {len(operations)} changes at once; "
-                                         f"the limit is {MAX_TRANSACTION}: split the file")
+        operations = _replacement(service, rows, entries, [o for o in overrides if te.utc(o.end) > now])
+        _check_size(service, operations)
         if operations:
             await self._transaction(service, operations, conflict=f"the roster of {service} changed meanwhile")
+
+    async def check_replace(self, service: str, entries: Sequence[RosterEntry],
+                            overrides: Sequence[Override], *, now: datetime) -> None:
+        rows = await self._rows(service)
+        _check_size(service, _replacement(service, rows, entries, [o for o in overrides if te.utc(o.end) > now]))
+
+    async def restore_service(self, partition: RosterPartition) -> None:
+        rows = await self._rows(partition.service)
+        operations = _replacement(partition.service, rows, partition.entries, partition.overrides)
+        # Putting back what was there must not fail for size: rows first, then deletions, then the guards.
+        order = {"upsert": 0, "delete": 1}
+        operations.sort(key=lambda op: order.get(op[0], 2))
+        for at in range(0, len(operations), MAX_TRANSACTION):
+            await self._transaction(partition.service, operations[at:at + MAX_TRANSACTION],
+                                    conflict=f"the roster of {partition.service} changed meanwhile")
 
     async def _transaction(self, service: str, operations: list[Any], *, conflict: str) -> None:
         table = await self._store.table(TABLE)
@@ -170,3 +179,32 @@ class TableRosterRepository:
                 if error.status_code in (409, 412):
                     raise ConcurrencyConflict(conflict) from error
                 raise
+
+
+def _replacement(service: str, rows: Sequence[Mapping[str, Any]], entries: Sequence[RosterEntry],
+                 overrides: Sequence[Override]) -> list[Any]:
+    """The operations making the partition ``rows`` exactly these entries and overrides, moving on the
+    override guard of each role with an override before or after, as add_override does under its ETag."""
+    wanted = [entry_entity(e) for e in entries] + [override_entity(o) for o in overrides]
+    keep = {w["RowKey"] for w in wanted}
+    operations: list[Any] = [("delete", {"PartitionKey": r["PartitionKey"], "RowKey": r["RowKey"]})
+                             for r in rows if r["RowKey"] not in keep and _kind(r) != VERSION]
+    operations += [("upsert", w, {"mode": UpdateMode.REPLACE}) for w in wanted]
+    versions = {r["RowKey"]: r for r in rows if _kind(r) == VERSION}
+    roles = {str(r["Role"]) for r in rows if _kind(r) == OVERRIDE} | {o.role for o in overrides}
+    for role in sorted(roles):
+        found = versions.get(version_row(role))
+        counter = {"PartitionKey": te.safe_key(service), "RowKey": version_row(role), "Kind": VERSION,
+                   "Version": int(found["Version"]) + 1 if found else 1}
+        if found is None:
+            operations.append(("create", counter))
+        else:
+            operations.append(("update", counter, {"mode": UpdateMode.REPLACE, "etag": found["__etag"],
+                                                   "match_condition": MatchConditions.IfNotModified}))
+    return operations
+
+
+def _check_size(service: str, operations: Sequence[Any]) -> None:
+    if len(operations) > MAX_TRANSACTION:
+        raise InvalidValue("roster", f"{service} would need {len(operations)} changes at once; "
+                                     f"the limit is {MAX_TRANSACTION}: split the file")

@@ -13,7 +13,7 @@ import json
 import logging
 import random
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -346,6 +346,25 @@ class TableDueWorkRepository:
                 await table.create_entity(te.due_entity(replace(item, attempts=0, not_before=None)))
             except ResourceExistsError:
                 pass  # the same item is already scheduled
+
+    async def schedule_many(self, items: Sequence[DueItem]) -> None:
+        """One entity-group transaction (all due work shares a partition). If any item exists already the
+        whole transaction is refused, and each is then scheduled on its own, keeping the existing ones."""
+        fresh = {te.due_row(i): te.due_entity(replace(i, attempts=0, not_before=None)) for i in items}
+        if len(fresh) <= 1 or len(fresh) > MAX_TRANSACTION:
+            for item in items:
+                await self.schedule(item)
+            return
+        table = await self._store.table("duework")
+        async with storage_errors("scheduling due work"):
+            try:
+                await table.submit_transaction([("create", entity) for entity in fresh.values()])
+                return
+            except HttpResponseError as error:
+                if error.status_code != 409:
+                    raise
+        for item in items:
+            await self.schedule(item)
 
     async def due(self, now: datetime, limit: int = 100) -> list[DueItem]:
         table = await self._store.table("duework")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from services.markdown import markdown_escape as markdown_escape  # its home; re-exported for the bot
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -23,21 +24,6 @@ def _json_literal(value: Any) -> str:
     if isinstance(value, Undefined):
         str(value)  # StrictUndefined raises here, naming the missing variable
     return json.dumps(value, ensure_ascii=False)
-
-
-_MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]<>~|])")
-_MARKDOWN_LINE_START = re.compile(r"^(\s*)([#>+-]|\d+\.)", re.MULTILINE)
-
-
-def markdown_escape(text: str) -> str:
-    """User text shown in Teams: markdown escaped, so nobody can plant a link, a heading or a list.
-    Inline markers everywhere; list and heading markers only where they would start a line."""
-    escaped = _MARKDOWN_INLINE.sub(r"\\\1", text)
-    def at_line_start(match: re.Match[str]) -> str:
-        marker = match.group(2)
-        return match.group(1) + (marker[:-1] + "\\." if marker.endswith(".") else "\\" + marker)
-
-    return _MARKDOWN_LINE_START.sub(at_line_start, escaped)
 
 
 @cache

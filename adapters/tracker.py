@@ -20,8 +20,20 @@ TIMEOUT_SECONDS = 20
 KINDS = ("azure_devops", "github")
 
 
+def _title(incident: Incident, follow_up: FollowUp) -> str:
+    # A security incident's follow-up may itself say what is vulnerable: the tracker (seen more widely)
+    # gets a neutral title, and its people read the rest in devopsbot.
+    if incident.private:
+        return f"Security incident {incident.id} follow-up #{follow_up.number}"
+    return f"[{incident.id}] {follow_up.title}"
+
+
 def _description(incident: Incident, follow_up: FollowUp, document_url: str) -> str:
     """Plain text: what to do, by when, and where the incident's record is."""
+    if incident.private:  # no detail, no names, no addresses: only where to look
+        return "\n".join([f"Priority-1 follow-up #{follow_up.number} of security incident {incident.id}.",
+                          f"Due: {follow_up.due_at:%Y-%m-%d} (UTC)",
+                          "The details are in devopsbot, for the incident's people only."])
     lines = [f"Priority-1 follow-up #{follow_up.number} of {incident.id} ({incident.severity}).",
              f"Owner: {follow_up.owner.name}" + (f" <{follow_up.owner.email}>" if follow_up.owner.email else ""),
              f"Due: {follow_up.due_at:%Y-%m-%d} (UTC)"]
@@ -56,7 +68,7 @@ class HttpIssueTracker:
 
     def request(self, incident: Incident, follow_up: FollowUp) -> tuple[str, dict[str, str], Any]:
         """The URL, headers and JSON body that file ``follow_up`` (pure: tests read it too)."""
-        title = f"[{incident.id}] {follow_up.title}"
+        title = _title(incident, follow_up)
         text = _description(incident, follow_up, self._document_url(incident))
         if self.kind == "azure_devops":
             basic = base64.b64encode(f":{self._token}".encode()).decode()
@@ -66,7 +78,7 @@ class HttpIssueTracker:
                 ("Microsoft.VSTS.Common.Priority", 1),
                 ("System.Tags", f"devopsbot; postmortem; {incident.id}"),
             ]
-            if follow_up.owner.email:
+            if follow_up.owner.email and not incident.private:
                 fields.append(("System.AssignedTo", follow_up.owner.email))
             body = [{"op": "add", "path": f"/fields/{name}", "value": value} for name, value in fields]
             return (f"{self._url}/_apis/wit/workitems/$Bug?api-version=7.1",

@@ -8,6 +8,7 @@ Asking and deciding are for those who manage the incident; the domain lets only 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -84,7 +85,8 @@ class AssessmentTeams:
             actor = actor_of(turn_context)
             if words and words[0].lower() in ("accept", "override"):
                 return await self._decide_by_text(incident, words, actor, t)
-            minutes = int(words[0]) if words and words[0].isdigit() else None
+            # ASCII digits only ("²" is a digit to str.isdigit) and bounded before any arithmetic on it.
+            minutes = int(words[0]) if words and re.fullmatch(r"[0-9]{1,5}", words[0]) else None
             people = tuple(self.bot._mentioned(turn_context)) or default_assessors(incident) or (actor,)
             done = await self.bot.bus.handle(commands.RequestAssessment(incident.id, people, actor, minutes))
             return Answer(text=self._asked_text(done, t))

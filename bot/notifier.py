@@ -25,7 +25,7 @@ from botbuilder.schema import (
     ConversationReference,
     Mention,
 )
-from msrest.exceptions import HttpOperationError
+from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from adapters.graph import GraphClient
 from adapters.templates import markdown_escape
@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 RETRIED_STATUSES = {412, 429, 502, 504}  # what Teams asks bots to retry
 ATTEMPTS = 4
+CALL_TIMEOUT_SECONDS = 15.0
 CHANNELS_TTL_SECONDS = 600
 PER_CONVERSATION_INTERVAL = 1 / 7  # Teams allows about 7 messages per second per conversation
 
@@ -381,13 +382,17 @@ class TeamsNotifier:
     async def _with_retries(self, call: Callable[[], Awaitable[Any]]) -> Any:
         for attempt in range(ATTEMPTS):
             try:
-                return await call()
+                # A Teams that stops answering must not hold the email fallback back for minutes. A send
+                # that Teams did take but answered too late may then appear twice: the lesser harm.
+                return await asyncio.wait_for(call(), CALL_TIMEOUT_SECONDS)
             except HttpOperationError as error:
                 status = error.response.status_code if error.response is not None else None
                 if status not in RETRIED_STATUSES or attempt == ATTEMPTS - 1:
                     raise NotificationFailed(f"Teams answered {status}: {error}") from error
                 await asyncio.sleep(_retry_after(error, attempt))
-            except OSError as error:  # connection refused, reset, DNS
+            # Connection refused, reset, DNS, a timeout: msrest's connector client wraps them all in
+            # ClientRequestError, which is not an OSError; unretried, it also bypassed the email fallback.
+            except (OSError, ClientRequestError) as error:
                 if attempt == ATTEMPTS - 1:
                     raise NotificationFailed(f"Teams is unreachable: {error}") from error
                 await asyncio.sleep(0.5 * 2 ** attempt)

@@ -48,7 +48,7 @@ def message_markdown(raw: str) -> str:
 
 
 def _version_words(words: list[str]) -> int:
-    if len(words) < 2 or not words[1].lstrip("v").isdigit():
+    if len(words) < 2 or not re.fullmatch(r"[0-9]{1,6}", words[1].lstrip("v")):
         raise InvalidValue("version", "give the version number, like 'playbook approve checkout 3'")
     return int(words[1].lstrip("v"))
 
@@ -127,7 +127,7 @@ def review_card(version: PlaybookVersion, policy: PlaybookPolicy, t: Translator)
         text += " " + ", ".join(f"<at>{markdown_escape(p.name)}</at>" for p in approvers)
     return render_card(
         "playbook_review", heading=t("playbook.card_heading", service=version.service, version=version.version),
-        text=text, facts=[{"title": "Owner", "value": version.owner},
+        text=text, facts=[{"title": "Owner", "value": markdown_escape(version.owner)},
                           {"title": "Last tested", "value": version.last_tested.isoformat()}],
         excerpt=cut(version.text, EXCERPT, f"(playbook show {version.service} {version.version})"),
         mentions=[mention_entity(p) for p in approvers],

@@ -22,13 +22,13 @@ from incident import postmortem_commands as pc
 from incident.errors import InvalidValue
 from incident.model import Incident, Person
 from incident.postmortem import BLAMELESS_PROMPTS, SECTIONS
+from incident.postmortem_merge import FACTORS, merge, shown_fingerprints
 
 if TYPE_CHECKING:
     from botbuilder.core import TurnContext
 
     from bot.turn_handler import Answer, DevOpsBot
 
-FACTORS = "contributing_factors"
 MAX_CARD_BYTES = 27_000  # Teams refuses cards over 28 KB
 MAX_LISTED = 15  # follow-ups listed on the card
 SHORT = 300  # characters of a section shown when the postmortem is too long to edit in Teams
@@ -41,6 +41,9 @@ class SaveAction(IncidentAction):
     went_wrong: Text | None = None
     got_lucky: Text | None = None
     contributing_factors: Annotated[str, Field(max_length=20000)] | None = None
+    # Fingerprints of the fields as the card showed them (absent on cards posted before they existed).
+    shown: dict[Annotated[str, Field(max_length=40)], Annotated[str, Field(max_length=40)]] | None = Field(
+        default=None, max_length=len(SECTIONS) + 1)
 
 
 class FollowUpAction(IncidentAction):
@@ -134,7 +137,8 @@ def _postmortem_card(incident: Incident, t: Translator, viewer: Person | None, *
     close = show_card(t("postmortem.close"), [
         text_input("override_reason", t("postmortem.override"), multiline=True)],
         [execute(t("postmortem.close"), "postmortem.close", ref, style="destructive")])
-    actions = [] if not editing else [execute(t("postmortem.save"), "postmortem.save", ref, style="positive"),
+    saved = {**ref, "shown": shown_fingerprints(pm)}
+    actions = [] if not editing else [execute(t("postmortem.save"), "postmortem.save", saved, style="positive"),
                                          execute(t("postmortem.complete"), "postmortem.complete", ref)]
     return render_card(
         "postmortem", heading=t("postmortem.heading", id=incident.id, title=incident.title), notice=notice,
@@ -163,12 +167,18 @@ class PostmortemTeams:
                       "postmortem.followup_done": self.follow_up_done, "postmortem.complete": self.complete,
                       "postmortem.close": self.close}
 
-    async def _answer(self, turn_context: TurnContext, incident: Incident, t: Translator) -> Answer:
+    async def _answer(self, turn_context: TurnContext, incident: Incident, t: Translator, *,
+                      notice: str = "") -> Answer:
         from bot.turn_handler import Answer, actor_of
 
+        viewer = actor_of(turn_context)
+        # A security incident's postmortem is for its people (and whoever was given the postmortem to write).
+        owner = incident.postmortem.owner if incident.postmortem else None
+        if not incident.may_see(viewer, self.bot.deps.policy.admins) and (owner is None or owner.id != viewer.id):
+            return Answer(text=t("list.private"))
         if incident.postmortem is None:  # closed by an override before any postmortem: say so plainly
             return Answer(text=t("postmortem.none", id=incident.id))
-        return Answer(card=postmortem_card(incident, t, actor_of(turn_context)))
+        return Answer(card=postmortem_card(incident, t, viewer, notice=notice))
 
     async def show(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
         async def act(incident: Incident, rest: str) -> Answer:
@@ -184,10 +194,23 @@ class PostmortemTeams:
         from bot.turn_handler import actor_of
 
         payload = parse_payload(SaveAction, data)
-        sections = {key: value for key in SECTIONS if (value := getattr(payload, key)) is not None}
-        factors = None if payload.contributing_factors is None else tuple(payload.contributing_factors.splitlines())
-        return await self._run(turn_context, pc.EditPostmortem(
-            payload.incident_id.upper(), actor_of(turn_context), sections, factors), t)
+        submitted = {key: value for key in [*SECTIONS, FACTORS] if (value := getattr(payload, key)) is not None}
+        incident = await self.bot.deps.incidents.get(payload.incident_id.upper())
+        refused: tuple[str, ...] = ()
+        if incident.postmortem is not None:  # otherwise the command says there is none
+            submitted, refused = merge(incident.postmortem, submitted, payload.shown)
+        factors = None if FACTORS not in submitted else tuple(submitted.pop(FACTORS).splitlines())
+        if submitted or factors is not None or payload.shown is None:
+            expected = {key: payload.shown[key] for key in [*submitted, *([FACTORS] if factors is not None else [])]
+                        if key in payload.shown} if payload.shown else {}
+            incident = await self.bot.bus.handle(pc.EditPostmortem(
+                incident.id, actor_of(turn_context), submitted, factors, expected=expected))
+        notice = ""
+        if refused:
+            names = ", ".join(t("postmortem.factors") if k == FACTORS else t(f"postmortem.section.{k}")
+                              for k in refused)
+            notice = t("postmortem.conflict", sections=names)
+        return await self._answer(turn_context, incident, t, notice=notice)
 
     async def add_follow_up(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
         from bot.turn_handler import Answer, actor_of

@@ -7,6 +7,7 @@ submit from older clients) and are routed by verb through one table, like the co
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -55,6 +56,9 @@ CARD = "application/vnd.microsoft.card.adaptive"
 MESSAGE = "application/vnd.microsoft.activity.message"
 DELIVERY_LEASE = timedelta(minutes=2)
 MEMBERS_TTL_SECONDS = 600
+# botbuilder's member lookups wait 100 s a try, up to four tries, when Teams hangs: far past the 15 s after
+# which Teams redelivers the click. The person is answered without the lookup instead.
+TEAMS_LOOKUP_SECONDS = 5
 FAILED = "devopsbot.failed"  # turn_state flag: the turn answered but did not do its work
 
 
@@ -257,8 +261,8 @@ class DevOpsBot(TeamsActivityHandler):
         if cached and time.monotonic() - cached[0] < MEMBERS_TTL_SECONDS and any(m.id == me.id for m in cached[1]):
             return list(cached[1])
         try:
-            accounts = await TeamsInfo.get_members(turn_context)
-        except (HttpOperationError, ClientRequestError, TypeError, ValueError):
+            accounts = await asyncio.wait_for(TeamsInfo.get_members(turn_context), TEAMS_LOOKUP_SECONDS)
+        except (HttpOperationError, ClientRequestError, TypeError, ValueError, TimeoutError):
             accounts = []  # a personal chat, or Teams did not answer: offer at least the user
         members = members_of(accounts)
         if accounts:
@@ -271,8 +275,8 @@ class DevOpsBot(TeamsActivityHandler):
     async def _member(turn_context: TurnContext, member_id: str) -> Member | None:
         """One person of this conversation by Teams id or Entra object id; None when not a member."""
         try:
-            account = await TeamsInfo.get_member(turn_context, member_id)
-        except (HttpOperationError, ClientRequestError, TypeError, ValueError):
+            account = await asyncio.wait_for(TeamsInfo.get_member(turn_context, member_id), TEAMS_LOOKUP_SECONDS)
+        except (HttpOperationError, ClientRequestError, TypeError, ValueError, TimeoutError):
             return None
         found = members_of([account]) if account is not None else []
         return found[0] if found else None

@@ -110,7 +110,7 @@ def _run(args: argparse.Namespace) -> int:
             return 0
         elif action == "import":
             try:
-                counts = await roster_csv.import_csv(roster, policy, raw)
+                counts = await roster_csv.import_csv(roster, policy, raw, now)
             except roster_csv.RosterFileError as error:
                 print(f"devopsbot: error: {args.file}: nothing was imported", file=sys.stderr)
                 for problem in error.problems:

@@ -1,7 +1,8 @@
 """GET /api/dashboard (an HTML page, also a Teams static tab) and GET /api/dashboard/chart.png.
 
 Anonymous at the Functions level: in Azure, App Service Authentication (Entra ID) stands in front of
-the whole app, and a Teams tab cannot send a function key. Locally the page is open.
+the whole app, and a Teams tab cannot send a function key; the page also refuses a request that does
+not name a signed-in caller (functions.signed_in). Locally the page is open.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import azure.functions as func
 
 from functions.http_errors import error_response
+from functions.signed_in import sign_in_missing
 
 blueprint = func.Blueprint()
 REFRESH_SECONDS = 60
@@ -24,6 +26,8 @@ async def dashboard(req: func.HttpRequest) -> func.HttpResponse:
 
     try:
         container = get_container()
+        if (refused := sign_in_missing(req, container)) is not None:
+            return refused
         data = await load_dashboard(container.dependencies)
     except Exception as error:
         return error_response(error)
@@ -42,7 +46,10 @@ async def dashboard_chart(req: func.HttpRequest) -> func.HttpResponse:
     from services.reporting import build_report, recent_weeks
 
     try:
-        deps = get_container().dependencies
+        container = get_container()
+        if (refused := sign_in_missing(req, container)) is not None:
+            return refused
+        deps = container.dependencies
         since, until = recent_weeks(deps.clock.now())
         report = await build_report(deps, since, until, with_timelines=False)
     except Exception as error:

@@ -8,43 +8,17 @@ incident's, which is never served to someone who is not one of its people or an 
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 from typing import Any
 
 import azure.functions as func
 
 from functions.http_errors import error_response, json_response
+from functions.signed_in import caller
 from incident.ids import parse_incident_id
 from incident.model import Incident, Person
 
 blueprint = func.Blueprint()
-OBJECT_ID_CLAIMS = ("http://schemas.microsoft.com/identity/claims/objectidentifier", "oid")
-NAME_CLAIMS = ("name", "preferred_username", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name")
-
-
-def caller(req: func.HttpRequest) -> Person | None:
-    """The signed-in caller App Service Authentication vouches for, or None (absent or unreadable)."""
-    header = req.headers.get("x-ms-client-principal", "")
-    if not header:
-        return None
-    try:
-        principal = json.loads(base64.b64decode(header, validate=True))
-    except (binascii.Error, ValueError):
-        return None
-    claims: dict[str, str] = {}
-    for claim in principal.get("claims", []) if isinstance(principal, dict) else []:
-        if isinstance(claim, dict) and isinstance(claim.get("typ"), str) and isinstance(claim.get("val"), str):
-            claims.setdefault(claim["typ"], claim["val"])
-    object_id = next((claims[c] for c in OBJECT_ID_CLAIMS if c in claims), "")
-    if not object_id:
-        return None
-    name = next((claims[c] for c in NAME_CLAIMS if c in claims), object_id)
-    return Person(id=object_id, name=name, aad_id=object_id)
-
-
 def may_read(incident: Incident, person: Person, admins: tuple[str, ...]) -> bool:
     """``Incident.may_see`` by Teams id, and by Entra object id (what the web sign-in gives)."""
     if incident.may_see(person, admins):

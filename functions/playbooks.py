@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from functions.documents import caller
 from functions.http_errors import error_response, json_response
+from functions.signed_in import sign_in_missing
 
 blueprint = func.Blueprint()
 
@@ -26,8 +26,8 @@ async def playbook_version(req: func.HttpRequest) -> func.HttpResponse:
         return json_response({"error": "the version is a number or 'current', like /api/playbooks/checkout/3"}, 400)
     try:
         container = get_container()
-        if container.settings.authentication_enabled and caller(req) is None:
-            return json_response({"error": "sign in: App Service Authentication must name the caller"}, 401)
+        if (refused := sign_in_missing(req, container)) is not None:
+            return refused
         service = req.route_params.get("service", "")
         found = await (playbooks.current(container.dependencies, service) if text == "current" else
                        playbooks.show(container.dependencies, service, int(text)))

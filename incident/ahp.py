@@ -54,7 +54,10 @@ def parse_judgment(value: object, row: int, column: int, where: str = "matrix") 
         except ZeroDivisionError:
             raise JudgmentError(f"'{value}' divides by zero", row, column, where) from None
     else:
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer too large for a float (JSON allows any length)
+            raise JudgmentError("a number this large is outside Saaty's scale 1/9..9", row, column, where) from None
     if math.isnan(number):
         raise JudgmentError("NaN is not a judgment", row, column, where)
     if math.isinf(number):

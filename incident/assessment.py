@@ -108,6 +108,15 @@ def _names(people: Iterable[Person]) -> str:
     return ", ".join(p.name for p in people)
 
 
+def _labels(answers: Iterable[AssessmentAnswer]) -> dict[str, str]:
+    """Person id → how the reveal names them: the display name, with the id added when two people asked
+    share it (Teams names are not unique), so neither answer overwrites or blocks the other."""
+    given = list(answers)
+    names = [a.assessor.name for a in given]
+    return {a.assessor.id: a.assessor.name if names.count(a.assessor.name) == 1
+            else f"{a.assessor.name} ({a.assessor.id})" for a in given}
+
+
 def _current(incident: Incident, round_number: int | None) -> Assessment:
     found = incident.assessment
     if found is None:
@@ -213,9 +222,10 @@ def _reveal(incident: Incident, *, at: datetime, policy: OrganisationPolicy, why
     if outcome is None:
         return incident._record(ASSESSMENT_ACTOR, at, "assessment_revealed",
                                 f"risk assessment #{assessment.round}: nobody answered by the deadline", after=after)
+    labels = _labels(answers)
     for a in answers:
         ratings = ", ".join(f"{key} {value:g}" for key, value in a.ratings.items())
-        after[f"answer:{a.assessor.name}"] = f"{a.likelihood} × {a.impact}; {ratings}" + (
+        after[f"answer:{labels[a.assessor.id]}"] = f"{a.likelihood} × {a.impact}; {ratings}" + (
             f"; {a.comment}" if a.comment else "")
     after |= {"likelihood": outcome.likelihood, "impact": outcome.impact, "level": outcome.level,
               "severity": outcome.severity, "priority": outcome.priority,
@@ -231,9 +241,10 @@ def _reveal(incident: Incident, *, at: datetime, policy: OrganisationPolicy, why
 def outcome_of(answers: Iterable[AssessmentAnswer], policy: OrganisationPolicy) -> AssessmentOutcome:
     """The group's figures through ``incident.consensus``: the same rules as ``python -m devopsbot risk``."""
     given = list(answers)
-    group = aggregate_assessments([AssessorAnswer(a.assessor.name, a.likelihood, a.impact) for a in given],
+    labels = _labels(given)
+    group = aggregate_assessments([AssessorAnswer(labels[a.assessor.id], a.likelihood, a.impact) for a in given],
                                   policy.risk)
-    rated = aggregate_ratings([(a.assessor.name, a.ratings) for a in given], policy.priority)
+    rated = aggregate_ratings([(labels[a.assessor.id], a.ratings) for a in given], policy.priority)
     risk = group.assessment
     return AssessmentOutcome(
         likelihood=risk.likelihood.name, impact=risk.impact.name,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from incident.assessment import Assessment
 from incident.errors import ExitCriteriaUnmet, IllegalTransition, InvalidValue, NotPermitted, ReasonRequired
@@ -47,6 +48,18 @@ def _clean_text(field_name: str, value: str, *, limit: int, required: bool) -> s
         raise InvalidValue(field_name, "is required")
     if len(text) > limit:
         raise InvalidValue(field_name, f"is {len(text)} characters long; the limit is {limit}")
+    return text
+
+
+def _web_link(field_name: str, value: str, *, required: bool) -> str:
+    """A link people will click (cards, the document, the tracker): http(s) to a host, nothing else."""
+    text = _clean_text(field_name, value, limit=2000, required=required)
+    if not text:
+        return text
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or any(c.isspace() or ord(c) < 32
+                                                                                for c in text):
+        raise InvalidValue(field_name, f"'{text[:80]}' is not an http(s) link")
     return text
 
 
@@ -465,9 +478,7 @@ class Incident:
         self._open_for_writing(actor, at, policy)
         if len(self.follow_ups) >= MAX_FOLLOW_UPS:
             raise InvalidValue("follow-ups", f"an incident has at most {MAX_FOLLOW_UPS}")
-        clean_link = _clean_text("link", link, limit=2000, required=False)
-        if clean_link and not clean_link.startswith(("https://", "http://")):
-            raise InvalidValue("link", f"'{clean_link[:80]}' is not an http(s) link")
+        clean_link = _web_link("link", link, required=False)
         due = due_at or at + timedelta(days=policy.severity(self.severity).follow_up_due_days)
         _require_aware(due)
         if due <= at:
@@ -493,6 +504,7 @@ class Incident:
     def follow_up_filed(self, *, number: int, url: str, at: datetime) -> TimelineEvent | None:
         """The tracker accepted the follow-up: its link is kept (a repeated report changes nothing)."""
         _require_aware(at)
+        url = _web_link("tracker link", url, required=True)
         current = self.follow_up(number)
         if current.tracker_state == TrackerState.FILED:
             return None

@@ -15,6 +15,8 @@ class EditPostmortem:
     sections: dict[str, str] = field(default_factory=dict)  # section key → its new text
     factors: tuple[str, ...] | None = None  # None: leave the contributing factors as they are
     enforce_roles: bool = True  # Teams: the owner or the incident's managers; the CLI acts with full authority
+    # Field → fingerprint it must still have when stored (a card save, checked in the same transaction).
+    expected: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ idempotency store remembers who was mailed.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 STATUS_CACHE = timedelta(seconds=15)  # an admin's flag set elsewhere is seen this soon
 FALLBACK_LEASE = timedelta(minutes=10)  # a mail attempt that crashed may be retried after this
+MAX_RECIPIENTS = 500  # Exchange Online's recipients per message; the mailers split larger lists the same way
 
 ALERT_TEXT = {
     "escalated": "The {role} role moved to you: {reason}.",
@@ -53,6 +55,9 @@ class FallbackMail:
     people: tuple[Person, ...]
     values: dict[str, Any] = field(default_factory=dict)
     subject: str = ""  # instead of the usual "[id] SEV what: title"
+    # Tells apart several notifications sent under one DELIVERY_KEY (one timer item's alerts, say), so
+    # each reaches its person once instead of the first standing in for all of them.
+    distinct: str = ""
 
 
 class FallbackNotifier:
@@ -98,7 +103,8 @@ class FallbackNotifier:
                 message = text.format_map(alert.values)
             except (KeyError, IndexError, ValueError):  # a value the text needs is missing: say less, not nothing
                 message = "This incident needs attention."
-            mail = FallbackMail("alert", "needs attention", people, {"message": message})
+            digest = hashlib.sha256(f"{alert.kind}\n{message}".encode()).hexdigest()[:16]
+            mail = FallbackMail("alert", "needs attention", people, {"message": message}, distinct=digest)
         await self._deliver(incident, lambda: self._teams.alert(incident, alert), mail)
 
     async def teams_status(self) -> TeamsStatus:
@@ -142,6 +148,8 @@ async def mail_once(deps: Dependencies, incident: Incident, mail: FallbackMail) 
         log.error("%s: Teams failed and email is not configured; nobody could be told", incident.id)
         return
     key = DELIVERY_KEY.get() or f"{mail.template}:{incident.event_count}"
+    if mail.distinct:
+        key = f"{key}:{mail.distinct}"
     for person in mail.people:
         if not person.email:
             log.warning("%s: %s has no email address; the Teams message for them is not delivered",
@@ -155,6 +163,26 @@ async def mail_once(deps: Dependencies, incident: Incident, mail: FallbackMail) 
             view = await incident_view(deps, incident, reader=person)
             await deps.mailer.send_template((person.email,), mail.subject or subject(incident, mail.what),
                                             mail.template, {"view": view, **mail.values})
+        except DevopsbotError:
+            await deps.idempotency.release(claim_key)
+            raise
+        await deps.idempotency.complete(claim_key, "sent")
+
+
+async def send_batches_once(deps: Dependencies, incident: Incident, recipients: Sequence[str], subject_line: str,
+                            template: str, data: dict[str, Any]) -> None:
+    """One message per ``MAX_RECIPIENTS`` recipients, each claimed under the notification's ``DELIVERY_KEY``:
+    when a later message fails, the retry sends only the messages not sent yet, so nobody gets one twice."""
+    if deps.mailer is None:
+        return
+    key = DELIVERY_KEY.get() or f"{template}:{incident.event_count}"
+    for number, start in enumerate(range(0, len(recipients), MAX_RECIPIENTS)):
+        claim_key = f"batch:{incident.id}:{key}:{template}:{number}"
+        claim = await deps.idempotency.begin(claim_key, deps.clock.now(), FALLBACK_LEASE)
+        if not claim.owned:
+            continue
+        try:
+            await deps.mailer.send_template(recipients[start:start + MAX_RECIPIENTS], subject_line, template, data)
         except DevopsbotError:
             await deps.idempotency.release(claim_key)
             raise

@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from incident import commands
-from incident.errors import DomainError, NotFound
+from incident.errors import ConcurrencyConflict, DomainError, NotFound
 from incident.model import MAX_TEXT, Incident, Person
 from services.bus import MessageBus
 
@@ -33,6 +33,11 @@ _QUOTE_STARTS = (re.compile(r"^\s*On .{1,200} wrote:\s*$"), re.compile(r"^\s*Le 
                  re.compile(r"^\s*_{5,}\s*$"), re.compile(r"^\s*From:\s.+", re.IGNORECASE),
                  re.compile(r"^\s*De\s*:\s.+", re.IGNORECASE))
 
+# Subjects of automatic replies in the clients people use (headers are checked first, where present).
+_AUTOMATIC_SUBJECT = re.compile(r"^\s*(automatic reply|auto[- ]?reply|out of (the )?office|réponse automatique|"
+                                r"abwesenheitsnotiz|autosvar|undeliverable|delivery status notification)\b",
+                                re.IGNORECASE)
+
 Directory = Callable[[str], Awaitable[Person | None]]  # an email address → the person devopsbot knows
 
 
@@ -43,6 +48,7 @@ class InboundMessage:
     sender_name: str
     subject: str
     text: str  # plain text of the body
+    automatic: bool = False  # an out-of-office or other machine reply (RFC 3834 Auto-Submitted and kin)
 
 
 class Outcome(StrEnum):
@@ -97,10 +103,17 @@ async def ingest(bus: MessageBus, message: InboundMessage, directory: Directory,
     sender = message.sender.strip().lower()
     if not sender or (own_address and sender == own_address.strip().lower()):
         return Handled(Outcome.IGNORED)  # never answer ourselves: no mail loops
+    if message.automatic or _AUTOMATIC_SUBJECT.match(message.subject):
+        return Handled(Outcome.IGNORED)  # an out-of-office is not an update, and answering it could loop
     key = f"mail:{message.message_id}"
     claim = await deps.idempotency.begin(key, deps.clock.now(), MESSAGE_LEASE)
     if not claim.owned:
-        return Handled(Outcome.IGNORED)
+        if claim.record.done:
+            return Handled(Outcome.IGNORED)
+        # Being handled, or a run stopped half-way (a crash): the mailbox must not move past it, or the
+        # message would be lost; once the claim's lease runs out, a later poll takes it over.
+        raise ConcurrencyConflict(f"the message {message.message_id} is still being handled; it is tried again "
+                                  "on a later poll")
     try:
         handled = await _act(bus, message, directory)
     except BaseException:
@@ -137,7 +150,8 @@ async def _act(bus: MessageBus, message: InboundMessage, directory: Directory) -
         incident = await bus.dependencies.incidents.get(incident_id)
     except NotFound:
         return Handled(Outcome.ANSWERED, reply=f"There is no incident {incident_id}; nothing was posted.")
-    author = _participant(incident, message.sender) or person
+    # A security incident hears only from its own people; others only from people devopsbot knows.
+    author = _participant(incident, message.sender) or (None if incident.private else person)
     if author is None:
         return Handled(Outcome.ANSWERED, incident_id, reply=f"We understood an update for {incident_id}, but "
                        f"{message.sender} is not one of its responders, so it was not posted.")

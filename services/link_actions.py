@@ -17,8 +17,9 @@ from services.action_links import LinkAction, LinkClaims, LinkProblem, LinkRejec
 from services.bus import Dependencies, MessageBus
 from services.ports import AuditRecord
 
-# Longer than any link lives: a used link's record must outlive the link itself.
-USED_RECORD_LEASE = timedelta(days=30)
+# A claim left unfinished this long (a crash between claiming the link and recording its use) may be
+# taken over, so the link works again; a finished claim marks the link used for good.
+USED_RECORD_LEASE = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from incident.model import Incident, Person, TimelineEvent
 from incident.postmortem import FollowUp
 
 MITIGATED_STATUSES = frozenset({Status.MONITORING.value, Status.RESOLVED.value})
+RESTRICTED_FOLLOW_UP = "Security incident follow-up (details restricted)"
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,12 @@ class FollowUpFacts:
     link: str = ""  # the tracker's work item when filed, else the link a person gave
 
     @classmethod
-    def of(cls, incident_id: str, follow_up: FollowUp) -> FollowUpFacts:
+    def of(cls, incident_id: str, follow_up: FollowUp, *, restricted: bool = False) -> FollowUpFacts:
+        """``restricted``: a private (security) incident's; these lists reach the dashboard and leadership,
+        who are not its people, so its title and link stay out (as in the leadership reminder)."""
+        if restricted:
+            return cls(incident_id, follow_up.number, RESTRICTED_FOLLOW_UP, follow_up.owner, follow_up.due_at,
+                       follow_up.done_at)
         return cls(incident_id, follow_up.number, follow_up.title, follow_up.owner, follow_up.due_at,
                    follow_up.done_at, follow_up.tracker_url or follow_up.link)
 
@@ -181,7 +187,8 @@ def postmortem_state(incident: Incident, requires_postmortem: Callable[[str, str
 
 def past_due(incidents: Iterable[Incident], now: datetime) -> tuple[FollowUpFacts, ...]:
     """Follow-ups not done and past their due date, oldest due first."""
-    late = (FollowUpFacts.of(i.id, f) for i in incidents for f in i.follow_ups if f.is_overdue(now))
+    late = (FollowUpFacts.of(i.id, f, restricted=i.private) for i in incidents for f in i.follow_ups
+            if f.is_overdue(now))
     return tuple(sorted(late, key=lambda f: (f.due_at, f.incident_id, f.number)))
 
 

@@ -90,11 +90,18 @@ class DueItem:
     attempts: int = 0
     not_before: datetime | None = None  # set by a claim (lease) or a retry (backoff)
     tag: str = ""  # opaque concurrency tag from the store
+    # What within the incident the item is about (a follow-up's number): items differing only in it
+    # are distinct. Identity is (due_at, kind, incident_id, subject).
+    subject: str = ""
 
 
 class DueWorkRepository(Protocol):
     async def schedule(self, item: DueItem) -> None:
         """Record the item; scheduling the same (kind, incident, due_at) twice keeps one."""
+        ...
+
+    async def schedule_many(self, items: Sequence[DueItem]) -> None:
+        """``schedule`` for each item, in as few requests as the store allows (one, usually)."""
         ...
 
     async def due(self, now: datetime, limit: int = 100) -> list[DueItem]:
@@ -158,8 +165,21 @@ class RosterRepository(Protocol):
     async def remove_override(self, service: str, role: str, start: datetime) -> None: ...
 
     async def replace_service(self, service: str, entries: Sequence[RosterEntry],
-                              overrides: Sequence[Override]) -> None:
-        """Make the service's roster exactly this, in one transaction (an import)."""
+                              overrides: Sequence[Override], *, now: datetime) -> None:
+        """Make the service's roster exactly this, in one transaction (an import). Overrides ended by
+        ``now`` are dropped (and deleted if stored) so old ones do not pile up; the override guard of
+        every role with an override before or after is moved on, so an override racing the import fails
+        instead of landing an overlap. InvalidValue, nothing written, if it needs too many changes."""
+        ...
+
+    async def check_replace(self, service: str, entries: Sequence[RosterEntry],
+                            overrides: Sequence[Override], *, now: datetime) -> None:
+        """Raise what ``replace_service`` would refuse these rows with as the roster stands; write nothing."""
+        ...
+
+    async def restore_service(self, partition: RosterPartition) -> None:
+        """Put back exactly a partition read earlier (an import undoing its services after a failure);
+        not one transaction when it is too big for one, so it never refuses for size."""
         ...
 
 

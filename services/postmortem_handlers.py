@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from incident import postmortem_commands as pc
-from incident.errors import NotPermitted
-from incident.model import Incident
+from incident.errors import ConcurrencyConflict, NotPermitted
+from incident.model import Incident, Person
 from incident.policy import OrganisationPolicy
+from incident.postmortem_merge import shown_fingerprints
 from services.bus import Dependencies, Handler
 from services.handlers import change_incident
 
@@ -26,8 +27,13 @@ def _follow_up_owner(cmd: Any, incident: Incident, policy: OrganisationPolicy) -
     return cmd.actor.id == owner.id or _writer(cmd, incident, policy)
 
 
+def _admin(actor: Person, policy: OrganisationPolicy) -> bool:
+    """``[teams] admins`` lists Teams ids or Entra object ids (as for the roster): either one counts."""
+    return actor.id in policy.admins or bool(actor.aad_id and actor.aad_id in policy.admins)
+
+
 def _manager(cmd: Any, incident: Incident, policy: OrganisationPolicy) -> bool:
-    return incident.may_manage(cmd.actor, policy.admins)
+    return incident.may_manage(cmd.actor, policy.admins) or _admin(cmd.actor, policy)
 
 
 def _anyone(cmd: Any, incident: Incident, policy: OrganisationPolicy) -> bool:
@@ -36,15 +42,24 @@ def _anyone(cmd: Any, incident: Incident, policy: OrganisationPolicy) -> bool:
 
 def _close(cmd: pc.CloseIncident, incident: Incident, now: datetime, deps: Dependencies) -> object:
     # Overriding the postmortem is an incident admin's call; an operator at the CLI has full authority.
-    may_override = not cmd.enforce_roles or cmd.actor.id in deps.policy.admins
+    may_override = not cmd.enforce_roles or _admin(cmd.actor, deps.policy)
     return incident.close(actor=cmd.actor, at=now, policy=deps.policy, override_reason=cmd.override_reason,
                           may_override=may_override)
 
 
+def _edit(cmd: pc.EditPostmortem, incident: Incident, now: datetime, deps: Dependencies) -> object:
+    if cmd.expected and incident.postmortem is not None:
+        stored = shown_fingerprints(incident.postmortem)
+        moved = [key for key, seen in cmd.expected.items() if stored.get(key) != seen]
+        if moved:  # changed between the card's save reading it and this transaction: never overwrite
+            raise ConcurrencyConflict(f"{incident.id}: the postmortem was changed meanwhile; save again")
+    return incident.edit_postmortem(actor=cmd.actor, at=now, policy=deps.policy, sections=cmd.sections,
+                                    factors=cmd.factors)
+
+
 # Each command: (who may, what it changes). All are stored the same way.
 POSTMORTEM_CHANGES: dict[type, tuple[_Allowed, _Change]] = {
-    pc.EditPostmortem: (_writer, lambda c, i, now, d: i.edit_postmortem(
-        actor=c.actor, at=now, policy=d.policy, sections=c.sections, factors=c.factors)),
+    pc.EditPostmortem: (_writer, lambda c, i, now, d: _edit(c, i, now, d)),
     pc.AssignPostmortemOwner: (_writer, lambda c, i, now, d: i.assign_postmortem_owner(
         owner=c.owner, actor=c.actor, at=now, policy=d.policy)),
     pc.CompletePostmortem: (_writer, lambda c, i, now, d: i.complete_postmortem(

@@ -4,6 +4,7 @@ tracker, and the incident document published when the postmortem is completed.""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from incident.model import Incident, TimelineEvent
 from incident.postmortem import TrackerState
@@ -11,6 +12,9 @@ from services.bus import Dependencies, Reaction
 from services.handlers import change_incident
 from services.ports import Alert
 from services.postmortem_timers import document_link, follow_up_items, mail, postmortem_items
+
+# Longer than a tracker call can take (20 s timeout): a claim older than this was left by a crash.
+FILING_LEASE = timedelta(minutes=5)
 
 
 async def schedule_postmortem_reminders(incident: Incident, events: Sequence[TimelineEvent],
@@ -42,13 +46,26 @@ async def schedule_follow_up_reminders(incident: Incident, events: Sequence[Time
 
 async def file_follow_ups(incident: Incident, events: Sequence[TimelineEvent], deps: Dependencies) -> None:
     """Each follow-up waiting for the tracker is filed there and its link kept. A failure raises
-    TrackerError, and the bus retries this reaction from due work; filed ones are not filed twice."""
+    TrackerError, and the bus retries this reaction from due work. Each filing is claimed first, so two
+    reactions racing, or a retry after a crash between filing and keeping the link, never file it twice."""
     if deps.tracker is None:
         return
     for follow_up in incident.follow_ups:
         if follow_up.tracker_state != TrackerState.PENDING:
             continue
-        url = await deps.tracker.file(incident, follow_up)
+        key = f"tracker:{incident.id}:{follow_up.number}"
+        claim = await deps.idempotency.begin(key, deps.clock.now(), FILING_LEASE)
+        if claim.owned:
+            try:
+                url = await deps.tracker.file(incident, follow_up)
+            except Exception:
+                await deps.idempotency.release(key)  # nothing was filed: a retry files it
+                raise
+            await deps.idempotency.complete(key, url)
+        elif claim.record.done:
+            url = claim.record.result  # filed before a crash kept the link: keep that one
+        else:
+            continue  # being filed right now; whoever files it keeps the link
 
         def record(stored: Incident, number: int = follow_up.number, url: str = url) -> object:
             return stored.follow_up_filed(number=number, url=url, at=deps.clock.now())

@@ -2,8 +2,7 @@
 reminded to their owner and, after the grace period, raised to leadership.
 
 Items are hints, checked against the stored incident when they fire (completed, done or closed: nothing
-to say). Due-work keys are (time, kind, incident), so a follow-up's items carry its number in the
-microseconds of their time: two follow-ups due the same day keep an item each.
+to say). A follow-up's items name it as their subject, so two follow-ups due at once keep an item each.
 """
 
 from __future__ import annotations
@@ -29,11 +28,6 @@ OVERDUE_EVERY = timedelta(days=1)  # the owner hears daily until it is done
 LEADERSHIP_EVERY = timedelta(days=7)  # leadership weekly (the digest lists them too)
 
 
-def follow_up_slot(at: datetime, number: int) -> datetime:
-    """``at`` to the second, with the follow-up's number as microseconds (see the module's docstring)."""
-    return at.replace(microsecond=number % 1_000_000)
-
-
 def postmortem_items(incident: Incident) -> tuple[DueItem, ...]:
     """The reminders of an open postmortem: a day before it is due (if that is after it opened), and when due."""
     pm = incident.postmortem
@@ -46,10 +40,9 @@ def postmortem_items(incident: Incident) -> tuple[DueItem, ...]:
 
 
 def follow_up_items(incident: Incident, follow_up: FollowUp, grace: timedelta) -> tuple[DueItem, ...]:
-    payload = {"number": str(follow_up.number)}
-    return (DueItem(FOLLOW_UP_OVERDUE, incident.id, follow_up_slot(follow_up.due_at, follow_up.number), payload),
-            DueItem(FOLLOW_UP_LEADERSHIP, incident.id,
-                    follow_up_slot(follow_up.due_at + grace, follow_up.number), payload))
+    payload, subject = {"number": str(follow_up.number)}, f"follow-up-{follow_up.number}"
+    return (DueItem(FOLLOW_UP_OVERDUE, incident.id, follow_up.due_at, payload, subject=subject),
+            DueItem(FOLLOW_UP_LEADERSHIP, incident.id, follow_up.due_at + grace, payload, subject=subject))
 
 
 def _postmortem_pending(incident: Incident) -> bool:
@@ -101,7 +94,7 @@ async def remind_follow_up(item: DueItem, incident: Incident, bus: MessageBus, n
         await mail(deps, incident, (follow_up.owner.email,), f"[{incident.id}] Follow-up #{number} is overdue",
                    "followup_overdue", followup=follow_up.title, owner=follow_up.owner.name, due_at=follow_up.due_at,
                    link=follow_up.tracker_url or follow_up.link, leadership=False)
-        successor = follow_up_slot(now + OVERDUE_EVERY, number)
+        successor = now + OVERDUE_EVERY
     else:
         await deps.notifier.alert(incident, Alert(FOLLOW_UP_LEADERSHIP, (follow_up.owner,), values))
         title = "security incident follow-up" if incident.private else follow_up.title
@@ -109,8 +102,8 @@ async def remind_follow_up(item: DueItem, incident: Incident, bus: MessageBus, n
                    f"[{incident.id}] Follow-up #{number} overdue {late} days: {title}", "followup_overdue",
                    restricted=True, followup=title, owner=follow_up.owner.name, due_at=follow_up.due_at,
                    link=follow_up.tracker_url or follow_up.link, leadership=True)
-        successor = follow_up_slot(now + LEADERSHIP_EVERY, number)
-    return Next((DueItem(item.kind, incident.id, successor, {"number": str(number)}),))
+        successor = now + LEADERSHIP_EVERY
+    return Next((DueItem(item.kind, incident.id, successor, {"number": str(number)}, subject=item.subject),))
 
 
 def document_link(deps: Dependencies, incident: Incident, document_format: str = "html") -> str:

@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from incident.model import Incident, TimelineEvent
 from services.assessment import assessment_reactions
 from services.bus import Dependencies, Reaction, repeatable
-from services.fallback import FallbackMail, mail_once, resolved_values
+from services.fallback import FallbackMail, mail_once, resolved_values, send_batches_once
 from services.mail_content import incident_view, subject
 from services.playbooks import flag_missing_playbook
 from services.ports import Alert, DueItem
 from services.postmortem_reactions import POSTMORTEM_REACTIONS
 from services.response_plan import mail_response_plan, schedule_plan_steps
 from services.roster_service import holders_for_roles
-from services.timers import ACK_DEADLINE, ROLE_UNFILLED, STALE_CHECK, STATUS_REMINDER
+from services.timers import ACK_DEADLINE, ROLE_UNFILLED, STALE_CHECK, STATUS_REMINDER, for_severity
 
 
 @repeatable
@@ -24,11 +24,28 @@ async def schedule_first_deadlines(incident: Incident, events: Sequence[Timeline
     on required roles, and the check that the incident does not stay open forever."""
     severity = deps.policy.severity(incident.severity)
     escalation = deps.policy.escalation
-    for item in (DueItem(ACK_DEADLINE, incident.id, incident.declared_at + severity.ack_timeout),
-                 DueItem(STATUS_REMINDER, incident.id, incident.declared_at + severity.update_cadence),
-                 DueItem(ROLE_UNFILLED, incident.id, incident.declared_at + escalation.role_unfilled_after),
-                 DueItem(STALE_CHECK, incident.id, incident.declared_at + escalation.stale_after)):
-        await deps.due_work.schedule(item)
+    await deps.due_work.schedule_many((
+        DueItem(ACK_DEADLINE, incident.id, incident.declared_at + severity.ack_timeout, for_severity(incident)),
+        DueItem(STATUS_REMINDER, incident.id, incident.declared_at + severity.update_cadence, for_severity(incident)),
+        DueItem(ROLE_UNFILLED, incident.id, incident.declared_at + escalation.role_unfilled_after),
+        DueItem(STALE_CHECK, incident.id, incident.declared_at + escalation.stale_after)))
+
+
+@repeatable
+async def follow_the_new_severity(incident: Incident, events: Sequence[TimelineEvent], deps: Dependencies) -> None:
+    """A new severity brings its own cadence and acknowledgement timeout: the next reminder and, while
+    nobody has acknowledged, the deadline are scheduled afresh from the change (older items stand down)."""
+    changed = next((e for e in reversed(events) if e.kind == "severity_changed"), None)
+    if changed is None or not incident.status.is_active:
+        return
+    items = []
+    due = incident.next_status_reminder(deps.policy)
+    if due is not None:
+        items.append(DueItem(STATUS_REMINDER, incident.id, max(due, changed.at), for_severity(incident)))
+    if incident.acknowledged_at is None:
+        timeout = deps.policy.severity(incident.severity).ack_timeout
+        items.append(DueItem(ACK_DEADLINE, incident.id, changed.at + timeout, for_severity(incident)))
+    await deps.due_work.schedule_many(items)
 
 
 @repeatable
@@ -37,7 +54,7 @@ async def schedule_status_reminder(incident: Incident, events: Sequence[Timeline
     """An update, a snooze or a reopen moves the next reminder; the older item finds itself stale."""
     due = incident.next_status_reminder(deps.policy)
     if due is not None:
-        await deps.due_work.schedule(DueItem(STATUS_REMINDER, incident.id, due))
+        await deps.due_work.schedule(DueItem(STATUS_REMINDER, incident.id, due, for_severity(incident)))
 
 
 async def after_escalation(incident: Incident, events: Sequence[TimelineEvent], deps: Dependencies) -> None:
@@ -49,7 +66,7 @@ async def after_escalation(incident: Incident, events: Sequence[TimelineEvent], 
         holder = incident.holder(role)
         if role == "commander" and incident.acknowledged_at is None:
             timeout = deps.policy.severity(incident.severity).ack_timeout
-            await deps.due_work.schedule(DueItem(ACK_DEADLINE, incident.id, event.at + timeout))
+            await deps.due_work.schedule(DueItem(ACK_DEADLINE, incident.id, event.at + timeout, for_severity(incident)))
         values = {"role": deps.policy.role(role).name, "reason": event.after.get("reason", ""),
                   "previous": event.before.get(role, "")}
         # Escalation also goes by email: the new holder may not be looking at Teams, or Teams is down.
@@ -101,19 +118,20 @@ async def mail_stakeholders(incident: Incident, events: Sequence[TimelineEvent],
         return
     kinds = {e.kind for e in events}
     view = await incident_view(deps, incident, restricted=True)
+    # Each message claimed once (send_batches_once): a retry after a failure resends only what was not sent.
     if "declared" in kinds:
         commander = incident.holder("commander")
-        await deps.mailer.send_template(stakeholders, subject(incident, "declared"), "declared", {
+        await send_batches_once(deps, incident, stakeholders, subject(incident, "declared"), "declared", {
             "view": view, "kind": deps.policy.incident_type(incident.type).name, "services": list(incident.services),
             "commander": commander.name if commander else "not yet assigned", "stakeholder": True,
             "cadence": int(deps.policy.severity(incident.severity).update_cadence.total_seconds() // 60)})
     if "update_posted" in kinds:
         changes = [e.summary for e in events]
-        await deps.mailer.send_template(stakeholders, subject(incident, "status update"), "status_update",
-                                        {"view": view, "changes": changes, "stakeholder": True})
+        await send_batches_once(deps, incident, stakeholders, subject(incident, "status update"), "status_update",
+                                {"view": view, "changes": changes, "stakeholder": True})
     if "resolved" in kinds and incident.resolved_at is not None:
-        await deps.mailer.send_template(stakeholders, subject(incident, "resolved"), "resolved",
-                                        {"view": view, **resolved_values(incident)})
+        await send_batches_once(deps, incident, stakeholders, subject(incident, "resolved"), "resolved",
+                                {"view": view, **resolved_values(incident)})
 
 
 # Kinds of timeline event → what follows them; any other kind refreshes the cards.
@@ -125,6 +143,7 @@ REACTIONS: dict[str, Sequence[Reaction]] = {
     "reminders_snoozed": (schedule_status_reminder,),
     "reopened": (refresh_cards, schedule_status_reminder),
     "escalated": (refresh_cards, after_escalation),
+    "severity_changed": (refresh_cards, follow_the_new_severity),
 }
 DEFAULT_REACTIONS: Sequence[Reaction] = (refresh_cards,)
 REACTIONS |= assessment_reactions(refresh_cards)  # risk assessment: the deadline, the commander told

@@ -29,6 +29,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from services.markdown import markdown_escape
 from services.metrics import Durations, Rate, Report
 
 SCHEMA = "devopsbot.report/1"
@@ -99,8 +100,9 @@ def percent(rate: Rate) -> str:
 
 
 def _cell(text: str) -> str:
-    """Names come from the organisation file, but a pipe or a newline would still break a table row."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """Names come from the organisation file, but a pipe or a newline would still break a table row, and
+    markdown in a name must not become a link or emphasis where the report is shown."""
+    return markdown_escape(text.replace("\r", " ").replace("\n", " "))
 
 
 def _count_table(title: str, counts: dict[str, int]) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from incident.errors import NotificationFailed
 from incident.model import Incident, Person, TimelineEvent
 from services.bus import Dependencies, repeatable
 from services.ports import Alert, DueItem
@@ -25,9 +26,9 @@ async def schedule_plan_steps(incident: Incident, events: Sequence[TimelineEvent
     by_due: dict[datetime, list[int]] = {}
     for index, step in enumerate(steps):
         by_due.setdefault(incident.declared_at + step.due_after, []).append(index)
-    for due, indices in by_due.items():
-        await deps.due_work.schedule(DueItem(PLAN_STEP_DUE, incident.id, due,
-                                             {"steps": ",".join(str(i) for i in indices)}))
+    await deps.due_work.schedule_many([DueItem(PLAN_STEP_DUE, incident.id, due,
+                                               {"steps": ",".join(str(i) for i in indices)})
+                                       for due, indices in by_due.items()])
 
 
 async def owner_of(incident: Incident, role: str, deps: Dependencies, at: datetime) -> Person | None:
@@ -44,14 +45,20 @@ async def remind_overdue_steps(item: DueItem, incident: Incident, deps: Dependen
     if not incident.status.is_active:
         return
     steps = deps.policy.incident_type(incident.type).response_plan.steps
+    failed: NotificationFailed | None = None
     for index in _step_indices(item):
         if index >= len(steps) or index in incident.plan_done:
             continue
         step = steps[index]
         owner = await owner_of(incident, step.owner_role, deps, now) or incident.holder("commander")
-        await deps.notifier.alert(incident, Alert("plan_step_overdue", (owner,) if owner else (), {
-            "step": step.title, "role": deps.policy.role(step.owner_role).name,
-            "minutes": str(int(step.due_after.total_seconds() // 60))}))
+        try:
+            await deps.notifier.alert(incident, Alert("plan_step_overdue", (owner,) if owner else (), {
+                "step": step.title, "role": deps.policy.role(step.owner_role).name,
+                "minutes": str(int(step.due_after.total_seconds() // 60))}))
+        except NotificationFailed as error:  # the other steps are still said (by email, when Teams is down)
+            failed = failed or error
+    if failed is not None:
+        raise failed  # the item is retried; the email of each step has gone once
 
 
 async def mail_response_plan(incident: Incident, events: Sequence[TimelineEvent], deps: Dependencies) -> None:

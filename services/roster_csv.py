@@ -14,11 +14,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
-from incident.errors import InvalidValue
+from incident.errors import DevopsbotError, InvalidValue
 from incident.people import Person
 from incident.policy import OrganisationPolicy
 from incident.roster import WEEKDAYS, Override, RosterEntry, Rotation, check_new_override
@@ -75,14 +76,15 @@ def _instant(text: str) -> datetime:
 def parse(text: str, policy: OrganisationPolicy) -> tuple[dict[str, list[RosterEntry]], dict[str, list[Override]]]:
     """Every row checked; any problem refuses the whole file with each problem's line number."""
     reader = csv.reader(io.StringIO(text, newline=""))
+    rows = _readable(reader)
     problems: list[str] = []
-    header = next(reader, None)
+    header = next(rows, None)
     if header is None or tuple(h.strip().lower() for h in header) != COLUMNS:
         found = ", ".join(header or []) or "nothing"
         raise RosterFileError([f"line 1: wrong columns: expected {', '.join(COLUMNS)}; found {found}"])
     roles: dict[tuple[str, str], _Role] = {}
     overrides: dict[str, list[tuple[int, Override]]] = {}
-    for row in reader:
+    for row in rows:
         line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
@@ -108,6 +110,14 @@ def parse(text: str, policy: OrganisationPolicy) -> tuple[dict[str, list[RosterE
     if problems:
         raise RosterFileError(problems)
     return entries, {service: [o for _, o in found] for service, found in overrides.items()}
+
+
+def _readable(reader: Any) -> Iterator[list[str]]:
+    """The rows; what the csv module itself cannot read (a field over its size limit) refuses the file."""
+    try:
+        yield from reader
+    except csv.Error as error:
+        raise RosterFileError([f"line {reader.line_num}: {error}"]) from None
 
 
 def _row(cells: dict[str, str], line: int, policy: OrganisationPolicy, roles: dict[tuple[str, str], _Role],
@@ -160,14 +170,51 @@ def _entry(found: _Role) -> RosterEntry:
     return RosterEntry(found.service, found.role, found.primary, tuple(found.delegates), rotation)
 
 
-async def import_csv(roster: RosterRepository, policy: OrganisationPolicy, raw: bytes) -> dict[str, int]:
-    """Replace the roster of each service named in the file; services not in it are left alone."""
+class RosterImportFailed(DevopsbotError):
+    """Storing a later service failed; the services already replaced were put back as they were."""
+
+
+async def import_csv(roster: RosterRepository, policy: OrganisationPolicy, raw: bytes,
+                     now: datetime) -> dict[str, int]:
+    """Replace the roster of each service named in the file, all or nothing; services not in it are left
+    alone. Table Storage has no transaction across services, so every service is checked before anything
+    is written, and a failure on one puts back the services replaced before it."""
     entries, overrides = parse(decode(raw), policy)
-    counts: dict[str, int] = {}
-    for service in dict.fromkeys([*entries, *overrides]):
-        await roster.replace_service(service, entries.get(service, []), overrides.get(service, []))
-        counts[service] = len(entries.get(service, [])) + len(overrides.get(service, []))
-    return counts
+    services = list(dict.fromkeys([*entries, *overrides]))
+    problems: list[str] = []
+    for service in services:
+        try:
+            await roster.check_replace(service, entries.get(service, []), overrides.get(service, []), now=now)
+        except InvalidValue as error:
+            problems.append(str(error))
+    if problems:
+        raise RosterFileError(problems)
+    before = {service: await roster.partition(service) for service in services}
+    done: list[str] = []
+    for service in services:
+        try:
+            await roster.replace_service(service, entries.get(service, []), overrides.get(service, []), now=now)
+        except Exception as error:  # whatever failed, the services before it are put back
+            raise RosterImportFailed(await _undo(roster, [before[s] for s in done], service, error)) from error
+        done.append(service)
+    return {service: len(entries.get(service, [])) + len(overrides.get(service, [])) for service in services}
+
+
+async def _undo(roster: RosterRepository, replaced: Sequence[RosterPartition], failed: str,
+                error: Exception) -> str:
+    """Put the replaced services back; the message says what happened, including what could not be undone."""
+    message = f"nothing was imported: storing the roster of {failed} failed ({error})"
+    stuck: list[str] = []
+    for partition in reversed(replaced):
+        try:
+            await roster.restore_service(partition)
+        except Exception as undo_error:  # keep putting back the others; the message names this one
+            stuck.append(f"{partition.service} ({undo_error})")
+    if stuck:
+        return message + "; putting back " + ", ".join(stuck) + " failed too: check them with 'roster show'"
+    if replaced:
+        return message + "; " + ", ".join(p.service for p in replaced) + " put back as before"
+    return message
 
 
 def _person_cells(person: Person) -> list[str]:

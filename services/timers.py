@@ -57,24 +57,37 @@ class TickReport:
 Work = Callable[[DueItem, Incident, MessageBus, datetime], Awaitable[Next]]
 
 
+def for_severity(incident: Incident) -> dict[str, str]:
+    """The payload of items whose timing the severity sets (reminders, acknowledgement deadlines)."""
+    return {"severity": incident.severity}
+
+
+def set_for_another_severity(item: DueItem, incident: Incident) -> bool:
+    """A severity change scheduled fresh items on the new cadence and timeout; the old ones stand down."""
+    severity = item.payload.get("severity")
+    return bool(severity) and severity != incident.severity
+
+
 async def remind_commander(item: DueItem, incident: Incident, bus: MessageBus, now: datetime) -> Next:
     deps = bus.dependencies
     expected = incident.next_status_reminder(deps.policy)
-    if expected is None or item.due_at < expected - timedelta(seconds=1):
-        return Next()  # resolved, or an update or a snooze moved the reminder: a newer item exists
+    if expected is None or item.due_at < expected - timedelta(seconds=1) or set_for_another_severity(item, incident):
+        return Next()  # resolved, or an update, a snooze or a new severity moved the reminder: a newer item exists
     await deps.notifier.remind(incident)
     cadence = deps.policy.severity(incident.severity).update_cadence
-    return Next((DueItem(STATUS_REMINDER, incident.id, now + cadence),))
+    return Next((DueItem(STATUS_REMINDER, incident.id, now + cadence, for_severity(incident)),))
 
 
 async def escalate_unacknowledged(item: DueItem, incident: Incident, bus: MessageBus, now: datetime) -> Next:
     deps = bus.dependencies
     if incident.acknowledged_at is not None or not incident.status.is_active:
         return Next()
+    if set_for_another_severity(item, incident):
+        return Next()  # the severity changed: its own deadline was scheduled then
     severity = deps.policy.severity(incident.severity)
     window = severity.coverage.next_covered(now)
     if window > now:  # business-hours severity outside its hours: wait for the next window
-        return Next((DueItem(ACK_DEADLINE, incident.id, window),))
+        return Next((DueItem(ACK_DEADLINE, incident.id, window, for_severity(incident)),))
     current = incident.holder("commander")
     chain = await commander_chain(incident, bus, now)
     successor = next_holder(chain, current, deps.policy.escalation.contact)

@@ -96,3 +96,18 @@ async def test_the_chart_is_a_png_described_in_the_page(stack: Container) -> Non
     # 12 weeks up to Friday 27 November 2026 (W48): W37 to W48; the resolved SEV2 was declared on 7 Nov (W45).
     assert "2026-W37: 0 declared" in page and "2026-W45: 1 declared, median 3 h to resolve" in page
     assert "2026-W48: 2 declared" in page
+
+
+@pytest.mark.parametrize("route", ["dashboard", "dashboard_chart"])
+async def test_in_azure_the_dashboard_needs_a_signed_in_caller(stack: Container, route: str,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from tests.functions.test_documents import principal
+
+    monkeypatch.setattr(stack, "settings", replace(stack.settings, bot_app_id="11111111-2222-3333-4444-555555555555"))
+    anonymous = await built_function(route)(request("GET", "dashboard"))
+    assert anonymous.status_code == 401
+    signed_in = await built_function(route)(request("GET", "dashboard", headers={
+        "X-MS-CLIENT-PRINCIPAL": principal("aad-object-id-of-dana", "Dana Admin")}))
+    assert signed_in.status_code == 200

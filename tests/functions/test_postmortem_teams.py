@@ -74,3 +74,14 @@ async def test_closing_before_the_postmortem_is_completed_is_refused(installed: 
     assert "incident admin" in refused["value"]
     stored = await installed.dependencies.incidents.get(incident_id)
     assert stored.status is Status.RESOLVED
+
+
+async def test_a_security_incidents_postmortem_is_shown_only_to_its_people(installed: Container) -> None:
+    incident_id = await declare(installed, private="true", type="security", title="Ransomware on file server")
+    await click("incident.resolve", {"incident_id": incident_id, "resolution": "Contained",
+                                     "override_reason": "Legal is told tomorrow"})
+    await click("postmortem.save", {"incident_id": incident_id, **WRITTEN, "summary": "Ransomware via VPN"})
+    outsider = await say(f"postmortem {incident_id}", user=BOB)
+    assert "Ransomware" not in json.dumps(outsider) and "attachments" not in outsider
+    insider = card_of(await say(f"postmortem {incident_id}"))
+    assert "Ransomware via VPN" in json.dumps(insider)

@@ -223,3 +223,22 @@ async def test_repeated_connector_failures_mark_teams_down_so_email_goes_first(
     clock.at += timedelta(minutes=11)  # the failures age out: Teams is tried again and works
     await run_tick(container.bus, clock.at)
     assert len(teams(container).calls) > tried
+
+
+async def test_a_link_whose_use_was_interrupted_works_again_after_a_short_lease(
+        container: Container, inbox: Inbox, clock: FixedClock) -> None:
+    from services.action_links import nonce_key
+    from services.link_actions import USED_RECORD_LEASE
+
+    teams(container).failures = DOWN
+    incident_id = await declare(container)
+    url = link(to(inbox, "bob@contoso.example")[0], "Acknowledge")
+    token = parse_qs(urlsplit(url).query)["t"][0]
+    assert container.dependencies.links is not None
+    claims = container.dependencies.links.verify(token, clock.at)
+    # The process claimed the link, then stopped before acting or recording the use.
+    await container.dependencies.idempotency.begin(nonce_key(claims), clock.at, USED_RECORD_LEASE)
+    assert (await built_function("act")(act("POST", url))).status_code == 410  # another request may be at it
+    clock.at += USED_RECORD_LEASE + timedelta(seconds=1)
+    assert (await built_function("act")(act("POST", url))).status_code == 200
+    assert (await container.dependencies.incidents.get(incident_id)).acknowledged_by == BOB

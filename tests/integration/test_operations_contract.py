@@ -107,3 +107,41 @@ async def test_state_values_round_trip(deps: Dependencies) -> None:
     assert await deps.state.get("mailbox-delta:incidents@contoso.example") == "https://graph/delta?token=2"
 
 
+
+
+async def test_due_items_differing_only_in_subject_are_kept_apart(deps: Dependencies) -> None:
+    from services.ports import DueItem
+
+    for number in (1, 2):
+        await deps.due_work.schedule(DueItem("follow_up_overdue", "INC-2026-0001", T0, {"number": str(number)},
+                                             subject=f"follow-up-{number}"))
+    due = await deps.due_work.due(T0)
+    assert sorted((i.subject, i.payload["number"]) for i in due) == [("follow-up-1", "1"), ("follow-up-2", "2")]
+    claimed = await deps.due_work.claim(due[0], T0, timedelta(minutes=5))
+    assert claimed is not None
+    await deps.due_work.complete(claimed)
+    [left] = await deps.due_work.due(T0 + timedelta(minutes=10))
+    assert left.subject != claimed.subject
+
+
+async def test_scheduling_many_keeps_existing_items_and_adds_the_new_ones(deps: Dependencies) -> None:
+    from services.ports import DueItem
+
+    existing = DueItem("ack_deadline", "INC-2026-0001", T0)
+    await deps.due_work.schedule(existing)
+    claimed = await deps.due_work.claim((await deps.due_work.due(T0))[0], T0, timedelta(minutes=5))
+    assert claimed is not None
+    await deps.due_work.schedule_many([existing, DueItem("status_reminder", "INC-2026-0001", T0),
+                                       DueItem("stale_check", "INC-2026-0001", T0)])
+    due = await deps.due_work.due(T0)  # the claimed one stays leased: scheduling again did not reset it
+    assert sorted(i.kind for i in due) == ["stale_check", "status_reminder"]
+
+
+async def test_scheduling_many_new_items_stores_them_all(deps: Dependencies) -> None:
+    from services.ports import DueItem
+
+    items = [DueItem("plan_step_due", "INC-2026-0001", T0 + timedelta(minutes=m), {"steps": str(m)})
+             for m in (5, 10, 15)]
+    await deps.due_work.schedule_many(items)
+    await deps.due_work.schedule_many(items)  # twice: still one each
+    assert [i.payload["steps"] for i in await deps.due_work.due(T0 + timedelta(hours=1))] == ["5", "10", "15"]

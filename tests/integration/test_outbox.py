@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from adapters.clock import FixedClock
 from adapters.memory import RecordingMailer, RecordingNotifier
 from devopsbot.bootstrap import Container
 from devopsbot.settings import Settings
 from incident import commands
+from incident.errors import NotificationFailed
 from incident.policy import OrganisationPolicy
 from services.handlers import apply_change, declare_incident
 from services.outbox import OUTBOX_SWEEP
+from services.ports import Attachment, Email
 from services.reactions import REACTIONS
 from services.timers import run_tick
 from tests.conftest import ALICE
@@ -93,3 +97,38 @@ async def test_an_update_stored_just_before_a_crash_reaches_stakeholders_once(
     await run_tick(container.bus, clock.at)
     updates = [m for m in mailer.sent[sent:] if "status update" in m.subject]
     assert len(updates) == 1 and "Rolled back to 41" in updates[0].text
+
+
+class BatchingMailer(RecordingMailer):
+    """Sends at most 500 recipients a message, as Graph and SMTP do; the second message ever fails once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages = 0
+
+    async def send_template(self, to: Sequence[str], subject: str, template: str,
+                            data: Mapping[str, Any], attachments: Sequence[Attachment] = ()) -> Email:
+        email: Email | None = None
+        for start in range(0, len(to), 500):
+            self.messages += 1
+            if self.messages == 2:
+                raise NotificationFailed("the mail server dropped the connection")
+            email = await super().send_template(to[start:start + 500], subject, template, data, attachments)
+        assert email is not None
+        return email
+
+
+async def test_stakeholders_already_mailed_are_not_mailed_again_when_a_later_batch_is_retried(
+        policy: OrganisationPolicy, clock: FixedClock) -> None:
+    executives = tuple(f"exec{n}@contoso.example" for n in range(600))
+    crowded = replace(policy, audience_emails={**policy.audience_emails, "executives": executives})
+    mailer = BatchingMailer()
+    container = Container(Settings(storage_connection_string="memory"), clock=clock, in_memory=True, policy=crowded,
+                          notifier=RecordingNotifier(), mailer=mailer)
+    incident = await container.bus.handle(declaration())
+    await container.bus.drain()  # the first 500 are mailed, then the second message fails
+    clock.at = T0 + timedelta(minutes=2)
+    await run_tick(container.bus, clock.at)  # the failed reaction is retried
+    declared = f"[{incident.id}] SEV1 declared: Checkout failing"
+    told = [address for m in mailer.sent if m.subject == declared for address in m.to]
+    assert sorted(told) == sorted(crowded.stakeholders("SEV1"))  # everyone once, nobody twice

@@ -75,7 +75,7 @@ async def test_replacing_a_service_leaves_exactly_the_new_rows_and_other_service
     await deps.roster.put(RosterEntry("payments", "commander", DAVE))
     new = RosterEntry("checkout", "commander", DAVE, (ANA,))
     later = Override("checkout", "commander", BEN, T0 + timedelta(days=5), T0 + timedelta(days=6))
-    await deps.roster.replace_service("checkout", [new], [later])
+    await deps.roster.replace_service("checkout", [new], [later], now=T0)
     partition = await deps.roster.partition("checkout")
     assert (partition.entries, partition.overrides) == ((new,), (later,))
     assert await deps.roster.get("payments", "commander") == RosterEntry("payments", "commander", DAVE)

@@ -217,3 +217,32 @@ async def test_a_resolved_incident_leaves_no_due_work_behind(container: Containe
     # What it still owes has clocks of its own: the postmortem (tests/unit/test_postmortem_reminders.py).
     left = await container.dependencies.due_work.due(T0 + timedelta(days=365))
     assert [i.kind for i in left if not i.kind.startswith("postmortem_")] == []
+
+
+
+async def test_a_new_severity_brings_its_own_reminder_cadence_and_the_old_chain_stands_down(
+        container: Container, clock: FixedClock) -> None:
+    incident_id = await declare(container, "SEV3")  # SEV3: a reminder every 120 min; SEV1: every 30
+    await container.bus.handle(commands.Acknowledge(incident_id, ALICE))
+    clock.at = T0 + timedelta(minutes=2)
+    await container.bus.handle(commands.ChangeSeverity(incident_id, "SEV1", ALICE, reason="EU down too"))
+    await container.bus.drain()
+    for minutes in (30, 60, 120):
+        await tick_at(container, clock, T0 + timedelta(minutes=minutes))
+    # 30 and 60 on SEV1's cadence; at 120 the SEV1 chain's item (due at 90) fires once, and SEV3's own
+    # first reminder, also due then, stands down instead of starting a second chain.
+    assert notifier(container).told("remind") == [incident_id] * 3
+
+
+async def test_a_new_severity_restarts_the_acknowledgement_deadline_on_its_own_timeout(
+        container: Container, clock: FixedClock) -> None:
+    incident_id = await declare(container, "SEV3")  # SEV3: acknowledge within 60 min; SEV1: within 5
+    clock.at = T0 + timedelta(minutes=2)
+    await container.bus.handle(commands.ChangeSeverity(incident_id, "SEV1", ALICE, reason="EU down too"))
+    await container.bus.drain()
+    deadlines = [i for i in await container.dependencies.due_work.due(T0 + timedelta(minutes=7))
+                 if i.kind == "ack_deadline"]
+    assert [(i.due_at, i.payload["severity"]) for i in deadlines] == [(T0 + timedelta(minutes=7), "SEV1")]
+    await tick_at(container, clock, T0 + timedelta(minutes=7))
+    [escalated] = [e for e in await container.dependencies.incidents.timeline(incident_id) if e.kind == "escalated"]
+    assert "not acknowledged within 5 min" in escalated.summary + str(dict(escalated.after))

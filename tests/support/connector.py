@@ -37,6 +37,8 @@ class ConnectorDouble:
     delay: float = 0.0  # seconds every answer takes, to stand in for Teams' own latency
     failures: list[int] = field(default_factory=list)  # statuses to answer the next sends with, in order
     retry_after: str = "0"
+    hanging: bool = False  # while set, every answer waits (a Teams that stopped answering) until release()
+    _released: asyncio.Event = field(default_factory=asyncio.Event)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
 
     def app(self) -> web.Application:
@@ -55,12 +57,23 @@ class ConnectorDouble:
     async def _slow(self, request: web.Request, handler: Any) -> web.StreamResponse:
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self.hanging:
+            await self._released.wait()
         if self.failures and request.method in ("POST", "PUT"):
             status = self.failures.pop(0)
             return web.json_response({"error": {"code": "Throttled" if status == 429 else "ServiceError"}},
                                      status=status, headers={"Retry-After": self.retry_after})
         response: web.StreamResponse = await handler(request)
         return response
+
+    def hang(self) -> None:
+        self.hanging = True
+        self._released.clear()
+
+    def release(self) -> None:
+        """Teams answers again: held requests get their answers (their callers may have given up)."""
+        self.hanging = False
+        self._released.set()
 
     def messages(self, kind: str = "message") -> list[Sent]:
         return [s for s in self.sent if s.kind == kind]

@@ -132,6 +132,7 @@ INVALID = {
     "zero": ([[1, 0], [1, 1]], (1, 2), "not positive"),
     "negative": ([[1, 2], [-0.5, 1]], (2, 1), "not positive"),
     "above 9": ([[1, 10], [0.1, 1]], (1, 2), "outside Saaty's scale"),
+    "too large for a float": ([[1, 10**400], [1, 1]], (1, 2), "outside Saaty's scale"),  # a JSON integer
     "below 1/9": ([[1, 2, "1/10"], [0.5, 1, 1], [10, 1, 1]], (1, 3), "outside Saaty's scale"),
     "diagonal": ([[1, 2], [0.5, 2]], (2, 2), "diagonal must be 1"),
     "not reciprocal": ([[1, 3, 1], [0.33, 1, 1], [1, 1, 1]], (1, 2), "not reciprocal"),

@@ -90,6 +90,19 @@ def test_the_last_answer_reveals_the_aggregate_from_consensus(policy: Organisati
     assert revealed.after["answer:Chloe Nguyen"].startswith("Unlikely × Major")
 
 
+def test_two_assessors_with_the_same_display_name_are_revealed_apart(policy: OrganisationPolicy) -> None:
+    # Teams display names are not unique: two people called Bob Durand must not block the reveal.
+    other_bob = Person(id="29:bob-2", name=BOB.name)
+    incident = declare(policy)
+    request_assessment(incident, actor=ALICE, assessors=[BOB, other_bob], at=T0, deadline=timedelta(minutes=30))
+    answer(incident, policy, BOB, "Likely", "Major")
+    kinds = answer(incident, policy, other_bob, "Rare", "Major")
+    assert kinds == ["assessment_answered", "assessment_revealed"]
+    answers = {k: v for k, v in incident.pending[-1].after.items() if k.startswith("answer:")}
+    assert len(answers) == 2  # both answers recorded, neither overwriting the other
+    assert sorted(v.split(";")[0] for v in answers.values()) == ["Likely × Major", "Rare × Major"]
+
+
 def test_only_the_people_asked_may_answer(policy: OrganisationPolicy) -> None:
     incident = asked(policy)
     with pytest.raises(NotPermitted, match="Eve Outsider was not asked"):

@@ -197,3 +197,24 @@ def test_the_markdown_report_reads_as_tables(report: Report) -> None:
     assert "- Follow-ups done: 33% (1 of 3)" in text
     assert "| INC-2026-0001 | #2 Load-test checkout | Alice Martin | 2026-10-20 |" in text
     assert "| 2026-W42 | 2026-10-12 | 2 | 1 | 3 h 00 min |" in text
+
+
+def test_a_late_follow_up_of_a_security_incident_is_listed_without_its_title_or_link(
+        policy: OrganisationPolicy) -> None:
+    # The dashboard and the leadership digest show these lists to people outside the incident.
+    from services.dashboard import DashboardData, page_data
+    from services.metrics import past_due
+
+    incident = Incident.declare(incident_id="INC-2026-0009", title="Leaked credentials", summary="",
+                                incident_type="security", severity="SEV2", declared_by=ALICE, at=at(5, 9),
+                                policy=policy, private=True)
+    incident.resolve(actor=BOB, at=at(5, 10), policy=policy, resolution="rotated", override_reason="test data")
+    incident.add_follow_up(title="Rotate the leaked AWS key AKIA123", owner=BOB, actor=BOB, at=at(5, 11),
+                           policy=policy, due_at=at(12, 9), link="https://tracker.example/secret-key-rotation")
+    late = past_due([incident], NOW)
+    page = page_data(DashboardData(NOW, [], late, compute_report(
+        [], since=SINCE, until=UNTIL, now=NOW, requires_postmortem=policy.postmortem_required)), policy)
+    assert [(f.incident_id, f.number, f.owner) for f in late] == [("INC-2026-0009", 1, BOB)]
+    shown = repr(late) + repr(page["past_due"])
+    assert "AKIA123" not in shown and "secret-key-rotation" not in shown
+    assert page["past_due"][0]["title"] == "Security incident follow-up (details restricted)"

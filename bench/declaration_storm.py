@@ -1,0 +1,95 @@
+"""Declaration storm: many people declaring at once through /api/messages, against one person alone.
+
+The storm: --declarations declaration submits (Action.Execute invokes) from --clients concurrent HTTP clients,
+with Teams' repeated deliveries and double clicks mixed in, to the app served as the local Functions host
+serves it (one process), Table Storage on Azurite, Teams on the local connector double. The baseline: the
+same kind of submits from one client, one after another. Both run in one process, one after the other, on
+tables of their own; the spaces and announcements are posted in the background meanwhile, as in production.
+Prints the median and p99 time from sending a delivery to its answer, and their ratio to the baseline's.
+Run: .venv/bin/python bench/declaration_storm.py [--declarations 200] [--clients 50] [--baseline 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from devopsbot import bootstrap  # noqa: E402
+from devopsbot.bootstrap import Container  # noqa: E402
+from devopsbot.dev_stack import azurite_connection_string  # noqa: E402
+from devopsbot.settings import Settings  # noqa: E402
+from tests.functions import conftest as activities  # noqa: E402
+from tests.support.connector import running_connector  # noqa: E402
+from tests.support.processes import start_azurite  # noqa: E402
+from tests.support.storm import StormPlan, StormResult, percentile, run_storm, served_app  # noqa: E402
+
+
+async def measure(connection_string: str, plan: StormPlan) -> tuple[StormResult, float, float]:
+    """The storm's outcomes, the seconds until Teams had been told everything, and the CPU seconds used."""
+    container = Container(Settings(storage_connection_string=connection_string, table_prefix=plan.prefix))
+    bootstrap.reset_container(container)
+    async with running_connector() as connector:
+        activities.SERVICE["url"] = connector.url
+        cpu = resource.getrusage(resource.RUSAGE_SELF)
+        started = time.perf_counter()
+        async with served_app() as url:
+            result = await run_storm(url, plan)
+        await container.bus.drain()
+        told = time.perf_counter() - started
+        used = resource.getrusage(resource.RUSAGE_SELF)
+    await container.aclose()
+    bootstrap.reset_container(None)
+    statuses = Counter(o.status for o in result.outcomes)
+    if set(statuses) != {200}:
+        raise SystemExit(f"{plan.prefix}: not every delivery was answered with 200: {dict(statuses)}")
+    return result, told, (used.ru_utime + used.ru_stime) - (cpu.ru_utime + cpu.ru_stime)
+
+
+def describe(name: str, plan: StormPlan, result: StormResult, told: float, cpu: float) -> tuple[float, float]:
+    durations = [o.seconds for o in result.outcomes]
+    median, p99 = statistics.median(durations), percentile(durations, 0.99)
+    print(f"{name}: {len(durations)} deliveries ({plan.declarations} declarations, {plan.replays} repeated by "
+          f"Teams, {plan.reclicks} double clicks) from {plan.clients} client(s)")
+    print(f"  answer: median {median * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms; all answered after "
+          f"{result.wall_seconds:.1f} s, everyone told after {told:.1f} s; "
+          f"{cpu / plan.declarations * 1000:.0f} ms of CPU per declaration (this process)")
+    return median, p99
+
+
+async def run(connection_string: str, declarations: int, clients: int, baseline: int) -> None:
+    alone = StormPlan(declarations=baseline, clients=1, replays=0, reclicks=0, prefix="benchalone")
+    storm = StormPlan(declarations=declarations, clients=clients, replays=declarations // 10,
+                      reclicks=declarations // 20, prefix="benchstorm")
+    warm = StormPlan(declarations=5, clients=1, replays=0, reclicks=0, prefix="benchwarm")
+    await measure(connection_string, warm)  # imports, tables, connections: not measured
+    base_median, base_p99 = describe("one person alone", alone, *await measure(connection_string, alone))
+    median, p99 = describe("storm", storm, *await measure(connection_string, storm))
+    print(f"ratio storm/alone: median {median / base_median:.1f}, p99 {p99 / base_p99:.1f}  "
+          f"(target: storm p99 under 1 s; it is {p99:.2f} s)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--declarations", type=int, default=200)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--baseline", type=int, default=40, help="declarations of the one-client baseline")
+    args = parser.parse_args()
+    service, port = start_azurite(Path(tempfile.mkdtemp(prefix="bench-azurite-")))
+    try:
+        asyncio.run(run(azurite_connection_string(port), args.declarations, args.clients, args.baseline))
+    finally:
+        service.stop()
+
+
+if __name__ == "__main__":
+    main()

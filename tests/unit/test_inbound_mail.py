@@ -1,0 +1,106 @@
+"""Inbound mail is handled once, and a message whose handling stopped half-way (a crash) is not lost."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from adapters.clock import FixedClock
+from devopsbot.bootstrap import Container
+from incident.errors import ConcurrencyConflict
+from incident.model import Person
+from services.inbound_mail import MESSAGE_LEASE, InboundMessage, Outcome, poll
+from tests.conftest import ALICE
+
+DECLARATION = InboundMessage(message_id="<m1@contoso.example>", sender=ALICE.email, sender_name=ALICE.name,
+                             subject="DECLARE SEV2: checkout failing", text="Payments time out.")
+
+
+class Mailbox:
+    """The same messages until the position is committed, as Graph's delta query behaves."""
+
+    def __init__(self, messages: list[InboundMessage]) -> None:
+        self.messages = messages
+        self.committed: list[str] = []  # positions committed, in order
+
+    async def fetch(self) -> tuple[list[InboundMessage], str]:
+        return ([] if self.committed else list(self.messages)), "after-m1"
+
+    async def commit(self, position: str) -> None:
+        self.committed.append(position)
+
+
+async def directory(address: str) -> Person | None:
+    return ALICE if address.lower() == ALICE.email else None
+
+
+async def test_a_message_whose_handling_was_interrupted_is_not_skipped(
+        memory_container: Container, clock: FixedClock) -> None:
+    deps = memory_container.dependencies
+    # A poll claimed the message and then the process stopped: the claim stays, unfinished.
+    await deps.idempotency.begin(f"mail:{DECLARATION.message_id}", clock.at, MESSAGE_LEASE)
+    mailbox = Mailbox([DECLARATION])
+    with pytest.raises(ConcurrencyConflict):
+        await poll(memory_container.bus, mailbox, directory)
+    assert mailbox.committed == []  # the mailbox position stays before the message
+    clock.at += MESSAGE_LEASE + timedelta(seconds=1)  # the stopped claim's lease runs out
+    [handled] = await poll(memory_container.bus, mailbox, directory)
+    assert handled.outcome is Outcome.DECLARED and mailbox.committed == ["after-m1"]
+    incident = await deps.incidents.get(handled.incident_id)
+    assert incident.title == "checkout failing"
+
+
+async def test_a_message_already_handled_is_ignored(memory_container: Container) -> None:
+    mailbox = Mailbox([DECLARATION])
+    [first] = await poll(memory_container.bus, mailbox, directory)
+    mailbox.committed.clear()  # Graph hands the same message again (read flag changed, say)
+    [second] = await poll(memory_container.bus, mailbox, directory)
+    assert (first.outcome, second.outcome) == (Outcome.DECLARED, Outcome.IGNORED)
+    assert len(await memory_container.dependencies.incidents.list_open()) == 1
+
+
+def eml(headers: str, subject: str) -> bytes:
+    return (f"From: {ALICE.email}\r\nSubject: {subject}\r\nMessage-ID: <a1@contoso.example>\r\n{headers}"
+            "Content-Type: text/plain\r\n\r\nI am away until Monday.\r\n").encode()
+
+
+@pytest.mark.parametrize(("headers", "automatic"), [
+    ("Auto-Submitted: auto-replied\r\n", True), ("Precedence: bulk\r\n", True), ("X-Autoreply: yes\r\n", True),
+    ("Auto-Submitted: no\r\n", False), ("", False)])
+def test_machine_replies_are_recognised_by_their_headers(headers: str, automatic: bool) -> None:
+    from adapters.inbound_sources import parse_eml
+
+    assert parse_eml(eml(headers, "RE: [INC-2026-0001] SEV2 declared: x")).automatic is automatic
+
+
+@pytest.mark.parametrize("subject", ["Automatic reply: [INC-2026-0001] SEV2 declared: x",
+                                     "Out of Office: [INC-2026-0001] SEV2 declared: x"])
+async def test_an_out_of_office_is_neither_an_update_nor_answered(memory_container: Container, subject: str) -> None:
+    mailbox = Mailbox([DECLARATION])
+    [declared] = await poll(memory_container.bus, mailbox, directory)
+    away = InboundMessage(message_id="<ooo@contoso.example>", sender=ALICE.email, sender_name=ALICE.name,
+                          subject=subject.replace("INC-2026-0001", declared.incident_id), text="I am away.")
+    [handled] = await poll(memory_container.bus, Mailbox([away]), directory)
+    assert handled.outcome is Outcome.IGNORED
+    incident = await memory_container.dependencies.incidents.get(declared.incident_id)
+    assert incident.last_update == ""
+
+
+async def test_a_security_incident_takes_mailed_updates_only_from_its_own_people(
+        memory_container: Container) -> None:
+    from incident import commands
+    from tests.conftest import BOB
+
+    incident = await memory_container.bus.handle(commands.DeclareIncident(
+        title="Leaked key", incident_type="security", severity="SEV1", actor=ALICE, roles={"commander": ALICE},
+        private=True))
+
+    async def everyone(address: str) -> Person | None:  # Bob is in the roster, not in this incident
+        return {ALICE.email: ALICE, BOB.email: BOB}.get(address.lower())
+
+    reply = InboundMessage(message_id="<r1@contoso.example>", sender=BOB.email, sender_name=BOB.name,
+                           subject=f"RE: [{incident.id}] SEV1 declared: security incident", text="Rotated it.")
+    [handled] = await poll(memory_container.bus, Mailbox([reply]), everyone)
+    assert handled.outcome is Outcome.ANSWERED and "not one of its responders" in handled.reply
+    assert (await memory_container.dependencies.incidents.get(incident.id)).last_update == ""
