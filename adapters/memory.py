@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from adapters.templates import render_email
+from adapters.templates import compose_email
 from incident.errors import ConcurrencyConflict, NotFound, NotificationFailed
 from incident.model import Incident, TimelineEvent
 from services.ports import (
@@ -233,8 +233,7 @@ class RecordingMailer:
 
     async def send_template(self, to: Sequence[str], subject: str, template: str,
                             data: Mapping[str, Any], attachments: Sequence[Attachment] = ()) -> Email:
-        text, html = render_email(template, **data)
-        email = Email(to=tuple(to), subject=subject, text=text, html=html, attachments=tuple(attachments))
+        email = compose_email(to, subject, template, data, attachments)
         self.sent.append(email)
         return email
 

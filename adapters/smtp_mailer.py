@@ -10,7 +10,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
-from adapters.templates import render_email
+from adapters.templates import compose_email
 from incident.errors import NotificationFailed
 from services.ports import Attachment, Email
 
@@ -26,8 +26,7 @@ class SmtpMailer:
 
     async def send_template(self, to: Sequence[str], subject: str, template: str,
                             data: Mapping[str, Any], attachments: Sequence[Attachment] = ()) -> Email:
-        text, html = render_email(template, **data)
-        email = Email(to=tuple(to), subject=subject, text=text, html=html, attachments=tuple(attachments))
+        email = compose_email(to, subject, template, data, attachments)
         await self.send(email)
         return email
 

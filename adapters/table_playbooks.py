@@ -14,12 +14,11 @@ from datetime import date
 from typing import Any
 
 from azure.core import MatchConditions
-from azure.core.exceptions import HttpResponseError
 from azure.data.tables import UpdateMode
 
 from adapters import table_entities as te
-from adapters.table_storage import TableStore, storage_errors
-from incident.errors import ConcurrencyConflict, InvalidValue
+from adapters.table_storage import TableStore, storage_errors, submit_guarded
+from incident.errors import InvalidValue
 from incident.playbook import AuditEvent, PlaybookVersion, Review
 
 TABLE = "playbooks"
@@ -128,11 +127,5 @@ class TablePlaybookRepository:
         return sorted((audit_from(r) for r in await self._rows(service, "audit")), key=lambda e: e.at)
 
     async def _transaction(self, version: PlaybookVersion, operations: list[Any], conflict: str) -> None:
-        table = await self._store.table(TABLE)
-        async with storage_errors(f"storing playbook {version.service}"):
-            try:
-                await table.submit_transaction(operations)
-            except HttpResponseError as error:
-                if error.status_code in (409, 412):
-                    raise ConcurrencyConflict(conflict) from error
-                raise
+        await submit_guarded(await self._store.table(TABLE), operations,
+                             what=f"storing playbook {version.service}", conflict=conflict)

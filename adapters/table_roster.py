@@ -16,12 +16,12 @@ from datetime import date, datetime
 from typing import Any
 
 from azure.core import MatchConditions
-from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
 from adapters import table_entities as te
-from adapters.table_storage import MAX_TRANSACTION, TableStore, storage_errors
-from incident.errors import ConcurrencyConflict, InvalidValue
+from adapters.table_storage import MAX_TRANSACTION, TableStore, storage_errors, submit_guarded
+from incident.errors import InvalidValue
 from incident.roster import Override, RosterEntry, Rotation, check_new_override
 from services.ports import RosterPartition
 
@@ -171,14 +171,8 @@ class TableRosterRepository:
                                     conflict=f"the roster of {partition.service} changed meanwhile")
 
     async def _transaction(self, service: str, operations: list[Any], *, conflict: str) -> None:
-        table = await self._store.table(TABLE)
-        async with storage_errors(f"changing the roster of {service}"):
-            try:
-                await table.submit_transaction(operations)
-            except HttpResponseError as error:
-                if error.status_code in (409, 412):
-                    raise ConcurrencyConflict(conflict) from error
-                raise
+        await submit_guarded(await self._store.table(TABLE), operations,
+                             what=f"changing the roster of {service}", conflict=conflict)
 
 
 def _replacement(service: str, rows: Sequence[Mapping[str, Any]], entries: Sequence[RosterEntry],

@@ -63,6 +63,18 @@ async def storage_errors(what: str) -> AsyncIterator[None]:
         raise StorageUnavailable(f"Table Storage is unreachable while {what}: {type(error).__name__}") from error
 
 
+async def submit_guarded(table: TableClient, operations: list[Any], *, what: str, conflict: str) -> list[Any]:
+    """One entity-group transaction; a row that exists already or changed meanwhile (409, 412) is a
+    ConcurrencyConflict saying ``conflict``, the caller's cue to reload and retry."""
+    async with storage_errors(what):
+        try:
+            return list(await table.submit_transaction(operations))
+        except HttpResponseError as error:
+            if error.status_code in (409, 412):
+                raise ConcurrencyConflict(conflict) from error
+            raise
+
+
 class TableStore:
     """The table service client plus the project's tables, created on first use."""
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from services.markdown import markdown_escape as markdown_escape  # its home; re-exported for the bot
+from services.ports import Attachment, Email
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -66,3 +68,10 @@ def render_email(name: str, **data: Any) -> tuple[str, str]:
     environment = email_environment()
     return (environment.get_template(f"{name}.txt.j2").render(**data),
             environment.get_template(f"{name}.html.j2").render(**data))
+
+
+def compose_email(to: Sequence[str], subject: str, template: str, data: Mapping[str, Any],
+                  attachments: Sequence[Attachment] = ()) -> Email:
+    """The message every mailer sends for ``send_template``: both parts of ``templates/email/<template>``."""
+    text, html = render_email(template, **data)
+    return Email(to=tuple(to), subject=subject, text=text, html=html, attachments=tuple(attachments))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,54 +19,14 @@ from cryptography.x509.oid import NameOID
 from adapters.graph import GraphClient, GraphIdentity, MsalTokens, build_msal_app, channel_display_name
 from incident.errors import ConfigurationError, GraphError
 from tests.conftest import repo_root
-from tests.support.graph import GraphDouble, IdentityDouble, running_graph
+from tests.support.graph import CLIENT_ID, SECRET, GraphDouble, IdentityDouble, Sleeps, secret_identity
 from tests.support.processes import free_port
 
-CLIENT_ID = "aaaaaaaa-0000-0000-0000-00000000c11e"
-SECRET = "s3cret-value-never-shown"
 TEAM = "57fb72d0-d811-46f4-8947-305e6072eaa5"
 ALICE, BOB, CAROL = ("a11ce000-0000-0000-0000-000000000001", "b0b00000-0000-0000-0000-000000000002",
                      "ca201000-0000-0000-0000-000000000003")
 APP = "d1f0e7a2-0000-0000-0000-0000000000ab"
 BIND = "https://graph.microsoft.com/v1.0/users('{}')"
-
-
-class Sleeps(list[float]):
-    """The injected sleep: records the seconds instead of waiting."""
-
-    async def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-
-@pytest.fixture
-def identity() -> Iterator[IdentityDouble]:
-    double = IdentityDouble()
-    yield double
-    assert double.unexpected == [], "msal asked for a URL the double does not serve"
-
-
-@pytest.fixture
-async def graph() -> AsyncIterator[GraphDouble]:
-    async with running_graph() as double:
-        yield double
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
-
-
-def secret_identity(identity: IdentityDouble) -> GraphIdentity:
-    return GraphIdentity(mode="secret", client_id=CLIENT_ID, tenant_id=identity.tenant, client_secret=SECRET,
-                         authority_host=identity.authority_host)
-
-
-@pytest.fixture
-async def client(identity: IdentityDouble, graph: GraphDouble, sleeps: Sleeps) -> AsyncIterator[GraphClient]:
-    built = GraphClient(MsalTokens(secret_identity(identity), http_client=identity), base_url=graph.url,
-                        sleep=sleeps)
-    yield built
-    await built.close()
 
 
 def key_and_certificate(directory: Path, *, with_certificate: bool) -> tuple[Path, rsa.RSAPrivateKey, x509.Certificate]:

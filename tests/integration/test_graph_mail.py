@@ -3,13 +3,12 @@ Graph double (msal's real token flow through the identity double)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
 
 from adapters.clock import FixedClock
-from adapters.graph import GraphClient, GraphIdentity, MsalTokens
+from adapters.graph import GraphClient
 from adapters.graph_mail import GraphMailer
 from adapters.inbound_sources import GraphMailbox
 from adapters.memory import MemoryStateStore, RecordingMailer, RecordingNotifier
@@ -20,37 +19,10 @@ from incident.model import Person
 from incident.policy import OrganisationPolicy
 from services.inbound_mail import Outcome, poll
 from tests.conftest import ALICE, BOB
-from tests.support.graph import GraphDouble, IdentityDouble, running_graph
+from tests.support.graph import GraphDouble, Sleeps
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 SENDER = "incidents@contoso.example"
-
-
-class Sleeps(list[float]):
-    async def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-
-@pytest.fixture
-async def graph() -> AsyncIterator[GraphDouble]:
-    async with running_graph() as double:
-        yield double
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
-
-
-@pytest.fixture
-async def client(graph: GraphDouble, sleeps: Sleeps) -> AsyncIterator[GraphClient]:
-    identity = IdentityDouble()
-    tokens = MsalTokens(GraphIdentity(mode="secret", client_id="aaaaaaaa-0000-0000-0000-00000000c11e",
-                                      tenant_id=identity.tenant, client_secret="s3cret",
-                                      authority_host=identity.authority_host), http_client=identity)
-    built = GraphClient(tokens, base_url=graph.url, sleep=sleeps)
-    yield built
-    await built.close()
 
 
 def view() -> dict[str, object]:

@@ -4,43 +4,18 @@ often the Teams send is retried, and Teams still gets everything once it is back
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
-import pytest
-
 from adapters.clock import FixedClock
-from adapters.smtp_mailer import SmtpMailer
-from devopsbot import bootstrap
 from devopsbot.bootstrap import Container
-from devopsbot.settings import Settings
-from incident.policy import OrganisationPolicy
 from services.timers import run_tick
 from tests.functions.conftest import SERVICE, built_function, request, teams_invoke, teams_message
 from tests.support.connector import ConnectorDouble
 from tests.support.processes import free_port
-from tests.support.smtp import Inbox, Received, smtp_server
+from tests.support.smtp import Inbox, Received
 from tests.support.storm import INCIDENT_ID, declaration_form
 
 COMMANDER = "alice@contoso.example"  # the connector double's Alice, commander of every form here
-
-
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    with smtp_server() as server:
-        yield server
-
-
-@pytest.fixture
-async def app(policy: OrganisationPolicy, clock: FixedClock, inbox: Inbox,
-              connector: ConnectorDouble) -> AsyncIterator[Container]:
-    mailer = SmtpMailer(host="127.0.0.1", port=inbox.port, sender="incidents@contoso.example")
-    container = Container(Settings(storage_connection_string="memory"), clock=clock, in_memory=True, policy=policy,
-                          mailer=mailer)
-    bootstrap.reset_container(container)
-    yield container
-    bootstrap.reset_container(None)
-    await container.aclose()
 
 
 async def declare() -> str:
@@ -59,37 +34,37 @@ def announced(connector: ConnectorDouble) -> list[str]:
             for i in set(INCIDENT_ID.findall(json.dumps(s.activity)))]
 
 
-async def after_teams_is_back(app: Container, clock: FixedClock, connector: ConnectorDouble) -> None:
-    await app.bus.drain()
+async def after_teams_is_back(mailing: Container, clock: FixedClock, connector: ConnectorDouble) -> None:
+    await mailing.bus.drain()
     connector.failures = []
     for _ in range(4):  # retries are due within minutes; Teams is held for down for ten after repeated failures
         clock.at += timedelta(minutes=11)
-        await run_tick(app.bus, clock.at)
+        await run_tick(mailing.bus, clock.at)
 
 
 async def test_when_teams_fails_the_commander_is_mailed_the_declaration_once(
-        app: Container, connector: ConnectorDouble, inbox: Inbox, clock: FixedClock) -> None:
+        mailing: Container, connector: ConnectorDouble, inbox: Inbox, clock: FixedClock) -> None:
     connector.failures = [500] * 40
     incident_id = await declare()
-    await app.bus.drain()
+    await mailing.bus.drain()
     [mail] = mailed_to_commander(inbox, "declared")
     assert incident_id in str(mail.message["Subject"])
-    await after_teams_is_back(app, clock, connector)
+    await after_teams_is_back(mailing, clock, connector)
     assert len(mailed_to_commander(inbox, "declared")) == 1, "the retries do not mail again"
     assert announced(connector) == [incident_id], "Teams gets the announcement once it is back"
 
 
 async def test_when_teams_answers_after_throttling_nobody_is_mailed_instead(
-        app: Container, connector: ConnectorDouble, inbox: Inbox) -> None:
+        mailing: Container, connector: ConnectorDouble, inbox: Inbox) -> None:
     connector.failures, connector.retry_after = [429, 429], "0"
     incident_id = await declare()
-    await app.bus.drain()
+    await mailing.bus.drain()
     assert announced(connector) == [incident_id]
     assert mailed_to_commander(inbox, "declared") == []
 
 
 async def test_when_teams_cannot_be_reached_at_all_the_commander_is_mailed_the_declaration(
-        app: Container, connector: ConnectorDouble, inbox: Inbox) -> None:
+        mailing: Container, connector: ConnectorDouble, inbox: Inbox) -> None:
     # The team was learned at an address that now refuses connections (the click itself still reaches the
     # bot, and the people of the conversation, with their email addresses, are known from it).
     reachable = SERVICE["url"]
@@ -99,7 +74,7 @@ async def test_when_teams_cannot_be_reached_at_all_the_commander_is_mailed_the_d
     finally:
         SERVICE["url"] = reachable
     incident_id = await declare()
-    await app.bus.drain()
+    await mailing.bus.drain()
     [mail] = mailed_to_commander(inbox, "declared")
     assert incident_id in str(mail.message["Subject"])
     assert announced(connector) == []

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 
-from adapters.clock import FixedClock
-from adapters.smtp_mailer import SmtpMailer
 from devopsbot import bootstrap
 from devopsbot.bootstrap import Container
 from devopsbot.settings import Settings
@@ -17,29 +14,10 @@ from incident.policy import OrganisationPolicy
 from tests.conftest import unique_prefix
 from tests.functions.conftest import built_function, request, teams_invoke, teams_message
 from tests.support.connector import ConnectorDouble
-from tests.support.smtp import Inbox, smtp_server
+from tests.support.smtp import Inbox
 from tests.support.storm import INCIDENT_ID, declaration_form
 
 TEAMS_CARD_LIMIT = 28 * 1024  # Teams refuses a message larger than about 28 KB
-
-
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    with smtp_server() as server:
-        yield server
-
-
-@pytest.fixture
-async def mailing(policy: OrganisationPolicy, clock: FixedClock, inbox: Inbox,
-                  connector: ConnectorDouble) -> AsyncIterator[Container]:
-    """The app on the in-memory stores, Teams on the connector double, email to a local SMTP server."""
-    mailer = SmtpMailer(host="127.0.0.1", port=inbox.port, sender="incidents@contoso.example")
-    container = Container(Settings(storage_connection_string="memory"), clock=clock, in_memory=True, policy=policy,
-                          mailer=mailer)
-    bootstrap.reset_container(container)
-    yield container
-    bootstrap.reset_container(None)
-    await container.aclose()
 
 
 async def declare_titled(title: str, **overrides: Any) -> dict[str, Any]:

@@ -267,3 +267,22 @@ class IdentityDouble:
         with self._lock:
             self.unexpected.append(url)
         return FakeResponse(404, json.dumps({"error": "not_found", "error_description": urlsplit(url).path}))
+
+
+CLIENT_ID = "aaaaaaaa-0000-0000-0000-00000000c11e"
+SECRET = "s3cret-value-never-shown"
+
+
+class Sleeps(list[float]):
+    """The injected sleep: records the seconds instead of waiting."""
+
+    async def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def secret_identity(identity: IdentityDouble) -> Any:
+    """The client-secret identity of the test app registration, against the identity double."""
+    from adapters.graph import GraphIdentity
+
+    return GraphIdentity(mode="secret", client_id=CLIENT_ID, tenant_id=identity.tenant, client_secret=SECRET,
+                         authority_host=identity.authority_host)
