@@ -60,6 +60,7 @@ class Dependencies:
 log = logging.getLogger(__name__)
 RETRY_REACTION = "retry_reaction"
 REACTION_RETRY_AFTER = timedelta(minutes=1)
+REACTION_CONCURRENCY = 4  # saves whose reactions run at once in one process
 
 Handler = Callable[[Any, Dependencies], Awaitable[Any]]
 # A reaction to stored timeline events: (the incident, the events of that save, dependencies).
@@ -85,6 +86,7 @@ class MessageBus:
         self._default_reactions = tuple(default_reactions)
         self._pending: set[asyncio.Task[None]] = set()
         self._last: dict[str, asyncio.Task[None]] = {}  # per incident: its reactions run one after another
+        self._slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
 
     async def handle(self, command: object) -> Any:
         """Run the command's handler; what it stored is reacted to in the background, in order per
@@ -102,10 +104,14 @@ class MessageBus:
     def _schedule(self, incident_id: str, work: Coroutine[Any, Any, None]) -> None:
         previous = self._last.get(incident_id)
 
+        loop = asyncio.get_running_loop()
+        slots = self._slots.setdefault(loop, asyncio.Semaphore(REACTION_CONCURRENCY))
+
         async def in_order() -> None:
             if previous is not None:
                 await asyncio.gather(previous, return_exceptions=True)
-            await work
+            async with slots:  # a burst of requests is answered first; its reactions follow a few at a time
+                await work
 
         task = asyncio.get_running_loop().create_task(in_order())
         self._last[incident_id] = task
