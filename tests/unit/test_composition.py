@@ -75,3 +75,22 @@ def running(pid: int) -> bool:
     except (FileNotFoundError, IndexError):
         return False
     return state != "Z"
+
+
+@pytest.mark.parametrize(("proxy", "reads_environment"), [("", False), ("http://proxy.contoso.example:3128", True)])
+async def test_table_storage_reads_proxy_settings_only_when_a_proxy_is_configured(
+        monkeypatch: pytest.MonkeyPatch, proxy: str, reads_environment: bool) -> None:
+    from devopsbot.bootstrap import PROXY_VARIABLES, Container
+    from devopsbot.settings import Settings
+
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    if proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy)
+    container = Container(Settings(storage_connection_string=(
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;"
+        "TableEndpoint=http://127.0.0.1:9/devstoreaccount1;")))
+    service = container._table_service()
+    transport = service._client._client._pipeline._transport
+    assert getattr(transport, "_transport", transport)._use_env_settings is reads_environment
+    await service.close()
