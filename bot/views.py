@@ -194,11 +194,11 @@ def mention_entity(person: Person) -> dict[str, Any]:
 def reminder_card(incident: Incident, policy: OrganisationPolicy, t: Translator) -> dict[str, Any]:
     """The commander's nudge: post an update, snooze, or resolve, without leaving the message."""
     commander = incident.holder("commander")
-    severity = policy.severity(incident.severity)
+    effort = policy.effort(incident.severity, incident.priority)
     data = {"incident_id": incident.id}
     who = f"<at>{markdown_escape(commander.name)}</at>" if commander else t("incident.nobody")
     text = t("reminder.text", commander=who, id=incident.id, severity=incident.severity,
-             minutes=int(severity.update_cadence.total_seconds() // 60))
+             minutes=int(effort.update_cadence.total_seconds() // 60))
     actions = [
         show_card(t("action.update"), [text_input("text", t("action.update"), multiline=True, required=True,
                                                   placeholder=t("action.update.placeholder"))],

@@ -32,6 +32,7 @@ from incident.policy import (
     IncidentType,
     OrganisationPolicy,
     PlanStep,
+    PriorityEffort,
     ResponsePlan,
     RoleDefinition,
     SeverityPolicy,
@@ -86,6 +87,16 @@ class SeverityModel(_Strict):
     postmortem_required: bool = False
     postmortem_due_days: int = Field(default=5, ge=1, le=90)
     follow_up_due_days: int = Field(default=14, ge=1, le=365)  # default due date of postmortem follow-ups
+
+
+class PriorityEffortModel(_Strict):
+    """Optional ``[priorities.P1]``: how a priority tightens the effort of any severity; it never loosens it."""
+
+    update_cadence_minutes: int | None = Field(default=None, gt=0, le=7 * 24 * 60)
+    ack_timeout_minutes: int | None = Field(default=None, gt=0, le=24 * 60)
+    required_roles: list[Key] = Field(default_factory=list)  # added to the severity's
+    audiences: list[Key] = Field(default_factory=list)  # added to the severity's
+    postmortem_required: bool = False  # true requires one; false leaves it to the severity and the type
 
 
 class AudienceModel(_Strict):
@@ -183,6 +194,7 @@ class OrganisationFile(_Strict):
     priority: PriorityConfigModel | None = None  # absent: the default criteria and judgments
     playbooks: PlaybooksModel = Field(default_factory=PlaybooksModel)
     assessment: AssessmentModel = Field(default_factory=AssessmentModel)
+    priorities: dict[str, PriorityEffortModel] = Field(default_factory=dict)  # absent: the severity alone decides
 
     @model_validator(mode="after")
     def _references(self) -> OrganisationFile:
@@ -192,6 +204,11 @@ class OrganisationFile(_Strict):
                 _must_exist(role, self.roles, f"severities.{name}.required_roles", "role")
             for audience in severity.audiences:
                 _must_exist(audience, self.audiences, f"severities.{name}.audiences", "audience")
+        for name, extra in self.priorities.items():
+            for role in extra.required_roles:
+                _must_exist(role, self.roles, f"priorities.{name}.required_roles", "role")
+            for audience in extra.audiences:
+                _must_exist(audience, self.audiences, f"priorities.{name}.audiences", "audience")
         for key, kind in self.incident_types.items():
             for i, step in enumerate(kind.response_plan.steps):
                 _must_exist(step.owner_role, self.roles,
@@ -212,7 +229,9 @@ class OrganisationFile(_Strict):
         """The risk matrix covers every cell and proposes known severities; leadership's judgments are
         consistent (CR ≤ 0.10). Either failing stops start-up, naming the field and the reason."""
         risk_matrix(self.risk, list(self.severities))
-        priority_model(self.priority)
+        bands = {band.priority: None for band in priority_model(self.priority).bands}
+        for name in self.priorities:
+            _must_exist(name, bands, "priorities", "priority")  # only priorities the [priority] bands can give
         return self
 
 
@@ -300,6 +319,11 @@ def to_policy(model: OrganisationFile) -> OrganisationPolicy:
         risk=risk_matrix(model.risk, [s.name for s in severities]),
         priority=priority_model(model.priority),
         assessment_deadline=timedelta(minutes=model.assessment.deadline_minutes),
+        priorities={name: PriorityEffort(
+            update_cadence=timedelta(minutes=x.update_cadence_minutes) if x.update_cadence_minutes else None,
+            ack_timeout=timedelta(minutes=x.ack_timeout_minutes) if x.ack_timeout_minutes else None,
+            required_roles=tuple(x.required_roles), audiences=tuple(x.audiences),
+            postmortem_required=x.postmortem_required) for name, x in model.priorities.items()},
         playbooks=PlaybookPolicy(
             approvals_required=(p := model.playbooks).approvals_required, approval_valid_days=p.approval_valid_days,
             last_tested_max_days=p.last_tested_max_days, max_bytes=p.max_kb * 1000,

@@ -298,28 +298,26 @@ def _key_bytes(text: str) -> bytes:
 DEFAULT_TIMER_SCHEDULE = "0 * * * * *"
 
 
-def timer_schedule(environ: Mapping[str, str]) -> str:
-    """The due-work timer's NCRONTAB schedule, checked here so a bad one stops start-up, named."""
+def _schedule(environ: Mapping[str, str], name: str, default: str) -> str:
+    """A timer's NCRONTAB schedule from setting ``name``, checked here so a bad one stops start-up, named."""
     from devopsbot import ncrontab
 
-    expression = environ.get("DEVOPSBOT_TIMER_SCHEDULE", "").strip() or DEFAULT_TIMER_SCHEDULE
+    expression = environ.get(name, "").strip() or default
     try:
         ncrontab.parse(expression)
     except ncrontab.ScheduleError as error:
-        raise _fail("DEVOPSBOT_TIMER_SCHEDULE", str(error)) from None
+        raise _fail(name, str(error)) from None
     return expression
+
+
+def timer_schedule(environ: Mapping[str, str]) -> str:
+    """The due-work timer's schedule (also the incoming-mail timer's)."""
+    return _schedule(environ, "DEVOPSBOT_TIMER_SCHEDULE", DEFAULT_TIMER_SCHEDULE)
 
 
 DEFAULT_DIGEST_SCHEDULE = "0 0 8 * * 1"  # Mondays 08:00 (WEBSITE_TIME_ZONE, UTC by default)
 
 
 def digest_schedule(environ: Mapping[str, str]) -> str:
-    """The leadership digest's NCRONTAB schedule, checked like the due-work timer's."""
-    from devopsbot import ncrontab
-
-    expression = environ.get("DEVOPSBOT_DIGEST_SCHEDULE", "").strip() or DEFAULT_DIGEST_SCHEDULE
-    try:
-        ncrontab.parse(expression)
-    except ncrontab.ScheduleError as error:
-        raise _fail("DEVOPSBOT_DIGEST_SCHEDULE", str(error)) from None
-    return expression
+    """The leadership digest's schedule."""
+    return _schedule(environ, "DEVOPSBOT_DIGEST_SCHEDULE", DEFAULT_DIGEST_SCHEDULE)

@@ -193,13 +193,13 @@ class Incident:
         (or the declaration), or the end of a snooze if later. None once the incident is no longer active."""
         if not self.status.is_active:
             return None
-        due = (self.last_update_at or self.declared_at) + policy.severity(self.severity).update_cadence
+        due = (self.last_update_at or self.declared_at) + policy.effort(self.severity, self.priority).update_cadence
         snoozed = self.reminders_snoozed_until
         return max(due, snoozed) if snoozed else due
 
     def unfilled_roles(self, policy: OrganisationPolicy) -> tuple[str, ...]:
-        """The severity's required roles nobody holds yet."""
-        return tuple(r for r in policy.severity(self.severity).required_roles if r not in self.roles)
+        """The required roles of the severity (and priority) nobody holds yet."""
+        return tuple(r for r in policy.effort(self.severity, self.priority).required_roles if r not in self.roles)
 
     # -- changes --------------------------------------------------------------------------------
 
@@ -222,7 +222,7 @@ class Incident:
         if move.reason_required and not reason:
             raise ReasonRequired(f"moving {self.id} from '{self.status}' to '{target}' needs a reason")
         if move.guard is not Guard.ALWAYS:
-            required = policy.postmortem_required(self.severity, self.type)
+            required = policy.postmortem_required(self.severity, self.type, self.priority)
             if move.guard is Guard.POSTMORTEM_NOT_REQUIRED and required:
                 raise IllegalTransition(self.id, self.status.value, target.value,
                                         f"a postmortem is required for {self.severity} {self.type} incidents")
@@ -230,7 +230,7 @@ class Incident:
                 raise IllegalTransition(self.id, self.status.value, target.value,
                                         f"no postmortem is required for {self.severity} {self.type} incidents")
         if (target is Status.CLOSED and not postmortem_checked
-                and policy.postmortem_required(self.severity, self.type)):
+                and policy.postmortem_required(self.severity, self.type, self.priority)):
             gaps = closing_gaps(self.postmortem, self.follow_ups)
             if gaps:
                 raise IllegalTransition(self.id, self.status.value, target.value, "; ".join(gaps)
@@ -269,7 +269,7 @@ class Incident:
         event = self._move(Status.RESOLVED, actor=actor, at=at, policy=policy, reason=text, details=details,
                            via="resolve")
         self.resolution = text
-        if self.postmortem is None and policy.postmortem_required(self.severity, self.type):
+        if self.postmortem is None and policy.postmortem_required(self.severity, self.type, self.priority):
             self._open_postmortem(at=at, policy=policy, fallback_owner=actor)
         return event
 
@@ -528,7 +528,7 @@ class Incident:
         someone allowed to override (an incident admin) may, with a written reason kept in the timeline."""
         _require_aware(at)
         reason = _clean_text("override reason", override_reason, limit=MAX_TEXT, required=False)
-        required = policy.postmortem_required(self.severity, self.type)
+        required = policy.postmortem_required(self.severity, self.type, self.priority)
         gaps = closing_gaps(self.postmortem, self.follow_ups) if required else ()
         if gaps and not reason:
             raise IllegalTransition(self.id, self.status.value, Status.CLOSED.value, "; ".join(gaps)

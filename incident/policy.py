@@ -69,6 +69,31 @@ class SeverityPolicy:
 
 
 @dataclass(frozen=True)
+class PriorityEffort:
+    """How a priority tightens the effort of whatever severity the incident has; it never loosens it."""
+
+    update_cadence: timedelta | None = None  # None: the severity's
+    ack_timeout: timedelta | None = None  # None: the severity's
+    required_roles: tuple[str, ...] = ()  # added to the severity's
+    audiences: tuple[str, ...] = ()  # added to the severity's
+    postmortem_required: bool = False  # True requires one whatever the severity or type says
+
+
+@dataclass(frozen=True)
+class Effort:
+    """The effort an incident's severity and priority demand together: the stricter of each."""
+
+    severity: SeverityPolicy  # coverage and postmortem due dates are the severity's alone
+    priority: str
+    ack_timeout: timedelta
+    update_cadence: timedelta
+    required_roles: tuple[str, ...]
+    audiences: tuple[str, ...]
+    postmortem_required: bool  # the severity's or the priority's rule; the incident type may still decide
+    tightened: tuple[str, ...] = ()  # what the priority made stricter, e.g. ("update_cadence", "audiences")
+
+
+@dataclass(frozen=True)
 class RoleDefinition:
     key: str
     name: str
@@ -141,11 +166,12 @@ class OrganisationPolicy:
     priority: PriorityModel = field(default_factory=default_priority_model)  # criteria weights → P1-P4
     playbooks: PlaybookPolicy = field(default_factory=PlaybookPolicy)  # verification and approval rules
     assessment_deadline: timedelta = timedelta(minutes=30)  # assessors' answers are revealed by then at the latest
+    priorities: dict[str, PriorityEffort] = field(default_factory=dict)  # priority → how it tightens the effort
 
-    def stakeholders(self, severity: str) -> tuple[str, ...]:
-        """The addresses told of every incident of this severity, by email, always."""
+    def stakeholders(self, severity: str, priority: str = "") -> tuple[str, ...]:
+        """The addresses told of every incident of this severity (and priority), by email, always."""
         seen: dict[str, None] = {}
-        for audience in self.severity(severity).audiences:
+        for audience in self.effort(severity, priority).audiences:
             for address in self.audience_emails.get(audience, ()):
                 seen.setdefault(address.lower())
         return tuple(seen)
@@ -179,9 +205,29 @@ class OrganisationPolicy:
             known = ", ".join(self._by_role)
             raise InvalidValue("role", f"unknown role '{key}' (known: {known})") from None
 
-    def postmortem_required(self, severity: str, incident_type: str) -> bool:
-        """The type's rule wins when it has one; otherwise the severity's."""
+    def effort(self, severity: str, priority: str = "") -> Effort:
+        """The severity's effort, tightened by the priority's where it is configured: the shorter cadence
+        and acknowledgement timeout, the roles and audiences of both, a postmortem if either requires one."""
+        level = self.severity(severity)
+        extra = self.priorities.get(priority, PriorityEffort())
+        cadence = min(level.update_cadence, extra.update_cadence or level.update_cadence)
+        ack = min(level.ack_timeout, extra.ack_timeout or level.ack_timeout)
+        roles = tuple(dict.fromkeys((*level.required_roles, *extra.required_roles)))
+        audiences = tuple(dict.fromkeys((*level.audiences, *extra.audiences)))
+        postmortem = level.postmortem_required or extra.postmortem_required
+        tightened = tuple(name for name, stricter in (
+            ("update_cadence", cadence < level.update_cadence), ("ack_timeout", ack < level.ack_timeout),
+            ("required_roles", len(roles) > len(level.required_roles)),
+            ("audiences", len(audiences) > len(level.audiences)),
+            ("postmortem_required", postmortem and not level.postmortem_required)) if stricter)
+        return Effort(level, priority, ack, cadence, roles, audiences, postmortem, tightened)
+
+    def postmortem_required(self, severity: str, incident_type: str, priority: str = "") -> bool:
+        """A priority that requires one requires one; otherwise the type's rule wins when it has one, then
+        the severity's."""
         type_rule = self.incident_type(incident_type).postmortem_required
+        if self.priorities.get(priority, PriorityEffort()).postmortem_required:
+            return True
         if type_rule is not None:
             return type_rule
         return self.severity(severity).postmortem_required

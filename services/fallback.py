@@ -70,7 +70,8 @@ class FallbackNotifier:
         commander = incident.holder("commander")
         values = {"kind": deps.policy.incident_type(incident.type).name, "services": list(incident.services),
                   "commander": commander.name if commander else "not yet assigned", "stakeholder": False,
-                  "cadence": int(deps.policy.severity(incident.severity).update_cadence.total_seconds() // 60)}
+                  "cadence": int(deps.policy.effort(incident.severity, incident.priority).update_cadence.total_seconds()
+                              // 60)}
         await self._deliver(incident, lambda: self._teams.incident_declared(incident),
                             FallbackMail("declared", "declared", _people_of(incident), values))
 
@@ -88,7 +89,8 @@ class FallbackNotifier:
         commander = incident.holder("commander")
         since = deps.clock.now() - (incident.last_update_at or incident.declared_at)
         values = {"commander": commander.name if commander else "Commander", "since": _duration(since),
-                  "cadence": int(deps.policy.severity(incident.severity).update_cadence.total_seconds() // 60)}
+                  "cadence": int(deps.policy.effort(incident.severity, incident.priority).update_cadence.total_seconds()
+                              // 60)}
         await self._deliver(incident, lambda: self._teams.remind(incident),
                             FallbackMail("reminder", "status update due", (commander,) if commander else (), values))
 

@@ -14,37 +14,40 @@ from services.ports import Alert, DueItem
 from services.postmortem_reactions import POSTMORTEM_REACTIONS
 from services.response_plan import mail_response_plan, schedule_plan_steps
 from services.roster_service import holders_for_roles
-from services.timers import ACK_DEADLINE, ROLE_UNFILLED, STALE_CHECK, STATUS_REMINDER, for_severity
+from services.timers import ACK_DEADLINE, ROLE_UNFILLED, STALE_CHECK, STATUS_REMINDER, for_effort
 
 
 @repeatable
 async def schedule_first_deadlines(incident: Incident, events: Sequence[TimelineEvent],
                                    deps: Dependencies) -> None:
-    """From the severity's policy: the acknowledgement deadline, the first status reminder, the check
-    on required roles, and the check that the incident does not stay open forever."""
-    severity = deps.policy.severity(incident.severity)
+    """From the severity's (and priority's) effort: the acknowledgement deadline, the first status reminder,
+    the check on required roles, and the check that the incident does not stay open forever."""
+    effort = deps.policy.effort(incident.severity, incident.priority)
     escalation = deps.policy.escalation
     await deps.due_work.schedule_many((
-        DueItem(ACK_DEADLINE, incident.id, incident.declared_at + severity.ack_timeout, for_severity(incident)),
-        DueItem(STATUS_REMINDER, incident.id, incident.declared_at + severity.update_cadence, for_severity(incident)),
+        DueItem(ACK_DEADLINE, incident.id, incident.declared_at + effort.ack_timeout, for_effort(incident)),
+        DueItem(STATUS_REMINDER, incident.id, incident.declared_at + effort.update_cadence, for_effort(incident)),
         DueItem(ROLE_UNFILLED, incident.id, incident.declared_at + escalation.role_unfilled_after),
         DueItem(STALE_CHECK, incident.id, incident.declared_at + escalation.stale_after)))
 
 
+EFFORT_CHANGES = ("severity_changed", "priority_changed")  # timeline events that change the effort due
+
+
 @repeatable
 async def follow_the_new_severity(incident: Incident, events: Sequence[TimelineEvent], deps: Dependencies) -> None:
-    """A new severity brings its own cadence and acknowledgement timeout: the next reminder and, while
-    nobody has acknowledged, the deadline are scheduled afresh from the change (older items stand down)."""
-    changed = next((e for e in reversed(events) if e.kind == "severity_changed"), None)
+    """A new severity or priority brings its own cadence and acknowledgement timeout: the next reminder and,
+    while nobody has acknowledged, the deadline are scheduled afresh from the change (older items stand down)."""
+    changed = next((e for e in reversed(events) if e.kind in EFFORT_CHANGES), None)
     if changed is None or not incident.status.is_active:
         return
     items = []
     due = incident.next_status_reminder(deps.policy)
     if due is not None:
-        items.append(DueItem(STATUS_REMINDER, incident.id, max(due, changed.at), for_severity(incident)))
+        items.append(DueItem(STATUS_REMINDER, incident.id, max(due, changed.at), for_effort(incident)))
     if incident.acknowledged_at is None:
-        timeout = deps.policy.severity(incident.severity).ack_timeout
-        items.append(DueItem(ACK_DEADLINE, incident.id, changed.at + timeout, for_severity(incident)))
+        timeout = deps.policy.effort(incident.severity, incident.priority).ack_timeout
+        items.append(DueItem(ACK_DEADLINE, incident.id, changed.at + timeout, for_effort(incident)))
     await deps.due_work.schedule_many(items)
 
 
@@ -54,7 +57,7 @@ async def schedule_status_reminder(incident: Incident, events: Sequence[Timeline
     """An update, a snooze or a reopen moves the next reminder; the older item finds itself stale."""
     due = incident.next_status_reminder(deps.policy)
     if due is not None:
-        await deps.due_work.schedule(DueItem(STATUS_REMINDER, incident.id, due, for_severity(incident)))
+        await deps.due_work.schedule(DueItem(STATUS_REMINDER, incident.id, due, for_effort(incident)))
 
 
 async def after_escalation(incident: Incident, events: Sequence[TimelineEvent], deps: Dependencies) -> None:
@@ -65,8 +68,8 @@ async def after_escalation(incident: Incident, events: Sequence[TimelineEvent], 
         role = next(k for k in event.after if k != "reason")
         holder = incident.holder(role)
         if role == "commander" and incident.acknowledged_at is None:
-            timeout = deps.policy.severity(incident.severity).ack_timeout
-            await deps.due_work.schedule(DueItem(ACK_DEADLINE, incident.id, event.at + timeout, for_severity(incident)))
+            timeout = deps.policy.effort(incident.severity, incident.priority).ack_timeout
+            await deps.due_work.schedule(DueItem(ACK_DEADLINE, incident.id, event.at + timeout, for_effort(incident)))
         values = {"role": deps.policy.role(role).name, "reason": event.after.get("reason", ""),
                   "previous": event.before.get(role, "")}
         # Escalation also goes by email: the new holder may not be looking at Teams, or Teams is down.
@@ -82,7 +85,7 @@ async def after_escalation(incident: Incident, events: Sequence[TimelineEvent], 
 async def warn_missing_delegates(incident: Incident, events: Sequence[TimelineEvent], deps: Dependencies) -> None:
     """No role may hang on one person: a required role whose chain, as the roster stands at the declaration
     (rotation and overrides applied), has nobody after its holder is said at once."""
-    required = deps.policy.severity(incident.severity).required_roles
+    required = deps.policy.effort(incident.severity, incident.priority).required_roles
     found = await holders_for_roles(deps.roster, incident.services, required, incident.declared_at)
     missing = []
     for role in required:
@@ -113,18 +116,19 @@ async def tell_resolved(incident: Incident, events: Sequence[TimelineEvent], dep
 async def mail_stakeholders(incident: Incident, events: Sequence[TimelineEvent], deps: Dependencies) -> None:
     """Stakeholders of the severity are told by email, always: executives never need Teams. One
     message per batch of recipients (no personal links), so thousands cost a handful of sends."""
-    stakeholders = deps.policy.stakeholders(incident.severity)
+    stakeholders = deps.policy.stakeholders(incident.severity, incident.priority)
     if deps.mailer is None or not stakeholders:
         return
     kinds = {e.kind for e in events}
     view = await incident_view(deps, incident, restricted=True)
+    cadence = deps.policy.effort(incident.severity, incident.priority).update_cadence
     # Each message claimed once (send_batches_once): a retry after a failure resends only what was not sent.
     if "declared" in kinds:
         commander = incident.holder("commander")
         await send_batches_once(deps, incident, stakeholders, subject(incident, "declared"), "declared", {
             "view": view, "kind": deps.policy.incident_type(incident.type).name, "services": list(incident.services),
             "commander": commander.name if commander else "not yet assigned", "stakeholder": True,
-            "cadence": int(deps.policy.severity(incident.severity).update_cadence.total_seconds() // 60)})
+            "cadence": int(cadence.total_seconds() // 60)})
     if "update_posted" in kinds:
         changes = [e.summary for e in events]
         await send_batches_once(deps, incident, stakeholders, subject(incident, "status update"), "status_update",
@@ -144,6 +148,7 @@ REACTIONS: dict[str, Sequence[Reaction]] = {
     "reopened": (refresh_cards, schedule_status_reminder),
     "escalated": (refresh_cards, after_escalation),
     "severity_changed": (refresh_cards, follow_the_new_severity),
+    "priority_changed": (refresh_cards, follow_the_new_severity),  # set by the risk assessment's decision
 }
 DEFAULT_REACTIONS: Sequence[Reaction] = (refresh_cards,)
 REACTIONS |= assessment_reactions(refresh_cards)  # risk assessment: the deadline, the commander told

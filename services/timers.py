@@ -57,37 +57,40 @@ class TickReport:
 Work = Callable[[DueItem, Incident, MessageBus, datetime], Awaitable[Next]]
 
 
-def for_severity(incident: Incident) -> dict[str, str]:
-    """The payload of items whose timing the severity sets (reminders, acknowledgement deadlines)."""
-    return {"severity": incident.severity}
+def for_effort(incident: Incident) -> dict[str, str]:
+    """The payload of items whose timing the severity and priority set (reminders, acknowledgement deadlines)."""
+    return {"severity": incident.severity, "priority": incident.priority}
 
 
-def set_for_another_severity(item: DueItem, incident: Incident) -> bool:
-    """A severity change scheduled fresh items on the new cadence and timeout; the old ones stand down."""
+def set_for_another_effort(item: DueItem, incident: Incident) -> bool:
+    """A severity or priority change scheduled fresh items on the new cadence and timeout; the old ones
+    stand down. Items stored before priorities counted carry no priority and follow only the severity."""
     severity = item.payload.get("severity")
-    return bool(severity) and severity != incident.severity
+    if severity and severity != incident.severity:
+        return True
+    return "priority" in item.payload and item.payload["priority"] != incident.priority
 
 
 async def remind_commander(item: DueItem, incident: Incident, bus: MessageBus, now: datetime) -> Next:
     deps = bus.dependencies
     expected = incident.next_status_reminder(deps.policy)
-    if expected is None or item.due_at < expected - timedelta(seconds=1) or set_for_another_severity(item, incident):
-        return Next()  # resolved, or an update, a snooze or a new severity moved the reminder: a newer item exists
+    if expected is None or item.due_at < expected - timedelta(seconds=1) or set_for_another_effort(item, incident):
+        return Next()  # resolved, or an update, a snooze, a new severity or priority moved it: a newer item exists
     await deps.notifier.remind(incident)
-    cadence = deps.policy.severity(incident.severity).update_cadence
-    return Next((DueItem(STATUS_REMINDER, incident.id, now + cadence, for_severity(incident)),))
+    cadence = deps.policy.effort(incident.severity, incident.priority).update_cadence
+    return Next((DueItem(STATUS_REMINDER, incident.id, now + cadence, for_effort(incident)),))
 
 
 async def escalate_unacknowledged(item: DueItem, incident: Incident, bus: MessageBus, now: datetime) -> Next:
     deps = bus.dependencies
     if incident.acknowledged_at is not None or not incident.status.is_active:
         return Next()
-    if set_for_another_severity(item, incident):
-        return Next()  # the severity changed: its own deadline was scheduled then
-    severity = deps.policy.severity(incident.severity)
-    window = severity.coverage.next_covered(now)
+    if set_for_another_effort(item, incident):
+        return Next()  # the severity or priority changed: its own deadline was scheduled then
+    effort = deps.policy.effort(incident.severity, incident.priority)
+    window = effort.severity.coverage.next_covered(now)
     if window > now:  # business-hours severity outside its hours: wait for the next window
-        return Next((DueItem(ACK_DEADLINE, incident.id, window, for_severity(incident)),))
+        return Next((DueItem(ACK_DEADLINE, incident.id, window, for_effort(incident)),))
     current = incident.holder("commander")
     chain = await commander_chain(incident, bus, now)
     successor = next_holder(chain, current, deps.policy.escalation.contact)
@@ -95,7 +98,7 @@ async def escalate_unacknowledged(item: DueItem, incident: Incident, bus: Messag
         await deps.notifier.alert(incident, Alert("escalation_exhausted", tuple(p for p in (current,) if p),
                                                   {"role": deps.policy.role("commander").name}))
         return Next()
-    reason = f"not acknowledged within {int(severity.ack_timeout.total_seconds() // 60)} min"
+    reason = f"not acknowledged within {int(effort.ack_timeout.total_seconds() // 60)} min"
     await bus.handle(commands.Escalate(incident.id, "commander", successor, reason))
     return Next()  # the escalation's reaction schedules the next deadline and tells people
 
