@@ -23,7 +23,6 @@ import statistics
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,7 @@ from devopsbot.dev_stack import azurite_connection_string  # noqa: E402
 from devopsbot.settings import Settings  # noqa: E402
 from tests.functions import conftest as activities  # noqa: E402
 from tests.support.connector import running_connector  # noqa: E402
-from tests.support.processes import Service, free_port, start_azurite  # noqa: E402
+from tests.support.processes import devopsbot_host, start_azurite  # noqa: E402
 from tests.support.storm import StormPlan, StormResult, percentile, run_storm, served_app  # noqa: E402
 
 
@@ -66,14 +65,6 @@ def process_cpu_seconds(pid: int) -> float:
     """User plus system CPU of a child process, from /proc (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def host_up(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2) as response:
-            return int(response.status) == 200
-    except OSError:
-        return False
 
 
 async def quiet(connector: Any, settle: float = 2.0) -> float:
@@ -121,23 +112,16 @@ async def run(connection_string: str, declarations: int, clients: int, baseline:
         base_median, base_p99 = describe("one person alone", alone, *await measure(connection_string, alone))
         median, p99 = describe("storm", storm, *await measure(connection_string, storm))
     else:
-        port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DEVOPSBOT_")}
-        env.update({"DEVOPSBOT_STORAGE_CONNECTION_STRING": connection_string, "DEVOPSBOT_TABLE_PREFIX": "benchhost",
-                    "DEVOPSBOT_MAIL_TRANSPORT": ""})
-        host = Service("local Functions host", [sys.executable, "-m", "devopsbot", "serve", "--port", str(port)],
-                       Path(tempfile.mkdtemp(prefix="bench-host-")) / "host.log", env=env)
-        try:
-            host.wait_until(lambda: host_up(port))
-            url, pid = f"http://127.0.0.1:{port}", host.process.pid
+        with devopsbot_host(Path(tempfile.mkdtemp(prefix="bench-host-")), {
+                "DEVOPSBOT_STORAGE_CONNECTION_STRING": connection_string, "DEVOPSBOT_TABLE_PREFIX": "benchhost",
+                "DEVOPSBOT_MAIL_TRANSPORT": ""}) as host:
+            url, pid = f"http://127.0.0.1:{host.port}", host.process.pid
             async with running_connector() as connector:
                 activities.SERVICE["url"] = connector.url
                 await measure_host(url, pid, connector, warm)  # imports, tables, connections: not measured
                 base_median, base_p99 = describe("one person alone", alone,
                                                  *await measure_host(url, pid, connector, alone))
                 median, p99 = describe("storm", storm, *await measure_host(url, pid, connector, storm))
-        finally:
-            host.stop()
     print(f"ratio storm/alone: median {median / base_median:.1f}, p99 {p99 / base_p99:.1f}  "
           f"(target: storm p99 under 1 s; it is {p99:.2f} s)")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -86,7 +87,9 @@ class MessageBus:
         self._default_reactions = tuple(default_reactions)
         self._pending: set[asyncio.Task[None]] = set()
         self._last: dict[str, asyncio.Task[None]] = {}  # per incident: its reactions run one after another
-        self._slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+        # One semaphore per event loop (tests and the CLI run several loops in one process, one after another).
+        self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary())
 
     async def handle(self, command: object) -> Any:
         """Run the command's handler; what it stored is reacted to in the background, in order per
@@ -113,7 +116,7 @@ class MessageBus:
             async with slots:  # a burst of requests is answered first; its reactions follow a few at a time
                 await work
 
-        task = asyncio.get_running_loop().create_task(in_order())
+        task = loop.create_task(in_order())
         self._last[incident_id] = task
         self._pending.add(task)
 

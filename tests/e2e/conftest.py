@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -13,30 +10,15 @@ import pytest
 from devopsbot.settings import ROOT
 from tests.conftest import unique_prefix
 from tests.support.playground import Playground
-from tests.support.processes import Service, free_port
-
-
-def health_ok(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2) as response:
-            return int(response.status) == 200
-    except OSError:
-        return False
+from tests.support.processes import devopsbot_host
 
 
 @pytest.fixture(scope="module")
 def local_host(azurite: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`python -m devopsbot serve` as a real process; yields the bot endpoint URL."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEVOPSBOT_")}
-    env.update({"DEVOPSBOT_STORAGE_CONNECTION_STRING": azurite, "DEVOPSBOT_TABLE_PREFIX": unique_prefix()})
-    service = Service("local Functions host", [sys.executable, "-m", "devopsbot", "serve", "--port", str(port)],
-                      tmp_path_factory.mktemp("host") / "host.log", env=env)
-    try:
-        service.wait_until(lambda: health_ok(port))
-        yield f"http://127.0.0.1:{port}/api/messages"
-    finally:
-        service.stop()
+    with devopsbot_host(tmp_path_factory.mktemp("host"), {
+            "DEVOPSBOT_STORAGE_CONNECTION_STRING": azurite, "DEVOPSBOT_TABLE_PREFIX": unique_prefix()}) as host:
+        yield f"http://127.0.0.1:{host.port}/api/messages"
 
 
 @pytest.fixture

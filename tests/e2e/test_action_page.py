@@ -4,7 +4,6 @@ the form, posting it updates the incident as its person, and the link then refus
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from urllib.parse import urlencode
@@ -19,8 +18,7 @@ from incident.model import Incident
 from incident.policy import OrganisationPolicy
 from services.action_links import ActionLinkSigner, LinkAction
 from tests.conftest import ALICE, unique_prefix
-from tests.e2e.conftest import health_ok
-from tests.support.processes import Service, free_port
+from tests.support.processes import devopsbot_host, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.azurite, pytest.mark.browser]
 
@@ -49,18 +47,12 @@ async def stored(connection_string: str, prefix: str, policy: OrganisationPolicy
 @pytest.fixture(scope="module")
 def host(azurite: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     prefix = unique_prefix()
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEVOPSBOT_")}
-    env.update({"DEVOPSBOT_STORAGE_CONNECTION_STRING": azurite, "DEVOPSBOT_TABLE_PREFIX": prefix,
-                "DEVOPSBOT_ACTION_LINK_KEY": KEY.hex(), "DEVOPSBOT_PUBLIC_URL": f"http://127.0.0.1:{port}",
-                "DEVOPSBOT_MAIL_TRANSPORT": ""})
-    service = Service("local Functions host", [sys.executable, "-m", "devopsbot", "serve", "--port", str(port)],
-                      tmp_path_factory.mktemp("action-host") / "host.log", env=env)
-    try:
-        service.wait_until(lambda: health_ok(port))
+    port = free_port()  # the links name the host's address, so it is chosen first
+    with devopsbot_host(tmp_path_factory.mktemp("action-host"), {
+            "DEVOPSBOT_STORAGE_CONNECTION_STRING": azurite, "DEVOPSBOT_TABLE_PREFIX": prefix,
+            "DEVOPSBOT_ACTION_LINK_KEY": KEY.hex(), "DEVOPSBOT_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "DEVOPSBOT_MAIL_TRANSPORT": ""}, port=port):
         yield f"http://127.0.0.1:{port}", prefix
-    finally:
-        service.stop()
 
 
 async def test_an_update_link_works_once_in_a_real_browser(host: tuple[str, str], azurite: str,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -19,8 +18,7 @@ from incident.lifecycle import Status
 from incident.model import Incident, Person
 from incident.policy import OrganisationPolicy
 from tests.conftest import ALICE, BOB, unique_prefix
-from tests.e2e.conftest import health_ok
-from tests.support.processes import Service, free_port
+from tests.support.processes import devopsbot_host
 
 pytestmark = [pytest.mark.e2e, pytest.mark.azurite, pytest.mark.browser]
 
@@ -60,16 +58,9 @@ def dashboard_url(azurite: str, policy: OrganisationPolicy,
                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     prefix = unique_prefix()
     asyncio.run(seed(azurite, prefix, policy))
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEVOPSBOT_")}
-    env.update({"DEVOPSBOT_STORAGE_CONNECTION_STRING": azurite, "DEVOPSBOT_TABLE_PREFIX": prefix})
-    service = Service("local Functions host", [sys.executable, "-m", "devopsbot", "serve", "--port", str(port)],
-                      tmp_path_factory.mktemp("dashboard-host") / "host.log", env=env)
-    try:
-        service.wait_until(lambda: health_ok(port))
-        yield f"http://127.0.0.1:{port}/api/dashboard"
-    finally:
-        service.stop()
+    with devopsbot_host(tmp_path_factory.mktemp("dashboard-host"), {
+            "DEVOPSBOT_STORAGE_CONNECTION_STRING": azurite, "DEVOPSBOT_TABLE_PREFIX": prefix}) as host:
+        yield f"http://127.0.0.1:{host.port}/api/dashboard"
 
 
 async def test_the_dashboard_renders_in_chromium_with_a_clean_console(dashboard_url: str) -> None:

@@ -6,9 +6,11 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+import urllib.request
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 from aiohttp import web
@@ -34,6 +36,7 @@ class Service:
     def __init__(self, name: str, argv: Sequence[str], log: Path, *, env: dict[str, str] | None = None,
                  cwd: Path = ROOT) -> None:
         self.name, self.log = name, log
+        self.port = 0  # where it listens, when it is a server started by this module
         log.parent.mkdir(parents=True, exist_ok=True)
         self._output = open(log, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(list(argv), cwd=cwd, env=env, stdout=self._output,
@@ -92,3 +95,29 @@ async def serving(app: web.Application) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
+
+
+def health_ok(port: int) -> bool:
+    """The local host on ``port`` answers /api/health with 200."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2) as response:
+            return int(response.status) == 200
+    except OSError:
+        return False
+
+
+@contextmanager
+def devopsbot_host(log_dir: Path, settings: Mapping[str, str], *, port: int | None = None) -> Iterator[Service]:
+    """`python -m devopsbot serve` as a real process with exactly ``settings`` among the DEVOPSBOT_ ones,
+    yielded once /api/health answers; its port is ``service.port``."""
+    chosen = port or free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEVOPSBOT_")}
+    env.update(settings)
+    service = Service("local Functions host", [sys.executable, "-m", "devopsbot", "serve", "--port", str(chosen)],
+                      log_dir / "host.log", env=env)
+    service.port = chosen
+    try:
+        service.wait_until(lambda: health_ok(chosen))
+        yield service
+    finally:
+        service.stop()
