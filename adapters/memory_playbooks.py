@@ -21,6 +21,9 @@ class MemoryPlaybookRepository:
     async def versions(self, service: str) -> list[PlaybookVersion]:
         return [v for (s, _), v in sorted(self._versions.items()) if s == service]
 
+    async def current_versions(self, service: str) -> tuple[PlaybookVersion, ...]:
+        return tuple(await self.versions(service))
+
     async def add_version(self, version: PlaybookVersion, event: AuditEvent) -> None:
         async with self._lock:
             if (version.service, version.version) in self._versions:

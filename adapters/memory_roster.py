@@ -36,6 +36,9 @@ class MemoryRosterRepository:
                            key=lambda o: (o.role, o.start))
         return RosterPartition(service, tuple(await self.for_service(service)), tuple(overrides))
 
+    async def partitions(self, services: Sequence[str]) -> list[RosterPartition]:
+        return [await self.partition(s) for s in services]
+
     async def add_override(self, override: Override) -> None:
         async with self._lock:
             check_new_override(override, self._overrides.values())

@@ -17,6 +17,7 @@ from azure.core import MatchConditions
 from azure.data.tables import UpdateMode
 
 from adapters import table_entities as te
+from adapters.shared_reads import SharedReads
 from adapters.table_storage import TableStore, storage_errors, submit_guarded
 from incident.errors import InvalidValue
 from incident.playbook import AuditEvent, PlaybookVersion, Review
@@ -87,6 +88,7 @@ def audit_from(entity: Mapping[str, Any]) -> AuditEvent:
 class TablePlaybookRepository:
     def __init__(self, store: TableStore) -> None:
         self._store = store
+        self._shared: SharedReads[tuple[PlaybookVersion, ...]] = SharedReads()
 
     async def _rows(self, service: str, kind: str) -> list[dict[str, Any]]:
         table = await self._store.table(TABLE)
@@ -94,6 +96,12 @@ class TablePlaybookRepository:
             rows = table.query_entities("PartitionKey eq @pk and Kind eq @kind",
                                         parameters={"pk": te.safe_key(service), "kind": kind})
             return [dict(e) | {"__etag": str(e.metadata["etag"])} async for e in rows]
+
+    async def current_versions(self, service: str) -> tuple[PlaybookVersion, ...]:
+        async def load() -> tuple[PlaybookVersion, ...]:
+            return tuple(await self.versions(service))
+
+        return await self._shared.read(service, load)
 
     async def versions(self, service: str) -> list[PlaybookVersion]:
         table = await self._store.table(TABLE)

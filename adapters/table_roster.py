@@ -20,12 +20,15 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
 from adapters import table_entities as te
+from adapters.shared_reads import SharedReads
 from adapters.table_storage import MAX_TRANSACTION, TableStore, storage_errors, submit_guarded
 from incident.errors import InvalidValue
 from incident.roster import Override, RosterEntry, Rotation, check_new_override
 from services.ports import RosterPartition
 
 TABLE = "roster"
+# Table Storage allows at most 15 comparisons in one $filter: a query names at most this many partitions.
+MAX_COMPARISONS = 15
 ENTRY, OVERRIDE, VERSION = "entry", "override", "version"
 
 
@@ -82,15 +85,34 @@ def override_from(entity: Mapping[str, Any]) -> Override:
                     reason=str(entity.get("Reason") or ""))
 
 
+def _partition_of(service: str, rows: Sequence[dict[str, Any]]) -> RosterPartition:
+    entries = sorted((entry_from(r) for r in rows if _kind(r) == ENTRY), key=lambda e: e.role)
+    overrides = sorted((override_from(r) for r in rows if _kind(r) == OVERRIDE), key=lambda o: (o.role, o.start))
+    return RosterPartition(service, tuple(entries), tuple(overrides))
+
+
 class TableRosterRepository:
     def __init__(self, store: TableStore) -> None:
         self._store = store
+        self._shared: SharedReads[list[RosterPartition]] = SharedReads()
 
     async def _rows(self, service: str) -> list[dict[str, Any]]:
+        return (await self._rows_of([service]))[te.safe_key(service)]
+
+    async def _rows_of(self, services: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """The rows of each service's partition, by partition key: one query per MAX_COMPARISONS services
+        (a roster holds a few rows per service, so even a service-spanning query reads little)."""
+        keys = list(dict.fromkeys(te.safe_key(s) for s in services))
+        found: dict[str, list[dict[str, Any]]] = {key: [] for key in keys}
         table = await self._store.table(TABLE)
         async with storage_errors("reading the roster"):
-            rows = table.query_entities("PartitionKey eq @pk", parameters={"pk": te.safe_key(service)})
-            return [dict(e) | {"__etag": str(e.metadata["etag"])} async for e in rows]
+            for start in range(0, len(keys), MAX_COMPARISONS):
+                chunk = keys[start:start + MAX_COMPARISONS]
+                query = " or ".join(f"PartitionKey eq @p{n}" for n in range(len(chunk)))
+                rows = table.query_entities(query, parameters={f"p{n}": key for n, key in enumerate(chunk)})
+                async for e in rows:
+                    found[e["PartitionKey"]].append(dict(e) | {"__etag": str(e.metadata["etag"])})
+        return found
 
     async def put(self, entry: RosterEntry) -> None:
         table = await self._store.table(TABLE)
@@ -118,10 +140,14 @@ class TableRosterRepository:
                 pass
 
     async def partition(self, service: str) -> RosterPartition:
-        rows = await self._rows(service)
-        entries = sorted((entry_from(r) for r in rows if _kind(r) == ENTRY), key=lambda e: e.role)
-        overrides = sorted((override_from(r) for r in rows if _kind(r) == OVERRIDE), key=lambda o: (o.role, o.start))
-        return RosterPartition(service, tuple(entries), tuple(overrides))
+        return _partition_of(service, await self._rows(service))
+
+    async def partitions(self, services: Sequence[str]) -> list[RosterPartition]:
+        async def load() -> list[RosterPartition]:
+            by_key = await self._rows_of(services)
+            return [_partition_of(service, by_key[te.safe_key(service)]) for service in services]
+
+        return list(await self._shared.read(tuple(services), load))
 
     async def add_override(self, override: Override) -> None:
         rows = await self._rows(override.service)

@@ -1,15 +1,36 @@
-"""A fix for a CPU cost botbuilder pays on every Bot Connector client it builds (one per turn and per
-proactive message).
+"""Fixes for CPU costs botbuilder pays on every turn and every proactive message.
 
 msrest's ``ClientRetryPolicy.__init__`` computes its retry codes as ``[i for i in range(999) if i not in
 self.safe_codes]`` with ``safe_codes`` a 500-item list: half a million comparisons, about 6 ms of CPU per
 client. In a declaration storm that was two thirds of the process's CPU time (bench/declaration_storm.py).
 The same codes as a frozenset give the same retry codes in microseconds.
+
+botbuilder also builds a new Bot Connector client (and a token client) for every turn and every proactive
+message: msrest configuration, a pipeline and, since each client's HTTP sessions die with it, a new TCP and
+TLS connection per call. ``ReusedConnectors`` keeps one client per service URL and audience instead; msrest
+gives each worker thread its own requests session, so a client is safe to share between concurrent calls.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from typing import Any
+
+from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import Activity
+from botframework.connector.aio import ConnectorClient
+from botframework.connector.auth import (
+    AuthenticateRequestResult,
+    AuthenticationConstants,
+    ClaimsIdentity,
+    ConnectorFactory,
+)
+from botframework.connector.auth.user_token_client import UserTokenClient
 from msrest.universal_http.requests import ClientRetryPolicy
+
+# Service URLs are a handful per cloud region; the bound only keeps a stream of forged ones (possible when
+# no app id is configured, so nothing checks the token's serviceurl claim) from growing the cache.
+MAX_CLIENTS = 32
 
 
 def make_retry_policy_cheap() -> None:
@@ -18,3 +39,77 @@ def make_retry_policy_cheap() -> None:
     if not isinstance(codes, frozenset):
         # Typed as a list by msrest; only ``in`` is ever asked of it.
         ClientRetryPolicy.safe_codes = frozenset(ClientRetryPolicy.safe_codes)  # type: ignore[assignment]
+
+
+def _bot_of(claims: ClaimsIdentity | None) -> str:
+    """The bot's app id in a turn's claims, as botbuilder reads it (audience, else appid); "" when anonymous."""
+    if claims is None:
+        return ""
+    found = claims.get_claim_value(AuthenticationConstants.AUDIENCE_CLAIM)
+    if found is None:
+        found = claims.get_claim_value(AuthenticationConstants.APP_ID_CLAIM)
+    return str(found or "")
+
+
+class _Clients:
+    """At most MAX_CLIENTS values by key, the least recently used dropped first."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[tuple[str, ...], Any] = OrderedDict()
+
+    def get(self, key: tuple[str, ...]) -> Any:
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[str, ...], value: Any) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > MAX_CLIENTS:
+            self._items.popitem(last=False)
+
+
+class _ReusingFactory(ConnectorFactory):
+    """Hands out the client made earlier for the same bot, service URL and audience."""
+
+    def __init__(self, inner: ConnectorFactory, app_id: str, clients: _Clients) -> None:
+        self._inner = inner
+        self._app_id = app_id
+        self._clients = clients
+
+    async def create(self, service_url: str, audience: str = "") -> ConnectorClient:
+        key = ("connector", self._app_id, service_url or "", audience or "")
+        client = self._clients.get(key)
+        if client is None:
+            client = await self._inner.create(service_url, audience)
+            self._clients.put(key, client)
+        return client
+
+
+class ReusedConnectors(ConfigurationBotFrameworkAuthentication):
+    """Bot Framework authentication whose connector and token clients are made once and reused."""
+
+    def __init__(self, configuration: Any) -> None:
+        super().__init__(configuration)
+        self._clients = _Clients()
+
+    def _reusing(self, factory: ConnectorFactory, claims: ClaimsIdentity | None) -> ConnectorFactory:
+        return _ReusingFactory(factory, _bot_of(claims), self._clients)
+
+    async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
+        result = await super().authenticate_request(activity, auth_header)
+        if result.connector_factory is not None:
+            result.connector_factory = self._reusing(result.connector_factory, result.claims_identity)
+        return result
+
+    def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
+        return self._reusing(super().create_connector_factory(claims_identity), claims_identity)
+
+    async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
+        key = ("token", _bot_of(claims_identity))
+        client = self._clients.get(key)
+        if client is None:
+            client = await super().create_user_token_client(claims_identity)
+            self._clients.put(key, client)
+        return client

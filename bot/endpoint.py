@@ -8,12 +8,12 @@ from typing import Any
 
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.core.bot_adapter import BotAdapter
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, CallerIdConstants
 from botframework.connector.auth import AuthenticationConstants
 from msrest.exceptions import DeserializationError  # type: ignore[attr-defined]
 
-from bot.connector_cost import make_retry_policy_cheap
+from bot.connector_cost import ReusedConnectors, make_retry_policy_cheap
 from bot.locale import Translator
 
 log = logging.getLogger(__name__)
@@ -101,8 +101,8 @@ class BotEndpoint:
             configuration = _public_cloud_validation(identity)
         else:  # local Playground: no app id, no JWT
             configuration = _AdapterConfiguration("", "", "MultiTenant", "")
-        make_retry_policy_cheap()  # botbuilder builds a connector client per turn and per message
-        self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(configuration))
+        make_retry_policy_cheap()  # botbuilder builds a connector client per service URL (ReusedConnectors)
+        self.adapter = CloudAdapter(ReusedConnectors(configuration))
         self.adapter.on_turn_error = self._on_turn_error
         self.bot = bot
 

@@ -44,7 +44,14 @@ from bot.submissions import (
 )
 from bot.views import Member, announcement_card, incident_card, notice_card, plan_card, resolve_card
 from incident import commands
-from incident.errors import ConcurrencyConflict, DomainError, InvalidValue, NotFound, NotPermitted
+from incident.errors import (
+    ConcurrencyConflict,
+    DeclarationInProgress,
+    DomainError,
+    InvalidValue,
+    NotFound,
+    NotPermitted,
+)
 from incident.ids import parse_incident_id
 from incident.model import Incident, Person
 from services.bus import MessageBus
@@ -60,6 +67,9 @@ MEMBERS_TTL_SECONDS = 600
 # which Teams redelivers the click. The person is answered without the lookup instead.
 TEAMS_LOOKUP_SECONDS = 5
 FAILED = "devopsbot.failed"  # turn_state flag: the turn answered but did not do its work
+# Verbs whose command carries an idempotency key of its own, derived from the submitted form, so a repeated
+# delivery of the same activity is recognised there (and answered with what the first one made).
+SELF_DEDUPLICATING_VERBS = frozenset({"declare.submit"})
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,20 @@ def _team_data(turn_context: TurnContext) -> dict[str, Any]:
     channel_data = turn_context.activity.channel_data
     team = channel_data.get("team") if isinstance(channel_data, dict) else None
     return team if isinstance(team, dict) else {}
+
+
+def card_action(activity: Activity) -> tuple[str, dict[str, Any]]:
+    """The verb and data of a card button: Action.Execute (an ``adaptiveCard/action`` invoke) or the
+    Action.Submit fallback (a message whose value names the verb); ("", {}) for anything else."""
+    value = activity.value if isinstance(activity.value, dict) else {}
+    if activity.type == "invoke":
+        found = value.get("action") if activity.name == "adaptiveCard/action" else None
+        action: dict[str, Any] = found if isinstance(found, dict) else {}
+        given = action.get("data")
+        return str(action.get("verb", "")), given if isinstance(given, dict) else {}
+    if activity.type == "message" and isinstance(value.get("verb"), str):
+        return value["verb"], value
+    return "", {}
 
 
 def actor_of(turn_context: TurnContext) -> Person:
@@ -143,9 +167,9 @@ class DevOpsBot(TeamsActivityHandler):
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         t = Translator(turn_context.activity.locale)
-        value = turn_context.activity.value
-        if isinstance(value, dict) and value.get("verb") in self.verbs:  # Action.Submit fallback
-            answer = await self._run_verb(turn_context, str(value["verb"]), value, t)
+        verb, value = card_action(turn_context.activity)
+        if verb in self.verbs:  # Action.Submit fallback
+            answer = await self._run_verb(turn_context, verb, value, t)
         else:
             TurnContext.remove_recipient_mention(turn_context.activity)
             command = parse_command(turn_context.activity.text or "")
@@ -162,15 +186,11 @@ class DevOpsBot(TeamsActivityHandler):
         if turn_context.activity.name != "adaptiveCard/action":
             return await super().on_invoke_activity(turn_context)
         t = Translator(turn_context.activity.locale)
-        value = turn_context.activity.value if isinstance(turn_context.activity.value, dict) else {}
-        found = value.get("action")
-        action: dict[str, Any] = found if isinstance(found, dict) else {}
-        given = action.get("data")
-        data: dict[str, Any] = given if isinstance(given, dict) else {}
+        verb, data = card_action(turn_context.activity)
         try:
-            answer = await self._run_verb(turn_context, str(action.get("verb", "")), data, t)
+            answer = await self._run_verb(turn_context, verb, data, t)
         except Exception:  # an answer even now: without one Teams shows the user an error
-            log.exception("card action %r failed", str(action.get("verb", ""))[:60])
+            log.exception("card action %r failed", verb[:60])
             turn_context.turn_state[FAILED] = True
             answer = Answer(text=t("reply.failure"))
         if answer.card is not None:
@@ -210,9 +230,12 @@ class DevOpsBot(TeamsActivityHandler):
 
     @staticmethod
     def _delivery_key(turn_context: TurnContext) -> str:
-        """Teams retries anything slower than 15 s: a repeated activity id is handled once."""
+        """Teams retries anything slower than 15 s: a repeated activity id is handled once. A verb whose
+        command carries its own idempotency key needs no second claim (two storage requests fewer)."""
         activity = turn_context.activity
         if activity.type not in ("message", "invoke") or not activity.id:
+            return ""
+        if card_action(activity)[0] in SELF_DEDUPLICATING_VERBS:
             return ""
         return f"activity:{activity.conversation.id if activity.conversation else ''}:{activity.id}"
 
@@ -445,6 +468,8 @@ class DevOpsBot(TeamsActivityHandler):
             team=self._team_of(turn_context))
         try:
             incident = await self.bus.handle(command)
+        except DeclarationInProgress:
+            return Answer(text=t("declare.in_progress"))
         except InvalidValue as error:
             return Answer(card=declaration_card(self.deps.policy, self.setup, t, members, form_id=form_id,
                                                 values=data, errors={error.field: error.reason},

@@ -22,7 +22,9 @@ async def messages(req: func.HttpRequest) -> func.HttpResponse:
     from devopsbot.bootstrap import get_container
 
     try:
-        result = await get_container().bot.handle(body, req.headers.get("Authorization", ""))
+        container = get_container()
+        async with container.bus.answering():  # the person first, then the reactions to what they did
+            result = await container.bot.handle(body, req.headers.get("Authorization", ""))
     except Exception as error:
         return error_response(error)
     if result.body is None:

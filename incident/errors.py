@@ -78,6 +78,10 @@ class ConcurrencyConflict(DevopsbotError):
     """The record changed since it was read; the caller reloads and re-applies."""
 
 
+class DeclarationInProgress(ConcurrencyConflict):
+    """The same declaration (a double click, or Teams delivering it again) is being stored right now."""
+
+
 class ConfigurationError(DevopsbotError):
     """A setting or the organisation file is wrong; the app refuses to run half-configured."""
 

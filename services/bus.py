@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import weakref
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -62,6 +63,10 @@ log = logging.getLogger(__name__)
 RETRY_REACTION = "retry_reaction"
 REACTION_RETRY_AFTER = timedelta(minutes=1)
 REACTION_CONCURRENCY = 4  # saves whose reactions run at once in one process
+# While a burst of people (BURST or more at once) is being answered, reactions wait to start, at most
+# ANSWERS_FIRST_SECONDS: the CPU goes to the answers. One person at a time shares it with the reactions.
+BURST = 2
+ANSWERS_FIRST_SECONDS = 2.0
 
 Handler = Callable[[Any, Dependencies], Awaitable[Any]]
 # A reaction to stored timeline events: (the incident, the events of that save, dependencies).
@@ -73,6 +78,17 @@ def repeatable(reaction: Reaction) -> Reaction:
     stored state): the outbox need not record that it ran, which saves a write per change."""
     setattr(reaction, "repeatable", True)  # noqa: B010 - an attribute on a function; mypy refuses the dot form
     return reaction
+
+
+@dataclass
+class _Answering:
+    """How many people are being answered in one event loop; ``idle`` is set while fewer than BURST are."""
+
+    count: int = 0
+    idle: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.idle.set()
 
 
 class MessageBus:
@@ -90,6 +106,26 @@ class MessageBus:
         # One semaphore per event loop (tests and the CLI run several loops in one process, one after another).
         self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
             weakref.WeakKeyDictionary())
+        self._answered: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Answering] = (
+            weakref.WeakKeyDictionary())
+
+    def _answering_now(self) -> _Answering:
+        return self._answered.setdefault(asyncio.get_running_loop(), _Answering())
+
+    @contextlib.asynccontextmanager
+    async def answering(self) -> AsyncIterator[None]:
+        """Around answering a person (an HTTP request): while a burst is being answered, reactions wait to
+        start until it is over, or ANSWERS_FIRST_SECONDS at most, so the burst is answered first."""
+        answering = self._answering_now()
+        answering.count += 1
+        if answering.count >= BURST:
+            answering.idle.clear()
+        try:
+            yield
+        finally:
+            answering.count -= 1
+            if answering.count < BURST:
+                answering.idle.set()
 
     async def handle(self, command: object) -> Any:
         """Run the command's handler; what it stored is reacted to in the background, in order per
@@ -111,10 +147,17 @@ class MessageBus:
         slots = self._slots.setdefault(loop, asyncio.Semaphore(REACTION_CONCURRENCY))
 
         async def in_order() -> None:
-            if previous is not None:
-                await asyncio.gather(previous, return_exceptions=True)
-            async with slots:  # a burst of requests is answered first; its reactions follow a few at a time
-                await work
+            try:
+                if previous is not None:
+                    await asyncio.gather(previous, return_exceptions=True)
+                async with slots:  # a burst of requests is answered first; its reactions follow a few at a time
+                    answering = self._answering_now()
+                    if not answering.idle.is_set():
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(answering.idle.wait(), ANSWERS_FIRST_SECONDS)
+                    await work
+            finally:
+                work.close()  # cancelled before it started (the loop ended): no "never awaited" warning
 
         task = loop.create_task(in_order())
         self._last[incident_id] = task

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from incident import assessment, commands
-from incident.errors import ConcurrencyConflict, NotFound, NotPermitted, StorageUnavailable
+from incident.errors import ConcurrencyConflict, DeclarationInProgress, NotFound, NotPermitted, StorageUnavailable
 from incident.ids import format_incident_id
 from incident.model import Incident, TimelineEvent
 from incident.policy import OrganisationPolicy
@@ -70,7 +70,7 @@ async def declare_incident(cmd: commands.DeclareIncident, deps: Dependencies) ->
     if cmd.idempotency_key:
         claim = await deps.idempotency.begin(cmd.idempotency_key, now, DECLARATION_LEASE)
         if not claim.owned and not claim.record.done:
-            raise ConcurrencyConflict("this declaration is already being processed")
+            raise DeclarationInProgress("this declaration is already being processed")
         incident_id = claim.record.result
         if incident_id:
             try:

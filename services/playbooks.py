@@ -156,7 +156,7 @@ async def approved_for(deps: Dependencies, services: Sequence[str]) -> dict[str,
         return {}
     found = {}
     for service in services:
-        current = pb.current_approved(await deps.playbooks.versions(service), deps.clock.now(),
+        current = pb.current_approved(await deps.playbooks.current_versions(service), deps.clock.now(),
                                       deps.policy.playbooks)
         if current is not None:
             found[service] = current

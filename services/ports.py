@@ -157,6 +157,11 @@ class RosterRepository(Protocol):
         """Every row and override of one service, in one query."""
         ...
 
+    async def partitions(self, services: Sequence[str]) -> list[RosterPartition]:
+        """``partition`` of each service, in the order given, read with as few queries as the store allows;
+        identical calls made while one is being read share its answer (not for guarding a write)."""
+        ...
+
     async def add_override(self, override: Override) -> None:
         """Store it unless it overlaps another of the same role and service (InvalidValue), checked and
         written under the partition's concurrency tag so two racing overrides cannot both land."""
@@ -350,6 +355,10 @@ class PlaybookRepository(Protocol):
 
     async def versions(self, service: str) -> list[PlaybookVersion]:
         """Every version of the service's playbook with its reviews, oldest first, in one query."""
+        ...
+
+    async def current_versions(self, service: str) -> tuple[PlaybookVersion, ...]:
+        """``versions`` for reading only: identical calls made while one is being read share its answer."""
         ...
 
     async def add_version(self, version: PlaybookVersion, event: AuditEvent) -> None:

@@ -126,7 +126,7 @@ async def holders_for_roles(roster: RosterRepository, services: Sequence[str], r
     wanted = list(dict.fromkeys(roles))
     if not wanted:
         return {}
-    partitions = [await roster.partition(s) for s in dict.fromkeys((*services, ORGANISATION))]
+    partitions = await roster.partitions(list(dict.fromkeys((*services, ORGANISATION))))
     found: dict[str, Holders] = {}
     for role in wanted:
         row = next((p for p in partitions if any(e.role == role for e in p.entries)), None)

@@ -368,6 +368,23 @@ async def test_a_repeated_card_click_delivery_still_gets_an_answer(installed: Co
     assert [e.summary for e in timeline if e.kind == "update_posted"] == ["only once"]
 
 
+async def test_a_repeated_declaration_delivery_is_answered_with_its_incident_from_one_claim(
+        installed: Container) -> None:
+    # The declaration's own key (form, person, content) recognises Teams' retry: no claim on the activity id.
+    submit = teams_invoke("declare.submit", form(), activity_id="declare-retried")
+    _, first = await send(submit)
+    _, second = await send(submit)
+    assert declared_id(first) == declared_id(second) == "INC-2026-0001"
+    assert [i.id for i in await installed.dependencies.incidents.list_open()] == ["INC-2026-0001"]
+    idempotency = installed.dependencies.idempotency
+    assert await idempotency.find("activity:team-id;messageid=1:declare-retried") is None
+    update = teams_invoke("incident.update", {"incident_id": "INC-2026-0001", "text": "claimed"},
+                          activity_id="update-claimed")
+    await send(update)
+    claim = await idempotency.find("activity:team-id;messageid=1:update-claimed")
+    assert claim is not None and claim.done
+
+
 async def test_a_failed_turn_is_done_again_when_teams_retries(installed: Container) -> None:
     incident_id = await declare(installed)
     store = installed.dependencies.incidents
@@ -460,3 +477,19 @@ async def test_a_big_team_gets_a_people_search_and_the_card_stays_small(installe
     incident_id = declared_id(await click("declare.submit", form(responder="aad-user150")))
     stored = await installed.dependencies.incidents.get(incident_id)
     assert stored.holder("responder") is not None and stored.holder("responder").name.endswith("150 With A Long Name")
+
+
+async def test_the_endpoint_counts_the_people_it_is_answering(installed: Container,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[int] = []
+    endpoint = installed.bot
+    original = endpoint.handle
+
+    async def watched(body: dict[str, Any], auth_header: str) -> Any:
+        seen.append(installed.bus._answering_now().count)
+        return await original(body, auth_header)
+
+    monkeypatch.setattr(endpoint, "handle", watched)
+    assert (await say("list"))["text"]
+    assert seen == [1]  # counted while answered: a burst of such requests holds the reactions back
+    assert installed.bus._answering_now().count == 0

@@ -9,7 +9,7 @@ import pytest
 
 from incident.errors import ConcurrencyConflict, InvalidValue
 from incident.people import Person
-from incident.roster import Override, RosterEntry, Rotation
+from incident.roster import ORGANISATION, Override, RosterEntry, Rotation
 from services.bus import Dependencies
 from services.roster_service import holders
 
@@ -24,6 +24,20 @@ async def test_a_row_with_a_rotation_reads_back_field_for_field(deps: Dependenci
     await deps.roster.put(entry)
     assert await deps.roster.get("checkout", "commander") == entry
     assert (await deps.roster.partition("checkout")).entries == (entry,)
+
+
+async def test_many_services_read_together_match_each_read_alone(deps: Dependencies) -> None:
+    # More services than one query may name (15 comparisons): some with rows, some with overrides, some empty.
+    services = [f"svc-{n:02d}" for n in range(17)] + [ORGANISATION]
+    for n in (0, 7, 15, 16):
+        await deps.roster.put(RosterEntry(services[n], "commander", ANA, (BEN,)))
+    await deps.roster.put(RosterEntry(ORGANISATION, "responder", CHLOE, ()))
+    await deps.roster.add_override(Override("svc-16", "commander", DAVE, T0, T0 + timedelta(days=1), created_by=ANA))
+    together = await deps.roster.partitions(services)
+    assert together == [await deps.roster.partition(s) for s in services]
+    assert [p.service for p in together] == services
+    assert [len(p.entries) for p in together].count(1) == 5
+    assert together[16].overrides[0].person == DAVE
 
 
 async def test_overrides_are_kept_beside_the_rows_of_their_service(deps: Dependencies) -> None:

@@ -38,6 +38,8 @@ class ConnectorDouble:
     failures: list[int] = field(default_factory=list)  # statuses to answer the next sends with, in order
     retry_after: str = "0"
     hanging: bool = False  # while set, every answer waits (a Teams that stopped answering) until release()
+    requests: int = 0  # every request the bot made, answered or not
+    connections: set[tuple[str, int]] = field(default_factory=set)  # the bot's ends of the TCP connections used
     _released: asyncio.Event = field(default_factory=asyncio.Event)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
 
@@ -55,6 +57,9 @@ class ConnectorDouble:
 
     @web.middleware
     async def _slow(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        self.requests += 1
+        if request.transport is not None:
+            self.connections.add(tuple(request.transport.get_extra_info("peername"))[:2])
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.hanging:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+import pytest
+
 from devopsbot.bootstrap import Container
 from incident import commands
 from incident.model import Incident, TimelineEvent
+from services import bus as bus_module
 from services.bus import REACTION_CONCURRENCY, Dependencies, MessageBus
 from services.handlers import HANDLERS
 from tests.conftest import ALICE
@@ -62,3 +65,38 @@ async def test_the_reactions_of_one_incident_run_in_the_order_of_its_changes(mem
         await bus.handle(commands.PostUpdate(incident.id, f"update {n}", ALICE))
     await bus.drain()
     assert [sequence for _, sequence in gauge.order] == [1, 2, 3, 4, 5, 6]
+
+
+async def test_reactions_wait_to_start_while_a_burst_is_being_answered(memory_container: Container) -> None:
+    gauge = Gauge()
+    gauge.release.set()
+    bus = bus_with(memory_container, gauge)
+    async with bus.answering(), bus.answering():  # two people at once
+        await declare(bus, 1)
+        await declare(bus, 2)
+        await asyncio.sleep(0.05)
+        assert gauge.order == []  # both still being answered: nothing has reacted yet
+    await bus.drain()
+    assert len(gauge.order) == 2
+
+
+async def test_one_person_at_a_time_does_not_hold_reactions_back(memory_container: Container) -> None:
+    gauge = Gauge()
+    gauge.release.set()
+    bus = bus_with(memory_container, gauge)
+    async with bus.answering():
+        await declare(bus, 1)
+        await asyncio.sleep(0.05)
+        assert len(gauge.order) == 1
+
+
+async def test_reactions_wait_for_answers_only_so_long(memory_container: Container,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bus_module, "ANSWERS_FIRST_SECONDS", 0.05)
+    gauge = Gauge()
+    gauge.release.set()
+    bus = bus_with(memory_container, gauge)
+    async with bus.answering(), bus.answering():  # requests keep coming: reactions are not starved
+        await declare(bus, 1)
+        await asyncio.wait_for(bus.drain(), 5)
+        assert len(gauge.order) == 1
