@@ -135,5 +135,6 @@ class TablePlaybookRepository:
         return sorted((audit_from(r) for r in await self._rows(service, "audit")), key=lambda e: e.at)
 
     async def _transaction(self, version: PlaybookVersion, operations: list[Any], conflict: str) -> None:
-        await submit_guarded(await self._store.table(TABLE), operations,
-                             what=f"storing playbook {version.service}", conflict=conflict)
+        with self._shared.writing():
+            await submit_guarded(await self._store.table(TABLE), operations,
+                                 what=f"storing playbook {version.service}", conflict=conflict)

@@ -116,8 +116,9 @@ class TableRosterRepository:
 
     async def put(self, entry: RosterEntry) -> None:
         table = await self._store.table(TABLE)
-        async with storage_errors("storing a roster entry"):
-            await table.upsert_entity(entry_entity(entry), mode=UpdateMode.REPLACE)
+        with self._shared.writing():
+            async with storage_errors("storing a roster entry"):
+                await table.upsert_entity(entry_entity(entry), mode=UpdateMode.REPLACE)
 
     async def get(self, service: str, role: str) -> RosterEntry | None:
         table = await self._store.table(TABLE)
@@ -133,11 +134,12 @@ class TableRosterRepository:
 
     async def delete(self, service: str, role: str) -> None:
         table = await self._store.table(TABLE)
-        async with storage_errors("deleting a roster entry"):
-            try:
-                await table.delete_entity(te.safe_key(service), te.safe_key(role))
-            except ResourceNotFoundError:
-                pass
+        with self._shared.writing():
+            async with storage_errors("deleting a roster entry"):
+                try:
+                    await table.delete_entity(te.safe_key(service), te.safe_key(role))
+                except ResourceNotFoundError:
+                    pass
 
     async def partition(self, service: str) -> RosterPartition:
         return _partition_of(service, await self._rows(service))
@@ -167,11 +169,12 @@ class TableRosterRepository:
 
     async def remove_override(self, service: str, role: str, start: datetime) -> None:
         table = await self._store.table(TABLE)
-        async with storage_errors("removing an override"):
-            try:
-                await table.delete_entity(te.safe_key(service), override_row(role, start))
-            except ResourceNotFoundError:
-                pass
+        with self._shared.writing():
+            async with storage_errors("removing an override"):
+                try:
+                    await table.delete_entity(te.safe_key(service), override_row(role, start))
+                except ResourceNotFoundError:
+                    pass
 
     async def replace_service(self, service: str, entries: Sequence[RosterEntry],
                               overrides: Sequence[Override], *, now: datetime) -> None:
@@ -197,8 +200,9 @@ class TableRosterRepository:
                                     conflict=f"the roster of {partition.service} changed meanwhile")
 
     async def _transaction(self, service: str, operations: list[Any], *, conflict: str) -> None:
-        await submit_guarded(await self._store.table(TABLE), operations,
-                             what=f"changing the roster of {service}", conflict=conflict)
+        with self._shared.writing():
+            await submit_guarded(await self._store.table(TABLE), operations,
+                                 what=f"changing the roster of {service}", conflict=conflict)
 
 
 def _replacement(service: str, rows: Sequence[Mapping[str, Any]], entries: Sequence[RosterEntry],

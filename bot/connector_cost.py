@@ -6,9 +6,12 @@ client. In a declaration storm that was two thirds of the process's CPU time (be
 The same codes as a frozenset give the same retry codes in microseconds.
 
 botbuilder also builds a new Bot Connector client (and a token client) for every turn and every proactive
-message: msrest configuration, a pipeline and, since each client's HTTP sessions die with it, a new TCP and
-TLS connection per call. ``ReusedConnectors`` keeps one client per service URL and audience instead; msrest
-gives each worker thread its own requests session, so a client is safe to share between concurrent calls.
+message: msrest configuration, a pipeline and, since each client's HTTP session dies with it, a new TCP and
+TLS connection per call. ``ReusedConnectors`` keeps one client per bot, service URL and audience instead.
+Concurrent calls on one client share its requests session from executor threads: urllib3's pool is
+thread-safe and keeps up to 10 connections per host (beyond that, a call opens a connection of its own and
+drops it afterwards, as every call did before), and nothing botbuilder does per turn changes the client;
+its credentials set the same Authorization header on every request.
 """
 
 from __future__ import annotations

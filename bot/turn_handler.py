@@ -230,13 +230,13 @@ class DevOpsBot(TeamsActivityHandler):
 
     @staticmethod
     def _delivery_key(turn_context: TurnContext) -> str:
-        """Teams retries anything slower than 15 s: a repeated activity id is handled once. A verb whose
+        """Teams retries anything slower than 15 s: a repeated activity id is handled once. A card click whose
         command carries its own idempotency key needs no second claim (two storage requests fewer)."""
         activity = turn_context.activity
         if activity.type not in ("message", "invoke") or not activity.id:
             return ""
-        if card_action(activity)[0] in SELF_DEDUPLICATING_VERBS:
-            return ""
+        if activity.type == "invoke" and card_action(activity)[0] in SELF_DEDUPLICATING_VERBS:
+            return ""  # (an Action.Submit message repeated would be answered twice in the chat: claimed)
         return f"activity:{activity.conversation.id if activity.conversation else ''}:{activity.id}"
 
     async def _remember_home_team(self, turn_context: TurnContext) -> None:

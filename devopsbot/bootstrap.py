@@ -323,10 +323,12 @@ CHATTY_LOGGERS = ("azure.core.pipeline.policies.http_logging_policy",)
 
 
 def configure_logging(level: str) -> None:
-    """The process's log level; the chatty SDK loggers stay at WARNING unless DEBUG is asked for."""
-    logging.getLogger().setLevel(level)
+    """The process's log level; the chatty SDK loggers stay at WARNING or above unless DEBUG is asked for."""
+    root = logging.getLogger()
+    root.setLevel(level)
+    chatty = root.level if root.level <= logging.DEBUG else max(root.level, logging.WARNING)
     for name in CHATTY_LOGGERS:
-        logging.getLogger(name).setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
+        logging.getLogger(name).setLevel(chatty)
 
 
 def get_container() -> Container:

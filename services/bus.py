@@ -150,11 +150,11 @@ class MessageBus:
             try:
                 if previous is not None:
                     await asyncio.gather(previous, return_exceptions=True)
+                answering = self._answering_now()
+                if not answering.idle.is_set():  # waiting here, not in a slot: a backlog is held once, not per 4
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(answering.idle.wait(), ANSWERS_FIRST_SECONDS)
                 async with slots:  # a burst of requests is answered first; its reactions follow a few at a time
-                    answering = self._answering_now()
-                    if not answering.idle.is_set():
-                        with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(answering.idle.wait(), ANSWERS_FIRST_SECONDS)
                     await work
             finally:
                 work.close()  # cancelled before it started (the loop ended): no "never awaited" warning

@@ -145,5 +145,7 @@ async def roles_from_roster(roster: RosterRepository, policy: OrganisationPolicy
     except InvalidValue:
         return {}  # the declaration itself says what is wrong with the severity
     missing = [r for r in required if r not in set(given)]
-    found = await holders_for_roles(roster, services, missing, at)
+    # Only configured services: the declaration refuses the others anyway, after this lookup.
+    known = [s for s in services if not policy.services or s in policy.services]
+    found = await holders_for_roles(roster, known, missing, at)
     return {role: held.chain[0] for role, held in found.items()}

@@ -72,6 +72,17 @@ async def test_a_good_channel_token_is_accepted_and_a_forged_one_is_not(
     assert {METADATA_PATH, KEYS_PATH} <= set(provider.served)  # the keys came from the local provider
 
 
+async def test_authenticated_turns_share_the_bots_connector_client_for_their_service_url(
+        authenticated: Container, provider: OpenIdProvider) -> None:
+    for _ in range(3):
+        status, _body = await post(teams_message("help"), provider.authorization(aud=APP_ID, serviceurl=SERVICE_URL))
+        assert status == 200
+    clients = authenticated.bot.adapter.bot_framework_authentication._clients._items  # bot/connector_cost.py
+    connectors = [key for key in clients if key[0] == "connector"]
+    assert len(connectors) == 1 and connectors[0][1:3] == (APP_ID, SERVICE_URL), list(clients)
+    assert [key for key in clients if key[0] == "token"] == [("token", APP_ID)]
+
+
 async def test_a_missing_token_is_refused(authenticated: Container) -> None:
     assert await post(teams_message("help")) == (401, REFUSED)
 

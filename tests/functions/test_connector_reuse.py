@@ -32,8 +32,8 @@ async def test_calls_to_teams_one_after_another_share_connections(installed: Con
     for n in range(6):
         await send(teams_invoke("incident.update", {"incident_id": incident_id, "text": f"update {n}"}))
     assert connector.requests >= 12  # the space, the announcement, card refreshes: each its own call
-    # One connection per worker thread that happened to send (msrest keeps a session per thread), not one
-    # per call as when every call built its own client.
+    # The client's session keeps its connections open for the next call, instead of one connection per
+    # call as when every call built its own client.
     assert len(connector.connections) <= connector.requests // 3, (len(connector.connections), connector.requests)
 
 

@@ -100,3 +100,17 @@ async def test_reactions_wait_for_answers_only_so_long(memory_container: Contain
         await declare(bus, 1)
         await asyncio.wait_for(bus.drain(), 5)
         assert len(gauge.order) == 1
+
+
+async def test_a_backlog_is_held_back_once_not_once_per_few_reactions(memory_container: Container,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # Waiting inside a slot would hold each group of REACTION_CONCURRENCY for the whole bound in turn.
+    monkeypatch.setattr(bus_module, "ANSWERS_FIRST_SECONDS", 1.0)
+    gauge = Gauge()
+    gauge.release.set()
+    bus = bus_with(memory_container, gauge)
+    async with bus.answering(), bus.answering():  # a burst that does not end
+        for n in range(REACTION_CONCURRENCY * 3):
+            await declare(bus, n)
+        await asyncio.wait_for(bus.drain(), 2.5)  # three bounds in turn would take 3 s
+    assert len(gauge.order) == REACTION_CONCURRENCY * 3

@@ -31,3 +31,8 @@ def test_at_info_our_lines_are_logged_but_not_every_storage_request() -> None:
 def test_at_debug_the_storage_requests_are_logged_too() -> None:
     configure_logging("DEBUG")
     assert logging.getLogger(HTTP_LOG).isEnabledFor(logging.INFO)
+
+
+def test_at_error_the_storage_warnings_are_quiet_too() -> None:
+    configure_logging("ERROR")
+    assert not logging.getLogger(HTTP_LOG).isEnabledFor(logging.WARNING)

@@ -17,10 +17,11 @@ class Source:
 
     async def load(self) -> tuple[int, ...]:
         self.reads += 1
+        mine = self.reads
         await self.gate.wait()
         if self.failure is not None:
             raise self.failure
-        return (self.reads,)
+        return (mine,)
 
 
 async def test_callers_waiting_together_share_one_read() -> None:
@@ -67,3 +68,16 @@ async def test_one_caller_giving_up_does_not_cancel_the_read_of_the_others() -> 
     source.gate.set()
     assert await patient == (1,)
     assert source.reads == 1
+
+
+async def test_a_caller_after_a_write_here_does_not_join_a_read_from_before_it() -> None:
+    shared: SharedReads[tuple[int, ...]] = SharedReads()
+    source = Source()
+    before = asyncio.create_task(shared.read("checkout", source.load))
+    await asyncio.sleep(0)
+    with shared.writing():
+        pass  # the roster changed while the first read was in flight
+    after = asyncio.create_task(shared.read("checkout", source.load))
+    await asyncio.sleep(0)
+    source.gate.set()
+    assert (await before, await after) == ((1,), (2,))
