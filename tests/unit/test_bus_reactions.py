@@ -90,27 +90,20 @@ async def test_one_person_at_a_time_does_not_hold_reactions_back(memory_containe
         assert len(gauge.order) == 1
 
 
-async def test_reactions_wait_for_answers_only_so_long(memory_container: Container,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bus_module, "ANSWERS_FIRST_SECONDS", 0.05)
-    gauge = Gauge()
-    gauge.release.set()
-    bus = bus_with(memory_container, gauge)
-    async with bus.answering(), bus.answering():  # requests keep coming: reactions are not starved
-        await declare(bus, 1)
-        await asyncio.wait_for(bus.drain(), 5)
-        assert len(gauge.order) == 1
-
-
-async def test_a_backlog_is_held_back_once_not_once_per_few_reactions(memory_container: Container,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    # Waiting inside a slot would hold each group of REACTION_CONCURRENCY for the whole bound in turn.
-    monkeypatch.setattr(bus_module, "ANSWERS_FIRST_SECONDS", 1.0)
+@pytest.mark.parametrize(("bound", "count", "within"), [
+    (0.05, 1, 5.0),  # requests keep coming: reactions are not starved
+    # A backlog is held back once, not once per REACTION_CONCURRENCY: waiting inside a slot would hold each
+    # group of four for the whole bound in turn (three bounds, 3 s).
+    (1.0, REACTION_CONCURRENCY * 3, 2.5),
+])
+async def test_reactions_wait_for_a_burst_only_so_long(memory_container: Container, monkeypatch: pytest.MonkeyPatch,
+                                                       bound: float, count: int, within: float) -> None:
+    monkeypatch.setattr(bus_module, "ANSWERS_FIRST_SECONDS", bound)
     gauge = Gauge()
     gauge.release.set()
     bus = bus_with(memory_container, gauge)
     async with bus.answering(), bus.answering():  # a burst that does not end
-        for n in range(REACTION_CONCURRENCY * 3):
+        for n in range(count):
             await declare(bus, n)
-        await asyncio.wait_for(bus.drain(), 2.5)  # three bounds in turn would take 3 s
-    assert len(gauge.order) == REACTION_CONCURRENCY * 3
+        await asyncio.wait_for(bus.drain(), within)
+    assert len(gauge.order) == count
