@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 from adapters.graph import GraphClient
-from adapters.templates import compose_email
+from adapters.templates import TemplateMailer
 from incident.errors import GraphError, NotificationFailed
-from services.ports import Attachment, Email
+from services.ports import Email
 
 MAX_RECIPIENTS = 500  # Exchange Online's limit of recipients per message, To, Cc and Bcc together
 MAX_SUBJECT = 250
@@ -19,16 +18,10 @@ def _address(email: str) -> dict[str, Any]:
     return {"emailAddress": {"address": email}}
 
 
-class GraphMailer:
+class GraphMailer(TemplateMailer):
     def __init__(self, graph: GraphClient, *, sender: str, reply_to: str = "") -> None:
         self._graph, self._sender, self._reply_to = graph, sender, reply_to
         self.calls = 0  # sendMail calls made (the bench compares them with one per recipient)
-
-    async def send_template(self, to: Sequence[str], subject: str, template: str,
-                            data: Mapping[str, Any], attachments: Sequence[Attachment] = ()) -> Email:
-        email = compose_email(to, subject, template, data, attachments)
-        await self.send(email)
-        return email
 
     async def send(self, email: Email) -> None:
         """Recipients only in Bcc (a To would count against the 500 too), so stakeholders do not see each

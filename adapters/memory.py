@@ -10,12 +10,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from adapters.templates import compose_email
+from adapters.templates import TemplateMailer
 from incident.errors import ConcurrencyConflict, NotFound, NotificationFailed
 from incident.model import Incident, TimelineEvent
 from services.ports import (
     Alert,
-    Attachment,
     AuditRecord,
     DueItem,
     Email,
@@ -225,17 +224,14 @@ class RecordingNotifier:
         self._record((f"alert:{alert.kind}", incident.id, tuple(p.id for p in alert.people)))
 
 
-class RecordingMailer:
+class RecordingMailer(TemplateMailer):
     """A mailer that keeps what it was asked to send, for fast tests."""
 
     def __init__(self) -> None:
         self.sent: list[Email] = []
 
-    async def send_template(self, to: Sequence[str], subject: str, template: str,
-                            data: Mapping[str, Any], attachments: Sequence[Attachment] = ()) -> Email:
-        email = compose_email(to, subject, template, data, attachments)
+    async def send(self, email: Email) -> None:
         self.sent.append(email)
-        return email
 
 
 class MemoryAuditLog:

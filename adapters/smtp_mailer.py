@@ -5,30 +5,22 @@ from __future__ import annotations
 import asyncio
 import smtplib
 import ssl
-from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
 from email.utils import make_msgid
-from typing import Any
 
-from adapters.templates import compose_email
+from adapters.templates import TemplateMailer
 from incident.errors import NotificationFailed
-from services.ports import Attachment, Email
+from services.ports import Email
 
 MAX_RECIPIENTS = 500  # per message: larger lists go out as several messages
 TIMEOUT_SECONDS = 20
 
 
-class SmtpMailer:
+class SmtpMailer(TemplateMailer):
     def __init__(self, *, host: str, port: int, sender: str, starttls: bool = False, username: str = "",
                  password: str = "", reply_to: str = "") -> None:
         self._host, self._port, self._sender, self._reply_to = host, port, sender, reply_to
         self._starttls, self._username, self._password = starttls, username, password
-
-    async def send_template(self, to: Sequence[str], subject: str, template: str,
-                            data: Mapping[str, Any], attachments: Sequence[Attachment] = ()) -> Email:
-        email = compose_email(to, subject, template, data, attachments)
-        await self.send(email)
-        return email
 
     async def send(self, email: Email) -> None:
         """Every recipient in Bcc: stakeholders do not see each other's addresses."""

@@ -75,3 +75,16 @@ def compose_email(to: Sequence[str], subject: str, template: str, data: Mapping[
     """The message every mailer sends for ``send_template``: both parts of ``templates/email/<template>``."""
     text, html = render_email(template, **data)
     return Email(to=tuple(to), subject=subject, text=text, html=html, attachments=tuple(attachments))
+
+
+class TemplateMailer:
+    """``send_template`` (services.ports.Mailer) for a mailer that says how to ``send`` a composed message."""
+
+    async def send(self, email: Email) -> None:
+        raise NotImplementedError
+
+    async def send_template(self, to: Sequence[str], subject: str, template: str,
+                            data: Mapping[str, Any], attachments: Sequence[Attachment] = ()) -> Email:
+        email = compose_email(to, subject, template, data, attachments)
+        await self.send(email)
+        return email
