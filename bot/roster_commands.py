@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from adapters.templates import markdown_escape
 from bot.locale import Translator
 from incident.errors import InvalidValue
+from incident.instants import parse_instant
 from incident.people import Person
 from incident.roster import ORGANISATION, chain_at
 from services import roster_service
@@ -22,14 +23,6 @@ from services.bus import Dependencies
 
 Mention = tuple[str, Person]  # the mention's text in the message ("<at>Bob</at>"), and who it names
 Lookup = Callable[[Person], Awaitable[Person]]  # completes a mentioned person (email, Entra id) from Teams
-
-
-def _instant(text: str) -> datetime:
-    try:
-        at = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidValue("time", f"'{text}' is not a date or an ISO 8601 instant like 2026-12-01T09:00Z") from None
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def _utc(at: datetime) -> str:
@@ -77,7 +70,8 @@ class RosterCommands:
         if len(rest) != 4 or len(people) != 1:
             return t("roster.usage")
         override = await roster_service.add_override(
-            self.deps.roster, self.deps.policy, service, role, people[0], _instant(rest[2]), _instant(rest[3]),
+            self.deps.roster, self.deps.policy, service, role, people[0],
+            parse_instant(rest[2], "time"), parse_instant(rest[3], "time"),
             actor=actor, now=self.deps.clock.now())
         return t("roster.overridden", service=service, role=role_name, who=markdown_escape(override.person.name),
                  start=_utc(override.start), end=_utc(override.end))

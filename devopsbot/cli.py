@@ -23,10 +23,10 @@ from incident.errors import (
     ConfigurationError,
     DevopsbotError,
     DomainError,
-    InvalidValue,
     NotFound,
     StorageUnavailable,
 )
+from incident.instants import parse_instant
 
 EXIT_CODES: tuple[tuple[type[Exception], int], ...] = (
     (ConfigurationError, 2),
@@ -221,7 +221,7 @@ def _timers_command(args: argparse.Namespace) -> int:
     from devopsbot.settings import load_settings
     from services.timers import run_tick
 
-    at = _instant(args.at) if args.at else None
+    at = parse_instant(args.at, "--at") if args.at else None
     container = Container(load_settings(os.environ), clock=FixedClock(at) if at else None)
     container.validate()
 
@@ -239,16 +239,6 @@ def _timers_command(args: argparse.Namespace) -> int:
             await container.aclose()
 
     return asyncio.run(run())
-
-
-def _instant(text: str) -> Any:
-    from datetime import UTC, datetime
-
-    try:
-        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidValue("--at", f"'{text}' is not an ISO 8601 instant like 2026-11-27T10:30:00Z") from None
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def _dev_command(args: argparse.Namespace) -> int:

@@ -27,7 +27,7 @@ def _due(text: str | None) -> Any:
     """A date (end of that day, UTC) or an ISO instant; None: the severity's default."""
     from datetime import UTC, datetime, time
 
-    from devopsbot.cli import _instant
+    from incident.instants import parse_instant
 
     if not text:
         return None
@@ -36,7 +36,7 @@ def _due(text: str | None) -> Any:
             return datetime.combine(datetime.strptime(text, "%Y-%m-%d").date(), time(23, 59), tzinfo=UTC)
         except ValueError:
             pass
-    return _instant(text)
+    return parse_instant(text, "--due")
 
 
 def _command(args: argparse.Namespace, incident_id: str, actor: Any) -> Any:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from incident.errors import InvalidValue
+from incident.instants import parse_instant
 
 PERSON = re.compile(r"\s*(?P<name>[^<>]*?)\s*<(?P<id>[^<>]+)>\s*(?:<?(?P<email>[^<>\s]+@[^<>\s]+)>?)?\s*")
 ROSTER_FINDINGS_EXIT = 1  # `roster check` found single points of failure
@@ -27,16 +28,6 @@ def person(text: str) -> Any:
         raise InvalidValue("person", f"'{text}' is not like \"Display Name <id>\" or \"Display Name <id> email\"")
     person_id = found.group("id").strip()
     return Person(id=person_id, name=found.group("name") or person_id, email=found.group("email") or "")
-
-
-def _instant(text: str) -> Any:
-    from datetime import UTC, datetime
-
-    try:
-        at = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidValue("time", f"'{text}' is not an ISO 8601 instant like 2026-12-01T09:00:00Z") from None
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def _rotation(args: argparse.Namespace) -> Any:
@@ -90,7 +81,7 @@ def _run(args: argparse.Namespace) -> int:
 
     async def work(container: Any) -> int:
         roster, policy = container.dependencies.roster, container.policy
-        now = _instant(args.at) if getattr(args, "at", None) else container.clock.now()
+        now = parse_instant(args.at, "--at") if getattr(args, "at", None) else container.clock.now()
         action = args.roster_action
         if action == "set":
             rotation = _rotation(args)
@@ -98,7 +89,8 @@ def _run(args: argparse.Namespace) -> int:
                                           [person(p) for p in args.people], rotation)
         elif action == "override":
             await roster_service.add_override(roster, policy, args.service, args.role, person(args.person),
-                                              _instant(args.start), _instant(args.end), actor=_actor(args.actor),
+                                              parse_instant(args.start, "time"), parse_instant(args.end, "time"),
+                                              actor=_actor(args.actor),
                                               now=now, reason=args.reason or "")
         elif action == "check":
             report = await roster_service.check(roster, policy, now)
