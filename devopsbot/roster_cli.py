@@ -98,7 +98,7 @@ def _run(args: argparse.Namespace) -> int:
                   "No single point of failure: every critical role has at least two people.")
             return 0 if report.ok else ROSTER_FINDINGS_EXIT
         elif action == "export":
-            sys.stdout.write(await roster_csv.export_csv(roster, policy))
+            sys.stdout.write(await roster_csv.export_csv(roster, policy, container.clock.now()))
             return 0
         elif action == "import":
             try:
@@ -114,7 +114,7 @@ def _run(args: argparse.Namespace) -> int:
             [*policy.services, "*"]
         shown = False
         for service in services:
-            for line in _describe(await roster.partition(service), policy, now):
+            for line in _describe((await roster.partition(service)).current(container.clock.now()), policy, now):
                 print(line)
                 shown = True
         if not shown:

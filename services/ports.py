@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -140,6 +140,11 @@ class RosterPartition:
     service: str
     entries: tuple[RosterEntry, ...] = ()
     overrides: tuple[Override, ...] = ()
+
+    def current(self, now: datetime) -> RosterPartition:
+        """The roster is the present and the future: an override that has ended is no longer part of it
+        (who was actually called is in each incident's timeline)."""
+        return replace(self, overrides=tuple(o for o in self.overrides if o.end > now))
 
 
 class RosterRepository(Protocol):

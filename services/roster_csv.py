@@ -244,5 +244,7 @@ def write(partitions: Sequence[RosterPartition]) -> str:
     return out.getvalue()
 
 
-async def export_csv(roster: RosterRepository, policy: OrganisationPolicy) -> str:
-    return write(await all_partitions(roster, policy))
+async def export_csv(roster: RosterRepository, policy: OrganisationPolicy, now: datetime) -> str:
+    """The current roster, as ``import_csv`` reads it back: overrides that ended before ``now`` are left
+    out, as an import leaves them out."""
+    return write([partition.current(now) for partition in await all_partitions(roster, policy)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,14 +12,26 @@ from tests.integration.test_cli import cli, env  # noqa: F401 - env is a fixture
 pytestmark = pytest.mark.azurite
 
 HEADER = "service,role,kind,person_id,person_name,person_email,handoff,timezone,since,start,end,reason\n"
-ROSTER = HEADER + (
+# The CLI under test reads the machine's clock, so the override is placed relative to it: it starts
+# tomorrow and lasts two days, whatever today is. The rotation's dates are in the past on any day.
+NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+LEAVE_START, LEAVE_END = NOW + timedelta(days=1), NOW + timedelta(days=3)
+ROTATION = (
     "checkout,commander,rotation,29:ana,Ana Lopez,ana@contoso.example,mon 09:00,Europe/Paris,2026-11-02,,,\n"
     "checkout,commander,rotation,29:ben,Ben Ito,,mon 09:00,Europe/Paris,2026-11-02,,,\n"
     "checkout,commander,delegate,29:chloe,\"Nguyen, Chloe\",,,,,,,\n"
-    "checkout,commander,override,29:dave,Dave Okafor,,,,,2026-12-01T08:00:00+00:00,2026-12-03T08:00:00+00:00,leave\n"
+)
+ORGANISATION = (
     "*,deputy,primary,29:eve,Eve Martin,,,,,,,\n"
     "*,deputy,delegate,29:ana,Ana Lopez,ana@contoso.example,,,,,,\n"
 )
+
+
+def override_row(start: datetime, end: datetime, who: str = "29:dave,Dave Okafor") -> str:
+    return f"checkout,commander,override,{who},,,,,{start.isoformat()},{end.isoformat()},leave\n"
+
+
+ROSTER = HEADER + ROTATION + override_row(LEAVE_START, LEAVE_END) + ORGANISATION
 
 
 def write(tmp_path: Path, text: str | bytes, name: str = "roster.csv") -> str:
@@ -44,9 +57,18 @@ def test_show_resolves_the_rotation_and_the_override_at_an_instant(env: dict[str
     # Week of 30 November: the rotation's 5th week from 2 November, so Ana's turn (Ana, Ben, Ana, Ben, Ana).
     monday = cli(env, "roster", "show", "checkout", "--at", "2026-11-30T10:00:00Z").stdout
     assert "checkout  commander            Ana Lopez <29:ana> → Nguyen, Chloe <29:chloe>" in monday
-    during = cli(env, "roster", "show", "checkout", "--at", "2026-12-02T10:00:00Z").stdout
+    during = cli(env, "roster", "show", "checkout", "--at", (LEAVE_START + timedelta(days=1)).isoformat()).stdout
     assert "Dave Okafor <29:dave> → Nguyen, Chloe <29:chloe>" in during
     assert "rotation: Ana Lopez, Ben Ito; hand-off mon 09:00 Europe/Paris" in during
+
+
+def test_overrides_that_have_ended_are_not_part_of_the_roster(env: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+    ended = override_row(NOW - timedelta(days=5), NOW - timedelta(days=3), "29:zoe,Zoe Ended")
+    assert cli(env, "roster", "import", write(tmp_path, HEADER + ROTATION + ended + ORGANISATION)).returncode == 0
+    assert cli(env, "roster", "export").stdout == HEADER + ROTATION + ORGANISATION
+    # --at in the past resolves the current roster at that instant; it is not a history of who was on call.
+    then = cli(env, "roster", "show", "checkout", "--at", (NOW - timedelta(days=4)).isoformat()).stdout
+    assert "Zoe Ended" not in then
 
 
 def test_a_bad_file_is_refused_with_line_numbers_and_nothing_is_written(env: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
