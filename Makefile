@@ -1,4 +1,5 @@
-# devopsbot: `make run` starts the whole local stack, `make test` installs everything and runs every test.
+# devopsbot: `make run` starts the whole local stack, `make test` installs everything and runs every test,
+# `make test-calendar` runs the suite again with the machine's clock moved (far ahead, and across New Year's Eve).
 
 PYTHON ?= python3
 VENV := .venv
@@ -19,7 +20,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup lint bench clean
+.PHONY: run test test-calendar setup lint bench clean
 
 run: setup local.settings.json
 	$(PY) -m devopsbot dev
@@ -28,6 +29,19 @@ test: setup $(CHROMIUM) $(CHECKOV_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 	$(PY) -m pytest
+
+# Nothing may depend on today's date. libfaketime moves the clock of every process the suite starts
+# (Python, Node, Azurite, Chromium) and keeps it running; everything is installed before the clock moves.
+# 400 days ahead catches dates hard-coded in tests; 2026-12-31 23:58 UTC runs across midnight into a new
+# year (incident ids are per year). Other dates worth a run by hand: CALENDAR_AT='@2027-03-28 00:30:00'.
+FAKETIME := /usr/bin/faketime
+CALENDAR_AT ?= +400d|@2026-12-31 23:58:00
+
+test-calendar: setup $(CHROMIUM) $(CHECKOV_STAMP) $(FAKETIME)
+	@dates='$(CALENDAR_AT)'; IFS='|'; for at in $$dates; do \
+		echo "== the whole suite with the clock at $$at"; \
+		TZ=UTC $(FAKETIME) -f "$$at" $(PY) -m pytest -p no:cacheprovider || exit 1; \
+	done
 
 setup: $(PY_STAMP) $(NODE_STAMP)
 
@@ -54,6 +68,11 @@ $(CHROMIUM):
 	@command -v apt-get >/dev/null || (echo "install Chromium as $(CHROMIUM) to run the browser tests" >&2; exit 1)
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+
+$(FAKETIME):
+	@command -v apt-get >/dev/null || (echo "install libfaketime's faketime as $(FAKETIME) to move the clock" >&2; exit 1)
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends faketime
 
 # A fresh local key signs email action links; it never leaves this machine (the file is git-ignored).
 local.settings.json:

@@ -10,6 +10,7 @@ from functions.dashboard import blueprint as dashboard
 from functions.digest import blueprint as digest
 from functions.documents import blueprint as documents
 from functions.health import blueprint as health
+from functions.legal import blueprint as legal
 from functions.mailbox import blueprint as mailbox
 from functions.messages import blueprint as messages
 from functions.playbooks import blueprint as playbooks
@@ -19,5 +20,5 @@ from functions.timers import blueprint as timers
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
 for blueprint in (health, messages, timers, dashboard, actions, documents, mailbox, roster_report, playbooks,
-                  digest):
+                  digest, legal):
     app.register_functions(blueprint)

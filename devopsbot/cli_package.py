@@ -71,11 +71,27 @@ def _with_host(value: Any, host: str) -> Any:
     return value
 
 
+def https_url(text: str) -> str:
+    """An argparse type: an absolute https URL (Teams refuses others in the manifest's developer links)."""
+    url = text.strip()
+    scheme, _, rest = url.partition("://")
+    if scheme.lower() != "https" or not rest or rest.startswith("/") or any(c.isspace() for c in url) or \
+            len(url) > 2048:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an https URL like https://contoso.example/privacy")
+    return url
+
+
 def build_manifest(template: dict[str, Any], *, bot_id: str, app_id: str, host: str,
-                   version: str | None = None) -> dict[str, Any]:
-    """The template with this deployment's ids and host; the template itself is left unchanged."""
+                   version: str | None = None, privacy_url: str | None = None,
+                   terms_url: str | None = None) -> dict[str, Any]:
+    """The template with this deployment's ids and host; the template itself is left unchanged. The privacy
+    and terms links default to the app's own public pages (/api/privacy, /api/terms)."""
     manifest: dict[str, Any] = _with_host(copy.deepcopy(template), host)
     manifest["id"] = app_id
+    if privacy_url:
+        manifest["developer"]["privacyUrl"] = privacy_url
+    if terms_url:
+        manifest["developer"]["termsOfUseUrl"] = terms_url
     for bot in manifest.get("bots", []):
         bot["botId"] = bot_id
     if version:
@@ -101,7 +117,7 @@ def load_template(source: Path = APP_PACKAGE) -> dict[str, Any]:
 def _package_command(args: argparse.Namespace) -> int:
     app_id = args.app_id or derived_app_id(args.bot_id)
     manifest = build_manifest(load_template(), bot_id=args.bot_id, app_id=app_id, host=args.host,
-                              version=args.app_version)
+                              version=args.app_version, privacy_url=args.privacy_url, terms_url=args.terms_url)
     try:
         write_package(args.out, manifest)
     except OSError as error:
@@ -125,5 +141,9 @@ def register(sub: Any) -> None:
                          help="the Function App's host name (azd output FUNCTION_APP_HOST)")
     package.add_argument("--app-version", type=app_version,
                          help="the app's version; raise it to update an uploaded app (default: the manifest's)")
+    package.add_argument("--privacy-url", type=https_url,
+                         help="your organisation's privacy statement (default: the app's own https://HOST/api/privacy)")
+    package.add_argument("--terms-url", type=https_url,
+                         help="your organisation's terms of use (default: the app's own https://HOST/api/terms)")
     package.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"the zip to write (default: {DEFAULT_OUT})")
     package.set_defaults(run=_package_command)

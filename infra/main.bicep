@@ -114,11 +114,13 @@ param trackerUrl string = ''
 @description('Client id of the Entra app registration for signing in to the dashboard. Empty: the dashboard answers 401.')
 param dashboardAuthClientId string = ''
 
-@description('Paths App Service Authentication lets through unauthenticated; each checks its own credentials (Bot Framework tokens, signed links).')
+@description('Paths App Service Authentication lets through unauthenticated; each checks its own credentials (Bot Framework tokens, signed links) or is public (privacy and terms pages).')
 param anonymousPaths array = [
   '/api/messages'
   '/api/health'
   '/api/act'
+  '/api/privacy'
+  '/api/terms'
 ]
 
 @description('Storage replication: ZRS survives a zone outage; GZRS adds a copy in the paired region where offered.')

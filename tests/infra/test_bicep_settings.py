@@ -67,3 +67,15 @@ def test_azd_finds_the_function_app_by_the_service_name_in_azure_yaml() -> None:
     assert "language: python" in services.group(2) and "host: function" in services.group(2)
     app = (INFRA / "modules" / "functionapp.bicep").read_text(encoding="utf-8")
     assert f"var serviceName = '{services.group(1)}'" in app and "'azd-service-name': serviceName" in app
+
+
+def test_the_pages_the_teams_manifest_links_to_are_outside_sign_in() -> None:
+    # Teams opens the privacy and terms links for people who have not signed in to the app.
+    block = re.search(r"^param anonymousPaths array = \[\n(.*?)\n\]", MAIN.read_text(encoding="utf-8"),
+                      re.DOTALL | re.MULTILINE)
+    assert block, "main.bicep: the anonymousPaths parameter is gone"
+    paths = re.findall(r"'([^']+)'", block.group(1))
+    manifest = json.loads((ROOT / "appPackage" / "manifest.json").read_text(encoding="utf-8"))
+    for link in (manifest["developer"]["privacyUrl"], manifest["developer"]["termsOfUseUrl"]):
+        assert link.removeprefix("https://{{host}}") in paths
+    assert "/api/dashboard" not in paths

@@ -93,6 +93,20 @@ def test_the_package_holds_the_manifest_with_this_deployments_ids_valid_against_
     assert manifest["staticTabs"][0]["contentUrl"] == f"https://{HOST}/api/dashboard"
     assert manifest["validDomains"] == [HOST]
     assert "{{host}}" not in built.read("manifest.json").decode()
+    # Teams shows these before anyone signs in: the app's own public pages (tests/functions/test_legal_pages.py).
+    assert (manifest["developer"]["privacyUrl"], manifest["developer"]["termsOfUseUrl"]) == (
+        f"https://{HOST}/api/privacy", f"https://{HOST}/api/terms")
+
+
+def test_an_organisations_own_privacy_and_terms_pages_replace_the_apps(tmp_path: Path) -> None:
+    out = tmp_path / "teams.zip"
+    result = package("--bot-id", BOT_ID, "--host", HOST, "--privacy-url", "https://contoso.example/privacy",
+                     "--terms-url", "https://contoso.example/terms", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads(zipfile.ZipFile(out).read("manifest.json"))
+    assert schema_errors(manifest) == []
+    assert (manifest["developer"]["privacyUrl"], manifest["developer"]["termsOfUseUrl"]) == (
+        "https://contoso.example/privacy", "https://contoso.example/terms")
 
 
 def test_the_package_holds_icons_of_the_sizes_teams_requires(built: zipfile.ZipFile) -> None:
@@ -126,6 +140,8 @@ def test_a_version_given_replaces_the_manifests_so_teams_accepts_the_update(tmp_
     (["--bot-id", BOT_ID], "the following arguments are required: --host"),
     (["--bot-id", BOT_ID, "--host", f"https://{HOST}/"], "argument --host:"),
     (["--bot-id", BOT_ID, "--host", HOST, "--app-version", "2"], "argument --app-version:"),
+    (["--bot-id", BOT_ID, "--host", HOST, "--privacy-url", "http://contoso.example/p"], "argument --privacy-url:"),
+    (["--bot-id", BOT_ID, "--host", HOST, "--terms-url", "contoso.example/terms"], "argument --terms-url:"),
 ])
 def test_bad_input_exits_with_status_2_and_the_reason_writing_nothing(tmp_path: Path, args: list[str],
                                                                         reason: str) -> None:
