@@ -28,12 +28,18 @@ from tests.functions.test_bot_authentication import (
     post,
     unsigned,
 )
-from tests.support.bot_tokens import KEYS_PATH, OpenIdProvider, entra_metadata_path, new_key
+from tests.support.bot_tokens import (
+    KEYS_PATH,
+    OpenIdProvider,
+    entra_issuers,
+    entra_metadata_path,
+    entra_provider,
+    new_key,
+)
 
 TENANT = "tenant-1"
-V1_ISSUER = f"https://sts.windows.net/{TENANT}/"
-V2_ISSUER = f"https://login.microsoftonline.com/{TENANT}/v2.0"
-OTHER_TENANT_ISSUERS = ["https://sts.windows.net/tenant-evil/", "https://login.microsoftonline.com/tenant-evil/v2.0"]
+V1_ISSUER, V2_ISSUER = entra_issuers(TENANT)
+OTHER_TENANT_ISSUERS = list(entra_issuers("tenant-evil"))
 # What an Entra-issued channel token carries besides the checked claims (appid: the channel's own client).
 ENTRA_CLAIMS = {"tid": TENANT, "appid": "00000000-0000-0000-0000-00000000c4a1", "ver": "1.0"}
 
@@ -46,8 +52,7 @@ def bot_framework() -> Iterator[OpenIdProvider]:
 
 @pytest.fixture(scope="session")
 def tenant() -> Iterator[OpenIdProvider]:
-    with OpenIdProvider(kid="tenant-key", endorsements=(), issuer=V2_ISSUER,
-                        metadata_path=entra_metadata_path(TENANT)) as started:
+    with entra_provider(TENANT) as started:
         yield started
 
 

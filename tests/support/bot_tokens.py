@@ -36,6 +36,11 @@ def entra_metadata_path(tenant: str) -> str:
     return f"/{tenant}/v2.0/.well-known/openid-configuration"
 
 
+def entra_issuers(tenant: str) -> tuple[str, str]:
+    """The v1 and v2 issuers of an Entra tenant's tokens, as Entra writes them."""
+    return f"https://sts.windows.net/{tenant}/", f"https://login.microsoftonline.com/{tenant}/v2.0"
+
+
 class OpenIdProvider:
     """Publishes one RSA key (endorsed for ``endorsements``; Entra's keys carry none) and signs tokens with it,
     or with another key."""
@@ -127,3 +132,9 @@ class OpenIdProvider:
             self.served.append(request.path)
             return web.json_response(document())
         return handler
+
+
+def entra_provider(tenant: str) -> OpenIdProvider:
+    """An Entra tenant's provider (v2 metadata, keys without endorsements), not started."""
+    return OpenIdProvider(kid=f"{tenant}-key", endorsements=(), issuer=entra_issuers(tenant)[1],
+                          metadata_path=entra_metadata_path(tenant))
