@@ -72,14 +72,20 @@ def _with_host(value: Any, host: str) -> Any:
 
 
 def build_manifest(template: dict[str, Any], *, bot_id: str, app_id: str, host: str,
-                   version: str | None = None) -> dict[str, Any]:
-    """The template with this deployment's ids and host; the template itself is left unchanged."""
+                   version: str | None = None, sign_in_client_id: str | None = None) -> dict[str, Any]:
+    """The template with this deployment's ids and host; the template itself is left unchanged.
+
+    With ``sign_in_client_id`` (the Entra app registration people sign in to the pages with), the manifest asks
+    Teams for single sign-on: the dashboard tab can then get an Entra token for api://{host}/{client id}, the
+    Application ID URI that registration must expose, which the pages validate (functions/signed_in.py)."""
     manifest: dict[str, Any] = _with_host(copy.deepcopy(template), host)
     manifest["id"] = app_id
     for bot in manifest.get("bots", []):
         bot["botId"] = bot_id
     if version:
         manifest["version"] = version
+    if sign_in_client_id:
+        manifest["webApplicationInfo"] = {"id": sign_in_client_id, "resource": f"api://{host}/{sign_in_client_id}"}
     return manifest
 
 
@@ -101,7 +107,7 @@ def load_template(source: Path = APP_PACKAGE) -> dict[str, Any]:
 def _package_command(args: argparse.Namespace) -> int:
     app_id = args.app_id or derived_app_id(args.bot_id)
     manifest = build_manifest(load_template(), bot_id=args.bot_id, app_id=app_id, host=args.host,
-                              version=args.app_version)
+                              version=args.app_version, sign_in_client_id=args.sign_in_client_id)
     try:
         write_package(args.out, manifest)
     except OSError as error:
@@ -125,5 +131,8 @@ def register(sub: Any) -> None:
                          help="the Function App's host name (azd output FUNCTION_APP_HOST)")
     package.add_argument("--app-version", type=app_version,
                          help="the app's version; raise it to update an uploaded app (default: the manifest's)")
+    package.add_argument("--sign-in-client-id", type=guid,
+                         help="client id of the Entra app registration people sign in to the dashboard with (the "
+                              "Bicep's dashboardAuthClientId): turns on the tab's Teams single sign-on")
     package.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"the zip to write (default: {DEFAULT_OUT})")
     package.set_defaults(run=_package_command)
