@@ -10,9 +10,11 @@ from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.core.bot_adapter import BotAdapter
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, CallerIdConstants
-from botframework.connector.auth import AuthenticationConstants
+from botframework.connector.auth import AuthenticateRequestResult, AuthenticationConstants
 from msrest.exceptions import DeserializationError  # type: ignore[attr-defined]
 
+from adapters.openid_tokens import InvalidToken, OpenIdKeys
+from bot.channel_tokens import TenantChannelTokens
 from bot.connector_cost import ReusedConnectors, make_retry_policy_cheap
 from bot.locale import Translator
 
@@ -95,8 +97,13 @@ def _tenant_of(activity: Activity) -> str:
 
 
 class BotEndpoint:
-    def __init__(self, identity: BotIdentity, bot: ActivityHandler) -> None:
+    def __init__(self, identity: BotIdentity, bot: ActivityHandler, *, tenant_keys: OpenIdKeys | None = None) -> None:
+        """``tenant_keys`` are the keys of the bot's own tenant: with them (and an app id), channel tokens that
+        tenant issued are accepted too (bot/channel_tokens.py)."""
         self._identity = identity
+        self._tenant_tokens = (TenantChannelTokens(app_id=identity.app_id, tenant_id=identity.tenant_id,
+                                                   keys=tenant_keys)
+                               if identity.app_id and identity.tenant_id and tenant_keys is not None else None)
         if identity.app_id:
             configuration = _public_cloud_validation(identity)
         else:  # local Playground: no app id, no JWT
@@ -120,19 +127,24 @@ class BotEndpoint:
         try:
             if self._identity.app_id and not _is_bearer(auth_header):
                 raise PermissionError("no 'Bearer <token>' Authorization header")
-            authenticated = await self.adapter.bot_framework_authentication.authenticate_request(
-                activity, auth_header)
+            authenticated = await self._authenticate(activity, auth_header)
         except Exception as error:
             # A malformed token fails inside PyJWT; botbuilder refuses an unendorsed key, a disallowed
             # algorithm ("none", HS256) or an unknown key id with a bare Exception or an AttributeError.
             # Nothing has run yet: whatever failed, the request is refused, never answered with a 500.
-            log.warning("refused an activity with a missing or invalid Bot Framework token (%s)",
-                        type(error).__name__)
+            log.warning("refused an activity with a missing or invalid Bot Framework token (%s%s)",
+                        type(error).__name__, f": {error}" if isinstance(error, InvalidToken) else "")
             return BotResponse(401, {"error": "missing or invalid Bot Framework token"})
         invoke_response = await self.adapter.process_activity(authenticated, activity, self.bot.on_turn)
         if invoke_response is None:
             return BotResponse(200)
         return BotResponse(invoke_response.status, invoke_response.body)
+
+    async def _authenticate(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
+        authentication = self.adapter.bot_framework_authentication
+        if self._tenant_tokens is not None and self._tenant_tokens.issued(auth_header):
+            return await self._tenant_tokens.authenticate(activity, auth_header, authentication)
+        return await authentication.authenticate_request(activity, auth_header)
 
     async def _on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
         log.exception("the bot failed on a %s activity", turn_context.activity.type, exc_info=error)

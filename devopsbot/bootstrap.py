@@ -22,6 +22,7 @@ from services.reactions import DEFAULT_REACTIONS, REACTIONS
 
 if TYPE_CHECKING:
     from adapters.graph import GraphClient
+    from adapters.openid_tokens import OpenIdKeys, TokenValidator
     from adapters.table_storage import TableStore
     from bot.endpoint import BotEndpoint
     from bot.setup import TeamsSetup
@@ -266,7 +267,29 @@ class Container:
         identity = BotIdentity(app_id=s.bot_app_id, app_password=s.bot_app_password, app_type=s.bot_app_type,
                                tenant_id=s.bot_tenant_id, allowed_tenants=s.allowed_tenants,
                                openid_metadata_url=s.bot_openid_metadata_url)
-        return BotEndpoint(identity, bot=DevOpsBot(self.bus, self.teams_setup, app_id=s.bot_app_id))
+        return BotEndpoint(identity, bot=DevOpsBot(self.bus, self.teams_setup, app_id=s.bot_app_id),
+                           tenant_keys=self.entra_keys)
+
+    @cached_property
+    def entra_keys(self) -> OpenIdKeys | None:
+        """The signing keys of the bot's Entra tenant: one cache for tenant-issued channel tokens and page sign-in."""
+        s = self.settings
+        if not (s.authentication_enabled and s.bot_tenant_id):
+            return None
+        from adapters.openid_tokens import OpenIdKeys, entra_metadata_url
+
+        return OpenIdKeys(s.entra_openid_metadata_url or entra_metadata_url(s.bot_tenant_id))
+
+    @cached_property
+    def page_tokens(self) -> TokenValidator | None:
+        """Checks the Entra ID tokens people send the pages (Teams single sign-on); None without a registration."""
+        s = self.settings
+        if self.entra_keys is None or not s.pages_client_id:
+            return None
+        from adapters.openid_tokens import TokenRules, TokenValidator, entra_issuers, sign_in_audiences
+
+        rules = TokenRules(entra_issuers(s.bot_tenant_id), sign_in_audiences(s.pages_client_id, s.public_url))
+        return TokenValidator(self.entra_keys, rules)
 
     async def storage_reachable(self) -> tuple[bool, str]:
         """For /api/health and start-up: one fast probe, no retries."""

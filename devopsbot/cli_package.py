@@ -82,10 +82,14 @@ def https_url(text: str) -> str:
 
 
 def build_manifest(template: dict[str, Any], *, bot_id: str, app_id: str, host: str,
-                   version: str | None = None, privacy_url: str | None = None,
-                   terms_url: str | None = None) -> dict[str, Any]:
+                   version: str | None = None, privacy_url: str | None = None, terms_url: str | None = None,
+                   sign_in_client_id: str | None = None) -> dict[str, Any]:
     """The template with this deployment's ids and host; the template itself is left unchanged. The privacy
-    and terms links default to the app's own public pages (/api/privacy, /api/terms)."""
+    and terms links default to the app's own public pages (/api/privacy, /api/terms).
+
+    With ``sign_in_client_id`` (the Entra app registration people sign in to the pages with), the manifest asks
+    Teams for single sign-on: the dashboard tab can then get an Entra token for api://{host}/{client id}, the
+    Application ID URI that registration must expose, which the pages validate (functions/signed_in.py)."""
     manifest: dict[str, Any] = _with_host(copy.deepcopy(template), host)
     manifest["id"] = app_id
     if privacy_url:
@@ -96,6 +100,8 @@ def build_manifest(template: dict[str, Any], *, bot_id: str, app_id: str, host: 
         bot["botId"] = bot_id
     if version:
         manifest["version"] = version
+    if sign_in_client_id:
+        manifest["webApplicationInfo"] = {"id": sign_in_client_id, "resource": f"api://{host}/{sign_in_client_id}"}
     return manifest
 
 
@@ -117,7 +123,8 @@ def load_template(source: Path = APP_PACKAGE) -> dict[str, Any]:
 def _package_command(args: argparse.Namespace) -> int:
     app_id = args.app_id or derived_app_id(args.bot_id)
     manifest = build_manifest(load_template(), bot_id=args.bot_id, app_id=app_id, host=args.host,
-                              version=args.app_version, privacy_url=args.privacy_url, terms_url=args.terms_url)
+                              version=args.app_version, privacy_url=args.privacy_url, terms_url=args.terms_url,
+                              sign_in_client_id=args.sign_in_client_id)
     try:
         write_package(args.out, manifest)
     except OSError as error:
@@ -145,5 +152,8 @@ def register(sub: Any) -> None:
                          help="your organisation's privacy statement (default: the app's own https://HOST/api/privacy)")
     package.add_argument("--terms-url", type=https_url,
                          help="your organisation's terms of use (default: the app's own https://HOST/api/terms)")
+    package.add_argument("--sign-in-client-id", type=guid,
+                         help="client id of the Entra app registration people sign in to the dashboard with (the "
+                              "Bicep's dashboardAuthClientId): turns on the tab's Teams single sign-on")
     package.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"the zip to write (default: {DEFAULT_OUT})")
     package.set_defaults(run=_package_command)

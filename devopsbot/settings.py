@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from incident.errors import ConfigurationError
@@ -89,6 +90,21 @@ KNOWN_SETTINGS |= {
 }
 TRACKER_KINDS = ("azure_devops", "github")
 
+# Who is asking: tokens the app validates itself, and when App Service Authentication's header is believed.
+KNOWN_SETTINGS |= {
+    "DEVOPSBOT_ENTRA_OPENID_METADATA_URL":
+        "OpenID metadata of the Entra tenant (DEVOPSBOT_BOT_TENANT_ID) whose keys sign the tenant-issued channel "
+        "tokens and the pages' sign-in tokens. Empty means https://login.microsoftonline.com/TENANT/v2.0/"
+        ".well-known/openid-configuration; set it for tests (http:// only on 127.0.0.1 or localhost).",
+    "DEVOPSBOT_PAGES_CLIENT_ID":
+        "Client id of the Entra app registration people sign in to the pages with (the dashboard tab's Teams "
+        "single sign-on); the pages accept its bearer tokens. Empty: only App Service Authentication's sign-in.",
+    "DEVOPSBOT_ANONYMOUS_PATHS":
+        "Comma-separated paths App Service Authentication lets through unauthenticated (its excludedPaths); "
+        "the sign-in header is never believed under them. Default /api/messages,/api/health,/api/act,/api/privacy,/api/terms.",
+}
+DEFAULT_ANONYMOUS_PATHS = ("/api/messages", "/api/health", "/api/act", "/api/privacy", "/api/terms")
+
 _TABLE_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,39}$")
 APP_TYPES = ("SingleTenant", "UserAssignedMSI")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -109,6 +125,10 @@ class Settings:
     bot_tenant_id: str = ""
     allowed_tenants: tuple[str, ...] = ()
     bot_openid_metadata_url: str = ""
+    entra_openid_metadata_url: str = ""
+    pages_client_id: str = ""
+    anonymous_paths: tuple[str, ...] = DEFAULT_ANONYMOUS_PATHS
+    platform_auth_enabled: bool = False  # App Service Authentication is on (WEBSITE_AUTH_ENABLED, set by Azure)
     log_level: str = "INFO"
     graph_auth: str = ""
     graph_client_id: str = ""
@@ -208,6 +228,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     metadata_url = get("DEVOPSBOT_BOT_OPENID_METADATA_URL")
     if metadata_url and (problem := _metadata_url_problem(metadata_url)):
         raise _fail("DEVOPSBOT_BOT_OPENID_METADATA_URL", problem)
+    sign_in = _sign_in(environ, get)
 
     graph_base_url = get("DEVOPSBOT_GRAPH_BASE_URL", "https://graph.microsoft.com/v1.0")
     if problem := _metadata_url_problem(graph_base_url):  # tokens go there: https, except locally
@@ -259,7 +280,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         storage_client_id=get("DEVOPSBOT_STORAGE_CLIENT_ID"), table_prefix=prefix,
         organisation_file=organisation_file, bot_app_id=app_id, bot_app_password=password,
         bot_app_type=app_type, bot_tenant_id=tenant, allowed_tenants=allowed,
-        bot_openid_metadata_url=metadata_url, log_level=level,
+        bot_openid_metadata_url=metadata_url, **sign_in, log_level=level,
         graph_auth=get("DEVOPSBOT_GRAPH_AUTH"), graph_client_id=get("DEVOPSBOT_GRAPH_CLIENT_ID"),
         graph_tenant_id=get("DEVOPSBOT_GRAPH_TENANT_ID", tenant),
         graph_client_secret=get("DEVOPSBOT_GRAPH_CLIENT_SECRET"),
@@ -274,6 +295,21 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         public_url=public_url, action_link_key=link_key, action_link_ttl_hours=int(ttl_text),
         inbound_mailbox=get("DEVOPSBOT_INBOUND_MAILBOX"), teams_down_after=int(down_text),
     )
+
+
+def _sign_in(environ: Mapping[str, str], get: Callable[..., str]) -> dict[str, Any]:
+    """The settings that say who is asking a page or the bot (see KNOWN_SETTINGS)."""
+    entra_metadata = get("DEVOPSBOT_ENTRA_OPENID_METADATA_URL")
+    if entra_metadata and (problem := _metadata_url_problem(entra_metadata)):
+        raise _fail("DEVOPSBOT_ENTRA_OPENID_METADATA_URL", problem)
+    paths_text = get("DEVOPSBOT_ANONYMOUS_PATHS")
+    paths = tuple(p.strip() for p in paths_text.split(",") if p.strip()) if paths_text else DEFAULT_ANONYMOUS_PATHS
+    if bad := [p for p in paths if not p.startswith("/")]:
+        raise _fail("DEVOPSBOT_ANONYMOUS_PATHS", f"'{bad[0]}' is not a path (it starts with /, like /api/health)")
+    return {"entra_openid_metadata_url": entra_metadata, "pages_client_id": get("DEVOPSBOT_PAGES_CLIENT_ID"),
+            "anonymous_paths": paths,
+            # Set by App Service itself when its authentication is on for the app, never by devopsbot's settings.
+            "platform_auth_enabled": environ.get("WEBSITE_AUTH_ENABLED", "").strip().lower() == "true"}
 
 
 def _key_bytes(text: str) -> bytes:

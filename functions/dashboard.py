@@ -1,8 +1,8 @@
 """GET /api/dashboard (an HTML page, also a Teams static tab) and GET /api/dashboard/chart.png.
 
 Anonymous at the Functions level: in Azure, App Service Authentication (Entra ID) stands in front of
-the whole app, and a Teams tab cannot send a function key; the page also refuses a request that does
-not name a signed-in caller (functions.signed_in). Locally the page is open.
+the whole app, and a Teams tab cannot send a function key; the page also refuses a request whose caller
+no verifiable source names (functions.signed_in). Locally the page is open.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ async def dashboard(req: func.HttpRequest) -> func.HttpResponse:
 
     try:
         container = get_container()
-        if (refused := sign_in_missing(req, container)) is not None:
+        if (refused := await sign_in_missing(req, container)) is not None:
             return refused
         data = await load_dashboard(container.dependencies)
     except Exception as error:
@@ -47,7 +47,7 @@ async def dashboard_chart(req: func.HttpRequest) -> func.HttpResponse:
 
     try:
         container = get_container()
-        if (refused := sign_in_missing(req, container)) is not None:
+        if (refused := await sign_in_missing(req, container)) is not None:
             return refused
         deps = container.dependencies
         since, until = recent_weeks(deps.clock.now())

@@ -1,8 +1,8 @@
 """GET /api/incidents/{id}/document?format=md|html: the incident document, as a download.
 
-In Azure, App Service Authentication (Entra ID) stands in front of the app and names the caller in
-``X-MS-CLIENT-PRINCIPAL`` (base64 JSON of the token's claims); only a caller who may see the incident gets
-its document. Locally (no bot app id configured) the documents are open, except a private (security)
+In Azure, the caller is named by a source the app can verify (functions.signed_in: App Service
+Authentication's sign-in on a path it protects, or an Entra ID token); only a caller who may see the incident
+gets its document. Locally (no bot app id configured) the documents are open, except a private (security)
 incident's, which is never served to someone who is not one of its people or an incident admin.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 import azure.functions as func
 
 from functions.http_errors import error_response, json_response
-from functions.signed_in import caller
+from functions.signed_in import SIGN_IN_REQUIRED, caller
 from incident.ids import parse_incident_id
 from incident.model import Incident, Person
 
@@ -43,10 +43,10 @@ async def incident_document(req: func.HttpRequest) -> func.HttpResponse:
     try:
         incident_id = parse_incident_id(req.route_params.get("id", ""))
         container = get_container()
-        person = caller(req)
+        person = await caller(req, container)
         signed_in_required = container.settings.authentication_enabled
         if signed_in_required and person is None:
-            return json_response({"error": "sign in: App Service Authentication must name the caller"}, 401)
+            return json_response({"error": SIGN_IN_REQUIRED}, 401)
         deps = container.dependencies
         incident = await deps.incidents.get(incident_id)
         # A refusal looks like absence: nobody learns that a private incident exists.

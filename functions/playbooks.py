@@ -2,7 +2,7 @@
 unexpired version, which is what incident cards link to.
 
 Like the incident documents, it sits behind App Service Authentication in Azure: with authentication on,
-only a signed-in caller (``X-MS-CLIENT-PRINCIPAL``) gets it. The Markdown is served as plain text, so
+only a caller a verifiable source names (functions.signed_in) gets it. The Markdown is served as plain text, so
 nothing in it runs in a browser.
 """
 
@@ -26,7 +26,7 @@ async def playbook_version(req: func.HttpRequest) -> func.HttpResponse:
         return json_response({"error": "the version is a number or 'current', like /api/playbooks/checkout/3"}, 400)
     try:
         container = get_container()
-        if (refused := sign_in_missing(req, container)) is not None:
+        if (refused := await sign_in_missing(req, container)) is not None:
             return refused
         service = req.route_params.get("service", "")
         found = await (playbooks.current(container.dependencies, service) if text == "current" else

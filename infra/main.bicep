@@ -255,6 +255,9 @@ var devopsbotSettings = {
   DEVOPSBOT_SMTP_USERNAME: smtpUsername
   DEVOPSBOT_SMTP_PASSWORD: empty(smtpUsername) ? '' : '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=smtp-password)'
   DEVOPSBOT_PUBLIC_URL: publicUrl
+  DEVOPSBOT_PAGES_CLIENT_ID: dashboardAuthClientId
+  // The app believes App Service Authentication's sign-in header only outside the paths the platform leaves anonymous.
+  DEVOPSBOT_ANONYMOUS_PATHS: join(anonymousPaths, ',')
   DEVOPSBOT_ACTION_LINK_KEY: '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=action-link-key)'
   DEVOPSBOT_INBOUND_MAILBOX: inboundMailbox
   DEVOPSBOT_TRACKER_KIND: trackerKind

@@ -148,6 +148,7 @@ var entraProvider = {
     validation: {
       allowedAudiences: [
         'api://${dashboardAuthClientId}'
+        'api://${name}.azurewebsites.net/${dashboardAuthClientId}' // the Teams tab's single sign-on token (v1)
         dashboardAuthClientId
       ]
     }

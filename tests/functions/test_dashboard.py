@@ -105,7 +105,8 @@ async def test_in_azure_the_dashboard_needs_a_signed_in_caller(stack: Container,
 
     from tests.functions.test_documents import principal
 
-    monkeypatch.setattr(stack, "settings", replace(stack.settings, bot_app_id="11111111-2222-3333-4444-555555555555"))
+    monkeypatch.setattr(stack, "settings", replace(stack.settings, bot_app_id="11111111-2222-3333-4444-555555555555",
+                                                   platform_auth_enabled=True))  # App Service Authentication on
     anonymous = await built_function(route)(request("GET", "dashboard"))
     assert anonymous.status_code == 401
     signed_in = await built_function(route)(request("GET", "dashboard", headers={

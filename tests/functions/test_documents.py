@@ -43,9 +43,9 @@ async def stored(policy: OrganisationPolicy, container: Container, *, private: b
 
 
 def installed(policy: OrganisationPolicy, clock: FixedClock, *, bot_app_id: str = "") -> Container:
-    """No bot app id: the local stack (documents open); with one: Azure (App Service Authentication in front)."""
+    """No bot app id: the local stack (documents open); with one: Azure, App Service Authentication on."""
     settings = Settings(storage_connection_string="memory", bot_app_id=bot_app_id,
-                        bot_tenant_id="tenant-1" if bot_app_id else "")
+                        bot_tenant_id="tenant-1" if bot_app_id else "", platform_auth_enabled=bool(bot_app_id))
     container = Container(settings, clock=clock, in_memory=True, policy=policy, notifier=RecordingNotifier())
     bootstrap.reset_container(container)
     return container

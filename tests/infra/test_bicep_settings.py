@@ -79,3 +79,17 @@ def test_the_pages_the_teams_manifest_links_to_are_outside_sign_in() -> None:
     for link in (manifest["developer"]["privacyUrl"], manifest["developer"]["termsOfUseUrl"]):
         assert link.removeprefix("https://{{host}}") in paths
     assert "/api/dashboard" not in paths
+
+
+def test_the_app_is_told_which_paths_app_service_authentication_leaves_anonymous() -> None:
+    # The sign-in header is believed only outside those paths (functions/signed_in.py), so the app must get the
+    # very list the platform excludes, and its own default must be the Bicep's default.
+    from devopsbot.settings import DEFAULT_ANONYMOUS_PATHS
+
+    main = MAIN.read_text(encoding="utf-8")
+    module = (INFRA / "modules" / "functionapp.bicep").read_text(encoding="utf-8")
+    assert _app_settings()["DEVOPSBOT_ANONYMOUS_PATHS"] == "join(anonymousPaths, ',')"
+    assert "excludedPaths: anonymousPaths" in module and "anonymousPaths: anonymousPaths" in main
+    default = re.search(r"^param anonymousPaths array = \[\n(.*?)\n\]", main, re.DOTALL | re.MULTILINE)
+    assert default and tuple(re.findall(r"'([^']+)'", default.group(1))) == DEFAULT_ANONYMOUS_PATHS
+    assert _app_settings()["DEVOPSBOT_PAGES_CLIENT_ID"] == "dashboardAuthClientId"

@@ -156,3 +156,17 @@ def test_the_committed_icons_are_what_the_icon_code_draws() -> None:
     # So `python -m devopsbot.teams_icons` reproduces them exactly, and a changed drawing is committed with its PNGs.
     for name, draw in ICONS.items():
         assert (APP_PACKAGE / name).read_bytes() == draw(), name
+
+
+def test_with_a_sign_in_registration_the_manifest_asks_teams_for_single_sign_on(tmp_path: Path) -> None:
+    client_id = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
+    out = tmp_path / "teams.zip"
+    result = package("--bot-id", BOT_ID, "--host", HOST, "--sign-in-client-id", client_id.upper(), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads(zipfile.ZipFile(out).read("manifest.json"))
+    assert schema_errors(manifest) == []
+    assert manifest["webApplicationInfo"] == {"id": client_id, "resource": f"api://{HOST}/{client_id}"}
+
+
+def test_without_a_sign_in_registration_the_manifest_asks_for_no_single_sign_on(built: zipfile.ZipFile) -> None:
+    assert "webApplicationInfo" not in json.loads(built.read("manifest.json"))

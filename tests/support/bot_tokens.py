@@ -1,4 +1,5 @@
-"""A local OpenID provider for tests: Bot Framework-shaped metadata and keys on 127.0.0.1, and signed tokens.
+"""A local OpenID provider for tests: Bot Framework-shaped (or, with ``issuer`` and ``metadata_path``, Entra
+tenant-shaped) metadata and keys on 127.0.0.1, and signed tokens.
 
 botbuilder fetches the metadata and the key set with the blocking ``requests`` library from inside the event
 loop that runs the bot, so the provider serves from its own thread and event loop: served from the test's loop,
@@ -30,12 +31,26 @@ def new_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-class OpenIdProvider:
-    """Publishes one RSA key (endorsed for ``endorsements``) and signs tokens with it, or with another key."""
+def entra_metadata_path(tenant: str) -> str:
+    """Where an Entra tenant publishes its OpenID metadata, relative to the authority."""
+    return f"/{tenant}/v2.0/.well-known/openid-configuration"
 
-    def __init__(self, *, kid: str = "devopsbot-test-key", endorsements: tuple[str, ...] = ("msteams",)) -> None:
+
+def entra_issuers(tenant: str) -> tuple[str, str]:
+    """The v1 and v2 issuers of an Entra tenant's tokens, as Entra writes them."""
+    return f"https://sts.windows.net/{tenant}/", f"https://login.microsoftonline.com/{tenant}/v2.0"
+
+
+class OpenIdProvider:
+    """Publishes one RSA key (endorsed for ``endorsements``; Entra's keys carry none) and signs tokens with it,
+    or with another key."""
+
+    def __init__(self, *, kid: str = "devopsbot-test-key", endorsements: tuple[str, ...] = ("msteams",),
+                 issuer: str = BOT_FRAMEWORK_ISSUER, metadata_path: str = METADATA_PATH) -> None:
         self.kid = kid
         self.endorsements = endorsements
+        self.issuer = issuer
+        self.metadata_path = metadata_path
         self.key = new_key()
         self.served: list[str] = []  # paths fetched, in order: shows botbuilder really asked this provider
         self._loop = asyncio.new_event_loop()
@@ -49,19 +64,21 @@ class OpenIdProvider:
 
     @property
     def metadata_url(self) -> str:
-        return self.base_url + METADATA_PATH
+        return self.base_url + self.metadata_path
 
     def metadata(self) -> dict[str, Any]:
-        return {"issuer": BOT_FRAMEWORK_ISSUER, "jwks_uri": self.base_url + KEYS_PATH,
+        return {"issuer": self.issuer, "jwks_uri": self.base_url + KEYS_PATH,
                 "id_token_signing_alg_values_supported": ["RS256"],
                 "token_endpoint_auth_methods_supported": ["private_key_jwt"]}
 
     def key_set(self) -> dict[str, Any]:
         jwk = RSAAlgorithm.to_jwk(self.key.public_key(), as_dict=True)
-        jwk.update(kid=self.kid, use="sig", endorsements=list(self.endorsements))
+        jwk.update(kid=self.kid, use="sig")
+        if self.endorsements:
+            jwk["endorsements"] = list(self.endorsements)
         return {"keys": [jwk]}
 
-    def token(self, *, aud: str, serviceurl: str | None, iss: str = BOT_FRAMEWORK_ISSUER,
+    def token(self, *, aud: Any, serviceurl: str | None, iss: str | None = None,
               lifetime: int = 3600, expires_in: int | None = None, not_before: int | None = None,
               kid: str | None = None, alg: str = "RS256", key: rsa.RSAPrivateKey | None = None,
               **claims: Any) -> str:
@@ -69,7 +86,7 @@ class OpenIdProvider:
         the past); ``key`` signs instead of the published key (a forged signature); ``serviceurl=None`` leaves
         that claim out."""
         now = int(time.time())
-        payload: dict[str, Any] = {"iss": iss, "aud": aud, "iat": now - 60,
+        payload: dict[str, Any] = {"iss": iss or self.issuer, "aud": aud, "iat": now - 60,
                                    "nbf": now - 60 if not_before is None else now + not_before,
                                    "exp": now + (lifetime if expires_in is None else expires_in), **claims}
         if serviceurl is not None:
@@ -102,7 +119,7 @@ class OpenIdProvider:
 
     async def _serve(self) -> None:
         app = web.Application()
-        app.router.add_get(METADATA_PATH, self._json(self.metadata))
+        app.router.add_get(self.metadata_path, self._json(self.metadata))
         app.router.add_get(KEYS_PATH, self._json(self.key_set))
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -115,3 +132,9 @@ class OpenIdProvider:
             self.served.append(request.path)
             return web.json_response(document())
         return handler
+
+
+def entra_provider(tenant: str) -> OpenIdProvider:
+    """An Entra tenant's provider (v2 metadata, keys without endorsements), not started."""
+    return OpenIdProvider(kid=f"{tenant}-key", endorsements=(), issuer=entra_issuers(tenant)[1],
+                          metadata_path=entra_metadata_path(tenant))
