@@ -33,14 +33,21 @@ test: setup $(CHROMIUM) $(CHECKOV_STAMP)
 # Nothing may depend on today's date. libfaketime moves the clock of every process the suite starts
 # (Python, Node, Azurite, Chromium) and keeps it running; everything is installed before the clock moves.
 # 400 days ahead catches dates hard-coded in tests; 2026-12-31 23:58 UTC runs across midnight into a new
-# year (incident ids are per year). Other dates worth a run by hand: CALENDAR_AT='@2027-03-28 00:30:00'.
+# year (incident ids are per year). An '@date' is turned into one offset from now, so every process the
+# suite starts shares one clock (faketime's own '@' form restarts the clock in each new process).
+# Other dates, by hand: make test-calendar CALENDAR_AT='@2027-03-28 00:30:00|+1d'.
 FAKETIME := /usr/bin/faketime
 CALENDAR_AT ?= +400d|@2026-12-31 23:58:00
 
 test-calendar: setup $(CHROMIUM) $(CHECKOV_STAMP) $(FAKETIME)
 	@dates='$(CALENDAR_AT)'; IFS='|'; for at in $$dates; do \
-		echo "== the whole suite with the clock at $$at"; \
-		TZ=UTC $(FAKETIME) -f "$$at" $(PY) -m pytest -p no:cacheprovider || exit 1; \
+		case "$$at" in \
+			@*) offset=$$(( $$(date -u -d "$${at#@}" +%s) - $$(date -u +%s) )); \
+				case "$$offset" in -*) shift="$$offset";; *) shift="+$$offset";; esac;; \
+			*) shift="$$at";; \
+		esac; \
+		echo "== the whole suite with the clock at $$at (faketime $$shift)"; \
+		TZ=UTC $(FAKETIME) -f "$$shift" $(PY) -m pytest -p no:cacheprovider || exit 1; \
 	done
 
 setup: $(PY_STAMP) $(NODE_STAMP)
