@@ -15,6 +15,7 @@ from msrest.exceptions import DeserializationError  # type: ignore[attr-defined]
 
 from bot.connector_cost import ReusedConnectors, make_retry_policy_cheap
 from bot.locale import Translator
+from bot.references import tenant_of
 
 log = logging.getLogger(__name__)
 INVOKE_RESPONSE_KEY = BotAdapter._INVOKE_RESPONSE_KEY  # where botbuilder keeps a turn's invoke answer
@@ -87,13 +88,6 @@ def _is_bearer(auth_header: str) -> bool:
     return scheme == "Bearer" and bool(token) and " " not in token
 
 
-def _tenant_of(activity: Activity) -> str:
-    if activity.conversation is not None and activity.conversation.tenant_id:
-        return str(activity.conversation.tenant_id)
-    tenant = (activity.channel_data or {}).get("tenant", {}) if isinstance(activity.channel_data, dict) else {}
-    return str(tenant.get("id", ""))
-
-
 class BotEndpoint:
     def __init__(self, identity: BotIdentity, bot: ActivityHandler) -> None:
         self._identity = identity
@@ -114,8 +108,8 @@ class BotEndpoint:
         if not activity.type:
             return BotResponse(400, {"error": "the body is not a Bot Framework activity (no 'type')"})
         allowed = self._identity.allowed_tenants
-        if allowed and _tenant_of(activity) not in allowed:
-            log.warning("refused an activity from tenant %r (not in the allow-list)", _tenant_of(activity))
+        if allowed and tenant_of(activity) not in allowed:
+            log.warning("refused an activity from tenant %r (not in the allow-list)", tenant_of(activity))
             return BotResponse(403, {"error": "this tenant is not allowed to use this bot"})
         try:
             if self._identity.app_id and not _is_bearer(auth_header):
