@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.notifier import TeamsNotifier, reference_from_dict
+from bot.notifier import TeamsNotifier
+from bot.references import reference_from_dict
 from incident.errors import NotificationFailed
 from services.ports import ConversationReferenceRepository
 
@@ -24,4 +25,4 @@ class TeamsChannelPoster:
         reference = reference_from_dict(home["reference"])
         channels = await self._notifier._team_channels(reference, home["team_id"])
         channel_id = self._notifier._channel_id(channels, channel)
-        await self._notifier._new_thread(reference, channel_id, self._notifier._card_activity(dict(card)))
+        await self._notifier._new_thread(reference, channel_id, self._notifier.card_activity(dict(card)))

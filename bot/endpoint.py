@@ -17,6 +17,7 @@ from adapters.openid_tokens import InvalidToken, OpenIdKeys
 from bot.channel_tokens import TenantChannelTokens
 from bot.connector_cost import ReusedConnectors, make_retry_policy_cheap
 from bot.locale import Translator
+from bot.references import tenant_of
 
 log = logging.getLogger(__name__)
 INVOKE_RESPONSE_KEY = BotAdapter._INVOKE_RESPONSE_KEY  # where botbuilder keeps a turn's invoke answer
@@ -89,13 +90,6 @@ def _is_bearer(auth_header: str) -> bool:
     return scheme == "Bearer" and bool(token) and " " not in token
 
 
-def _tenant_of(activity: Activity) -> str:
-    if activity.conversation is not None and activity.conversation.tenant_id:
-        return str(activity.conversation.tenant_id)
-    tenant = (activity.channel_data or {}).get("tenant", {}) if isinstance(activity.channel_data, dict) else {}
-    return str(tenant.get("id", ""))
-
-
 class BotEndpoint:
     def __init__(self, identity: BotIdentity, bot: ActivityHandler, *, tenant_keys: OpenIdKeys | None = None) -> None:
         """``tenant_keys`` are the keys of the bot's own tenant: with them (and an app id), channel tokens that
@@ -121,8 +115,8 @@ class BotEndpoint:
         if not activity.type:
             return BotResponse(400, {"error": "the body is not a Bot Framework activity (no 'type')"})
         allowed = self._identity.allowed_tenants
-        if allowed and _tenant_of(activity) not in allowed:
-            log.warning("refused an activity from tenant %r (not in the allow-list)", _tenant_of(activity))
+        if allowed and tenant_of(activity) not in allowed:
+            log.warning("refused an activity from tenant %r (not in the allow-list)", tenant_of(activity))
             return BotResponse(403, {"error": "this tenant is not allowed to use this bot"})
         try:
             if self._identity.app_id and not _is_bearer(auth_header):

@@ -2,8 +2,10 @@
 
 Conversation references live in the conversations repository under the incident's id:
 ``space`` (the incident thread), ``space_card``/``plan_card`` (ids of its cards), ``announcement``
-(the broadcast thread and its card). ``conversation:<id>`` maps a thread back to its incident, and
-``teams``/``home`` is the team the bot was last used in (where incident threads are opened).
+(the broadcast thread and its card); a security incident has no announcement, and when it could get no
+private space, ``personal`` (why) and ``personal/<Teams id>`` (each of its people's personal chat).
+``conversation:<id>`` maps a thread back to its incident, and ``teams``/``home`` is the team the bot was
+last used in (where incident threads are opened).
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from adapters.graph import GraphClient
 from adapters.templates import markdown_escape
 from bot.assessment_cards import thread_card
 from bot.locale import Translator
+from bot.private_space import PERSONAL, PrivateIncidents
+from bot.references import reference_from_dict, reference_to_dict
 from bot.setup import TeamsSetup
 from bot.views import Member, announcement_card, incident_card, plan_card, reminder_card
 from incident.errors import GraphError, NotificationFailed
@@ -45,14 +49,6 @@ ATTEMPTS = 4
 CALL_TIMEOUT_SECONDS = 15.0
 CHANNELS_TTL_SECONDS = 600
 PER_CONVERSATION_INTERVAL = 1 / 7  # Teams allows about 7 messages per second per conversation
-
-
-def reference_to_dict(reference: ConversationReference) -> dict[str, Any]:
-    return dict(reference.serialize())
-
-
-def reference_from_dict(data: dict[str, Any]) -> ConversationReference:
-    return ConversationReference().deserialize(data)
 
 
 async def remember_incident_conversation(conversations: ConversationReferenceRepository, conversation_id: str,
@@ -106,6 +102,7 @@ class TeamsNotifier:
         self._clock = clock
         self._pacer = _Pacer()
         self._channels: dict[str, tuple[float, list[tuple[str, str]]]] = {}
+        self._private = PrivateIncidents(self, conversations, setup, policy, clock, private_spaces=graph is not None)
 
     # -- the Notifier port ---------------------------------------------------------------------------
 
@@ -114,6 +111,9 @@ class TeamsNotifier:
         if home is None:
             raise NotificationFailed("no team known yet: mention the bot once in the team's incidents channel")
         t = Translator(incident.language)
+        if incident.private:  # never a thread or an announcement in a shared channel, whatever fails
+            await self._private.declared(incident, t, home)
+            return
         home_ref = reference_from_dict(home["reference"])
         broadcast = incident.broadcast or self._setup.default_broadcast
         try:
@@ -137,50 +137,66 @@ class TeamsNotifier:
 
     async def _open_space(self, incident: Incident, t: Translator, home: dict[str, Any],
                           incidents_channel: str) -> None:
-        """The incident's space (a thread, a new channel or a group chat) whose first message is the
-        incident card; then the invitation and the plan."""
+        """The incident's space: a thread, a new channel or a group chat, by the configured mode."""
         home_ref = reference_from_dict(home["reference"])
-        card = self._card_activity(incident_card(incident, self._policy, t, self._clock.now(), []))
         opened = await self._space_opener(incident, home, home_ref, incidents_channel)
-        if isinstance(opened, str):  # a channel: its first thread carries the card
+        where = self._setup.incidents_channel if opened == incidents_channel else None
+        await self.fill_space(incident, t, home_ref, opened, where)
+
+    async def fill_space(self, incident: Incident, t: Translator, home_ref: ConversationReference,
+                         opened: str | ConversationReference, where: str | None = None) -> None:
+        """The space's first message is the incident card (a channel: in its first thread; a chat: as its
+        first message); then the invitation and the plan."""
+        card = self.card_activity(incident_card(incident, self._policy, t, self._clock.now(), []))
+        if isinstance(opened, str):
             space_ref, card_id = await self._new_thread(home_ref, opened, card)
-            where = self._setup.incidents_channel if opened == incidents_channel else opened
-        else:  # a chat: the card is its first message
+            where = where or opened
+        else:
             space_ref = opened
-            card_id = await self._send(space_ref, card)
+            card_id = await self.send(space_ref, card)
             where = "chat"
         await self._conversations.put(incident.id, "space", {"reference": reference_to_dict(space_ref),
                                                              "channel": where})
         await self._conversations.put(incident.id, "space_card", {"activity_id": card_id})
         await remember_incident_conversation(self._conversations, space_ref.conversation.id, incident.id)
-        await self._send(space_ref, self._invitation(incident, t))
-        plan_id = await self._send(space_ref, self._card_activity(plan_card(incident, self._policy, t)))
+        await self.send(space_ref, self._invitation(incident, t))
+        plan_id = await self.send(space_ref, self.card_activity(plan_card(incident, self._policy, t)))
         await self._conversations.put(incident.id, "plan_card", {"activity_id": plan_id})
 
     async def _space_opener(self, incident: Incident, home: dict[str, Any], home_ref: ConversationReference,
                             incidents_channel: str) -> str | ConversationReference:
-        """Where the space goes, by the configured mode: a channel id (thread or channel mode) or a chat.
-        When Graph fails the incident still gets a thread in the incidents channel, and the log says why."""
+        """Where a public incident's space goes: a channel id (thread or channel mode) or a chat. When Graph
+        fails it still gets a thread in the incidents channel, and the log says why."""
         if self._setup.space_mode == "thread" or self._graph is None:
             return incidents_channel
-        people = self._people(incident)
         try:
-            if self._setup.space_mode == "channel":
-                team = home.get("aad_group_id") or await self._team_group_id(home_ref, home["team_id"])
-                owners = [p.aad_id for p in people if p.aad_id]
-                return await self._graph.create_channel(team, f"{incident.id} {incident.title}", incident.summary,
-                                                        private=incident.private, owner_aad_ids=owners)
-            chat_id = await self._graph.create_group_chat(f"{incident.id} {incident.title}"[:250],
-                                                          [p.aad_id for p in people if p.aad_id])
-            await self._graph.install_app_in_chat(chat_id, self._teams_app_id)
-            return ConversationReference(
-                conversation=ConversationAccount(id=chat_id, is_group=True, conversation_type="groupChat",
-                                                 tenant_id=home_ref.conversation.tenant_id),
-                service_url=home_ref.service_url, bot=home_ref.bot, channel_id="msteams")
+            return await self.graph_space(incident, home, home_ref, channel=self._setup.space_mode == "channel")
         except GraphError as error:
             log.warning("could not open %s as a %s (%s); opening a thread instead", incident.id,
                         self._setup.space_mode, error)
             return incidents_channel
+
+    async def graph_space(self, incident: Incident, home: dict[str, Any], home_ref: ConversationReference, *,
+                          channel: bool) -> str | ConversationReference:
+        """A new channel (private, owned by its people, for a security incident) or a group chat of its people
+        with the bot installed. GraphError when Graph refuses or fails."""
+        if self._graph is None:
+            raise GraphError("opening an incident space", "Microsoft Graph is not configured")
+        people = self.people(incident)
+        if channel:
+            team = home.get("aad_group_id") or await self._team_group_id(home_ref, home["team_id"])
+            # Team owners see every private channel's name and description in the team's settings.
+            name, about = (incident.id, "") if incident.private else (f"{incident.id} {incident.title}",
+                                                                      incident.summary)
+            return await self._graph.create_channel(team, name, about, private=incident.private,
+                                                    owner_aad_ids=[p.aad_id for p in people if p.aad_id])
+        chat_id = await self._graph.create_group_chat(f"{incident.id} {incident.title}"[:250],
+                                                      [p.aad_id for p in people if p.aad_id])
+        await self._graph.install_app_in_chat(chat_id, self._teams_app_id)
+        return ConversationReference(
+            conversation=ConversationAccount(id=chat_id, is_group=True, conversation_type="groupChat",
+                                             tenant_id=home_ref.conversation.tenant_id),
+            service_url=home_ref.service_url, bot=home_ref.bot, channel_id="msteams")
 
     async def _team_group_id(self, home: ConversationReference, team_id: str) -> str:
         found: dict[str, str] = {}
@@ -195,7 +211,7 @@ class TeamsNotifier:
             raise GraphError("looking up the team", "Teams did not give the team's group id")
         return found["id"]
 
-    def _people(self, incident: Incident) -> list[Person]:
+    def people(self, incident: Incident) -> list[Person]:
         """Everyone the incident needs, once each: roles, invitees, the admin team."""
         people: list[Person] = []
         for person in (*incident.roles.values(), *incident.invitees, *self._setup.admin_team):
@@ -205,7 +221,7 @@ class TeamsNotifier:
 
     async def _announce(self, incident: Incident, t: Translator, home: ConversationReference, channel_id: str,
                         channel_name: str) -> None:
-        reference, activity_id = await self._new_thread(home, channel_id, self._card_activity(
+        reference, activity_id = await self._new_thread(home, channel_id, self.card_activity(
             announcement_card(incident, self._policy, t, self._clock.now())))
         await self._conversations.put(incident.id, "announcement", {
             "reference": reference_to_dict(reference), "activity_id": activity_id, "channel": channel_name})
@@ -221,17 +237,17 @@ class TeamsNotifier:
         space = reference_from_dict(refs["space"]["reference"])
         updates: list[Awaitable[None]] = []
         if "space_card" in refs:
-            updates.append(self._update(space, refs["space_card"]["activity_id"], self._card_activity(
+            updates.append(self._update(space, refs["space_card"]["activity_id"], self.card_activity(
                 incident_card(incident, self._policy, t, now, []))))
         if "plan_card" in refs and any(e.kind == "plan_step_done" for e in events):
-            updates.append(self._update(space, refs["plan_card"]["activity_id"], self._card_activity(
+            updates.append(self._update(space, refs["plan_card"]["activity_id"], self.card_activity(
                 plan_card(incident, self._policy, t))))
         if incident.assessment is not None and any(e.kind.startswith("assessment_") for e in events):
             updates.append(self._assessment_card(incident, refs, space, t))
         if "announcement" in refs:
             announcement = refs["announcement"]
             updates.append(self._update(reference_from_dict(announcement["reference"]), announcement["activity_id"],
-                                        self._card_activity(announcement_card(incident, self._policy, t, now))))
+                                        self.card_activity(announcement_card(incident, self._policy, t, now))))
         _raise_first(await asyncio.gather(*updates, return_exceptions=True))  # independent: concurrently
 
     async def _assessment_card(self, incident: Incident, refs: dict[str, dict[str, Any]], space: ConversationReference,
@@ -240,12 +256,12 @@ class TeamsNotifier:
         answered while it is open (never what), the aggregate once revealed, the decision once made."""
         assessment = incident.assessment
         assert assessment is not None
-        card = self._card_activity(thread_card(incident, self._policy, t))
+        card = self.card_activity(thread_card(incident, self._policy, t))
         purpose = f"assessment_card/{assessment.round}"
         if purpose in refs:
             await self._update(space, refs[purpose]["activity_id"], card)
             return
-        activity_id = await self._send(space, card)
+        activity_id = await self.send(space, card)
         await self._conversations.put(incident.id, purpose, {"activity_id": activity_id})
 
     async def incident_resolved(self, incident: Incident) -> None:
@@ -261,19 +277,19 @@ class TeamsNotifier:
             marker = f"resolution_told/{purpose}/{stamp}"
             if marker in refs:
                 return
-            await self._send(reference_from_dict(refs[purpose]["reference"]), MessageFactory.text(text))
+            await self.send(reference_from_dict(refs[purpose]["reference"]), MessageFactory.text(text))
             await self._conversations.put(incident.id, marker, {"at": stamp})
 
-        _raise_first(await asyncio.gather(*(tell(p) for p in ("announcement", "space") if p in refs),
-                                          return_exceptions=True))
+        places = [p for p in refs if p in ("announcement", "space") or p.startswith(PERSONAL)]
+        _raise_first(await asyncio.gather(*(tell(p) for p in places), return_exceptions=True))
 
     async def remind(self, incident: Incident) -> None:
         space = await self._conversations.get(incident.id, "space")
         if space is None:
             raise NotificationFailed(f"{incident.id} has no Teams space to remind its commander in")
         t = Translator(incident.language)
-        await self._send(reference_from_dict(space["reference"]),
-                         self._card_activity(reminder_card(incident, self._policy, t)))
+        await self.send(reference_from_dict(space["reference"]),
+                         self.card_activity(reminder_card(incident, self._policy, t)))
 
     async def alert(self, incident: Incident, alert: Alert) -> None:
         space = await self._conversations.get(incident.id, "space")
@@ -289,17 +305,17 @@ class TeamsNotifier:
         activity = MessageFactory.text(text)
         activity.entities = [Mention(mentioned=ChannelAccount(id=p.id, name=p.name), text=f"<at>{p.name}</at>",
                                      type="mention") for p in people]
-        await self._send(reference_from_dict(space["reference"]), activity)
+        await self.send(reference_from_dict(space["reference"]), activity)
 
     # -- building blocks -----------------------------------------------------------------------------
 
     @staticmethod
-    def _card_activity(card: dict[str, Any]) -> Activity:
+    def card_activity(card: dict[str, Any]) -> Activity:
         return MessageFactory.attachment(CardFactory.adaptive_card(card))
 
     def _invitation(self, incident: Incident, t: Translator) -> Activity:
         """A message @mentioning everyone the incident needs: in a thread, a mention is the invitation."""
-        people = self._people(incident)
+        people = self.people(incident)
         mentions = [Mention(mentioned=ChannelAccount(id=p.id, name=p.name), text=f"<at>{p.name}</at>", type="mention")
                     for p in people]
         commander = incident.roles.get("commander")
@@ -343,23 +359,37 @@ class TeamsNotifier:
     async def _new_thread(self, home: ConversationReference, channel_id: str,
                           activity: Activity) -> tuple[ConversationReference, str]:
         """Post ``activity`` as the first message of a new thread in a channel."""
+        parameters = ConversationParameters(
+            is_group=True, channel_data={"channel": {"id": channel_id}}, activity=activity,
+            bot=home.bot, tenant_id=home.conversation.tenant_id if home.conversation else None)
+        await self._pacer.wait(channel_id)
+        return await self._create_conversation(home, parameters)
+
+    async def personal_chat(self, home: ConversationReference, person: Person, tenant: str) -> ConversationReference:
+        """The bot's one-on-one chat with ``person`` in ``tenant`` (Teams makes it, or finds the one there is)."""
+        if not person.id:
+            raise NotificationFailed(f"{person.name} has no Teams id to start a personal chat with")
+        parameters = ConversationParameters(
+            is_group=False, members=[ChannelAccount(id=person.id, name=person.name)], bot=home.bot,
+            tenant_id=tenant, channel_data={"tenant": {"id": tenant}} if tenant else None)
+        reference, _ = await self._create_conversation(home, parameters)
+        return reference
+
+    async def _create_conversation(self, home: ConversationReference,
+                                   parameters: ConversationParameters) -> tuple[ConversationReference, str]:
         result: dict[str, Any] = {}
 
         async def created(turn_context: TurnContext) -> None:
             result["reference"] = TurnContext.get_conversation_reference(turn_context.activity)
             result["activity_id"] = turn_context.activity.id
 
-        parameters = ConversationParameters(
-            is_group=True, channel_data={"channel": {"id": channel_id}}, activity=activity,
-            bot=home.bot, tenant_id=home.conversation.tenant_id if home.conversation else None)
-        await self._pacer.wait(channel_id)
         await self._with_retries(lambda: self._adapter().create_conversation(
             self._app_id, created, parameters, "msteams", home.service_url, None))
         reference: ConversationReference = result["reference"]
         reference.bot = home.bot
-        return reference, str(result["activity_id"])
+        return reference, str(result["activity_id"] or "")
 
-    async def _send(self, reference: ConversationReference, activity: Activity) -> str:
+    async def send(self, reference: ConversationReference, activity: Activity) -> str:
         sent: dict[str, str] = {}
 
         async def send(turn_context: TurnContext) -> None:

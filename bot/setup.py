@@ -13,6 +13,9 @@ class TeamsSetup:
     incidents_channel: str = "General"
     broadcast_channels: tuple[str, ...] = ("General",)
     admin_team: tuple[Person, ...] = ()
+    # Microsoft Graph can make a security incident's private channel (channel mode) or group chat (the bot
+    # installs itself in it, so it needs the Teams app id); without it, its people are told one by one.
+    private_spaces: bool = False
 
     @property
     def default_broadcast(self) -> str:

@@ -25,9 +25,11 @@ from bot.assessment import AssessmentTeams
 from bot.commands import parse_command
 from bot.declaration import declaration_card, new_form_id, parse_declaration
 from bot.locale import Translator
-from bot.notifier import incident_of_conversation, members_of, reference_to_dict
+from bot.notifier import incident_of_conversation, members_of
 from bot.playbook_commands import PlaybookCommands
 from bot.postmortem import PostmortemTeams
+from bot.private_space import declared_notice
+from bot.references import reference_to_dict, tenant_of
 from bot.replies import help_card
 from bot.roster_commands import RosterCommands, mentions_of
 from bot.setup import TeamsSetup
@@ -249,7 +251,7 @@ class DevOpsBot(TeamsActivityHandler):
             return
         reference = TurnContext.get_conversation_reference(turn_context.activity)
         record = {"team_id": team["id"], "aad_group_id": team.get("aadGroupId", ""),
-                  "reference": reference_to_dict(reference)}
+                  "reference": reference_to_dict(reference), "tenant_id": tenant_of(turn_context.activity)}
         await self.deps.conversations.put("teams", team["id"], record)
         # The home team (for declarations from chats and the CLI) is the first one; another team's
         # mention does not move it. An incident declared in a team lives in that team.
@@ -462,7 +464,8 @@ class DevOpsBot(TeamsActivityHandler):
         command = commands.DeclareIncident(
             title=form.title, incident_type=form.type, severity=form.severity, actor=actor_of(turn_context),
             summary=form.summary, roles=roles, services=tuple(form.services),
-            environments=tuple(form.environments), regions=tuple(form.regions), private=form.private,
+            environments=tuple(form.environments), regions=tuple(form.regions),
+            private=self.deps.policy.is_private(form.type, asked=form.private),
             invitees=tuple(by_id[i].person() for i in form.invitees), broadcast=form.broadcast,
             language=t.language, idempotency_key=form.idempotency_key(actor_of(turn_context).id),
             team=self._team_of(turn_context))
@@ -475,9 +478,7 @@ class DevOpsBot(TeamsActivityHandler):
                                                 values=data, errors={error.field: error.reason},
                                                 notice=t("declare.fix_errors")))
         # The form is replaced by a card without its button, so nobody declares from it again.
-        return Answer(card=notice_card(t("declare.done", id=incident.id, title=markdown_escape(incident.title),
-                                         channel=self.setup.incidents_channel,
-                                         broadcast=incident.broadcast or self.setup.default_broadcast)))
+        return Answer(card=notice_card(declared_notice(incident, self.setup, t)))
 
     def _declaration_errors(self, form: Any, by_id: dict[str, Member], t: Translator) -> dict[str, str]:
         errors: dict[str, str] = {}

@@ -76,7 +76,9 @@ class Container:
         teams = self.organisation.teams
         return TeamsSetup(space_mode=teams.space_mode, incidents_channel=teams.incidents_channel,
                           broadcast_channels=tuple(teams.broadcast_channels),
-                          admin_team=tuple(Person(p.id, p.name, p.email) for p in teams.admin_team))
+                          admin_team=tuple(Person(p.id, p.name, p.email) for p in teams.admin_team),
+                          private_spaces=bool(self._graph is not None or self.settings.graph_auth) and (
+                              teams.space_mode == "channel" or bool(self.settings.teams_app_id)))
 
     @cached_property
     def graph(self) -> GraphClient | None:

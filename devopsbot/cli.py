@@ -98,7 +98,7 @@ def _incident_json(incident: Any) -> dict[str, Any]:
         "declared_at": incident.declared_at.isoformat(), "declared_by": incident.declared_by.name,
         "roles": {k: v.name for k, v in incident.roles.items()},
         "services": list(incident.services), "last_update": incident.last_update,
-        "resolution": incident.resolution,
+        "resolution": incident.resolution, "private": incident.private,
     }
 
 
@@ -128,7 +128,8 @@ def _incident_command(args: argparse.Namespace) -> int:
                 title=args.title, incident_type=args.type, severity=args.severity, actor=actor,
                 summary=args.summary or "", services=tuple(args.service or ()),
                 environments=tuple(args.environment or ()), regions=tuple(args.region or ()),
-                private=args.private, idempotency_key=args.idempotency_key or "")
+                private=container.policy.is_private(args.type, asked=args.private),
+                idempotency_key=args.idempotency_key or "")
         else:
             incident_id = parse_incident_id(args.id)
             if action == "show":

@@ -131,6 +131,7 @@ class IncidentTypeModel(_Strict):
     exit_criteria: list[ExitCriterionModel] = Field(min_length=1)
     response_plan: ResponsePlanModel
     postmortem_required: bool | None = None
+    private: bool = False  # a security incident: declared private whatever the declarer chose
 
 
 class OrganisationModel(_Strict):
@@ -299,7 +300,7 @@ def to_policy(model: OrganisationFile) -> OrganisationPolicy:
                 communication=Communication(t.response_plan.communication.primary_channel,
                                             tuple(t.response_plan.communication.backup_methods)),
             ),
-            postmortem_required=t.postmortem_required,
+            postmortem_required=t.postmortem_required, private=t.private,
         )
         for key, t in model.incident_types.items()
     )

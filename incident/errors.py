@@ -22,7 +22,10 @@ card and the CLI to an exit code with a one-line message on stderr.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the model imports these errors
+    from incident.model import Person
 
 
 class DevopsbotError(Exception):
@@ -98,7 +101,14 @@ class StorageUnavailable(DevopsbotError):
 
 
 class NotificationFailed(DevopsbotError):
-    """Teams (or another channel) could not be told; the change itself is stored, and it is retried."""
+    """Teams (or another channel) could not be told; the change itself is stored, and it is retried.
+
+    ``people``, when given, are the only ones it failed to reach: the others were told.
+    """
+
+    def __init__(self, message: str, *, people: tuple[Person, ...] = ()) -> None:
+        super().__init__(message)
+        self.people = people
 
 
 class GraphError(DevopsbotError):

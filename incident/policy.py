@@ -134,6 +134,7 @@ class IncidentType:
     exit_criteria: tuple[ExitCriterion, ...]
     response_plan: ResponsePlan
     postmortem_required: bool | None = None  # None: the severity decides
+    private: bool = False  # always a security incident: only its people see it, from any channel
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,11 @@ class OrganisationPolicy:
         except KeyError:
             known = ", ".join(self._by_type)
             raise InvalidValue("type", f"unknown incident type '{key}' (known: {known})") from None
+
+    def is_private(self, incident_type: str, *, asked: bool) -> bool:
+        """Whether a declaration makes a security incident: the declarer asked, or its type is one."""
+        kind = self._by_type.get(incident_type.strip())
+        return asked or (kind is not None and kind.private)
 
     def role(self, key: str) -> RoleDefinition:
         try:

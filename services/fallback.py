@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -139,7 +139,8 @@ class FallbackNotifier:
                     await deps.health.record_success(deps.clock.now())
                     self._status = None
                 return
-        await mail_once(deps, incident, mail)
+        # Teams reached some of them (each person's own chat): email goes to the others only.
+        await mail_once(deps, incident, replace(mail, people=failure.people) if failure.people else mail)
         raise failure
 
 

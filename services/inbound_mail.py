@@ -141,6 +141,7 @@ async def _act(bus: MessageBus, message: InboundMessage, directory: Directory) -
             incident: Incident = await bus.handle(commands.DeclareIncident(
                 title=values["title"], incident_type=values["type"], severity=values["severity"], actor=person,
                 summary=new_text(message.text)[:MAX_TEXT], roles={"commander": person},
+                private=policy.is_private(values["type"], asked=False),  # `DECLARE SEV1 security: ...`
                 idempotency_key=f"mail-declare:{message.message_id}"))
         except DomainError as error:
             return Handled(Outcome.ANSWERED, reply=f"Nothing was declared: {error}.")

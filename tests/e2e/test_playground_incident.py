@@ -83,3 +83,37 @@ async def test_declare_update_and_resolve_in_the_playground(playground: Playgrou
         lambda e: (e["message"].get("text") or "").startswith(f"Resolved {incident_id}"),
         conversation_id=thread_id(announcement), since=mark, timeout=30)
     assert "Rolled back release 42" in told["message"]["text"]
+
+
+async def test_a_security_incident_never_appears_in_general_or_the_broadcast_channel(playground: Playground) -> None:
+    """`make run` has no Microsoft Graph: the incident has no space, and its people are told one by one."""
+    [team] = playground.mock["teams"]
+    general, broadcast = team["channels"][0]["id"], team["channels"][1]["id"]
+    me = playground.current_user["id"]
+
+    mark = playground.mark()
+    posted = await playground.send_message(general, "declare Ransomware on the file server")
+    form = await playground.wait_for_message(lambda e: heading(e) == "Declare an incident",
+                                             conversation_id=posted["postConversationId"], since=mark, timeout=30)
+    mark = playground.mark()
+    answer = await playground.invoke_action(thread_id(form), form["message"]["messageId"], "declare.submit", {
+        "form_id": "e2e-form-0002", "title": "Ransomware on the file server", "summary": "Shares encrypted",
+        "type": "security", "affects_customers": "true", "unplanned": "true", "long_running": "true",
+        "severity": "SEV1", "commander": me, "responder": "29:bob", "invitees": "", "private": "true",
+        "broadcast": "broadcast"})
+    declared = answer["value"]["body"][0]["text"]
+    assert declared.startswith("Declared INC-") and "Ransomware" not in declared, answer
+    assert "This is a security incident, so I did not open a thread in General" in declared
+    incident_id = declared.split(":")[0].removeprefix("Declared ")
+
+    # The declarer hears of it in their personal chat: a word, then the incident card (the last thing sent).
+    told = await playground.wait_for_message(
+        lambda e: f"You are in security incident {incident_id}" in (e["message"].get("text") or ""),
+        since=mark, timeout=30)
+    await playground.wait_for_message(lambda e: heading(e).startswith(f"Incident {incident_id}"),
+                                      conversation_id=told["actionConversationId"], since=mark, timeout=30)
+    assert told["actionConversationId"].split(";")[0] not in (general, broadcast)
+    shared = [e for e in playground.events[mark:]
+              if str(e.get("actionConversationId", "")).split(";")[0] in (general, broadcast)
+              or str((e.get("message") or {}).get("postConversationId", "")).split(";")[0] in (general, broadcast)]
+    assert shared == [], playground.describe(mark)

@@ -52,6 +52,13 @@ def test_an_incident_can_be_run_entirely_from_the_cli(env: dict[str, str]) -> No
     assert [(i["id"], i["status"]) for i in listed] == [(incident_id, "resolved")]
 
 
+def test_a_security_type_declared_at_the_cli_is_private(env: dict[str, str]) -> None:
+    declared = cli(env, "incident", "--as", "Alice Martin <29:alice>", "--json", "declare", "--title",
+                   "Ransomware on the file server", "--type", "security", "--severity", "SEV1")
+    assert declared.returncode == 0, declared.stderr
+    assert json.loads(declared.stdout)["private"] is True
+
+
 @pytest.mark.parametrize(("args", "code", "message"), [
     (["incident", "declare", "--title", "x", "--type", "outage", "--severity", "SEV9"], 4, "unknown severity 'SEV9'"),
     (["incident", "show", "INC-2026-9999"], 3, "no incident INC-2026-9999"),

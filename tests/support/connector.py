@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +17,7 @@ from tests.support.processes import serving
 
 @dataclass
 class Sent:
-    kind: str  # "message", "update" or "thread"
+    kind: str  # "message", "update", "thread" or "personal" (a one-on-one chat made, its activity empty)
     conversation_id: str
     activity_id: str
     activity: dict[str, Any]
@@ -40,6 +40,10 @@ class ConnectorDouble:
     hanging: bool = False  # while set, every answer waits (a Teams that stopped answering) until release()
     requests: int = 0  # every request the bot made, answered or not
     connections: set[tuple[str, int]] = field(default_factory=set)  # the bot's ends of the TCP connections used
+    # Group chats (ids 19:...@thread.v2) the bot was installed in, when given (the Graph double's record):
+    # Teams refuses a bot's messages to a chat it is not in, as it does.
+    bot_installed_in: Callable[[str], bool] | None = None
+    unreachable_users: set[str] = field(default_factory=set)  # Teams ids no personal chat can be made with
     _released: asyncio.Event = field(default_factory=asyncio.Event)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
 
@@ -102,13 +106,30 @@ class ConnectorDouble:
 
     async def _create(self, request: web.Request) -> web.Response:
         body = await request.json()
-        channel = body.get("channelData", {}).get("channel", {}).get("id", "chat")
+        if not body.get("isGroup"):  # a one-on-one chat with one user: Teams answers its id, every time the same
+            members = body.get("members") or []
+            tenant = ((body.get("channelData") or {}).get("tenant") or {}).get("id")  # Teams needs the tenant
+            if len(members) != 1 or not members[0].get("id") or not tenant:
+                return web.json_response({"error": {"code": "BadArgument", "message": "Invalid members"}}, status=400)
+            if members[0]["id"] in self.unreachable_users:
+                return web.json_response({"error": {"code": "Forbidden", "message": "User blocked the bot"}},
+                                         status=403)
+            conversation = f"a:personal-{members[0]['id']}"
+            self.sent.append(Sent("personal", conversation, "", {}))
+            return web.json_response({"id": conversation})
+        channel = (body.get("channelData") or {}).get("channel", {}).get("id", "chat")
         activity_id = str(next(self._ids))
         thread = f"{channel};messageid={activity_id}"
         self.sent.append(Sent("thread", thread, activity_id, body.get("activity") or {}))
         return web.json_response({"id": thread, "activityId": activity_id})
 
     async def _post(self, request: web.Request) -> web.Response:
+        conversation = request.match_info["conversation"]
+        if (self.bot_installed_in is not None and conversation.endswith("@thread.v2")
+                and not self.bot_installed_in(conversation)):
+            return web.json_response({"error": {"code": "BotNotInConversationRoster",
+                                                "message": "The bot is not part of the conversation roster."}},
+                                     status=403)
         activity_id = str(next(self._ids))
         self.sent.append(Sent("message", request.match_info["conversation"], activity_id, await request.json()))
         return web.json_response({"id": activity_id})

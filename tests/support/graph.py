@@ -49,6 +49,8 @@ class GraphDouble:
     forbidden_code: str = ""  # answer every request with 403 and this Graph error code
     rejected_tokens: set[str] = field(default_factory=set)  # bearer tokens answered with 401
     channel_members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    channel_privacy: dict[str, str] = field(default_factory=dict)  # channel id -> membershipType
+    chats: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # group chat id -> its members
     installed_apps: dict[str, list[str]] = field(default_factory=dict)
     url: str = ""  # the base URL a client is given, ending in /v1.0
     sent_mail: list[dict[str, Any]] = field(default_factory=list)  # (sender, message) of each accepted sendMail
@@ -130,9 +132,13 @@ class GraphDouble:
         if not 0 < len(name) <= 50 or body.get("membershipType") not in ("standard", "private"):
             return graph_error(400, "BadRequest", "Invalid channel.")
         if body["membershipType"] == "private" and not _members_valid(body.get("members"), owners=True):
+            # An application is no member: a private channel it creates needs an owner among its members.
             return graph_error(400, "BadRequest", "A private channel needs owners.")
+        if len(body.get("members") or []) > 200:
+            return graph_error(400, "BadRequest", "A private channel takes at most 200 members at creation.")
         channel_id = f"19:channel{next(self._ids)}@thread.tacv2"
         self.channel_members[channel_id] = list(body.get("members", []))
+        self.channel_privacy[channel_id] = body["membershipType"]
         return web.json_response({"id": channel_id, "displayName": name,
                                   "membershipType": body["membershipType"]}, status=201)
 
@@ -150,12 +156,17 @@ class GraphDouble:
         body = await request.json()
         if body.get("chatType") != "group" or not _members_valid(body.get("members"), owners=True):
             return graph_error(400, "BadRequest", "Invalid chat.")
-        return web.json_response({"id": f"19:chat{next(self._ids)}@thread.v2", "topic": body.get("topic"),
-                                  "chatType": "group"}, status=201)
+        # Every participant is listed (an application is none of them); two people make a one-on-one chat.
+        members = body["members"]
+        if len({m["user@odata.bind"] for m in members}) != len(members) or len(members) < 3:
+            return graph_error(400, "BadRequest", "A group chat needs at least 3 different members.")
+        chat_id = f"19:chat{next(self._ids)}@thread.v2"
+        self.chats[chat_id] = list(members)
+        return web.json_response({"id": chat_id, "topic": body.get("topic"), "chatType": "group"}, status=201)
 
     async def _install_app(self, request: web.Request) -> web.Response:
         bound = (await request.json()).get("teamsApp@odata.bind", "")
-        if "/appCatalogs/teamsApps/" not in bound:
+        if not bound.partition("/appCatalogs/teamsApps/")[2]:
             return graph_error(400, "BadRequest", "teamsApp@odata.bind is required.")
         apps = self.installed_apps.setdefault(unquote(request.match_info["chat"]), [])
         if bound in apps:
