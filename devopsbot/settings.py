@@ -101,7 +101,8 @@ KNOWN_SETTINGS |= {
         "single sign-on); the pages accept its bearer tokens. Empty: only App Service Authentication's sign-in.",
     "DEVOPSBOT_ANONYMOUS_PATHS":
         "Comma-separated paths App Service Authentication lets through unauthenticated (its excludedPaths); "
-        "the sign-in header is never believed under them. Default /api/messages,/api/health,/api/act,/api/privacy,/api/terms.",
+        "the sign-in header is never believed under them. "
+        "Default /api/messages,/api/health,/api/act,/api/privacy,/api/terms.",
 }
 DEFAULT_ANONYMOUS_PATHS = ("/api/messages", "/api/health", "/api/act", "/api/privacy", "/api/terms")
 
