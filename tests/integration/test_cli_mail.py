@@ -51,17 +51,26 @@ def test_ingesting_a_declaration_twice_declares_once(env: dict[str, str], tmp_pa
     assert "checkout failing" in shown.stdout and "commander: Duty manager" in shown.stdout
 
 
-def test_an_unknown_sender_is_answered_and_nothing_is_declared(env: dict[str, str], inbox: Inbox,
-                                                              tmp_path: Path) -> None:
+def test_an_unknown_sender_is_not_answered_and_nothing_is_declared(env: dict[str, str], inbox: Inbox,
+                                                                   tmp_path: Path) -> None:
     message = eml(tmp_path / "x.eml", "mallory@evil.example", "DECLARE SEV1: everything", "x", "<x1@evil.example>")
     result = cli(env, "email", "ingest", str(message))
     outcome = json.loads(result.stdout)
-    assert outcome["outcome"] == "answered" and "not a known responder" in outcome["reply"]
-    [answer] = inbox.messages
-    assert answer.envelope_to == ["mallory@evil.example"]
-    assert answer.message["Subject"] == "Re: DECLARE SEV1: everything"
-    assert "not a known responder" in answer.part("plain")
+    # The operator sees why; the (possibly forged) sender hears nothing: no backscatter.
+    assert outcome["outcome"] == "unanswered" and "not a known responder" in outcome["reply"]
+    assert inbox.messages == []
     assert json.loads(cli(env, "incident", "--json", "list").stdout) == []
+
+
+def test_a_known_sender_is_answered_when_nothing_was_done(env: dict[str, str], inbox: Inbox, tmp_path: Path) -> None:
+    message = eml(tmp_path / "x.eml", "duty-manager@contoso.example", "DECLARE SEV9: everything", "x",
+                  "<k1@contoso.example>")
+    outcome = json.loads(cli(env, "email", "ingest", str(message)).stdout)
+    assert outcome["outcome"] == "answered" and "'SEV9' is not a severity" in outcome["reply"]
+    [answer] = inbox.messages
+    assert answer.envelope_to == ["duty-manager@contoso.example"]
+    assert answer.message["Subject"] == "Re: DECLARE SEV9: everything"
+    assert "'SEV9' is not a severity" in answer.part("plain")
 
 
 def test_a_missing_file_is_one_line_and_exit_2(env: dict[str, str], tmp_path: Path) -> None:
