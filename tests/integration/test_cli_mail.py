@@ -84,3 +84,24 @@ def test_an_admin_marks_teams_down_and_up(env: dict[str, str]) -> None:
     assert "Teams is down (set by an admin): Microsoft incident TM123 (set by Dana Admin)" in down.stdout
     assert "Teams is down" in cli(env, "teams", "status").stdout
     assert "Teams is up" in cli(env, "teams", "up").stdout
+
+
+async def test_an_admin_chooses_the_home_team_from_the_cli(env: dict[str, str], azurite: str) -> None:
+    from devopsbot.bootstrap import Container
+    from devopsbot.settings import Settings
+    from services.home_team import remember_team
+
+    seen = Container(Settings(storage_connection_string=azurite, table_prefix=env["DEVOPSBOT_TABLE_PREFIX"]))
+    for team in ("team-a", "team-b"):  # the bot was used in two teams; team-a first
+        await remember_team(seen.dependencies.conversations, team,
+                            {"team_id": team, "team_name": team.upper(), "reference": {}})
+    await seen.aclose()
+    assert "home team: TEAM-A (team-a), the first team devopsbot was used in" in cli(env, "teams", "home").stdout
+    chosen = cli(env, "teams", "--as", "Dana Admin <29:dana>", "home", "--team", "team-b")
+    assert chosen.returncode == 0, chosen.stderr
+    assert "home team: TEAM-B (team-b), chosen by Dana Admin at " in chosen.stdout
+    assert "known team: TEAM-A (team-a)" in chosen.stdout
+    unknown = cli(env, "teams", "home", "--team", "team-z")
+    assert unknown.returncode == 4 and unknown.stderr.count("\n") == 1
+    assert "devopsbot has not been used in team 'team-z'" in unknown.stderr
+    assert "TEAM-B (team-b), chosen by Dana Admin" in cli(env, "teams", "home").stdout
