@@ -3,6 +3,8 @@ action links. SMTP authentication goes only over TLS unless a local relay is exp
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from adapters.clock import FixedClock
@@ -12,7 +14,7 @@ from devopsbot.settings import load_settings
 from incident import commands
 from incident.errors import ConfigurationError
 from incident.policy import OrganisationPolicy
-from tests.conftest import ALICE, BOB
+from tests.conftest import ALICE, BOB, unique_prefix
 from tests.integration.test_cli import cli
 
 UNRESOLVED = "@Microsoft.KeyVault(SecretUri=https://contoso-kv.vault.azure.net/secrets/action-link-key/)"
@@ -21,10 +23,6 @@ LOCAL = {"DEVOPSBOT_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true"}
 
 @pytest.mark.azurite
 def test_check_reports_the_action_links_switched_off(azurite: str) -> None:
-    import os
-
-    from tests.conftest import unique_prefix
-
     clean = {k: v for k, v in os.environ.items() if not k.startswith("DEVOPSBOT_")}
     env = {**clean, "DEVOPSBOT_STORAGE_CONNECTION_STRING": azurite, "DEVOPSBOT_TABLE_PREFIX": unique_prefix(),
            "DEVOPSBOT_ACTION_LINK_KEY": UNRESOLVED}
@@ -98,8 +96,6 @@ def test_the_local_maildev_needs_no_authentication_and_no_tls() -> None:
 
 @pytest.mark.azurite
 def test_check_refuses_smtp_authentication_without_tls(azurite: str) -> None:
-    import os
-
     clean = {k: v for k, v in os.environ.items() if not k.startswith("DEVOPSBOT_")}
     result = cli({**clean, **SMTP, "DEVOPSBOT_STORAGE_CONNECTION_STRING": azurite,
                   "DEVOPSBOT_SMTP_HOST": "smtp.contoso.example"}, "check")
