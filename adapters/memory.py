@@ -14,6 +14,7 @@ from adapters.templates import TemplateMailer
 from incident.errors import ConcurrencyConflict, NotFound, NotificationFailed
 from incident.model import Incident, TimelineEvent
 from services.ports import (
+    AUDIT_SAMPLES,
     Alert,
     AuditRecord,
     DueItem,
@@ -240,6 +241,15 @@ class MemoryAuditLog:
 
     async def record(self, entry: AuditRecord) -> None:
         self.records.append(entry)
+
+    async def count(self, entry: AuditRecord) -> None:
+        minute = entry.at.replace(second=0, microsecond=0)
+        for n, kept in enumerate(self.records):
+            if kept.at == minute and kept.kind == entry.kind and kept.samples:
+                samples = kept.samples + ((entry.detail,) if len(kept.samples) < AUDIT_SAMPLES else ())
+                self.records[n] = replace(kept, count=kept.count + 1, samples=samples)
+                return
+        self.records.append(AuditRecord(minute, entry.kind, entry.detail, samples=(entry.detail,)))
 
     async def on_day(self, day: datetime) -> list[AuditRecord]:
         return sorted((r for r in self.records if r.at.date() == day.date()), key=lambda r: r.at)

@@ -1,4 +1,8 @@
-"""Email over SMTP (maildev locally): STARTTLS and authentication when configured, off the event loop."""
+"""Email over SMTP (maildev locally): STARTTLS and authentication when configured, off the event loop.
+
+A user name and password go only over TLS (STARTTLS), except to a relay on this machine when explicitly
+allowed (DEVOPSBOT_SMTP_ALLOW_PLAINTEXT_AUTH): settings refuse anything else at start-up, and so does the mailer.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +18,30 @@ from services.ports import Email
 
 MAX_RECIPIENTS = 500  # per message: larger lists go out as several messages
 TIMEOUT_SECONDS = 20
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def smtp_auth_problem(host: str, authenticates: bool, *, starttls: bool, allow_plaintext: bool) -> str | None:
+    """Why these SMTP settings would send a password in clear text, or None. Clear text is allowed only to a
+    relay on this machine, and only when DEVOPSBOT_SMTP_ALLOW_PLAINTEXT_AUTH says so."""
+    if not authenticates or starttls:
+        return None
+    if allow_plaintext and host.strip("[]").lower() in LOOPBACK_HOSTS:
+        return None
+    where = "" if host.strip("[]").lower() in LOOPBACK_HOSTS else (
+        f" ({host} is not 127.0.0.1, localhost or ::1, so DEVOPSBOT_SMTP_ALLOW_PLAINTEXT_AUTH cannot allow it)")
+    return ("SMTP authentication needs TLS: set DEVOPSBOT_SMTP_STARTTLS=true, or remove DEVOPSBOT_SMTP_USERNAME "
+            f"and DEVOPSBOT_SMTP_PASSWORD{where}; a relay on this machine may be allowed clear text with "
+            "DEVOPSBOT_SMTP_ALLOW_PLAINTEXT_AUTH=true")
 
 
 class SmtpMailer(TemplateMailer):
     def __init__(self, *, host: str, port: int, sender: str, starttls: bool = False, username: str = "",
-                 password: str = "", reply_to: str = "") -> None:
+                 password: str = "", reply_to: str = "", allow_plaintext_auth: bool = False) -> None:
+        problem = smtp_auth_problem(host, bool(username or password), starttls=starttls,
+                                    allow_plaintext=allow_plaintext_auth)
+        if problem is not None:
+            raise ValueError(problem)
         self._host, self._port, self._sender, self._reply_to = host, port, sender, reply_to
         self._starttls, self._username, self._password = starttls, username, password
 

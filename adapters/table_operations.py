@@ -1,21 +1,28 @@
 """Operational records on Table Storage: the audit log, Teams' health, small named state values.
 
-Audit records take one partition per UTC day (row keys sort by time); Teams' health is one small
+Audit records take one partition per UTC day (row keys sort by time); a counted kind takes one row per
+minute, its count raised under the row's ETag, with a few sample details. Teams' health is one small
 partition holding the admin's flag, the last success and recent failures (a range read by time).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
 from adapters import table_entities as te
 from adapters.table_storage import TableStore, storage_errors
-from services.ports import AuditRecord, TeamsStatus
+from services.ports import AUDIT_SAMPLES, AuditRecord, TeamsStatus
+
+log = logging.getLogger(__name__)
+COUNT_ATTEMPTS = 20  # concurrent counters of one minute each retry on a changed ETag; past this, one is dropped
 
 _HEALTH = "teams"
 _FLAG, _SUCCESS, _FAILURE = "flag", "success", "failure-"
@@ -31,14 +38,51 @@ class TableAuditLog:
         async with storage_errors("writing the audit log"):
             await table.create_entity({
                 "PartitionKey": at.strftime("%Y-%m-%d"), "RowKey": f"{at.isoformat()}~{uuid.uuid4().hex}",
-                "At": at, "Kind": entry.kind, "Detail": json.dumps(dict(entry.detail), ensure_ascii=False)})
+                "At": at, "Kind": entry.kind, "Detail": _json(dict(entry.detail))})
+
+    async def count(self, entry: AuditRecord) -> None:
+        table = await self._store.table("audit")
+        minute = te.utc(entry.at).replace(second=0, microsecond=0)
+        keys = {"PartitionKey": minute.strftime("%Y-%m-%d"),
+                "RowKey": f"{minute.isoformat()}~count~{te.safe_key(entry.kind[:100])}"}
+        detail = dict(entry.detail)
+        async with storage_errors("counting in the audit log"):
+            for _ in range(COUNT_ATTEMPTS):
+                try:
+                    current = await table.get_entity(keys["PartitionKey"], keys["RowKey"])
+                except ResourceNotFoundError:
+                    try:
+                        await table.create_entity({**keys, "At": minute, "Kind": entry.kind, "Count": 1,
+                                                   "Detail": _json(detail), "Samples": _json([detail])})
+                        return
+                    except ResourceExistsError:
+                        continue  # another caller counted the minute's first: count on top of it
+                samples = json.loads(current.get("Samples") or "[]")
+                if len(samples) < AUDIT_SAMPLES:
+                    samples.append(detail)
+                try:
+                    await table.update_entity({**keys, "Count": int(current.get("Count", 1)) + 1,
+                                               "Samples": _json(samples)}, mode=UpdateMode.MERGE,
+                                              etag=current.metadata["etag"],
+                                              match_condition=MatchConditions.IfNotModified)
+                    return
+                except ResourceModifiedError:
+                    continue
+        # A count, not a record of anything done: losing one under extreme contention beats failing the refusal.
+        log.warning("an audit count of %s was dropped: %d concurrent updates of one minute", entry.kind,
+                    COUNT_ATTEMPTS)
 
     async def on_day(self, day: datetime) -> list[AuditRecord]:
         table = await self._store.table("audit")
         async with storage_errors("reading the audit log"):
             rows = table.query_entities("PartitionKey eq @pk", parameters={"pk": day.strftime("%Y-%m-%d")})
-            found = [AuditRecord(te.utc(e["At"]), str(e["Kind"]), json.loads(e["Detail"])) async for e in rows]
+            found = [AuditRecord(te.utc(e["At"]), str(e["Kind"]), json.loads(e["Detail"]), int(e.get("Count", 1)),
+                                 tuple(json.loads(e.get("Samples") or "[]"))) async for e in rows]
         return sorted(found, key=lambda r: r.at)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 class TableTeamsHealth:

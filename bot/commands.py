@@ -29,6 +29,7 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("playbook", "usage.playbook", "cmd.playbook"),
         CommandSpec("postmortem", "usage.postmortem", "cmd.postmortem"),
         CommandSpec("assess", "usage.assess", "cmd.assess"),
+        CommandSpec("home", "usage.home", "cmd.home"),
     )
 }
 

@@ -24,6 +24,7 @@ from adapters.templates import markdown_escape
 from bot.assessment import AssessmentTeams
 from bot.commands import parse_command
 from bot.declaration import declaration_card, new_form_id, parse_declaration
+from bot.home_team import HomeCommands
 from bot.locale import Translator
 from bot.notifier import incident_of_conversation, members_of
 from bot.playbook_commands import PlaybookCommands
@@ -58,6 +59,7 @@ from incident.ids import parse_incident_id
 from incident.model import Incident, Person
 from services.bus import MessageBus
 from services.handlers import open_incidents
+from services.home_team import remember_team
 
 log = logging.getLogger(__name__)
 
@@ -124,10 +126,11 @@ class DevOpsBot(TeamsActivityHandler):
             "help": self._help, "declare": self._declare, "status": self._status, "list": self._list,
             "ack": self._ack, "update": self._update, "assign": self._assign, "severity": self._severity,
             "resolve": self._resolve_form, "reopen": self._reopen, "roster": self._roster,
-            "playbook": self._playbook,
+            "playbook": self._playbook, "home": self._home,
         }
         self.roster_commands = RosterCommands(bus.dependencies)
         self.playbook_commands = PlaybookCommands(bus.dependencies)
+        self.home_commands = HomeCommands(bus.dependencies)
         self.verbs: dict[str, Verb] = {
             "declare.submit": self._declare_submit, "incident.ack": self._card_ack,
             "incident.update": self._card_update, "incident.severity": self._card_severity,
@@ -251,12 +254,11 @@ class DevOpsBot(TeamsActivityHandler):
             return
         reference = TurnContext.get_conversation_reference(turn_context.activity)
         record = {"team_id": team["id"], "aad_group_id": team.get("aadGroupId", ""),
-                  "reference": reference_to_dict(reference), "tenant_id": tenant_of(turn_context.activity)}
-        await self.deps.conversations.put("teams", team["id"], record)
-        # The home team (for declarations from chats and the CLI) is the first one; another team's
-        # mention does not move it. An incident declared in a team lives in that team.
-        if await self.deps.conversations.get("teams", "home") is None:
-            await self.deps.conversations.put("teams", "home", record)
+                  "team_name": str(team.get("name", ""))[:200], "reference": reference_to_dict(reference),
+                  "tenant_id": tenant_of(turn_context.activity)}
+        # The home team (for declarations from chats and the CLI) is the first one until an admin chooses
+        # one ('home here'); another team's mention does not move it. An incident declared in a team lives there.
+        await remember_team(self.deps.conversations, team["id"], record)
         self._known_home = (team["id"], conversation_id)
 
     @staticmethod
@@ -410,6 +412,10 @@ class DevOpsBot(TeamsActivityHandler):
         mentions = mentions_of(turn_context.activity.entities, bot_id)
         return Answer(text=await self.roster_commands.run(arguments, actor_of(turn_context), mentions,
                                                           with_details, t))
+
+    async def _home(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
+        return Answer(text=await self.home_commands.run(arguments, actor_of(turn_context),
+                                                        self._team_of(turn_context), t))
 
     async def _playbook(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
         text, card = await self.playbook_commands.run(arguments, turn_context.activity.text or "",

@@ -110,7 +110,8 @@ class Container:
         from adapters.smtp_mailer import SmtpMailer
 
         return SmtpMailer(host=s.smtp_host, port=s.smtp_port, sender=s.mail_from, starttls=s.smtp_starttls,
-                          username=s.smtp_username, password=s.smtp_password, reply_to=s.inbound_mailbox)
+                          username=s.smtp_username, password=s.smtp_password, reply_to=s.inbound_mailbox,
+                          allow_plaintext_auth=s.smtp_allow_plaintext_auth)
 
     async def directory(self, address: str) -> Person | None:
         """Who devopsbot knows by email address: the admin team, the escalation contact and everyone in
@@ -368,6 +369,8 @@ def get_container() -> Container:
         container = Container(settings)
         container.validate()  # the organisation file and settings now, not on first use
         configure_logging(settings.log_level)
+        for feature, reason in settings.switched_off:  # the core runs; /api/health and `check` say the same
+            log.warning("%s switched off: %s", feature, reason)
         _container = container
     return _container
 

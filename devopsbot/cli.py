@@ -178,6 +178,8 @@ def _check_command(args: argparse.Namespace) -> int:
         policy = container.policy
         print(f"settings: ok; organisation file {container.settings.organisation_file}: ok "
               f"({len(policy.severities)} severities, {len(policy.incident_types)} incident types)")
+        for feature, reason in container.settings.switched_off:  # the core runs; these wait for their setting
+            print(f"switched off: {feature.replace('_', ' ')}: {reason}")
         reachable, detail = await container.storage_reachable()
         print(f"storage: {detail}")
         return 0 if reachable else 6

@@ -2,6 +2,7 @@
 
 ``teams down`` is what an admin runs when Teams itself is out: from then on every notification goes
 by email until ``teams up`` (failures also mark Teams down on their own, until they age out).
+``teams home`` shows the home team and the teams devopsbot knows; ``teams home --team ID`` chooses it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ def register(sub: Any) -> None:
     down = teams_actions.add_parser("down", help="mark Teams down: notifications go by email until 'teams up'")
     down.add_argument("--reason", required=True)
     teams_actions.add_parser("up", help="clear the flag: Teams is tried again")
+    home = teams_actions.add_parser("home", help="the home team (where incidents declared outside a team open); "
+                                                 "--team chooses it")
+    home.add_argument("--team", help="the Teams team id to make home (one devopsbot has been used in)")
     teams.add_argument("--as", dest="actor", help='who is acting, as "Display Name <id>"')
     teams.set_defaults(run=_teams_command)
 
@@ -71,6 +75,8 @@ def _teams_command(args: argparse.Namespace) -> int:
         health = container.dependencies.health
         now = container.clock.now()
         actor = _actor(args.actor)
+        if args.teams_action == "home":
+            return await _home(container, args.team, actor, now)
         if args.teams_action == "down":
             await health.set_down(now, actor.name, args.reason)
         elif args.teams_action == "up":
@@ -83,3 +89,21 @@ def _teams_command(args: argparse.Namespace) -> int:
         return 0
 
     return asyncio.run(_with_container(work))
+
+
+async def _home(container: Any, team_id: str | None, actor: Any, now: Any) -> int:
+    from services import home_team
+
+    conversations = container.dependencies.conversations
+    if team_id:
+        await home_team.choose_home(conversations, team_id, actor, now)
+    record = await home_team.home_team(conversations)
+    if record is None:
+        print("home team: none yet (mention devopsbot once in a team's incidents channel)")
+    elif record.get("chosen_by"):
+        print(f"home team: {home_team.team_label(record)}, chosen by {record['chosen_by']} at {record['chosen_at']}")
+    else:
+        print(f"home team: {home_team.team_label(record)}, the first team devopsbot was used in (none chosen)")
+    for known in (await home_team.known_teams(conversations)).values():
+        print(f"known team: {home_team.team_label(known)}")
+    return 0

@@ -50,6 +50,9 @@ KNOWN_SETTINGS: dict[str, str] = {
     "DEVOPSBOT_SMTP_STARTTLS": "true to upgrade the connection with STARTTLS before authenticating.",
     "DEVOPSBOT_SMTP_USERNAME": "SMTP user name, if the server wants authentication.",
     "DEVOPSBOT_SMTP_PASSWORD": "SMTP password; a Key Vault reference in Azure.",
+    "DEVOPSBOT_SMTP_ALLOW_PLAINTEXT_AUTH":
+        "true lets devopsbot send its SMTP user name and password without STARTTLS, and only to a relay on "
+        "127.0.0.1, localhost or ::1; anywhere else authentication needs DEVOPSBOT_SMTP_STARTTLS=true.",
     "DEVOPSBOT_TIMER_SCHEDULE":
         "NCRONTAB schedule of the due-work timer (reminders, escalation); default every minute, 0 * * * * *.",
     "DEVOPSBOT_GRAPH_AUTH":
@@ -110,6 +113,14 @@ _TABLE_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,39}$")
 APP_TYPES = ("SingleTenant", "UserAssignedMSI")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+_KEY_VAULT_REFERENCE = "@microsoft.keyvault("  # what App Service leaves in a setting it could not resolve
+# Optional features: the settings each reads. One that cannot be read switches its feature off (reported by
+# /api/health and `check`) instead of stopping the app: Teams, storage and timers keep working.
+OPTIONAL_FEATURES: dict[str, tuple[str, ...]] = {
+    "action_links": ("DEVOPSBOT_ACTION_LINK_KEY",),
+    "tracker": ("DEVOPSBOT_TRACKER_TOKEN",),
+    "email": ("DEVOPSBOT_SMTP_USERNAME", "DEVOPSBOT_SMTP_PASSWORD"),
+}
 
 
 @dataclass(frozen=True)
@@ -147,6 +158,7 @@ class Settings:
     smtp_starttls: bool = False
     smtp_username: str = ""
     smtp_password: str = field(default="", repr=False)
+    smtp_allow_plaintext_auth: bool = False
     tracker_kind: str = ""
     tracker_url: str = ""
     tracker_token: str = field(default="", repr=False)
@@ -155,6 +167,7 @@ class Settings:
     action_link_ttl_hours: int = 24
     inbound_mailbox: str = ""
     teams_down_after: int = 5
+    switched_off: tuple[tuple[str, str], ...] = ()  # (optional feature, why): its setting could not be read
 
     @property
     def authentication_enabled(self) -> bool:
@@ -179,15 +192,37 @@ def _metadata_url_problem(url: str) -> str | None:
     return f"'{url}' must be an https:// URL (http:// only on {' or '.join(LOOPBACK_HOSTS)})"
 
 
+def _unresolved(name: str) -> str:
+    return (f"{name}: the Key Vault reference was not resolved (App Service left it as written): check that the "
+            "secret exists and that the app's identity may read it")
+
+
+def _off_switches(environ: Mapping[str, str]) -> dict[str, str]:
+    """Optional features whose settings are unresolved Key Vault references: feature → why it is off."""
+    off: dict[str, str] = {}
+    for feature, names in OPTIONAL_FEATURES.items():
+        for name in names:
+            if environ.get(name, "").strip().lower().startswith(_KEY_VAULT_REFERENCE):
+                off.setdefault(feature, _unresolved(name))
+    return off
+
+
 def load_settings(environ: Mapping[str, str]) -> Settings:
-    """Validate every DEVOPSBOT_ setting; an unknown one (a typo) stops start-up with a suggestion."""
+    """Validate every DEVOPSBOT_ setting; an unknown one (a typo) stops start-up with a suggestion. An optional
+    feature whose setting cannot be read is switched off (``switched_off``); a wrong core setting stops start-up."""
     for name in environ:
         if name.startswith(PREFIX) and name not in KNOWN_SETTINGS:
             close = difflib.get_close_matches(name, KNOWN_SETTINGS, n=1)
             hint = f"; did you mean {close[0]}?" if close else ""
             raise _fail(name, f"unknown setting{hint}")
+    off = _off_switches(environ)
+    if environ.get("DEVOPSBOT_MAIL_TRANSPORT", "").strip().lower() != "smtp":
+        off.pop("email", None)  # SMTP credentials that are not used switch nothing off
+    off_names = {name for feature in off for name in OPTIONAL_FEATURES[feature]}
 
     def get(name: str, default: str = "") -> str:
+        if name in off_names:
+            return default
         return environ.get(name, default).strip() or default
 
     connection_string = get("DEVOPSBOT_STORAGE_CONNECTION_STRING")
@@ -235,7 +270,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     if problem := _metadata_url_problem(graph_base_url):  # tokens go there: https, except locally
         raise _fail("DEVOPSBOT_GRAPH_BASE_URL", problem)
 
-    transport = get("DEVOPSBOT_MAIL_TRANSPORT").lower()
+    transport = "" if "email" in off else get("DEVOPSBOT_MAIL_TRANSPORT").lower()
     if transport not in ("", "smtp", "graph"):
         raise _fail("DEVOPSBOT_MAIL_TRANSPORT", f"'{transport}' is not smtp or graph (or empty for no email)")
     if (transport == "graph" or get("DEVOPSBOT_INBOUND_MAILBOX")) and not get("DEVOPSBOT_GRAPH_AUTH"):
@@ -248,11 +283,22 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     port_text = get("DEVOPSBOT_SMTP_PORT", "25")
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
         raise _fail("DEVOPSBOT_SMTP_PORT", f"'{port_text}' is not a port number")
+    starttls = _flag(get("DEVOPSBOT_SMTP_STARTTLS"))
+    allow_plaintext = _flag(get("DEVOPSBOT_SMTP_ALLOW_PLAINTEXT_AUTH"))
+    from adapters.smtp_mailer import smtp_auth_problem  # here: settings are read at import, the mailer is not
+
+    if transport == "smtp" and (problem := smtp_auth_problem(
+            get("DEVOPSBOT_SMTP_HOST"), bool(get("DEVOPSBOT_SMTP_USERNAME") or get("DEVOPSBOT_SMTP_PASSWORD")),
+            starttls=starttls, allow_plaintext=allow_plaintext)):
+        raise _fail("DEVOPSBOT_SMTP_STARTTLS", problem)
 
     public_url = get("DEVOPSBOT_PUBLIC_URL", "http://127.0.0.1:7071").rstrip("/")
     if (problem := _metadata_url_problem(public_url)) is not None:
         raise _fail("DEVOPSBOT_PUBLIC_URL", problem)
-    link_key = _key_bytes(get("DEVOPSBOT_ACTION_LINK_KEY"))
+    try:
+        link_key = _key_bytes(get("DEVOPSBOT_ACTION_LINK_KEY"))
+    except ConfigurationError as error:  # optional: email simply carries no action links
+        link_key, off["action_links"] = b"", str(error).removeprefix("settings: ")
     ttl_text = get("DEVOPSBOT_ACTION_LINK_TTL_HOURS", "24")
     if not ttl_text.isdigit() or not 1 <= int(ttl_text) <= 24 * 14:
         raise _fail("DEVOPSBOT_ACTION_LINK_TTL_HOURS", f"'{ttl_text}' is not a number of hours from 1 to 336")
@@ -272,6 +318,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         raise _fail("DEVOPSBOT_TRACKER_URL", f"required for the {tracker_kind} tracker")
     if tracker_kind and (problem := _metadata_url_problem(tracker_url)):  # the token goes there
         raise _fail("DEVOPSBOT_TRACKER_URL", problem)
+    if "tracker" in off:  # follow-ups stay in devopsbot until the token can be read
+        tracker_kind = tracker_url = ""
     if tracker_kind and not get("DEVOPSBOT_TRACKER_TOKEN"):
         raise _fail("DEVOPSBOT_TRACKER_TOKEN", f"required for the {tracker_kind} tracker")
 
@@ -291,10 +339,11 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         graph_base_url=graph_base_url,
         teams_app_id=get("DEVOPSBOT_TEAMS_APP_ID"),
         mail_transport=transport, mail_from=sender, smtp_host=get("DEVOPSBOT_SMTP_HOST"), smtp_port=int(port_text),
-        smtp_starttls=get("DEVOPSBOT_SMTP_STARTTLS").lower() in ("1", "true", "yes"),
+        smtp_starttls=starttls, smtp_allow_plaintext_auth=allow_plaintext,
         smtp_username=get("DEVOPSBOT_SMTP_USERNAME"), smtp_password=get("DEVOPSBOT_SMTP_PASSWORD"),
         public_url=public_url, action_link_key=link_key, action_link_ttl_hours=int(ttl_text),
         inbound_mailbox=get("DEVOPSBOT_INBOUND_MAILBOX"), teams_down_after=int(down_text),
+        switched_off=tuple(sorted(off.items())),
     )
 
 
@@ -311,6 +360,10 @@ def _sign_in(environ: Mapping[str, str], get: Callable[..., str]) -> dict[str, A
             "anonymous_paths": paths,
             # Set by App Service itself when its authentication is on for the app, never by devopsbot's settings.
             "platform_auth_enabled": environ.get("WEBSITE_AUTH_ENABLED", "").strip().lower() == "true"}
+
+
+def _flag(text: str) -> bool:
+    return text.lower() in ("1", "true", "yes")
 
 
 def _key_bytes(text: str) -> bytes:

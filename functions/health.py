@@ -1,4 +1,5 @@
-"""GET /api/health: is the app configured, and can it reach Table Storage?"""
+"""GET /api/health: is the app configured, and can it reach Table Storage? Optional features switched off
+because their settings could not be read are listed, with why, without making the app unhealthy."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ async def health(req: func.HttpRequest) -> func.HttpResponse:
         "configuration": "ok",
         "storage": {"reachable": reachable, "detail": detail},
     }
+    if container.settings.switched_off:
+        body["switched_off"] = dict(container.settings.switched_off)
     health_flag = container.dependencies.health
     if reachable and health_flag is not None:  # Teams being down is not the app being unhealthy: email takes over
         teams = await health_flag.status(container.clock.now())

@@ -2,8 +2,14 @@
 
 A subject like ``DECLARE SEV2: checkout failing`` (optionally ``DECLARE SEV2 security: ...``) declares
 an incident with the sender as commander; a reply whose subject carries ``[INC-2026-0001]`` posts its
-new text as an update by that sender. Only known senders act; everyone else, and anything that cannot
-be read, gets a polite reply saying what was understood. Each message is handled once.
+new text as an update by that sender. Each message is handled once.
+
+Answers are for people devopsbot knows (``_reply_policy``): a message not acted on is answered only when
+its sender is in the directory (admins, the escalation contact, the roster) or is one of the named
+incident's people, at most ``REPLIES_PER_HOUR`` times per sender per clock hour (counted in the
+idempotency store, so it holds across hosts). Anyone else gets no answer at all: a forged sender must not
+turn the mailbox into a source of backscatter. An update naming an incident that does not exist gets the
+same answer as one the sender may not post to, so answers never reveal which incident ids exist.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from services.bus import MessageBus
 log = logging.getLogger(__name__)
 
 MESSAGE_LEASE = timedelta(minutes=10)
+REPLIES_PER_HOUR = 5  # answers to one sender per clock hour; more messages are handled but not answered
+_REPLY_SLOT_LEASE = timedelta(hours=2)  # longer than the hour a slot counts for
 _PREFIXES = re.compile(r"^\s*((re|fw|fwd|aw|wg|sv|tr|vs)\s*:\s*)+", re.IGNORECASE)
 _DECLARE = re.compile(r"^\s*DECLARE\s+(?P<severity>[A-Za-z][A-Za-z0-9]{0,9})(?:\s+(?P<type>[a-z][a-z0-9_]{0,39}))?"
                       r"\s*:\s*(?P<title>.+?)\s*$", re.IGNORECASE)
@@ -55,6 +63,7 @@ class Outcome(StrEnum):
     DECLARED = "declared"
     UPDATED = "updated"
     ANSWERED = "answered"  # not acted on; the sender was told why
+    UNANSWERED = "unanswered"  # not acted on, and not answered: unknown sender, or answered enough this hour
     IGNORED = "ignored"  # already handled, or from devopsbot itself
 
 
@@ -62,7 +71,7 @@ class Outcome(StrEnum):
 class Handled:
     outcome: Outcome
     incident_id: str = ""
-    reply: str = ""  # what the sender is told, when not acted on
+    reply: str = ""  # why it was not acted on: told to the sender when ANSWERED, only logged when UNANSWERED
 
 
 def new_text(body: str) -> str:
@@ -114,8 +123,11 @@ async def ingest(bus: MessageBus, message: InboundMessage, directory: Directory,
         # message would be lost; once the claim's lease runs out, a later poll takes it over.
         raise ConcurrencyConflict(f"the message {message.message_id} is still being handled; it is tried again "
                                   "on a later poll")
+    lookup = _remembered(directory)  # _act and the reply policy ask about the same sender: read once
     try:
-        handled = await _act(bus, message, directory)
+        handled = await _act(bus, message, lookup)
+        if handled.outcome is Outcome.ANSWERED:
+            handled = await _reply_policy(bus, message, lookup, handled)
     except BaseException:
         await deps.idempotency.release(key)
         raise
@@ -150,12 +162,11 @@ async def _act(bus: MessageBus, message: InboundMessage, directory: Directory) -
     try:
         incident = await bus.dependencies.incidents.get(incident_id)
     except NotFound:
-        return Handled(Outcome.ANSWERED, reply=f"There is no incident {incident_id}; nothing was posted.")
+        return Handled(Outcome.ANSWERED, incident_id, reply=_not_posted(incident_id, message.sender))
     # A security incident hears only from its own people; others only from people devopsbot knows.
     author = _participant(incident, message.sender) or (None if incident.private else person)
     if author is None:
-        return Handled(Outcome.ANSWERED, incident_id, reply=f"We understood an update for {incident_id}, but "
-                       f"{message.sender} is not one of its responders, so it was not posted.")
+        return Handled(Outcome.ANSWERED, incident_id, reply=_not_posted(incident_id, message.sender))
     text = new_text(message.text)
     if not text:
         return Handled(Outcome.ANSWERED, incident_id,
@@ -165,6 +176,49 @@ async def _act(bus: MessageBus, message: InboundMessage, directory: Directory) -
     except DomainError as error:
         return Handled(Outcome.ANSWERED, incident_id, reply=f"Your update to {incident_id} was not posted: {error}.")
     return Handled(Outcome.UPDATED, incident_id)
+
+
+def _not_posted(incident_id: str, sender: str) -> str:
+    """One answer whether or not the incident exists: answers must not tell which incident ids exist."""
+    return (f"Nothing was posted to {incident_id}: there is no such incident, or {sender} is not one of its "
+            "responders.")
+
+
+def _remembered(directory: Directory) -> Directory:
+    """The directory, asked at most once per address for one message."""
+    found: dict[str, Person | None] = {}
+
+    async def lookup(address: str) -> Person | None:
+        wanted = address.strip().lower()
+        if wanted not in found:
+            found[wanted] = await directory(address)
+        return found[wanted]
+
+    return lookup
+
+
+async def _reply_policy(bus: MessageBus, message: InboundMessage, directory: Directory, handled: Handled) -> Handled:
+    """ANSWERED stays so for a known sender with answers left this hour; UNANSWERED otherwise."""
+    deps = bus.dependencies
+    known = await directory(message.sender) is not None
+    if not known and handled.incident_id:
+        try:
+            known = _participant(await deps.incidents.get(handled.incident_id), message.sender) is not None
+        except NotFound:
+            known = False
+    if not known:
+        log.info("not answering %s: not a sender devopsbot knows (%s)", message.sender, handled.reply)
+        return Handled(Outcome.UNANSWERED, handled.incident_id, handled.reply)
+    now = deps.clock.now()
+    sender = message.sender.strip().lower()
+    for slot in range(REPLIES_PER_HOUR):
+        key = f"mail-reply:{sender}:{now:%Y-%m-%dT%H}:{slot}"
+        if (await deps.idempotency.begin(key, now, _REPLY_SLOT_LEASE)).owned:
+            await deps.idempotency.complete(key, message.message_id or "answered")
+            return handled
+    log.warning("not answering %s: %d answers this hour already (%s)", message.sender, REPLIES_PER_HOUR,
+                handled.reply)
+    return Handled(Outcome.UNANSWERED, handled.incident_id, handled.reply)
 
 
 def _participant(incident: Incident, address: str) -> Person | None:

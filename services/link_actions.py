@@ -2,7 +2,8 @@
 
 Looking at a link changes nothing (mail scanners open links); only the form's POST acts. The
 action runs as the same command a Teams button sends, as the person the link was made for, so it
-lands in the timeline exactly as if done in Teams. A refused link changes nothing and is audited.
+lands in the timeline exactly as if done in Teams. A refused link changes nothing and is counted in the
+audit log: one row per minute with a few samples, since anyone can send junk links as often as they like.
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ async def _refuse(deps: Dependencies, rejected: LinkRejected) -> None:
         detail |= {"incident": rejected.claims.incident_id, "person": rejected.claims.person.id,
                    "action": rejected.claims.action.value}
     if deps.audit is not None:
-        await deps.audit.record(AuditRecord(deps.clock.now(), "action_link_refused", detail))
+        await deps.audit.count(AuditRecord(deps.clock.now(), "action_link_refused", detail))
     raise rejected
 
 

@@ -298,17 +298,31 @@ class Mailer(Protocol):
         ...
 
 
+AUDIT_SAMPLES = 5  # details kept per counted minute: enough to see what was sent, bounded whatever arrives
+
+
 @dataclass(frozen=True)
 class AuditRecord:
-    """Something refused or done outside an incident's timeline (a forged link, a mailbox message)."""
+    """Something refused or done outside an incident's timeline (a forged link, a mailbox message).
+
+    A counted record (``AuditLog.count``) stands for ``count`` occurrences of ``kind`` in the minute
+    starting at ``at``; ``samples`` are the details of the first few, and ``detail`` is the first's."""
 
     at: datetime
     kind: str
     detail: Mapping[str, str] = field(default_factory=dict)
+    count: int = 1
+    samples: tuple[Mapping[str, str], ...] = ()
 
 
 class AuditLog(Protocol):
     async def record(self, entry: AuditRecord) -> None: ...
+
+    async def count(self, entry: AuditRecord) -> None:
+        """Add ``entry`` to its minute's count for its kind: one stored row per kind and minute whatever
+        the number of entries, keeping the details of the first AUDIT_SAMPLES. For what anonymous callers
+        can repeat at will (junk action links), so they cannot grow storage one row per request."""
+        ...
 
     async def on_day(self, day: datetime) -> list[AuditRecord]:
         """The records of ``day``'s UTC date, oldest first (one partition per day)."""

@@ -51,17 +51,26 @@ def test_ingesting_a_declaration_twice_declares_once(env: dict[str, str], tmp_pa
     assert "checkout failing" in shown.stdout and "commander: Duty manager" in shown.stdout
 
 
-def test_an_unknown_sender_is_answered_and_nothing_is_declared(env: dict[str, str], inbox: Inbox,
-                                                              tmp_path: Path) -> None:
+def test_an_unknown_sender_is_not_answered_and_nothing_is_declared(env: dict[str, str], inbox: Inbox,
+                                                                   tmp_path: Path) -> None:
     message = eml(tmp_path / "x.eml", "mallory@evil.example", "DECLARE SEV1: everything", "x", "<x1@evil.example>")
     result = cli(env, "email", "ingest", str(message))
     outcome = json.loads(result.stdout)
-    assert outcome["outcome"] == "answered" and "not a known responder" in outcome["reply"]
-    [answer] = inbox.messages
-    assert answer.envelope_to == ["mallory@evil.example"]
-    assert answer.message["Subject"] == "Re: DECLARE SEV1: everything"
-    assert "not a known responder" in answer.part("plain")
+    # The operator sees why; the (possibly forged) sender hears nothing: no backscatter.
+    assert outcome["outcome"] == "unanswered" and "not a known responder" in outcome["reply"]
+    assert inbox.messages == []
     assert json.loads(cli(env, "incident", "--json", "list").stdout) == []
+
+
+def test_a_known_sender_is_answered_when_nothing_was_done(env: dict[str, str], inbox: Inbox, tmp_path: Path) -> None:
+    message = eml(tmp_path / "x.eml", "duty-manager@contoso.example", "DECLARE SEV9: everything", "x",
+                  "<k1@contoso.example>")
+    outcome = json.loads(cli(env, "email", "ingest", str(message)).stdout)
+    assert outcome["outcome"] == "answered" and "'SEV9' is not a severity" in outcome["reply"]
+    [answer] = inbox.messages
+    assert answer.envelope_to == ["duty-manager@contoso.example"]
+    assert answer.message["Subject"] == "Re: DECLARE SEV9: everything"
+    assert "'SEV9' is not a severity" in answer.part("plain")
 
 
 def test_a_missing_file_is_one_line_and_exit_2(env: dict[str, str], tmp_path: Path) -> None:
@@ -75,3 +84,24 @@ def test_an_admin_marks_teams_down_and_up(env: dict[str, str]) -> None:
     assert "Teams is down (set by an admin): Microsoft incident TM123 (set by Dana Admin)" in down.stdout
     assert "Teams is down" in cli(env, "teams", "status").stdout
     assert "Teams is up" in cli(env, "teams", "up").stdout
+
+
+async def test_an_admin_chooses_the_home_team_from_the_cli(env: dict[str, str], azurite: str) -> None:
+    from devopsbot.bootstrap import Container
+    from devopsbot.settings import Settings
+    from services.home_team import remember_team
+
+    seen = Container(Settings(storage_connection_string=azurite, table_prefix=env["DEVOPSBOT_TABLE_PREFIX"]))
+    for team in ("team-a", "team-b"):  # the bot was used in two teams; team-a first
+        await remember_team(seen.dependencies.conversations, team,
+                            {"team_id": team, "team_name": team.upper(), "reference": {}})
+    await seen.aclose()
+    assert "home team: TEAM-A (team-a), the first team devopsbot was used in" in cli(env, "teams", "home").stdout
+    chosen = cli(env, "teams", "--as", "Dana Admin <29:dana>", "home", "--team", "team-b")
+    assert chosen.returncode == 0, chosen.stderr
+    assert "home team: TEAM-B (team-b), chosen by Dana Admin at " in chosen.stdout
+    assert "known team: TEAM-A (team-a)" in chosen.stdout
+    unknown = cli(env, "teams", "home", "--team", "team-z")
+    assert unknown.returncode == 4 and unknown.stderr.count("\n") == 1
+    assert "devopsbot has not been used in team 'team-z'" in unknown.stderr
+    assert "TEAM-B (team-b), chosen by Dana Admin" in cli(env, "teams", "home").stdout

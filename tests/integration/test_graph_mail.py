@@ -80,7 +80,7 @@ async def test_the_mailbox_delta_returns_each_message_once_across_pages_and_poll
         ("message 3", "bob@contoso.example", "Hello\nthere & here")]
 
 
-async def test_a_poll_declares_updates_and_answers_strangers(
+async def test_a_poll_declares_updates_and_answers_known_senders_only(
         client: GraphClient, graph: GraphDouble, policy: OrganisationPolicy, clock: FixedClock) -> None:
     mailer = RecordingMailer()
     container = Container(Settings(storage_connection_string="memory"), clock=clock, in_memory=True, policy=policy,
@@ -95,12 +95,13 @@ async def test_a_poll_declares_updates_and_answers_strangers(
     graph.deliver("mallory@evil.example", "DECLARE SEV1: everything", "x")
     graph.deliver(BOB.email, "hello", "what is this?")
     handled = await poll(container.bus, mailbox, directory, own_address="incidents-in@contoso.example")
-    assert [h.outcome for h in handled] == [Outcome.DECLARED, Outcome.ANSWERED, Outcome.ANSWERED]
+    assert [h.outcome for h in handled] == [Outcome.DECLARED, Outcome.UNANSWERED, Outcome.ANSWERED]
     incident = await container.dependencies.incidents.get(handled[0].incident_id)
     assert (incident.title, incident.severity, incident.holder("commander")) == ("checkout failing", "SEV2", ALICE)
     assert incident.summary == "Payments time out since 09:50."
     answers = {m.to: m for m in mailer.sent if m.subject.startswith("Re:")}
-    assert "not a known responder" in answers[("mallory@evil.example",)].text
+    assert ("mallory@evil.example",) not in answers  # a stranger (perhaps forged) hears nothing: no backscatter
+    assert "not a known responder" in handled[1].reply  # the operator's log still says why
     assert "DECLARE SEV2: checkout failing" in answers[(BOB.email,)].text  # tells how it works
     graph.deliver(BOB.email, f"RE: [{incident.id}] SEV2 declared: checkout failing",
                   "Rolled back to 41.\n\nOn Fri, 27 Nov 2026 devopsbot wrote:\n> old text")

@@ -68,6 +68,19 @@ async def test_audit_records_are_read_back_by_day_in_order(deps: Dependencies) -
     assert today[0].detail == {"detail": "<x> & 'y'"}
 
 
+async def test_counted_records_share_one_row_per_minute_even_when_counted_at_once(deps: Dependencies) -> None:
+    import asyncio
+
+    assert deps.audit is not None
+    audit = deps.audit
+    await asyncio.gather(*(audit.count(AuditRecord(T0 + timedelta(seconds=n % 60), "junk", {"n": str(n)}))
+                           for n in range(12)))
+    await audit.count(AuditRecord(T0 + timedelta(minutes=1), "junk", {"n": "later"}))
+    first, second = await audit.on_day(T0)
+    assert (first.at, first.count, len(first.samples)) == (T0, 12, 5)
+    assert (second.count, second.detail) == (1, {"n": "later"})
+
+
 async def test_teams_is_down_after_enough_recent_failures_and_up_after_they_age_out(deps: Dependencies) -> None:
     health = deps.health
     assert health is not None
