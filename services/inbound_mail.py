@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from incident import commands
-from incident.errors import ConcurrencyConflict, DomainError, NotFound
+from incident.errors import ConcurrencyConflict, DomainError, NotFound, NotPermitted
 from incident.model import MAX_TEXT, Incident, Person
 from services.bus import MessageBus
 
@@ -150,17 +150,21 @@ async def _act(bus: MessageBus, message: InboundMessage, directory: Directory) -
         incident = await bus.dependencies.incidents.get(incident_id)
     except NotFound:
         return Handled(Outcome.ANSWERED, reply=f"There is no incident {incident_id}; nothing was posted.")
-    # A security incident hears only from its own people; others only from people devopsbot knows.
-    author = _participant(incident, message.sender) or (None if incident.private else person)
+    # Only people devopsbot knows write updates; who may post one on this incident (a security incident's
+    # own people and incident admins) is decided by incident/access.py, as for Teams and action links.
+    author = _participant(incident, message.sender) or person
+    not_posted = Handled(Outcome.ANSWERED, incident_id, reply=f"We understood an update for {incident_id}, but "
+                         f"{message.sender} is not one of its responders, so it was not posted.")
     if author is None:
-        return Handled(Outcome.ANSWERED, incident_id, reply=f"We understood an update for {incident_id}, but "
-                       f"{message.sender} is not one of its responders, so it was not posted.")
+        return not_posted
     text = new_text(message.text)
     if not text:
         return Handled(Outcome.ANSWERED, incident_id,
                        reply=f"We found no new text in your reply to {incident_id}; nothing was posted.")
     try:
         await bus.handle(commands.PostUpdate(incident_id, text[:MAX_TEXT], author))
+    except NotPermitted:
+        return not_posted
     except DomainError as error:
         return Handled(Outcome.ANSWERED, incident_id, reply=f"Your update to {incident_id} was not posted: {error}.")
     return Handled(Outcome.UPDATED, incident_id)
