@@ -172,9 +172,8 @@ class PostmortemTeams:
         from bot.turn_handler import Answer, actor_of
 
         viewer = actor_of(turn_context)
-        # A security incident's postmortem is for its people (and whoever was given the postmortem to write).
-        owner = incident.postmortem.owner if incident.postmortem else None
-        if not incident.may_see(viewer, self.bot.deps.policy.admins) and (owner is None or owner.id != viewer.id):
+        # A security incident's postmortem is for its people (its owner among them: incident/access.py).
+        if not incident.may_see(viewer, self.bot.deps.policy.admins):
             return Answer(text=t("list.private"))
         if incident.postmortem is None:  # closed by an override before any postmortem: say so plainly
             return Answer(text=t("postmortem.none", id=incident.id))

@@ -47,6 +47,7 @@ from bot.submissions import (
 )
 from bot.views import Member, announcement_card, incident_card, notice_card, plan_card, resolve_card
 from incident import commands
+from incident.access import Action, require
 from incident.errors import (
     ConcurrencyConflict,
     DeclarationInProgress,
@@ -392,6 +393,7 @@ class DevOpsBot(TeamsActivityHandler):
 
     async def _resolve_form(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
         async def act(incident: Incident, rest: str) -> Answer:
+            require(incident, Action.RESOLVE, actor_of(turn_context), self.deps.policy.admins)
             return Answer(card=resolve_card(incident, self.deps.policy, t, values={"resolution": rest}))
         return await self._with_incident(turn_context, arguments, t, act)
 
@@ -538,8 +540,7 @@ class DevOpsBot(TeamsActivityHandler):
 
     async def _card_resolve_form(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
         incident = await self._card_incident(parse_payload(IncidentAction, data))
-        if not incident.may_manage(actor_of(turn_context), self.deps.policy.admins):
-            raise NotPermitted(f"only the commander, the deputy or an incident admin may resolve {incident.id}")
+        require(incident, Action.RESOLVE, actor_of(turn_context), self.deps.policy.admins)
         return Answer(card=resolve_card(incident, self.deps.policy, t))
 
     async def _card_resolve(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:

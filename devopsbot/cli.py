@@ -70,6 +70,12 @@ def _actor(text: str | None) -> Any:
     return Person(id=f"cli:{user}", name=user)
 
 
+def _on_behalf(args: argparse.Namespace) -> bool:
+    """``--as`` acts as that person, with exactly their rights (incident/access.py); without it the operator,
+    who holds the storage keys anyway, acts with full authority under their login name."""
+    return bool(getattr(args, "actor", None))
+
+
 async def _with_container(work: Callable[[Any], Coroutine[Any, Any, int]]) -> int:
     container = _container()
     try:
@@ -106,6 +112,7 @@ def _incident_json(incident: Any) -> dict[str, Any]:
 
 def _incident_command(args: argparse.Namespace) -> int:
     from incident import commands
+    from incident.access import Action, require
     from incident.ids import parse_incident_id
     from services.handlers import incident_timeline, open_incidents
 
@@ -118,6 +125,8 @@ def _incident_command(args: argparse.Namespace) -> int:
             found = await open_incidents(container.dependencies)
             if args.json:
                 print(json.dumps([_incident_json(i) for i in found], indent=2))
+            if _on_behalf(args):  # as someone: a security incident they are not in is listed without details
+                found = [i if i.may_see(actor, container.policy.admins) else _withheld(i) for i in found]
             for incident in [] if args.json else found:
                 print(f"{incident.id}  [{incident.severity}] {incident.status:<13} {incident.title}")
             if not found and not args.json:
@@ -134,6 +143,8 @@ def _incident_command(args: argparse.Namespace) -> int:
             incident_id = parse_incident_id(args.id)
             if action == "show":
                 incident = await container.dependencies.incidents.get(incident_id)
+                if _on_behalf(args):
+                    require(incident, Action.SEE, actor, container.policy.admins)
                 _print_incident(incident, args.json)
                 if not args.json:
                     for event in await incident_timeline(container.dependencies, incident_id):
@@ -148,29 +159,38 @@ def _incident_command(args: argparse.Namespace) -> int:
     return asyncio.run(_with_container(work))
 
 
+def _withheld(incident: Any) -> Any:
+    """A security incident as someone outside it may list it: its id, severity and status only."""
+    from dataclasses import replace
+
+    return replace(incident.copy(), title="security incident", summary="", roles={}, last_update="",
+                   resolution="", services=())
+
+
 def _change_command(args: argparse.Namespace, incident_id: str, actor: Any) -> Any:
     """The command object for one of the change sub-commands."""
     from incident import commands
     from incident.lifecycle import Status
 
     action = args.incident_action
+    enforce = _on_behalf(args)
     if action == "update":
-        return commands.PostUpdate(incident_id, " ".join(args.text), actor)
+        return commands.PostUpdate(incident_id, " ".join(args.text), actor, enforce_roles=enforce)
     if action == "ack":
-        return commands.Acknowledge(incident_id, actor)
+        return commands.Acknowledge(incident_id, actor, enforce_roles=enforce)
     if action == "status":
         return commands.ChangeStatus(incident_id, Status(args.target), actor, args.reason or "",
-                                     enforce_roles=False)
+                                     enforce_roles=enforce)
     if action == "resolve":
         return commands.Resolve(incident_id, args.resolution, actor, tuple(args.met or ()),
-                                args.override or "", enforce_roles=False)
+                                args.override or "", enforce_roles=enforce)
     if action == "reopen":
-        return commands.Reopen(incident_id, args.reason, actor, enforce_roles=False)
+        return commands.Reopen(incident_id, args.reason, actor, enforce_roles=enforce)
     if action == "plan":
-        return commands.CompletePlanStep(incident_id, args.step - 1, actor)
+        return commands.CompletePlanStep(incident_id, args.step - 1, actor, enforce_roles=enforce)
     if action == "assign":
-        return commands.AssignRole(incident_id, args.role, _actor(args.person), actor, enforce_roles=False)
-    return commands.ChangeSeverity(incident_id, args.level, actor, args.reason or "", enforce_roles=False)
+        return commands.AssignRole(incident_id, args.role, _actor(args.person), actor, enforce_roles=enforce)
+    return commands.ChangeSeverity(incident_id, args.level, actor, args.reason or "", enforce_roles=enforce)
 
 
 def _check_command(args: argparse.Namespace) -> int:

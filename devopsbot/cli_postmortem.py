@@ -40,27 +40,29 @@ def _due(text: str | None) -> Any:
 
 
 def _command(args: argparse.Namespace, incident_id: str, actor: Any) -> Any:
+    from devopsbot.cli import _on_behalf
     from incident import postmortem_commands as pc
 
     action = args.postmortem_action
+    enforce = _on_behalf(args)  # --as: that person's rights; without it, the operator's full authority
     if action == "edit":
         sections = {key: value for key in SECTION_OPTIONS if (value := getattr(args, key)) is not None}
         factors = tuple(args.factor) if args.factor is not None else None
-        return pc.EditPostmortem(incident_id, actor, sections, factors, enforce_roles=False)
+        return pc.EditPostmortem(incident_id, actor, sections, factors, enforce_roles=enforce)
     if action == "owner":
-        return pc.AssignPostmortemOwner(incident_id, _person(args.person, args.email), actor, enforce_roles=False)
+        return pc.AssignPostmortemOwner(incident_id, _person(args.person, args.email), actor, enforce_roles=enforce)
     if action == "complete":
-        return pc.CompletePostmortem(incident_id, actor, enforce_roles=False)
+        return pc.CompletePostmortem(incident_id, actor, enforce_roles=enforce)
     if action == "reopen":
-        return pc.ReopenPostmortem(incident_id, args.reason, actor, enforce_roles=False)
+        return pc.ReopenPostmortem(incident_id, args.reason, actor, enforce_roles=enforce)
     if action == "followup":
         return pc.AddFollowUp(incident_id, args.title, _person(args.owner, args.owner_email), actor,
-                              due_at=_due(args.due), link=args.link or "", enforce_roles=False)
+                              due_at=_due(args.due), link=args.link or "", enforce_roles=enforce)
     if action == "done":
-        return pc.CompleteFollowUp(incident_id, args.number, actor, enforce_roles=False)
+        return pc.CompleteFollowUp(incident_id, args.number, actor, enforce_roles=enforce)
     if action == "filed":
         return pc.RecordFollowUpFiled(incident_id, args.number, args.url)
-    return pc.CloseIncident(incident_id, actor, args.override or "", enforce_roles=False)
+    return pc.CloseIncident(incident_id, actor, args.override or "", enforce_roles=enforce)
 
 
 def _print(incident: Any, as_json: bool) -> None:

@@ -45,7 +45,7 @@ def _refused(problem: str) -> func.HttpResponse:
 @blueprint.route(route="act", methods=["GET", "POST"], auth_level=func.AuthLevel.ANONYMOUS)
 async def act(req: func.HttpRequest) -> func.HttpResponse:
     from devopsbot.bootstrap import get_container
-    from incident.errors import DevopsbotError, DomainError, NotFound
+    from incident.errors import DevopsbotError, DomainError, NotFound, NotPermitted
     from services.action_links import LinkRejected
     from services.link_actions import open_link, submission_from_form, use_link
 
@@ -66,6 +66,8 @@ async def act(req: func.HttpRequest) -> func.HttpResponse:
         return _refused(rejected.problem.value)
     except NotFound:
         return _page(404, heading="No such incident", problem="The incident of this link no longer exists.")
+    except NotPermitted as error:  # its person is not (or no longer) allowed: nothing of the incident is shown
+        return _page(403, heading="This link cannot be used", problem=f"Nothing was done: {error}")
     except DevopsbotError as error:
         return _page(503, heading="devopsbot is unavailable", problem=f"Nothing was done: {error}. Try again shortly.")
     heading, button = HEADINGS[link.claims.action.value]

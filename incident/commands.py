@@ -1,4 +1,9 @@
-"""Commands: what a person (or a timer) asks the incident process to do, as plain data."""
+"""Commands: what a person (or a timer) asks the incident process to do, as plain data.
+
+A command with an ``actor`` is checked against who may do what (incident/access.py) for that actor.
+``enforce_roles=False`` is the operator at the CLI without ``--as``, who holds the storage keys and acts
+with full authority; every other surface leaves it True. A timer's command (no actor) is devopsbot's own.
+"""
 
 from __future__ import annotations
 
@@ -34,12 +39,14 @@ class PostUpdate:
     incident_id: str
     text: str
     actor: Person
+    enforce_roles: bool = True
 
 
 @dataclass(frozen=True)
 class Acknowledge:
     incident_id: str
     actor: Person
+    enforce_roles: bool = True
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,7 @@ class CompletePlanStep:
     incident_id: str
     index: int
     actor: Person
+    enforce_roles: bool = True
 
 
 @dataclass(frozen=True)
@@ -91,7 +99,6 @@ class ChangeSeverity:
     severity: str
     actor: Person
     reason: str = ""
-    # Teams enforces who may manage an incident; operators at the CLI act with full authority.
     enforce_roles: bool = True
 
 
@@ -100,6 +107,7 @@ class SnoozeReminders:
     incident_id: str
     minutes: int
     actor: Person
+    enforce_roles: bool = True
 
 
 @dataclass(frozen=True)

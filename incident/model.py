@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from incident import access
 from incident.assessment import Assessment
 from incident.errors import ExitCriteriaUnmet, IllegalTransition, InvalidValue, NotPermitted, ReasonRequired
 from incident.lifecycle import TRANSITIONS, Guard, Status
@@ -17,7 +18,6 @@ from incident.postmortem import MAX_FACTORS, MAX_FOLLOW_UPS, SECTIONS, FollowUp,
 __all__ = ["Incident", "Person", "TimelineEvent"]
 
 MAX_TITLE = 200
-MANAGING_ROLES = ("commander", "deputy")
 ESCALATION_ACTOR = Person(id="devopsbot", name="devopsbot (escalation)")
 TRACKER_ACTOR = Person(id="devopsbot", name="devopsbot (tracker)")
 MAX_TEXT = 4000
@@ -288,23 +288,12 @@ class Incident:
         return self._record(actor, at, "plan_step_done", steps[index].title, after={"step": str(index + 1)})
 
     def may_see(self, person: Person, admins: Iterable[str]) -> bool:
-        """A security incident's details are for its people (declarer, role holders, invitees) and admins."""
-        if not self.private:
-            return True
-        people = {self.declared_by.id, *(p.id for p in self.roles.values()), *(p.id for p in self.invitees)}
-        return person.id in people or person.id in set(admins)
-
-    def may_assign(self, role: str, person: Person, admins: Iterable[str]) -> bool:
-        """Taking over command needs command: once the commander or deputy role is held, only those who
-        manage the incident may give it to someone else. Other roles, and empty ones, anyone may fill."""
-        if role in MANAGING_ROLES and role in self.roles:
-            return self.may_manage(person, admins)
-        return True
+        """A security incident's details are for its people and incident admins (incident/access.py)."""
+        return access.permits(self, access.Action.SEE, person, admins)
 
     def may_manage(self, person: Person, admins: Iterable[str]) -> bool:
         """Severity, resolve and reopen belong to the commander, the deputy and incident admins."""
-        holders = {p.id for role in MANAGING_ROLES if (p := self.roles.get(role))}
-        return person.id in holders or person.id in set(admins)
+        return access.permits(self, access.Action.RESOLVE, person, admins)
 
     def reopen(self, *, actor: Person, at: datetime, policy: OrganisationPolicy,
                reason: str) -> TimelineEvent:
@@ -386,11 +375,6 @@ class Incident:
                             before={"severity": old}, after={"severity": new})
 
     # -- postmortem and follow-ups ----------------------------------------------------------------
-
-    def may_edit_postmortem(self, person: Person, admins: Iterable[str]) -> bool:
-        """The postmortem's owner writes it; those who manage the incident may too."""
-        owner = self.postmortem.owner if self.postmortem else None
-        return (owner is not None and person.id == owner.id) or self.may_manage(person, admins)
 
     def _open_postmortem(self, *, at: datetime, policy: OrganisationPolicy, fallback_owner: Person) -> None:
         owner = self.roles.get("commander") or fallback_owner

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from incident.model import Incident
+from incident.model import Incident, Person
 from incident.policy import OrganisationPolicy
 from services.bus import Dependencies
 from services.handlers import open_incidents
@@ -42,13 +42,15 @@ def _safe_link(link: str) -> str:
     return link if link.startswith(("https://", "http://")) else ""
 
 
-def page_data(data: DashboardData, policy: OrganisationPolicy) -> dict[str, Any]:
-    """What ``templates/dashboard/dashboard.html.j2`` shows; the template escapes every value."""
+def page_data(data: DashboardData, policy: OrganisationPolicy, viewer: Person | None = None) -> dict[str, Any]:
+    """What ``templates/dashboard/dashboard.html.j2`` shows; the template escapes every value. A security
+    incident's details show only to a ``viewer`` who may see it (incident/access.py); with no viewer, to nobody."""
     rows = []
     for incident in data.open_incidents:
         commander = incident.roles.get("commander")
         rows.append({
-            "id": incident.id, "title": incident.title, "restricted": incident.private,
+            "id": incident.id, "title": incident.title,
+            "restricted": not incident.may_see(viewer, policy.admins) if viewer else incident.private,
             "severity": incident.severity, "rank": _rank(policy, incident.severity),
             "priority": incident.priority or NO_VALUE, "status": incident.status.value,
             "age": human_duration(data.now - incident.declared_at),

@@ -10,11 +10,12 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from incident import assessment, commands
-from incident.errors import ConcurrencyConflict, DeclarationInProgress, NotFound, NotPermitted, StorageUnavailable
+from incident.errors import ConcurrencyConflict, DeclarationInProgress, NotFound, StorageUnavailable
 from incident.ids import format_incident_id
 from incident.model import Incident, TimelineEvent
 from incident.policy import OrganisationPolicy
 from services.bus import Dependencies, Handler
+from services.permissions import authorise
 from services.playbooks import approved_for
 from services.roster_service import roles_from_roster
 
@@ -119,8 +120,8 @@ CHANGES: dict[type, _Change] = {
         role=c.role, person=c.person, actor=c.actor, at=now, policy=p),
     commands.ChangeSeverity: lambda c, i, now, p: i.change_severity(
         severity=c.severity, actor=c.actor, at=now, policy=p, reason=c.reason),
-    # Risk assessment (incident/assessment.py): asking and deciding are for managers (enforce_roles); the
-    # domain itself lets only the people asked answer, and reveals at the deadline or with the last answer.
+    # Risk assessment (incident/assessment.py): asking and deciding are for managers (services/permissions.py);
+    # the domain itself lets only the people asked answer, and reveals at the deadline or with the last answer.
     commands.RequestAssessment: lambda c, i, now, p: assessment.request_assessment(
         i, actor=c.actor, assessors=c.assessors, at=now,
         deadline=timedelta(minutes=c.minutes) if c.minutes else p.assessment_deadline),
@@ -136,16 +137,13 @@ CHANGES: dict[type, _Change] = {
 
 
 async def apply_change(cmd: Any, deps: Dependencies) -> Incident:
-    """The one handler of every change command in ``CHANGES``."""
+    """The one handler of every change command in ``CHANGES``: who may (services/permissions.py), then the
+    domain decides, checked and applied against the incident as stored now."""
     now = deps.clock.now()
     change = CHANGES[type(cmd)]
 
     def authorised_change(incident: Incident) -> object:
-        if getattr(cmd, "enforce_roles", False):
-            allowed = (incident.may_assign(cmd.role, cmd.actor, deps.policy.admins)
-                       if isinstance(cmd, commands.AssignRole) else incident.may_manage(cmd.actor, deps.policy.admins))
-            if not allowed:
-                raise NotPermitted(f"only the commander, the deputy or an incident admin may do this on {incident.id}")
+        authorise(cmd, incident, deps.policy)
         return change(cmd, incident, now, deps.policy)
 
     incident, _ = await change_incident(deps, cmd.incident_id, authorised_change)

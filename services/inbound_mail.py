@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from incident import commands
-from incident.errors import ConcurrencyConflict, DomainError, NotFound
+from incident.errors import ConcurrencyConflict, DomainError, NotFound, NotPermitted
 from incident.model import MAX_TEXT, Incident, Person
 from services.bus import MessageBus
 
@@ -163,16 +163,21 @@ async def _act(bus: MessageBus, message: InboundMessage, directory: Directory) -
         incident = await bus.dependencies.incidents.get(incident_id)
     except NotFound:
         return Handled(Outcome.ANSWERED, incident_id, reply=_not_posted(incident_id, message.sender))
-    # A security incident hears only from its own people; others only from people devopsbot knows.
-    author = _participant(incident, message.sender) or (None if incident.private else person)
+    # Only people devopsbot knows write updates; who may post one on this incident (a security incident's
+    # own people and incident admins) is decided by incident/access.py, as for Teams and action links.
+    # Refused or unknown, the answer is the same, so it does not tell which incident ids exist.
+    author = _participant(incident, message.sender) or person
+    not_posted = Handled(Outcome.ANSWERED, incident_id, reply=_not_posted(incident_id, message.sender))
     if author is None:
-        return Handled(Outcome.ANSWERED, incident_id, reply=_not_posted(incident_id, message.sender))
+        return not_posted
     text = new_text(message.text)
     if not text:
         return Handled(Outcome.ANSWERED, incident_id,
                        reply=f"We found no new text in your reply to {incident_id}; nothing was posted.")
     try:
         await bus.handle(commands.PostUpdate(incident_id, text[:MAX_TEXT], author))
+    except NotPermitted:
+        return not_posted
     except DomainError as error:
         return Handled(Outcome.ANSWERED, incident_id, reply=f"Your update to {incident_id} was not posted: {error}.")
     return Handled(Outcome.UPDATED, incident_id)

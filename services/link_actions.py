@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from incident import commands
+from incident.access import require
+from incident.errors import NotPermitted
 from incident.model import Incident
 from services.action_links import LinkAction, LinkClaims, LinkProblem, LinkRejected, nonce_key
 from services.bus import Dependencies, MessageBus
+from services.mail_content import LINK_ACTIONS
 from services.ports import AuditRecord
 
 # A claim left unfinished this long (a crash between claiming the link and recording its use) may be
@@ -40,12 +43,23 @@ class Submission:
 
 
 async def open_link(deps: Dependencies, token: str) -> LinkForm:
-    """The link's claims and incident, if the link is good and unused; LinkRejected (audited) otherwise."""
+    """The link's claims and incident, if the link is good and unused; LinkRejected (audited) otherwise,
+    and NotPermitted when its person may no longer do what it says."""
     claims = await _verified(deps, token)
     used = await deps.idempotency.find(nonce_key(claims))
     if used is not None and used.done:
         await _refuse(deps, LinkRejected(LinkProblem.USED, "the link has already been used", claims))
     incident = await deps.incidents.get(claims.incident_id)
+    # Who may is decided now, not when the mail was sent: someone no longer in a private incident is
+    # refused, and the page shows nothing of it. (Using the link goes through the same check.)
+    try:
+        require(incident, LINK_ACTIONS[claims.action], claims.person, deps.policy.admins)
+    except NotPermitted:
+        if deps.audit is not None:
+            await deps.audit.record(AuditRecord(deps.clock.now(), "action_link_refused", {
+                "problem": "not_permitted", "incident": claims.incident_id, "person": claims.person.id,
+                "action": claims.action.value}))
+        raise
     criteria: tuple[tuple[str, str], ...] = ()
     if claims.action is LinkAction.RESOLVE:
         criteria = tuple((c.key, c.text) for c in deps.policy.incident_type(incident.type).exit_criteria)

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from incident.access import Action, permits
 from incident.model import Incident, Person
 from services.action_links import LinkAction
 from services.bus import Dependencies
@@ -30,16 +31,17 @@ def teams_link(reference: dict[str, Any] | None) -> str:
     return f"https://teams.microsoft.com/l/chat/{quote(thread, safe='')}/conversations"
 
 
+# What each link does, as an action of incident/access.py: a link is offered only to who may use it.
+LINK_ACTIONS = {LinkAction.ACKNOWLEDGE: Action.ACKNOWLEDGE, LinkAction.UPDATE: Action.POST_UPDATE,
+                LinkAction.RESOLVE: Action.RESOLVE}
+
+
 def permitted_actions(incident: Incident, person: Person, admins: Sequence[str]) -> list[LinkAction]:
-    """People in the incident may acknowledge and post updates; resolve is for those who may manage it."""
+    """The links ``person`` may use now: acknowledge (until someone has), post an update, resolve."""
     if not incident.status.is_active:
         return []
-    actions = [LinkAction.UPDATE]
-    if incident.acknowledged_at is None:
-        actions.insert(0, LinkAction.ACKNOWLEDGE)
-    if incident.may_manage(person, admins):
-        actions.append(LinkAction.RESOLVE)
-    return actions
+    offered = [a for a in LINK_ACTIONS if a is not LinkAction.ACKNOWLEDGE or incident.acknowledged_at is None]
+    return [a for a in offered if permits(incident, LINK_ACTIONS[a], person, admins)]
 
 
 def action_links(deps: Dependencies, incident: Incident, person: Person, now: datetime) -> list[dict[str, str]]:

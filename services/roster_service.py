@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
+from incident.access import is_admin
 from incident.errors import InvalidValue, NotPermitted
 from incident.people import Person
 from incident.policy import OrganisationPolicy
@@ -36,7 +37,7 @@ def known_role(policy: OrganisationPolicy, role: str) -> str:
 
 
 def may_change_roster(policy: OrganisationPolicy, actor: Person) -> None:
-    if actor.id not in policy.admins and (not actor.aad_id or actor.aad_id not in policy.admins):
+    if not is_admin(actor, policy.admins):
         raise NotPermitted("only incident admins ([teams] admins in the organisation file) may change the roster")
 
 
