@@ -10,7 +10,7 @@ from __future__ import annotations
 import azure.functions as func
 
 from functions.http_errors import error_response
-from functions.signed_in import sign_in_missing
+from functions.signed_in import caller, sign_in_missing
 
 blueprint = func.Blueprint()
 REFRESH_SECONDS = 60
@@ -28,11 +28,12 @@ async def dashboard(req: func.HttpRequest) -> func.HttpResponse:
         container = get_container()
         if (refused := await sign_in_missing(req, container)) is not None:
             return refused
+        viewer = await caller(req, container)  # a security incident's details only for its people
         data = await load_dashboard(container.dependencies)
     except Exception as error:
         return error_response(error)
     width, height = WEEKLY_CHART_SIZE
-    html = render_dashboard(**page_data(data, container.policy), refresh_seconds=REFRESH_SECONDS,
+    html = render_dashboard(**page_data(data, container.policy, viewer), refresh_seconds=REFRESH_SECONDS,
                             chart_url=CHART_PATH, chart_width=width, chart_height=height,
                             chart_description=weekly_chart_description(data.report.weeks))
     return func.HttpResponse(html, status_code=200, mimetype="text/html", charset="utf-8",

@@ -199,3 +199,14 @@ async def test_an_invalid_entra_token_gets_401_even_with_a_principal_header(
                "X-MS-CLIENT-PRINCIPAL": principal(ALICE.aad_id or "", ALICE.name)}
     for page in PAGES:
         assert await status_of(page, headers) == 401, page
+
+
+async def test_the_dashboard_shows_a_security_incident_only_to_its_people(
+        policy: OrganisationPolicy, clock: FixedClock, tenant: OpenIdProvider) -> None:
+    container = deploy(policy, clock, tenant, platform_auth=False)
+    await stored_private_incident(container, policy)
+    own = (await built_function("dashboard")(page_request("dashboard", entra_token(tenant)))).get_body().decode()
+    assert "Checkout failing" in own  # Alice declared it: her Entra object id is recognised
+    colleague = entra_token(tenant, oid="00000000-0000-0000-0000-00000000c011", name="A colleague")
+    other = (await built_function("dashboard")(page_request("dashboard", colleague))).get_body().decode()
+    assert "Checkout failing" not in other and "details restricted" in other
