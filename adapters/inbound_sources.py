@@ -27,7 +27,7 @@ MAX_SUBJECT_CHARS = 998
 # or MIME part, so a mail file is refused before they see a longer header or more nesting than mail has.
 MAX_HEADER_CHARS = 998
 MAX_MULTIPARTS = 50
-_PARSED_HEADERS = ("content-type", "content-disposition", "content-transfer-encoding")
+_PARSED_HEADERS = ("from", "content-type", "content-disposition", "content-transfer-encoding")
 
 
 def body_text(content: str, is_html: bool) -> str:

@@ -287,7 +287,8 @@ class TeamsNotifier:
         if alert.kind == "stale" and people:
             text += " " + who
         activity = MessageFactory.text(text)
-        activity.entities = [_mention(p) for p in people]
+        # Only mentions the text carries: Teams refuses an entity whose text is not in the message.
+        activity.entities = [m for m in map(_mention, people) if m.text in text]
         await self._send(reference_from_dict(space["reference"]), activity)
 
     # -- building blocks -----------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from bot.playbook_commands import message_markdown
 from bot.roster_commands import mentions_of
 from bot.submissions import PayloadError, UpdateAction, parse_payload
 from bot.views import mention_text
+from devopsbot.bootstrap import Container
 from devopsbot.organisation import load_organisation
 from devopsbot.roster_cli import person as cli_person
 from incident.errors import InvalidValue
@@ -34,10 +35,14 @@ from incident.people import Person
 from incident.playbook import PlaybookPolicy, verify
 from incident.policy import OrganisationPolicy
 from services.html_text import html_to_text
-from services.inbound_mail import InboundMessage, new_text, understand
+from services.inbound_mail import InboundMessage, Outcome, ingest, new_text, understand
 from services.markdown import markdown_escape
 from services.roster_csv import COLUMNS, RosterFileError, parse
 from tests.conftest import ROOT
+from tests.functions.conftest import teams_message
+from tests.functions.test_teams_playbooks import answer, reviewed
+
+__all__ = ["reviewed"]  # a fixture, used by name
 
 SIZE = 100_000
 BUDGET = 0.1  # seconds of CPU time per parse
@@ -97,9 +102,9 @@ def _csv(cell: str) -> str:
                                                 "", "", "", "", "", quoted]) + "\n"
 
 
-def _eml(text: str) -> bytes:
-    """A mail file with ``text`` in its sender's name, its subject and its HTML body."""
-    folded = text.replace("\r", " ").replace("\n", " ")
+def _eml(text: str, *, headers: bool = True) -> bytes:
+    """A mail file with ``text`` in its HTML body and (``headers``) its sender's name and its subject."""
+    folded = text.replace("\r", " ").replace("\n", " ") if headers else "Mallory"
     return (f"From: {folded} <mallory@evil.example>\r\nSubject: {folded}\r\nMessage-ID: <m1@evil.example>\r\n"
             f"Content-Type: text/html; charset=utf-8\r\n\r\n{text}").encode()
 
@@ -120,7 +125,7 @@ def _refused_or_read(parser: Callable[[str], object]) -> Callable[[str], object]
     def run(text: str) -> object:
         try:
             return parser(text)
-        except InvalidValue as error:
+        except (InvalidValue, ValueError) as error:
             return error
     return run
 
@@ -149,7 +154,8 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "mail reply text": new_text,
     "mail subject": lambda text: understand(InboundMessage("<m1@x>", "a@x.example", text, text, text),
                                             "INC", ("SEV1", "SEV2"), ("outage", "security")),
-    "mail file": lambda text: parse_eml(_eml(text)),
+    "mail file": _refused_or_read(lambda text: parse_eml(_eml(text))),
+    "mail file (short headers)": lambda text: parse_eml(_eml(text, headers=False)),
     "roster csv": _refused_or_read(lambda text: parse(_csv(text), POLICY)),
     "instant": _refused_or_read(lambda text: parse_instant(text, "time")),
     "cli person": _refused_or_read(cli_person),
@@ -195,8 +201,41 @@ def test_each_parser_reads_generated_shapes_up_to_100_kb_within_100_ms(parser: s
     assert cpu_seconds(PARSERS[parser], text) < BUDGET, f"{parser} on {text[:60]!r}… ({len(text)} characters)"
 
 
+def test_a_mail_file_with_a_header_longer_than_mail_has_is_refused_saying_which() -> None:
+    with pytest.raises(ValueError, match="its From header is 100"):
+        parse_eml(_eml(SHAPES["parentheses"]))
+
+
 def test_a_refused_roster_file_and_instant_say_why() -> None:
     with pytest.raises(RosterFileError):
         parse(_csv(SHAPES["dotted domain"]), POLICY)
     with pytest.raises(InvalidValue, match="characters long"):
         parse_instant("2026-12-01" + " " * SIZE, "time")
+
+
+async def test_a_playbook_submitted_in_teams_with_the_cubic_heading_shape_is_answered_at_once(
+        reviewed: Container) -> None:
+    """The reported attack: `playbook submit` with '# x', spaces and 'y' once blocked /api/messages for
+    seconds per 1,500 spaces; 50 kB (under the playbook size limit, so all of it is read) now costs little."""
+    message = teams_message("")
+    message["text"] = "<at>devopsbot</at> playbook submit checkout\n" + _fill("# x", " ", "y")[:50_000]
+    started = time.process_time()
+    reply = await answer(message)
+    assert time.process_time() - started < 1.0  # the whole turn, Bot Framework included
+    assert reply["text"].startswith("Playbook checkout was not submitted: missing sections")
+
+
+async def test_a_mail_file_of_unclosed_script_tags_is_read_and_answered_at_once(memory_container: Container) -> None:
+    """The reported attack: '<script>' * 16,000 in a body kept the tag stripper busy for 13 s, before any
+    check of who sent it."""
+    data = _eml("<script>" * 12_500, headers=False).replace(b"Subject: Mallory", b"Subject: DECLARE SEV1: x", 1)
+    started = time.process_time()
+    message = parse_eml(data)
+    handled = await ingest(memory_container.bus, message, _nobody)
+    assert time.process_time() - started < 0.5
+    assert handled.outcome is Outcome.ANSWERED and "not a known responder" in handled.reply
+    assert message.text == "" and message.sender == "mallory@evil.example"  # tags without text
+
+
+async def _nobody(address: str) -> Person | None:
+    return None
