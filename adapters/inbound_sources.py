@@ -4,8 +4,6 @@ message delta query (the timer). Both produce ``InboundMessage``s; ``services.in
 from __future__ import annotations
 
 import hashlib
-import html
-import re
 from collections.abc import Mapping
 from email import policy as email_policy
 from email.message import EmailMessage
@@ -15,20 +13,28 @@ from typing import Any
 from urllib.parse import quote
 
 from adapters.graph import GraphClient
+from services.html_text import html_to_text
 from services.inbound_mail import InboundMessage
 from services.ports import StateStore
 
 MAX_MESSAGE_BYTES = 2 * 1024 * 1024
 MAX_BATCH = 200  # messages handled per poll; the rest wait for the next tick
-_TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]+>", re.IGNORECASE | re.DOTALL)
-_BREAKS = re.compile(r"<\s*(br|/p|/div|/li|/tr|/h\d)\b[^>]*>", re.IGNORECASE)
+# What is read of a message, before anything parses it: an update keeps at most 4,000 characters of the
+# new text at the top of a body, and no subject needs more than a line (RFC 5322 allows 998 characters).
+MAX_BODY_CHARS = 100_000
+MAX_SUBJECT_CHARS = 998
+# The standard library's header parsers are quadratic on long values and recurse once per nested comment
+# or MIME part, so a mail file is refused before they see a longer header or more nesting than mail has.
+MAX_HEADER_CHARS = 998
+MAX_MULTIPARTS = 50
+_PARSED_HEADERS = ("from", "content-type", "content-disposition", "content-transfer-encoding")
 
 
-def html_to_text(markup: str) -> str:
-    """Readable text from an HTML body: line breaks kept, tags dropped, entities decoded. The text is
-    only ever shown escaped, so this is about legibility, not safety."""
-    text = _TAGS.sub("", _BREAKS.sub("\n", markup))
-    return html.unescape(text).replace("\xa0", " ")
+def body_text(content: str, is_html: bool) -> str:
+    """The plain text of a body, of its first MAX_BODY_CHARS characters (a truncation, not a refusal: what
+    matters is at the top, and a reply's quoted history is dropped anyway)."""
+    content = content[:MAX_BODY_CHARS]
+    return html_to_text(content) if is_html else content
 
 
 def is_automatic(headers: Mapping[str, str]) -> bool:
@@ -45,12 +51,23 @@ def is_automatic(headers: Mapping[str, str]) -> bool:
 
 def parse_eml(data: bytes) -> InboundMessage:
     """One RFC 5322 message. Without a Message-ID, its content's hash identifies it (a retry of the same
-    file is still recognised)."""
+    file is still recognised). A message no mail program writes (huge, or headers or nesting beyond any
+    real mail's) is a ValueError saying which limit it passed."""
     if len(data) > MAX_MESSAGE_BYTES:
         raise ValueError(f"the message is larger than {MAX_MESSAGE_BYTES // (1024 * 1024)} MB")
+    if data.lower().count(b"boundary=") > MAX_MULTIPARTS:
+        raise ValueError(f"the message has more than {MAX_MULTIPARTS} multipart sections")
     message = BytesParser(policy=email_policy.default).parsebytes(data)
     assert isinstance(message, EmailMessage)
-    name, address = parseaddr(str(message.get("From", "")))
+    for section in message.walk():
+        for header, value in section.raw_items():
+            if header.lower() in _PARSED_HEADERS and len(value) > MAX_HEADER_CHARS:
+                raise ValueError(f"its {header} header is {len(value)} characters long; the limit is "
+                                 f"{MAX_HEADER_CHARS}")
+    headers = {header.lower(): " ".join(str(value).split())[:MAX_HEADER_CHARS]
+               for header, value in message.raw_items()}
+    sender = email_policy.default.header_factory("from", _without_comments(headers.get("from", "")))
+    name, address = parseaddr(str(sender))
     text = ""
     part = message.get_body(preferencelist=("plain", "html"))
     if part is not None:
@@ -59,11 +76,31 @@ def parse_eml(data: bytes) -> InboundMessage:
         except (LookupError, ValueError):  # an unknown charset or broken transfer encoding
             payload = part.get_payload(decode=True)
             content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
-        text = html_to_text(content) if part.get_content_type() == "text/html" else str(content)
-    message_id = str(message.get("Message-ID", "")).strip() or "sha256:" + hashlib.sha256(data).hexdigest()
-    headers = {name.lower(): str(value) for name, value in message.items()}
+        text = body_text(str(content), part.get_content_type() == "text/html")
+    message_id = headers.get("message-id", "") or "sha256:" + hashlib.sha256(data).hexdigest()
+    subject = str(email_policy.default.header_factory("subject", headers.get("subject", "")))
     return InboundMessage(message_id=message_id, sender=address, sender_name=name,
-                          subject=str(message.get("Subject", "")), text=text, automatic=is_automatic(headers))
+                          subject=subject[:MAX_SUBJECT_CHARS], text=text, automatic=is_automatic(headers))
+
+
+def _without_comments(value: str) -> str:
+    """An address header without its (comments), outside quoted strings: read once, nesting and all."""
+    kept: list[str] = []
+    depth, quoted, escaped = 0, False, False
+    for char in value:
+        if escaped or char == "\\":
+            escaped = not escaped
+        elif quoted or (depth == 0 and char == '"'):
+            quoted = quoted != (char == '"')
+        elif char == "(":
+            depth += 1
+            continue
+        elif char == ")" and depth:
+            depth -= 1
+            continue
+        if depth == 0:
+            kept.append(char)
+    return "".join(kept)
 
 
 def _from_graph(item: dict[str, Any]) -> InboundMessage | None:
@@ -72,12 +109,13 @@ def _from_graph(item: dict[str, Any]) -> InboundMessage | None:
     sender = ((item.get("from") or {}).get("emailAddress") or {})
     body = item.get("body") or {}
     content = str(body.get("content") or "")
-    text = html_to_text(content) if str(body.get("contentType", "")).lower() == "html" else content
+    text = body_text(content, str(body.get("contentType", "")).lower() == "html")
     headers = {str(h.get("name", "")).lower(): str(h.get("value", ""))
                for h in item.get("internetMessageHeaders") or [] if isinstance(h, dict)}
     return InboundMessage(message_id=str(item.get("internetMessageId") or item.get("id") or ""),
                           sender=str(sender.get("address") or ""), sender_name=str(sender.get("name") or ""),
-                          subject=str(item.get("subject") or ""), text=text, automatic=is_automatic(headers))
+                          subject=str(item.get("subject") or "")[:MAX_SUBJECT_CHARS], text=text,
+                          automatic=is_automatic(headers))
 
 
 class GraphMailbox:

@@ -16,7 +16,7 @@ from typing import Any
 from adapters.templates import markdown_escape, render_card
 from bot.actions import choice_input, execute, show_card, text_input
 from bot.locale import Translator
-from bot.views import mention_entity
+from bot.views import mention_entity, mention_text
 from incident.assessment import Assessment, AssessmentAnswer
 from incident.model import Incident, Person
 from incident.policy import OrganisationPolicy
@@ -53,7 +53,7 @@ def thread_card(incident: Incident, policy: OrganisationPolicy, t: Translator) -
         return revealed_card(incident, policy, t)
     data = _data(incident, assessment)
     answered = tuple(a.assessor for a in assessment.answers)
-    who = ", ".join(f"<at>{markdown_escape(p.name)}</at>" for p in assessment.assessors)
+    who = ", ".join(mention_text(p, card=True) for p in assessment.assessors)
     lines = [t("assess.asked", by=markdown_escape(assessment.requested_by.name), people=who,
                deadline=_deadline(assessment))]
     facts = [{"title": t("assess.answered"), "value": f"{_names(answered, t)} ({len(answered)}/"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -41,6 +42,53 @@ class ParsedCommand:
     name: str  # lower-case first word; empty for an empty message
     arguments: str
 
+
+
+MAX_MENTION_TEXT = 300  # an entity's "<at>name</at>"; a longer one is not a mention the bot removes
+
+
+def without_recipient_mention(text: str, entities: Sequence[object] | None, recipient_id: str) -> str:
+    """The message text without the bot's own @mention, like botbuilder's ``remove_recipient_mention``
+    but literal: that one uses the mention's name (which the sender controls) as a regular expression."""
+    for entity in entities or []:
+        data = getattr(entity, "additional_properties", None) or {}
+        mentioned = data.get("mentioned") or getattr(entity, "mentioned", None) or {}
+        if getattr(entity, "type", "") != "mention" or not isinstance(mentioned, dict) \
+                or mentioned.get("id") != recipient_id:
+            continue
+        label = str(data.get("text") or getattr(entity, "text", "") or f"<at>{mentioned.get('name') or ''}</at>")
+        name = mention_label_name(label[:MAX_MENTION_TEXT + 1])
+        if name and len(label) <= MAX_MENTION_TEXT:
+            text = text.replace(name, "").replace("<at></at>", "")
+    return text
+
+
+def mention_label_name(label: str) -> str:
+    """The name inside "<at>name</at>" (or "<at id=...>name</at>"), or "" when it is not one."""
+    opened = label.find(">") if label[:3].lower() == "<at" else -1
+    closing = label.lower().rfind("</at>")
+    return label[opened + 1:closing] if 0 <= opened < closing else ""
+
+
+def without_mention_tags(text: str) -> str:
+    """``text`` with each "<at>…</at>" on one line replaced by a space. Where the next closing tag and the
+    next line break are is remembered, so each character is looked at a bounded number of times."""
+    parts: list[str] = []
+    at, closing, line_end = 0, -1, -1
+    while (opening := text.find("<at>", at)) >= 0:
+        if closing < opening and (closing := text.find("</at>", opening + 4)) < 0:
+            break  # no tag closes after this one, nor after any later one
+        if line_end < opening:
+            line_end = text.find("\n", opening)
+            line_end = len(text) if line_end < 0 else line_end
+        if line_end < closing:  # this tag does not close on its line: go on from the next line
+            parts.append(text[at:line_end])
+            at = line_end
+            continue
+        parts.append(text[at:opening] + " ")
+        at = closing + 5
+    parts.append(text[at:])
+    return "".join(parts)
 
 
 def parse_command(text: str) -> ParsedCommand:

@@ -36,7 +36,7 @@ from bot.locale import Translator
 from bot.private_space import PERSONAL, PrivateIncidents
 from bot.references import reference_from_dict, reference_to_dict
 from bot.setup import TeamsSetup
-from bot.views import Member, announcement_card, incident_card, plan_card, reminder_card
+from bot.views import Member, announcement_card, incident_card, mention_name, mention_text, plan_card, reminder_card
 from incident.errors import GraphError, NotificationFailed
 from incident.model import Incident, Person, TimelineEvent
 from incident.policy import OrganisationPolicy
@@ -297,14 +297,14 @@ class TeamsNotifier:
             raise NotificationFailed(f"{incident.id} has no Teams space to raise '{alert.kind}' in")
         t = Translator(incident.language)
         people = list(alert.people) or (list(self._setup.admin_team) if alert.kind == "stale" else [])
-        who = ", ".join(f"<at>{p.name}</at>" for p in people) or t("alert.nobody")
+        who = ", ".join(mention_text(p) for p in people) or t("alert.nobody")
         text = t(f"alert.{alert.kind}", id=incident.id, who=who, **{k: markdown_escape(v) for k, v in
                                                                      alert.values.items()})
         if alert.kind == "stale" and people:
             text += " " + who
         activity = MessageFactory.text(text)
-        activity.entities = [Mention(mentioned=ChannelAccount(id=p.id, name=p.name), text=f"<at>{p.name}</at>",
-                                     type="mention") for p in people]
+        # Only mentions the text carries: Teams refuses an entity whose text is not in the message.
+        activity.entities = [m for m in map(_mention, people) if m.text in text]
         await self.send(reference_from_dict(space["reference"]), activity)
 
     # -- building blocks -----------------------------------------------------------------------------
@@ -316,16 +316,15 @@ class TeamsNotifier:
     def _invitation(self, incident: Incident, t: Translator) -> Activity:
         """A message @mentioning everyone the incident needs: in a thread, a mention is the invitation."""
         people = self.people(incident)
-        mentions = [Mention(mentioned=ChannelAccount(id=p.id, name=p.name), text=f"<at>{p.name}</at>", type="mention")
-                    for p in people]
+        mentions = [_mention(p) for p in people]
         commander = incident.roles.get("commander")
         responder = incident.roles.get("responder")
         text = t("space.opened", id=incident.id, people=t(
-            "space.roles", commander=f"<at>{commander.name}</at>" if commander else t("incident.nobody"),
-            responder=f"<at>{responder.name}</at>" if responder else t("incident.nobody")))
+            "space.roles", commander=mention_text(commander) if commander else t("incident.nobody"),
+            responder=mention_text(responder) if responder else t("incident.nobody")))
         others = [p for p in people if p not in (commander, responder)]
         if others:
-            text += " " + t("space.invited", people=", ".join(f"<at>{p.name}</at>" for p in others))
+            text += " " + t("space.invited", people=", ".join(mention_text(p) for p in others))
         activity = MessageFactory.text(text)
         activity.entities = mentions
         return activity
@@ -427,6 +426,12 @@ class TeamsNotifier:
                     raise NotificationFailed(f"Teams is unreachable: {error}") from error
                 await asyncio.sleep(0.5 * 2 ** attempt)
         raise AssertionError("unreachable")
+
+
+def _mention(person: Person) -> Mention:
+    """A message's mention entity, its text exactly as ``mention_text`` puts it in the message."""
+    return Mention(mentioned=ChannelAccount(id=person.id, name=mention_name(person)), text=mention_text(person),
+                   type="mention")
 
 
 def _raise_first(outcomes: Sequence[object]) -> None:

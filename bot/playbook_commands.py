@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from typing import Annotated, Any
 
@@ -20,16 +19,15 @@ from adapters.templates import markdown_escape, render_card
 from bot.actions import execute, show_card, text_input
 from bot.locale import Translator
 from bot.submissions import _Payload, parse_payload
-from bot.views import cut, mention_entity
+from bot.views import cut, mention_entity, mention_text
 from incident.errors import InvalidValue
 from incident.people import Person
 from incident.playbook import PlaybookError, PlaybookPolicy, PlaybookVersion
 from services import playbooks
 from services.bus import Dependencies
+from services.html_text import html_to_text
 
 EXCERPT = 1200  # of the Markdown on the review card; the full text is one 'playbook show' away
-BREAKS = re.compile(r"<br\s*/?>|</p>|</div>|</li>|</h[1-6]>", re.IGNORECASE)
-TAGS = re.compile(r"<(?!/?at>)[^>]+>")
 
 
 class ReviewAction(_Payload):
@@ -41,10 +39,8 @@ class ReviewAction(_Payload):
 
 
 def message_markdown(raw: str) -> str:
-    """A Teams message's text as Markdown lines: Teams sends formatted messages as HTML."""
-    text = BREAKS.sub("\n", raw.replace("\r\n", "\n"))
-    text = TAGS.sub("", text)
-    return html.unescape(text).replace("\u00a0", " ")
+    """A Teams message's text as Markdown lines: Teams sends formatted messages as HTML (mentions kept)."""
+    return html_to_text(raw.replace("\r\n", "\n"), keep=("<at>", "</at>"))
 
 
 def _version_words(words: list[str]) -> int:
@@ -124,7 +120,7 @@ def review_card(version: PlaybookVersion, policy: PlaybookPolicy, t: Translator)
     text = t("playbook.card_text", author=markdown_escape(version.author.name),
              at=f"{version.submitted_at:%Y-%m-%d %H:%M}", needed=policy.approvals_required)
     if approvers:
-        text += " " + ", ".join(f"<at>{markdown_escape(p.name)}</at>" for p in approvers)
+        text += " " + ", ".join(mention_text(p, card=True) for p in approvers)
     return render_card(
         "playbook_review", heading=t("playbook.card_heading", service=version.service, version=version.version),
         text=text, facts=[{"title": "Owner", "value": markdown_escape(version.owner)},

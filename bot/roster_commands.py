@@ -8,11 +8,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from adapters.templates import markdown_escape
+from bot.commands import without_mention_tags
 from bot.locale import Translator
 from incident.errors import InvalidValue
 from incident.instants import parse_instant
@@ -38,7 +38,7 @@ def _people_in_order(text: str, mentions: Sequence[Mention]) -> list[Person]:
 def _without_mentions(text: str, mentions: Sequence[Mention]) -> list[str]:
     for label, _ in mentions:
         text = text.replace(label, " ")
-    return re.sub(r"<at>.*?</at>", " ", text).split()
+    return without_mention_tags(text).split()
 
 
 class RosterCommands:

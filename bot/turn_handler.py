@@ -22,7 +22,7 @@ from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from adapters.templates import markdown_escape
 from bot.assessment import AssessmentTeams
-from bot.commands import parse_command
+from bot.commands import parse_command, without_recipient_mention
 from bot.declaration import declaration_card, new_form_id, parse_declaration
 from bot.home_team import HomeCommands
 from bot.locale import Translator
@@ -177,8 +177,10 @@ class DevOpsBot(TeamsActivityHandler):
         if verb in self.verbs:  # Action.Submit fallback
             answer = await self._run_verb(turn_context, verb, value, t)
         else:
-            TurnContext.remove_recipient_mention(turn_context.activity)
-            command = parse_command(turn_context.activity.text or "")
+            activity = turn_context.activity  # the bot's mention leaves the text commands read
+            activity.text = without_recipient_mention(activity.text or "", activity.entities,
+                                                      activity.recipient.id if activity.recipient else "")
+            command = parse_command(activity.text)
             handler = self.commands.get(command.name)
             if handler is None:
                 answer = Answer(card=help_card(t, unknown=command.name))

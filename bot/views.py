@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,7 @@ from incident.policy import OrganisationPolicy
 
 MAX_CARD_TEXT = 1500  # long text is cut so a card stays far below Teams' 28 KB
 SEVERITY_COLOUR = {1: "Attention", 2: "Warning"}
+MAX_MENTION_NAME = 64  # characters of a name inside <at>…</at>; the rest is cut
 
 
 def cut(text: str, limit: int, pointer: str) -> str:
@@ -186,9 +188,23 @@ def resolve_card(incident: Incident, policy: OrganisationPolicy, t: Translator, 
         actions=[execute(t("resolve.submit"), "incident.resolve", {"incident_id": incident.id}, style="positive")])
 
 
+def mention_name(person: Person) -> str:
+    """The name an @mention shows: on one line, at most MAX_MENTION_NAME characters (the id if unnamed)."""
+    return (" ".join(person.name.split()) or person.id)[:MAX_MENTION_NAME]
+
+
+def mention_text(person: Person, *, card: bool = False) -> str:
+    """``<at>name</at>`` for ``person``, the name cut and escaped for where it goes (Markdown in a card, HTML in
+    a message), so no name can close the tag early or swell the message. The mention's entity carries this
+    same text: Teams refuses a mention whose text is not in the message."""
+    name = mention_name(person)
+    return f"<at>{markdown_escape(name) if card else html.escape(name, quote=False)}</at>"
+
+
 def mention_entity(person: Person) -> dict[str, Any]:
-    return {"type": "mention", "text": f"<at>{markdown_escape(person.name)}</at>",
-            "mentioned": {"id": person.id, "name": person.name}}
+    """A card's mention entity; the card's text carries ``mention_text(person, card=True)``."""
+    return {"type": "mention", "text": mention_text(person, card=True),
+            "mentioned": {"id": person.id, "name": mention_name(person)}}
 
 
 def reminder_card(incident: Incident, policy: OrganisationPolicy, t: Translator) -> dict[str, Any]:
@@ -196,7 +212,7 @@ def reminder_card(incident: Incident, policy: OrganisationPolicy, t: Translator)
     commander = incident.holder("commander")
     effort = policy.effort(incident.severity, incident.priority)
     data = {"incident_id": incident.id}
-    who = f"<at>{markdown_escape(commander.name)}</at>" if commander else t("incident.nobody")
+    who = mention_text(commander, card=True) if commander else t("incident.nobody")
     text = t("reminder.text", commander=who, id=incident.id, severity=incident.severity,
              minutes=int(effort.update_cadence.total_seconds() // 60))
     actions = [

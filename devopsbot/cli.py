@@ -12,7 +12,6 @@ import importlib
 import json
 import logging
 import os
-import re
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
@@ -60,11 +59,12 @@ def _container() -> Any:
 def _actor(text: str | None) -> Any:
     """``--as "Display Name <id>"`` (or just a name) or the login name: who the timeline says did it."""
     from incident.model import Person
+    from incident.people import split_named
 
     if text:
-        named = re.fullmatch(r"\s*(.*?)\s*<([^<>]+)>\s*", text)
-        if named:
-            return Person(id=named.group(2).strip(), name=named.group(1) or named.group(2).strip())
+        named = split_named(text)
+        if named and not named[2]:
+            return Person(id=named[1], name=named[0] or named[1])
         return Person(id=text.strip(), name=text.strip())
     user = getpass.getuser()
     return Person(id=f"cli:{user}", name=user)

@@ -15,19 +15,20 @@ from typing import Any
 from incident.errors import InvalidValue
 from incident.instants import parse_instant
 
-PERSON = re.compile(r"\s*(?P<name>[^<>]*?)\s*<(?P<id>[^<>]+)>\s*(?:<?(?P<email>[^<>\s]+@[^<>\s]+)>?)?\s*")
 ROSTER_FINDINGS_EXIT = 1  # `roster check` found single points of failure
 
 
 def person(text: str) -> Any:
     """``"Display Name <id>"``, optionally followed by an email address (``<bob@x.example>`` or bare)."""
-    from incident.people import Person
+    from incident.people import Person, split_named
 
-    found = PERSON.fullmatch(text)
-    if found is None:
-        raise InvalidValue("person", f"'{text}' is not like \"Display Name <id>\" or \"Display Name <id> email\"")
-    person_id = found.group("id").strip()
-    return Person(id=person_id, name=found.group("name") or person_id, email=found.group("email") or "")
+    named = split_named(text)
+    email = named[2].removeprefix("<").removesuffix(">") if named else ""
+    if named is None or (named[2] and ("@" not in email[1:-1] or any(c in "<>" or c.isspace() for c in email))):
+        shown = text if len(text) <= 200 else text[:200] + "…"
+        raise InvalidValue("person", f"'{shown}' is not like \"Display Name <id>\" or \"Display Name <id> email\"")
+    name, person_id, _ = named
+    return Person(id=person_id, name=name or person_id, email=email)
 
 
 def _rotation(args: argparse.Namespace) -> Any:

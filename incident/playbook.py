@@ -18,10 +18,17 @@ from incident.errors import InvalidValue, NotPermitted
 from incident.people import Person
 
 REQUIRED_SECTIONS = ("symptoms", "diagnosis", "mitigation", "rollback", "verification of recovery", "contacts")
-HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
-OWNER = re.compile(r"^\W*owner\W*:\s*(?P<owner>\S.*?)\s*$", re.IGNORECASE | re.MULTILINE)
-LAST_TESTED = re.compile(r"^\W*last[ -]tested\W*:\s*\**\s*(?P<date>\d{4}-\d{2}-\d{2})", re.IGNORECASE | re.MULTILINE)
-EMPTY_LINK = re.compile(r"(?<!\\)\[([^\]]*)\]\(\s*(?:<\s*>)?\s*\)")
+# Playbooks come from people: every rule below reads a line at a time with scans that never backtrack,
+# after the size limit, so no text can make verification slow (a cubic heading pattern once could).
+_NON_WORD = re.compile(r"\W*")
+_SPACE = re.compile(r"\s*")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _run_end(pattern: re.Pattern[str], text: str, start: int) -> int:
+    """Where the run of ``pattern`` (one starred class, which always matches) starting at ``start`` ends."""
+    run = pattern.match(text, start)
+    return run.end() if run else start
 
 
 class PlaybookError(InvalidValue):
@@ -109,24 +116,25 @@ def verify(text: str, at: datetime, policy: PlaybookPolicy) -> tuple[list[str], 
     problems: list[str] = []
     size = len(text.encode())
     if size > policy.max_bytes:
-        problems.append(f"it is {size} bytes; the limit is {policy.max_bytes}")
-    headings = {_normal(h) for h in HEADING.findall(text)}
+        return [f"it is {size} bytes; the limit is {policy.max_bytes}"], "", None  # nothing read past the limit
+    lines = text.replace("\r\n", "\n").split("\n")
+    headings = {_normal(h) for h in map(_heading, (line for line in lines if "#" in line)) if h}
     missing = [s for s in REQUIRED_SECTIONS if s not in headings]
     if missing:
         problems.append("missing sections (as Markdown headings): " + ", ".join(missing))
-    owner_match = OWNER.search(text)
-    owner = owner_match.group("owner").strip("*_ ") if owner_match else ""
+    labelled = [line for line in lines if ":" in line]  # only these can hold an owner or a date
+    owner = next((found for found in map(_owner, labelled) if found), "")
     if not owner:
         problems.append("no owner: add a line 'Owner: <name>'")
     tested: date | None = None
-    tested_match = LAST_TESTED.search(text)
-    if tested_match is None:
+    written = next((found for found in map(_last_tested, labelled) if found), "")
+    if not written:
         problems.append("no last-tested date: add a line 'Last tested: YYYY-MM-DD'")
     else:
         try:
-            tested = date.fromisoformat(tested_match.group("date"))
+            tested = date.fromisoformat(written)
         except ValueError:
-            problems.append(f"last tested: '{tested_match.group('date')}' is not a date")
+            problems.append(f"last tested: '{written}' is not a date")
         else:
             age = (at.date() - tested).days
             if age < 0:
@@ -134,10 +142,82 @@ def verify(text: str, at: datetime, policy: PlaybookPolicy) -> tuple[list[str], 
             elif age > policy.last_tested_max_days:
                 problems.append(f"last tested {tested.isoformat()}, {age} days ago; test it again "
                                 f"(at most {policy.last_tested_max_days} days)")
-    empty = [m.group(0) for m in EMPTY_LINK.finditer(text)]
+    empty = _empty_links(text, 5)
     if empty:
         problems.append("empty links: " + ", ".join(empty[:5]))
     return problems, owner, tested
+
+
+def _heading(line: str) -> str:
+    """The text of an ATX heading line ('## Rollback ##'), or ""."""
+    stripped = line.lstrip()
+    if len(line) - len(stripped) > 3:
+        return ""
+    level = len(stripped) - len(stripped.lstrip("#"))
+    rest = stripped[level:]
+    if not 1 <= level <= 6 or not rest[:1].isspace():
+        return ""
+    return rest.strip().rstrip("#").rstrip()
+
+
+def _labelled(line: str, labels: tuple[str, ...]) -> tuple[str, int] | None:
+    """For a line 'Label: value' (emphasis around the label allowed): what follows the label's colon,
+    and how much of it was emphasis or spacing before the value. None for any other line."""
+    start = _run_end(_NON_WORD, line, 0)
+    width = len(labels[0])
+    if line[start:start + width].casefold() not in labels:
+        return None
+    after = start + width
+    end = _run_end(_NON_WORD, line, after)
+    colon = line.rfind(":", after, end)
+    return None if colon < 0 else (line[colon + 1:], end - colon - 1)
+
+
+def _owner(line: str) -> str:
+    found = _labelled(line, ("owner",))
+    return found[0].strip().strip("*_ ") if found else ""
+
+
+def _last_tested(line: str) -> str:
+    """The date written on a 'Last tested: YYYY-MM-DD' line (bold allowed around it), or ""."""
+    found = _labelled(line, ("last tested", "last-tested"))
+    if found is None:
+        return ""
+    value, lead = found
+    if value[:lead].strip().lstrip("*").strip():
+        return ""
+    date_text = _DATE.match(value, lead)
+    return date_text.group(0) if date_text else ""
+
+
+def _empty_links(text: str, limit: int) -> list[str]:
+    """Up to ``limit`` Markdown links with no target ('[text]()', '[text](<>)'), unless the '[' is escaped.
+    Each part of the text is looked at a bounded number of times."""
+    found: list[str] = []
+    after = 0  # where the previous link ended
+    middle = text.find("](")
+    while middle >= 0 and len(found) < limit:
+        close = _empty_target_end(text, middle + 2)
+        if close >= 0:
+            opening = text.find("[", max(after, text.rfind("]", after, middle) + 1), middle)
+            while opening > 0 and text[opening - 1] == "\\":
+                opening = text.find("[", opening + 1, middle)
+            if opening >= 0:
+                found.append(text[opening:close])
+                after = close
+        middle = text.find("](", max(middle + 2, after))
+    return found
+
+
+def _empty_target_end(text: str, start: int) -> int:
+    """Where '(  )' or '( <> )' that starts at ``start`` (after the '(') ends, or -1."""
+    at = _run_end(_SPACE, text, start)
+    if text.startswith("<", at):
+        inside = _run_end(_SPACE, text, at + 1)
+        if not text.startswith(">", inside):
+            return -1
+        at = _run_end(_SPACE, text, inside + 1)
+    return at + 1 if text.startswith(")", at) else -1
 
 
 def _normal(heading: str) -> str:

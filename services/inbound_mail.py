@@ -78,7 +78,7 @@ def new_text(body: str) -> str:
     """The part of a reply its sender wrote: everything before the quoted history and '>' lines."""
     kept: list[str] = []
     for line in body.replace("\r\n", "\n").split("\n"):
-        if any(pattern.match(line) for pattern in _QUOTE_STARTS):
+        if line.strip() and any(pattern.match(line) for pattern in _QUOTE_STARTS):
             break
         if line.lstrip().startswith(">"):
             continue

@@ -29,9 +29,11 @@ from services.roster_service import all_partitions, known_role, known_service
 COLUMNS = ("service", "role", "kind", "person_id", "person_name", "person_email", "handoff", "timezone",
            "since", "start", "end", "reason")
 KINDS = ("primary", "delegate", "rotation", "override")
+# A spreadsheet evaluates a cell starting with one of these (=1+1, @SUM(…), -2+3; tab and CR too): an exported
+# cell that would start with one, after any quotes, gets a leading "'" (shown as text), taken off on import.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MAX_BYTES = 2_000_000
 MAX_PROBLEMS = 50
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 HANDOFF = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun)\s+(\d{1,2}):00$", re.IGNORECASE)
 
 
@@ -92,7 +94,8 @@ def parse(text: str, policy: OrganisationPolicy) -> tuple[dict[str, list[RosterE
             problems.append(f"line {line}: {len(row)} columns instead of {len(COLUMNS)}")
             continue
         try:
-            _row(dict(zip(COLUMNS, (c.strip() for c in row), strict=True)), line, policy, roles, overrides)
+            _row(dict(zip(COLUMNS, (as_imported(c.strip()) for c in row), strict=True)), line, policy, roles,
+                 overrides)
         except (InvalidValue, ValueError) as error:
             problems.append(f"line {line}: {error}")
     entries: dict[str, list[RosterEntry]] = {}
@@ -112,6 +115,29 @@ def parse(text: str, policy: OrganisationPolicy) -> tuple[dict[str, list[RosterE
     return entries, {service: [o for _, o in found] for service, found in overrides.items()}
 
 
+def is_email(text: str) -> bool:
+    """One '@' between a local part and a dotted domain, no spaces: checked in one pass (the pattern it
+    replaced backtracked on long runs of dots)."""
+    local, at, domain = text.partition("@")
+    dot = domain.find(".", 1)
+    return (bool(local) and bool(at) and "@" not in domain and 0 < dot < len(domain) - 1
+            and not any(c.isspace() for c in text))
+
+
+def _needs_quote(cell: str) -> bool:
+    return cell.lstrip("'").startswith(FORMULA_STARTS)
+
+
+def as_exported(cell: str) -> str:
+    """A cell as written to the file: one that a spreadsheet would evaluate gets a leading "'"."""
+    return "'" + cell if _needs_quote(cell) else cell
+
+
+def as_imported(cell: str) -> str:
+    """The inverse of ``as_exported``: a hand-written "'Bob" stays as it is."""
+    return cell[1:] if cell.startswith("'") and _needs_quote(cell[1:]) else cell
+
+
 def _readable(reader: Any) -> Iterator[list[str]]:
     """The rows; what the csv module itself cannot read (a field over its size limit) refuses the file."""
     try:
@@ -128,7 +154,7 @@ def _row(cells: dict[str, str], line: int, policy: OrganisationPolicy, roles: di
         raise InvalidValue("kind", f"'{cells['kind']}' is not one of {', '.join(KINDS)}")
     if not cells["person_id"]:
         raise InvalidValue("person_id", "is required")
-    if cells["person_email"] and not EMAIL.match(cells["person_email"]):
+    if cells["person_email"] and not is_email(cells["person_email"]):
         raise InvalidValue("person_email", f"'{cells['person_email']}' is not an email address")
     person = Person(cells["person_id"], cells["person_name"] or cells["person_id"], cells["person_email"])
     if kind == "override":
@@ -222,26 +248,35 @@ def _person_cells(person: Person) -> list[str]:
 
 
 def write(partitions: Sequence[RosterPartition]) -> str:
+    """The roster as a file ``parse`` reads back to the same roster; no cell is a formula to a spreadsheet."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
+    # This csv module quotes a cell for the line terminator's characters only: a row with a carriage return in
+    # a cell is quoted whole, or the return would end the line when the file is read back.
+    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(COLUMNS)
+    for row in _rows(partitions):
+        cells = [as_exported(cell) for cell in row]
+        (quoted if any("\r" in cell for cell in cells) else writer).writerow(cells)
+    return out.getvalue()
+
+
+def _rows(partitions: Sequence[RosterPartition]) -> Iterator[list[str]]:
     blank = ["", "", "", "", "", ""]
     for partition in partitions:
         for entry in partition.entries:
             if entry.primary is not None:
-                writer.writerow([entry.service, entry.role, "primary", *_person_cells(entry.primary), *blank])
+                yield [entry.service, entry.role, "primary", *_person_cells(entry.primary), *blank]
             if entry.rotation is not None:
                 r = entry.rotation
                 for person in r.people:
-                    writer.writerow([entry.service, entry.role, "rotation", *_person_cells(person),
-                                     f"{WEEKDAYS[r.weekday]} {r.hour:02d}:00", r.timezone, r.since.isoformat(),
-                                     "", "", ""])
+                    yield [entry.service, entry.role, "rotation", *_person_cells(person),
+                           f"{WEEKDAYS[r.weekday]} {r.hour:02d}:00", r.timezone, r.since.isoformat(), "", "", ""]
             for person in entry.delegates:
-                writer.writerow([entry.service, entry.role, "delegate", *_person_cells(person), *blank])
+                yield [entry.service, entry.role, "delegate", *_person_cells(person), *blank]
         for override in partition.overrides:
-            writer.writerow([override.service, override.role, "override", *_person_cells(override.person), "", "", "",
-                             override.start.isoformat(), override.end.isoformat(), override.reason])
-    return out.getvalue()
+            yield [override.service, override.role, "override", *_person_cells(override.person), "", "", "",
+                   override.start.isoformat(), override.end.isoformat(), override.reason]
 
 
 async def export_csv(roster: RosterRepository, policy: OrganisationPolicy, now: datetime) -> str:
