@@ -225,7 +225,7 @@ async def test_a_playbook_submitted_in_teams_with_the_cubic_heading_shape_is_ans
     assert reply["text"].startswith("Playbook checkout was not submitted: missing sections")
 
 
-async def test_a_mail_file_of_unclosed_script_tags_is_read_and_answered_at_once(memory_container: Container) -> None:
+async def test_a_mail_file_of_unclosed_script_tags_is_read_and_refused_at_once(memory_container: Container) -> None:
     """The reported attack: '<script>' * 16,000 in a body kept the tag stripper busy for 13 s, before any
     check of who sent it."""
     data = _eml("<script>" * 12_500, headers=False).replace(b"Subject: Mallory", b"Subject: DECLARE SEV1: x", 1)
@@ -233,7 +233,8 @@ async def test_a_mail_file_of_unclosed_script_tags_is_read_and_answered_at_once(
     message = parse_eml(data)
     handled = await ingest(memory_container.bus, message, _nobody)
     assert time.process_time() - started < 0.5
-    assert handled.outcome is Outcome.ANSWERED and "not a known responder" in handled.reply
+    # A stranger is not answered (no backscatter); the reason is kept for the operator.
+    assert handled.outcome is Outcome.UNANSWERED and "not a known responder" in handled.reply
     assert message.text == "" and message.sender == "mallory@evil.example"  # tags without text
 
 

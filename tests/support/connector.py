@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -21,6 +22,33 @@ class Sent:
     conversation_id: str
     activity_id: str
     activity: dict[str, Any]
+
+
+# Teams refuses a message over about 28 KB (text, cards and entities together).
+MAX_ACTIVITY_BYTES = 28 * 1024
+
+
+def refusal(activity: dict[str, Any]) -> str | None:
+    """Why Teams (and the Agents Playground) would refuse this activity with 400 BadArgument, or None."""
+    if activity.get("type") not in ("message", None) and activity.get("type") != "typing":
+        return f"Unknown activity type {activity.get('type')!r}"
+    text = activity.get("text") or ""
+    for entity in activity.get("entities") or []:
+        if entity.get("type") != "mention":
+            continue
+        mentioned = entity.get("mentioned") or {}
+        if not mentioned.get("id"):
+            return "Mention entity has no mentioned id"
+        # Each mention's text must appear in the message text, as Teams checks it.
+        if not entity.get("text") or entity["text"] not in text:
+            return "Mention entity does not match text"
+    if len(json.dumps(activity, ensure_ascii=False).encode()) > MAX_ACTIVITY_BYTES:
+        return "Message size too big"
+    return None
+
+
+def bad_argument(message: str) -> web.Response:
+    return web.json_response({"error": {"code": "BadArgument", "message": message}}, status=400)
 
 
 @dataclass
@@ -44,6 +72,7 @@ class ConnectorDouble:
     # Teams refuses a bot's messages to a chat it is not in, as it does.
     bot_installed_in: Callable[[str], bool] | None = None
     unreachable_users: set[str] = field(default_factory=set)  # Teams ids no personal chat can be made with
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (conversation, reason) of every 400 it gave
     _released: asyncio.Event = field(default_factory=asyncio.Event)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
 
@@ -118,6 +147,9 @@ class ConnectorDouble:
             self.sent.append(Sent("personal", conversation, "", {}))
             return web.json_response({"id": conversation})
         channel = (body.get("channelData") or {}).get("channel", {}).get("id", "chat")
+        if (problem := refusal(body.get("activity") or {})) is not None:
+            self.refused.append((channel, problem))
+            return bad_argument(problem)
         activity_id = str(next(self._ids))
         thread = f"{channel};messageid={activity_id}"
         self.sent.append(Sent("thread", thread, activity_id, body.get("activity") or {}))
@@ -130,13 +162,20 @@ class ConnectorDouble:
             return web.json_response({"error": {"code": "BotNotInConversationRoster",
                                                 "message": "The bot is not part of the conversation roster."}},
                                      status=403)
+        body = await request.json()
+        if (problem := refusal(body)) is not None:
+            self.refused.append((conversation, problem))
+            return bad_argument(problem)
         activity_id = str(next(self._ids))
-        self.sent.append(Sent("message", request.match_info["conversation"], activity_id, await request.json()))
+        self.sent.append(Sent("message", conversation, activity_id, body))
         return web.json_response({"id": activity_id})
 
     async def _put(self, request: web.Request) -> web.Response:
-        self.sent.append(Sent("update", request.match_info["conversation"], request.match_info["activity"],
-                              await request.json()))
+        body = await request.json()
+        if (problem := refusal(body)) is not None:
+            self.refused.append((request.match_info["conversation"], problem))
+            return bad_argument(problem)
+        self.sent.append(Sent("update", request.match_info["conversation"], request.match_info["activity"], body))
         return web.json_response({"id": request.match_info["activity"]})
 
 
