@@ -16,8 +16,9 @@ its credentials set the same Authorization header on every request.
 
 from __future__ import annotations
 
+import http.client
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Self
 
 from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity
@@ -30,18 +31,55 @@ from botframework.connector.auth import (
 )
 from botframework.connector.auth.user_token_client import UserTokenClient
 from msrest.universal_http.requests import ClientRetryPolicy
+from urllib3.exceptions import ProtocolError
+from urllib3.util.retry import Retry
 
 # Service URLs are a handful per cloud region; the bound only keeps a stream of forged ones (possible when
 # no app id is configured, so nothing checks the token's serviceurl claim) from growing the cache.
 MAX_CLIENTS = 32
 
 
+def _closed_unanswered(error: Exception | None) -> bool:
+    """The server closed the connection before answering a byte: a kept-alive connection it had already
+    dropped (Node, the Agents Playground's server, closes idle ones after 5 s; Teams' front ends also do)."""
+    return isinstance(error, ProtocolError) and any(isinstance(a, http.client.RemoteDisconnected) for a in error.args)
+
+
+class StaleConnectionRetry(Retry):
+    """urllib3 2 no longer retries a POST after a read error (msrest's ``method_whitelist`` is ignored), so a
+    message sent on a connection the server had just closed failed the turn. A POST is sent again only when
+    the server closed the connection without answering, which it does before reading the request; a timeout
+    or a partial answer is never retried (the message may have been posted)."""
+
+    def increment(self, method: str | None = None, url: str | None = None, response: Any = None,
+                  error: Exception | None = None, _pool: Any = None, _stacktrace: Any = None) -> Self:
+        if method == "POST" and _closed_unanswered(error):
+            method = "PUT"  # retried as urllib3 retries an idempotent method, with the same counters
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+_original_policy_init = ClientRetryPolicy.__init__
+
+
+def _policy_init(self: ClientRetryPolicy) -> None:
+    _original_policy_init(self)  # type: ignore[no-untyped-call]
+    old = self.policy
+    backoff_max = getattr(old, "BACKOFF_MAX", Retry.DEFAULT_BACKOFF_MAX)
+    self.policy = StaleConnectionRetry(total=old.total, connect=old.connect, read=old.read,
+                                       backoff_factor=old.backoff_factor, backoff_max=backoff_max,
+                                       status_forcelist=old.status_forcelist)
+    self.policy.BACKOFF_MAX = backoff_max  # type: ignore[attr-defined]  # msrest uses its urllib3 1 name
+
+
 def make_retry_policy_cheap() -> None:
-    """Idempotent; the retry codes msrest derives are unchanged (a test compares them)."""
+    """Idempotent; the retry codes msrest derives are unchanged (a test compares them). Also makes msrest's
+    policy send a POST again on a connection the server closed unanswered (``StaleConnectionRetry``)."""
     codes: object = ClientRetryPolicy.safe_codes
     if not isinstance(codes, frozenset):
         # Typed as a list by msrest; only ``in`` is ever asked of it.
         ClientRetryPolicy.safe_codes = frozenset(ClientRetryPolicy.safe_codes)  # type: ignore[assignment]
+    if ClientRetryPolicy.__init__ is not _policy_init:
+        ClientRetryPolicy.__init__ = _policy_init  # type: ignore[method-assign]
 
 
 def _bot_of(claims: ClaimsIdentity | None) -> str:
