@@ -1,4 +1,5 @@
-"""What the bot understands in a message: the command table, parsing, and the help it derives."""
+"""What the bot understands in a message: the command table (the help derives from it), the command word,
+and the @mentions (the one reading of Teams' mention entities)."""
 
 from __future__ import annotations
 

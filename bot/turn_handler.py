@@ -19,7 +19,7 @@ from bot.home_team import HomeTeamMemory
 from bot.locale import Translator
 from bot.replies import help_card
 from bot.setup import TeamsSetup
-from bot.turns import Answer, Turns, guarded
+from bot.turns import Answer, Turns, bot_id_of, guarded
 from bot.verb_table import verb_table
 from services.bus import MessageBus
 
@@ -89,8 +89,7 @@ class DevOpsBot(TeamsActivityHandler):
             answer = await self._run_verb(turn_context, verb, value, t)
         else:
             activity = turn_context.activity  # the bot's mention leaves the text commands read
-            activity.text = without_recipient_mention(activity.text or "", activity.entities,
-                                                      activity.recipient.id if activity.recipient else "")
+            activity.text = without_recipient_mention(activity.text or "", activity.entities, bot_id_of(turn_context))
             command = parse_command(activity.text)
             handler = self.commands.get(command.name)
             if handler is None:
