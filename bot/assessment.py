@@ -10,22 +10,19 @@ from __future__ import annotations
 
 import re
 from datetime import UTC
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
+from botbuilder.core import TurnContext
 from pydantic import ConfigDict, Field
 
 from adapters.templates import markdown_escape
-from bot.assessment_cards import ACCEPT, ANSWER, FORM, OVERRIDE, REFRESH, form_card, personal_card, revealed_card
+from bot.assessment_cards import form_card, personal_card, revealed_card
 from bot.locale import Translator
 from bot.submissions import IncidentAction, PayloadError, parse_payload
+from bot.turns import Answer, Turns, actor_of, mentioned
 from incident import commands
 from incident.errors import InvalidValue, NotPermitted
 from incident.model import Incident, Person
-
-if TYPE_CHECKING:
-    from botbuilder.core import TurnContext
-
-    from bot.turn_handler import Answer, DevOpsBot
 
 Level = Annotated[str, Field(max_length=60)]
 
@@ -69,17 +66,12 @@ def default_assessors(incident: Incident) -> tuple[Person, ...]:
 
 
 class AssessmentTeams:
-    """The assessment's command and card actions, added to the bot's tables."""
+    """The assessment's command and card actions, for the verb table (bot/verb_table.py)."""
 
-    def __init__(self, bot: DevOpsBot) -> None:
-        self.bot = bot
-        self.commands = {"assess": self.command}
-        self.verbs = {"assessment.request": self.request_from_card, FORM: self.show, REFRESH: self.show,
-                      ANSWER: self.answer, ACCEPT: self.accept, OVERRIDE: self.override}
+    def __init__(self, turns: Turns) -> None:
+        self.turns = turns
 
     async def command(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
-        from bot.turn_handler import Answer, actor_of
-
         async def act(incident: Incident, rest: str) -> Answer:
             words = rest.split()
             actor = actor_of(turn_context)
@@ -87,11 +79,11 @@ class AssessmentTeams:
                 return await self._decide_by_text(incident, words, actor, t)
             # ASCII digits only ("²" is a digit to str.isdigit) and bounded before any arithmetic on it.
             minutes = int(words[0]) if words and re.fullmatch(r"[0-9]{1,5}", words[0]) else None
-            people = tuple(self.bot._mentioned(turn_context)) or default_assessors(incident) or (actor,)
-            done = await self.bot.bus.handle(commands.RequestAssessment(incident.id, people, actor, minutes))
+            people = tuple(mentioned(turn_context)) or default_assessors(incident) or (actor,)
+            done = await self.turns.bus.handle(commands.RequestAssessment(incident.id, people, actor, minutes))
             return Answer(text=self._asked_text(done, t))
 
-        return await self.bot._with_incident(turn_context, arguments, t, act)
+        return await self.turns.with_incident(turn_context, arguments, t, act)
 
     @staticmethod
     def _asked_text(incident: Incident, t: Translator) -> str:
@@ -102,8 +94,6 @@ class AssessmentTeams:
                  deadline=f"{assessment.deadline.astimezone(UTC):%H:%M}")
 
     async def _decide_by_text(self, incident: Incident, words: list[str], actor: Person, t: Translator) -> Answer:
-        from bot.turn_handler import Answer
-
         if incident.assessment is None:
             raise InvalidValue("assessment", f"{incident.id} has no risk assessment yet: ask with 'assess'")
         if words[0].lower() == "accept":
@@ -113,70 +103,54 @@ class AssessmentTeams:
                 return Answer(text=t("reply.usage", usage=t("usage.assess")))
             command = commands.DecideAssessment(incident.id, incident.assessment.round, False, actor,
                                                 severity=words[1], priority=words[2], reason=" ".join(words[3:]))
-        done = await self.bot.bus.handle(command)
-        return Answer(card=revealed_card(done, self.bot.deps.policy, t))
+        done = await self.turns.bus.handle(command)
+        return Answer(card=revealed_card(done, self.turns.deps.policy, t))
 
     async def request_from_card(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
         """The incident card's "Assess risk": the role holders are asked, and the card comes back as it was."""
-        from bot.turn_handler import actor_of
-
         payload = parse_payload(IncidentAction, data)
-        incident = await self.bot.deps.incidents.get(payload.incident_id.upper())
+        incident = await self.turns.deps.incidents.get(payload.incident_id.upper())
         actor = actor_of(turn_context)
-        done = await self.bot.bus.handle(commands.RequestAssessment(
+        done = await self.turns.bus.handle(commands.RequestAssessment(
             incident.id, default_assessors(incident) or (actor,), actor))
-        return self.bot_answer(self.bot._incident_card(done, t, actor))
-
-    @staticmethod
-    def bot_answer(card: dict[str, Any]) -> Answer:
-        from bot.turn_handler import Answer
-
-        return Answer(card=card)
+        return Answer(card=self.turns.incident_card(done, t, actor))
 
     async def show(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
         """The viewer's own view (Teams' refresh, or the "Give my assessment" button)."""
-        from bot.turn_handler import actor_of
-
         payload = parse_payload(AssessmentAction, data)
-        incident = await self.bot.deps.incidents.get(payload.incident_id.upper())
+        incident = await self.turns.deps.incidents.get(payload.incident_id.upper())
         viewer = actor_of(turn_context)
         assessment = incident.assessment
-        policy = self.bot.deps.policy
+        policy = self.turns.deps.policy
         if not incident.may_see(viewer, policy.admins):  # a security incident's assessment is for its people
             raise NotPermitted(f"{incident.id} is a security incident; its assessment is for its people only")
         if payload.change and assessment is not None and assessment.is_open and assessment.is_assessor(viewer):
-            return self.bot_answer(form_card(incident, policy, t, viewer))
-        return self.bot_answer(personal_card(incident, policy, t, viewer))
+            return Answer(card=form_card(incident, policy, t, viewer))
+        return Answer(card=personal_card(incident, policy, t, viewer))
 
     async def answer(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
-        from bot.turn_handler import actor_of
-
         payload = parse_payload(AnswerAction, data)
         actor = actor_of(turn_context)
-        policy = self.bot.deps.policy
+        policy = self.turns.deps.policy
         command = commands.AnswerAssessment(
             payload.incident_id.upper(), payload.round, payload.likelihood, payload.impact,
             payload.ratings([c.key for c in policy.priority.criteria]), actor, payload.comment)
         try:
-            done = await self.bot.bus.handle(command)
+            done = await self.turns.bus.handle(command)
         except InvalidValue as error:  # a level or rating missing: the form again, with what was chosen
-            incident = await self.bot.deps.incidents.get(command.incident_id)
-            return self.bot_answer(form_card(incident, policy, t, actor, notice=markdown_escape(str(error))))
-        return self.bot_answer(personal_card(done, policy, t, actor))
+            incident = await self.turns.deps.incidents.get(command.incident_id)
+            return Answer(card=form_card(incident, policy, t, actor, notice=markdown_escape(str(error))))
+        return Answer(card=personal_card(done, policy, t, actor))
 
     async def accept(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
-        from bot.turn_handler import actor_of
-
         payload = parse_payload(AssessmentAction, data)
-        done = await self.bot.bus.handle(commands.DecideAssessment(
+        done = await self.turns.bus.handle(commands.DecideAssessment(
             payload.incident_id.upper(), payload.round, True, actor_of(turn_context)))
-        return self.bot_answer(revealed_card(done, self.bot.deps.policy, t))
+        return Answer(card=revealed_card(done, self.turns.deps.policy, t))
 
     async def override(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
-        from bot.turn_handler import actor_of
-
         payload = parse_payload(DecideAction, data)
-        done = await self.bot.bus.handle(commands.DecideAssessment(
+        done = await self.turns.bus.handle(commands.DecideAssessment(
             payload.incident_id.upper(), payload.round, False, actor_of(turn_context), severity=payload.severity,
             priority=payload.priority, reason=payload.reason))
-        return self.bot_answer(revealed_card(done, self.bot.deps.policy, t))
+        return Answer(card=revealed_card(done, self.turns.deps.policy, t))

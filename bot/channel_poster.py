@@ -23,6 +23,6 @@ class TeamsChannelPoster:
         if home is None:
             raise NotificationFailed("no team known yet: mention the bot once in the team's incidents channel")
         reference = reference_from_dict(home["reference"])
-        channels = await self._notifier._team_channels(reference, home["team_id"])
-        channel_id = self._notifier._channel_id(channels, channel)
-        await self._notifier._new_thread(reference, channel_id, self._notifier.card_activity(dict(card)))
+        channels = await self._notifier.team_channels(reference, home["team_id"])
+        channel_id = self._notifier.channel_id(channels, channel)
+        await self._notifier.new_thread(reference, channel_id, self._notifier.card_activity(dict(card)))

@@ -1,9 +1,13 @@
-"""What the bot understands in a message: the command table, parsing, and the help it derives."""
+"""What the bot understands in a message: the command table (the help derives from it), the command word,
+and the @mentions (the one reading of Teams' mention entities)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from incident.people import Person
 
 
 @dataclass(frozen=True)
@@ -47,16 +51,34 @@ class ParsedCommand:
 MAX_MENTION_TEXT = 300  # an entity's "<at>name</at>"; a longer one is not a mention the bot removes
 
 
+Mention = tuple[str, Person]  # the mention's text in the message ("<at>Bob</at>"), and who it names
+
+
+def _mentions(entities: Sequence[object] | None) -> list[tuple[str, dict[str, Any]]]:
+    """Each mention entity of an activity: its text as sent ("" if none) and its ``mentioned`` account. The
+    one reading of Teams' mention entities (botbuilder keeps unknown fields in ``additional_properties``)."""
+    found = []
+    for entity in entities or []:
+        data = getattr(entity, "additional_properties", None) or {}
+        mentioned = data.get("mentioned") or getattr(entity, "mentioned", None)
+        if getattr(entity, "type", "") == "mention" and isinstance(mentioned, dict):
+            found.append((str(data.get("text") or getattr(entity, "text", "") or ""), mentioned))
+    return found
+
+
+def mentions_of(entities: Sequence[object] | None, bot_id: str) -> list[Mention]:
+    """The people @mentioned in an activity (not the bot), with the text each mention has in the message."""
+    return [(text, Person(id=str(mentioned["id"]), name=str(mentioned.get("name") or mentioned["id"])))
+            for text, mentioned in _mentions(entities) if mentioned.get("id") != bot_id]
+
+
 def without_recipient_mention(text: str, entities: Sequence[object] | None, recipient_id: str) -> str:
     """The message text without the bot's own @mention, like botbuilder's ``remove_recipient_mention``
     but literal: that one uses the mention's name (which the sender controls) as a regular expression."""
-    for entity in entities or []:
-        data = getattr(entity, "additional_properties", None) or {}
-        mentioned = data.get("mentioned") or getattr(entity, "mentioned", None) or {}
-        if getattr(entity, "type", "") != "mention" or not isinstance(mentioned, dict) \
-                or mentioned.get("id") != recipient_id:
+    for given, mentioned in _mentions(entities):
+        if mentioned.get("id") != recipient_id:
             continue
-        label = str(data.get("text") or getattr(entity, "text", "") or f"<at>{mentioned.get('name') or ''}</at>")
+        label = given or f"<at>{mentioned.get('name') or ''}</at>"
         name = mention_label_name(label[:MAX_MENTION_TEXT + 1])
         if name and len(label) <= MAX_MENTION_TEXT:
             text = text.replace(name, "").replace("<at></at>", "")

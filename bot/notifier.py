@@ -12,22 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import (
     Activity,
     ChannelAccount,
     ConversationAccount,
-    ConversationParameters,
     ConversationReference,
     Mention,
 )
-from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from adapters.graph import GraphClient
 from adapters.templates import markdown_escape
@@ -36,6 +32,7 @@ from bot.locale import Translator
 from bot.private_space import PERSONAL, PrivateIncidents
 from bot.references import reference_from_dict, reference_to_dict
 from bot.setup import TeamsSetup
+from bot.teams_connector import TeamsConnector
 from bot.views import Member, announcement_card, incident_card, mention_name, mention_text, plan_card, reminder_card
 from incident.errors import GraphError, NotificationFailed
 from incident.model import Incident, Person, TimelineEvent
@@ -43,12 +40,6 @@ from incident.policy import OrganisationPolicy
 from services.ports import Alert, Clock, ConversationReferenceRepository
 
 log = logging.getLogger(__name__)
-
-RETRIED_STATUSES = {412, 429, 502, 504}  # what Teams asks bots to retry
-ATTEMPTS = 4
-CALL_TIMEOUT_SECONDS = 15.0
-CHANNELS_TTL_SECONDS = 600
-PER_CONVERSATION_INTERVAL = 1 / 7  # Teams allows about 7 messages per second per conversation
 
 
 async def remember_incident_conversation(conversations: ConversationReferenceRepository, conversation_id: str,
@@ -62,46 +53,19 @@ async def incident_of_conversation(conversations: ConversationReferenceRepositor
     return str(found["incident_id"]) if found else None
 
 
-class _Pacer:
-    """Keeps sends to one conversation below Teams' per-conversation rate."""
+class TeamsNotifier(TeamsConnector):
+    """The Notifier port on Teams: incident spaces, announcements and cards, over the connector's sends."""
 
-    def __init__(self) -> None:
-        self._next: dict[str, float] = {}
-        self._lock = asyncio.Lock()
-
-    async def wait(self, conversation_id: str) -> None:
-        async with self._lock:
-            now = time.monotonic()
-            start = max(now, self._next.get(conversation_id, 0.0))
-            self._next[conversation_id] = start + PER_CONVERSATION_INTERVAL
-        if start > now:
-            await asyncio.sleep(start - now)
-
-
-def _retry_after(error: HttpOperationError, attempt: int) -> float:
-    header = error.response.headers.get("Retry-After") if error.response is not None else None
-    delay: float = 0.5 * 2 ** attempt + random.uniform(0, 0.2)
-    try:
-        delay = min(30.0, float(str(header))) if header else delay
-    except ValueError:
-        pass
-    return delay
-
-
-class TeamsNotifier:
     def __init__(self, *, adapter: Callable[[], Any], app_id: str, conversations: ConversationReferenceRepository,
                  setup: TeamsSetup, policy: OrganisationPolicy, clock: Clock, graph: GraphClient | None = None,
                  teams_app_id: str = "") -> None:
         self._graph = graph
         self._teams_app_id = teams_app_id
-        self._adapter = adapter
-        self._app_id = app_id
+        super().__init__(adapter=adapter, app_id=app_id)
         self._conversations = conversations
         self._setup = setup
         self._policy = policy
         self._clock = clock
-        self._pacer = _Pacer()
-        self._channels: dict[str, tuple[float, list[tuple[str, str]]]] = {}
         self._private = PrivateIncidents(self, conversations, setup, policy, clock, private_spaces=graph is not None)
 
     # -- the Notifier port ---------------------------------------------------------------------------
@@ -117,13 +81,13 @@ class TeamsNotifier:
         home_ref = reference_from_dict(home["reference"])
         broadcast = incident.broadcast or self._setup.default_broadcast
         try:
-            channels = await self._team_channels(home_ref, home["team_id"])
-            space_channel, broadcast_channel = (self._channel_id(channels, name)
+            channels = await self.team_channels(home_ref, home["team_id"])
+            space_channel, broadcast_channel = (self.channel_id(channels, name)
                                                 for name in (self._setup.incidents_channel, broadcast))
         except NotificationFailed:  # perhaps a channel created since the lookup was cached: look again
             self._channels.pop(home["team_id"], None)
-            channels = await self._team_channels(home_ref, home["team_id"])
-            space_channel, broadcast_channel = (self._channel_id(channels, name)
+            channels = await self.team_channels(home_ref, home["team_id"])
+            space_channel, broadcast_channel = (self.channel_id(channels, name)
                                                 for name in (self._setup.incidents_channel, broadcast))
         # The space and the announcement are independent: open both at once, and let both finish even
         # when one fails, so that what did open is remembered (and the other is retried).
@@ -149,7 +113,7 @@ class TeamsNotifier:
         first message); then the invitation and the plan."""
         card = self.card_activity(incident_card(incident, self._policy, t, self._clock.now(), []))
         if isinstance(opened, str):
-            space_ref, card_id = await self._new_thread(home_ref, opened, card)
+            space_ref, card_id = await self.new_thread(home_ref, opened, card)
             where = where or opened
         else:
             space_ref = opened
@@ -221,7 +185,7 @@ class TeamsNotifier:
 
     async def _announce(self, incident: Incident, t: Translator, home: ConversationReference, channel_id: str,
                         channel_name: str) -> None:
-        reference, activity_id = await self._new_thread(home, channel_id, self.card_activity(
+        reference, activity_id = await self.new_thread(home, channel_id, self.card_activity(
             announcement_card(incident, self._policy, t, self._clock.now())))
         await self._conversations.put(incident.id, "announcement", {
             "reference": reference_to_dict(reference), "activity_id": activity_id, "channel": channel_name})
@@ -237,16 +201,16 @@ class TeamsNotifier:
         space = reference_from_dict(refs["space"]["reference"])
         updates: list[Awaitable[None]] = []
         if "space_card" in refs:
-            updates.append(self._update(space, refs["space_card"]["activity_id"], self.card_activity(
+            updates.append(self.update(space, refs["space_card"]["activity_id"], self.card_activity(
                 incident_card(incident, self._policy, t, now, []))))
         if "plan_card" in refs and any(e.kind == "plan_step_done" for e in events):
-            updates.append(self._update(space, refs["plan_card"]["activity_id"], self.card_activity(
+            updates.append(self.update(space, refs["plan_card"]["activity_id"], self.card_activity(
                 plan_card(incident, self._policy, t))))
         if incident.assessment is not None and any(e.kind.startswith("assessment_") for e in events):
             updates.append(self._assessment_card(incident, refs, space, t))
         if "announcement" in refs:
             announcement = refs["announcement"]
-            updates.append(self._update(reference_from_dict(announcement["reference"]), announcement["activity_id"],
+            updates.append(self.update(reference_from_dict(announcement["reference"]), announcement["activity_id"],
                                         self.card_activity(announcement_card(incident, self._policy, t, now))))
         _raise_first(await asyncio.gather(*updates, return_exceptions=True))  # independent: concurrently
 
@@ -259,7 +223,7 @@ class TeamsNotifier:
         card = self.card_activity(thread_card(incident, self._policy, t))
         purpose = f"assessment_card/{assessment.round}"
         if purpose in refs:
-            await self._update(space, refs[purpose]["activity_id"], card)
+            await self.update(space, refs[purpose]["activity_id"], card)
             return
         activity_id = await self.send(space, card)
         await self._conversations.put(incident.id, purpose, {"activity_id": activity_id})
@@ -309,10 +273,6 @@ class TeamsNotifier:
 
     # -- building blocks -----------------------------------------------------------------------------
 
-    @staticmethod
-    def card_activity(card: dict[str, Any]) -> Activity:
-        return MessageFactory.attachment(CardFactory.adaptive_card(card))
-
     def _invitation(self, incident: Incident, t: Translator) -> Activity:
         """A message @mentioning everyone the incident needs: in a thread, a mention is the invitation."""
         people = self.people(incident)
@@ -329,103 +289,6 @@ class TeamsNotifier:
         activity.entities = mentions
         return activity
 
-    async def _team_channels(self, home: ConversationReference, team_id: str) -> list[tuple[str, str]]:
-        """The team's channels as (id, name), looked up once every few minutes: they rarely change."""
-        cached = self._channels.get(team_id)
-        if cached and time.monotonic() - cached[0] < CHANNELS_TTL_SECONDS:
-            return cached[1]
-        found: list[tuple[str, str]] = []
-
-        async def look_up(turn_context: TurnContext) -> None:
-            # botbuilder's Teams client is synchronous: run it off the event loop.
-            client = await TeamsInfo.get_teams_connector_client(turn_context)
-            result = await asyncio.to_thread(client.teams.get_teams_channels, team_id)
-            for channel in result.conversations or []:
-                found.append((channel.id, channel.name or "General"))  # Teams leaves General unnamed
-
-        await self._with_retries(lambda: self._adapter().continue_conversation(home, look_up, self._app_id))
-        self._channels[team_id] = (time.monotonic(), found)
-        return found
-
-    @staticmethod
-    def _channel_id(channels: list[tuple[str, str]], name: str) -> str:
-        for channel_id, channel_name in channels:
-            if channel_name.casefold() == name.casefold() or channel_id == name:
-                return channel_id
-        known = ", ".join(n for _, n in channels)
-        raise NotificationFailed(f"the team has no channel named '{name}' (it has: {known})")
-
-    async def _new_thread(self, home: ConversationReference, channel_id: str,
-                          activity: Activity) -> tuple[ConversationReference, str]:
-        """Post ``activity`` as the first message of a new thread in a channel."""
-        parameters = ConversationParameters(
-            is_group=True, channel_data={"channel": {"id": channel_id}}, activity=activity,
-            bot=home.bot, tenant_id=home.conversation.tenant_id if home.conversation else None)
-        await self._pacer.wait(channel_id)
-        return await self._create_conversation(home, parameters)
-
-    async def personal_chat(self, home: ConversationReference, person: Person, tenant: str) -> ConversationReference:
-        """The bot's one-on-one chat with ``person`` in ``tenant`` (Teams makes it, or finds the one there is)."""
-        if not person.id:
-            raise NotificationFailed(f"{person.name} has no Teams id to start a personal chat with")
-        parameters = ConversationParameters(
-            is_group=False, members=[ChannelAccount(id=person.id, name=person.name)], bot=home.bot,
-            tenant_id=tenant, channel_data={"tenant": {"id": tenant}} if tenant else None)
-        reference, _ = await self._create_conversation(home, parameters)
-        return reference
-
-    async def _create_conversation(self, home: ConversationReference,
-                                   parameters: ConversationParameters) -> tuple[ConversationReference, str]:
-        result: dict[str, Any] = {}
-
-        async def created(turn_context: TurnContext) -> None:
-            result["reference"] = TurnContext.get_conversation_reference(turn_context.activity)
-            result["activity_id"] = turn_context.activity.id
-
-        await self._with_retries(lambda: self._adapter().create_conversation(
-            self._app_id, created, parameters, "msteams", home.service_url, None))
-        reference: ConversationReference = result["reference"]
-        reference.bot = home.bot
-        return reference, str(result["activity_id"] or "")
-
-    async def send(self, reference: ConversationReference, activity: Activity) -> str:
-        sent: dict[str, str] = {}
-
-        async def send(turn_context: TurnContext) -> None:
-            response = await turn_context.send_activity(activity)
-            sent["id"] = response.id if response is not None and response.id else ""
-
-        await self._pacer.wait(reference.conversation.id)
-        await self._with_retries(lambda: self._adapter().continue_conversation(reference, send, self._app_id))
-        return sent.get("id", "")
-
-    async def _update(self, reference: ConversationReference, activity_id: str, activity: Activity) -> None:
-        activity.id = activity_id
-
-        async def update(turn_context: TurnContext) -> None:
-            await turn_context.update_activity(activity)
-
-        await self._pacer.wait(reference.conversation.id)
-        await self._with_retries(lambda: self._adapter().continue_conversation(reference, update, self._app_id))
-
-    async def _with_retries(self, call: Callable[[], Awaitable[Any]]) -> Any:
-        for attempt in range(ATTEMPTS):
-            try:
-                # A Teams that stops answering must not hold the email fallback back for minutes. A send
-                # that Teams did take but answered too late may then appear twice: the lesser harm.
-                return await asyncio.wait_for(call(), CALL_TIMEOUT_SECONDS)
-            except HttpOperationError as error:
-                status = error.response.status_code if error.response is not None else None
-                if status not in RETRIED_STATUSES or attempt == ATTEMPTS - 1:
-                    raise NotificationFailed(f"Teams answered {status}: {error}") from error
-                await asyncio.sleep(_retry_after(error, attempt))
-            # Connection refused, reset, DNS, a timeout: msrest's connector client wraps them all in
-            # ClientRequestError, which is not an OSError; unretried, it also bypassed the email fallback.
-            except (OSError, ClientRequestError) as error:
-                if attempt == ATTEMPTS - 1:
-                    raise NotificationFailed(f"Teams is unreachable: {error}") from error
-                await asyncio.sleep(0.5 * 2 ** attempt)
-        raise AssertionError("unreachable")
 
 
 def _mention(person: Person) -> Mention:

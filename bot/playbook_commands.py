@@ -13,12 +13,14 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
+from botbuilder.core import TurnContext
 from pydantic import Field
 
 from adapters.templates import markdown_escape, render_card
 from bot.actions import execute, show_card, text_input
 from bot.locale import Translator
 from bot.submissions import _Payload, parse_payload
+from bot.turns import Answer, Turns, actor_of
 from bot.views import cut, mention_entity, mention_text
 from incident.errors import InvalidValue
 from incident.people import Person
@@ -131,3 +133,24 @@ def review_card(version: PlaybookVersion, policy: PlaybookPolicy, t: Translator)
                  show_card(t("playbook.reject"), [text_input("comment", t("playbook.comment"), multiline=True,
                                                              required=True, max_length=2000)],
                            [execute(t("playbook.reject"), "playbook.reject", data, style="destructive")])])
+
+
+class PlaybookTeams:
+    """The ``playbook`` command and the review card's Approve and Reject, for the verb table (bot/verb_table.py)."""
+
+    def __init__(self, turns: Turns) -> None:
+        self.playbook_commands = PlaybookCommands(turns.deps)
+
+    async def command(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
+        text, card = await self.playbook_commands.run(arguments, turn_context.activity.text or "",
+                                                      actor_of(turn_context), t)
+        return Answer(card=card, text=text)
+
+    async def approve(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
+        return await self._card("playbook.approve", turn_context, data, t)
+
+    async def reject(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
+        return await self._card("playbook.reject", turn_context, data, t)
+
+    async def _card(self, verb: str, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
+        return Answer(text=await self.playbook_commands.card_action(verb, data, actor_of(turn_context), t))

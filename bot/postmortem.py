@@ -9,25 +9,22 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, time
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
+from botbuilder.core import TurnContext
 from pydantic import Field
 
 from adapters.templates import markdown_escape, render_card
 from bot.actions import choice_input, execute, show_card, text_input
 from bot.locale import Translator
 from bot.submissions import IncidentAction, Text, parse_payload
+from bot.turns import Answer, Turns, actor_of
 from bot.views import cut
 from incident import postmortem_commands as pc
 from incident.errors import InvalidValue
 from incident.model import Incident, Person
 from incident.postmortem import BLAMELESS_PROMPTS, SECTIONS
 from incident.postmortem_merge import FACTORS, merge, shown_fingerprints
-
-if TYPE_CHECKING:
-    from botbuilder.core import TurnContext
-
-    from bot.turn_handler import Answer, DevOpsBot
 
 MAX_CARD_BYTES = 27_000  # Teams refuses cards over 28 KB
 MAX_LISTED = 15  # follow-ups listed on the card
@@ -158,22 +155,16 @@ def _due(text: str) -> datetime | None:
 
 
 class PostmortemTeams:
-    """The postmortem's command and card actions, added to the bot's tables."""
+    """The postmortem's command and card actions, for the verb table (bot/verb_table.py)."""
 
-    def __init__(self, bot: DevOpsBot) -> None:
-        self.bot = bot
-        self.commands = {"postmortem": self.show}
-        self.verbs = {"postmortem.save": self.save, "postmortem.followup": self.add_follow_up,
-                      "postmortem.followup_done": self.follow_up_done, "postmortem.complete": self.complete,
-                      "postmortem.close": self.close}
+    def __init__(self, turns: Turns) -> None:
+        self.turns = turns
 
     async def _answer(self, turn_context: TurnContext, incident: Incident, t: Translator, *,
                       notice: str = "") -> Answer:
-        from bot.turn_handler import Answer, actor_of
-
         viewer = actor_of(turn_context)
         # A security incident's postmortem is for its people (its owner among them: incident/access.py).
-        if not incident.may_see(viewer, self.bot.deps.policy.admins):
+        if not incident.may_see(viewer, self.turns.deps.policy.admins):
             return Answer(text=t("list.private"))
         if incident.postmortem is None:  # closed by an override before any postmortem: say so plainly
             return Answer(text=t("postmortem.none", id=incident.id))
@@ -183,18 +174,16 @@ class PostmortemTeams:
         async def act(incident: Incident, rest: str) -> Answer:
             return await self._answer(turn_context, incident, t)
 
-        return await self.bot._with_incident(turn_context, arguments, t, act)
+        return await self.turns.with_incident(turn_context, arguments, t, act)
 
     async def _run(self, turn_context: TurnContext, command: Any, t: Translator) -> Answer:
-        incident = await self.bot.bus.handle(command)
+        incident = await self.turns.bus.handle(command)
         return await self._answer(turn_context, incident, t)
 
     async def save(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
-        from bot.turn_handler import actor_of
-
         payload = parse_payload(SaveAction, data)
         submitted = {key: value for key in [*SECTIONS, FACTORS] if (value := getattr(payload, key)) is not None}
-        incident = await self.bot.deps.incidents.get(payload.incident_id.upper())
+        incident = await self.turns.deps.incidents.get(payload.incident_id.upper())
         refused: tuple[str, ...] = ()
         if incident.postmortem is not None:  # otherwise the command says there is none
             submitted, refused = merge(incident.postmortem, submitted, payload.shown)
@@ -202,7 +191,7 @@ class PostmortemTeams:
         if submitted or factors is not None or payload.shown is None:
             expected = {key: payload.shown[key] for key in [*submitted, *([FACTORS] if factors is not None else [])]
                         if key in payload.shown} if payload.shown else {}
-            incident = await self.bot.bus.handle(pc.EditPostmortem(
+            incident = await self.turns.bus.handle(pc.EditPostmortem(
                 incident.id, actor_of(turn_context), submitted, factors, expected=expected))
         notice = ""
         if refused:
@@ -212,11 +201,9 @@ class PostmortemTeams:
         return await self._answer(turn_context, incident, t, notice=notice)
 
     async def add_follow_up(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
-        from bot.turn_handler import Answer, actor_of
-
         payload = parse_payload(FollowUpAction, data)
         actor = actor_of(turn_context)
-        incident = await self.bot.deps.incidents.get(payload.incident_id.upper())
+        incident = await self.turns.deps.incidents.get(payload.incident_id.upper())
         owner = people_of(incident, actor).get(payload.followup_owner)
         if owner is None:
             return Answer(text=t("reply.mention_someone"))
@@ -225,22 +212,16 @@ class PostmortemTeams:
             link=payload.followup_link), t)
 
     async def follow_up_done(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
-        from bot.turn_handler import actor_of
-
         payload = parse_payload(FollowUpDoneAction, data)
         return await self._run(turn_context, pc.CompleteFollowUp(
             payload.incident_id.upper(), payload.number, actor_of(turn_context)), t)
 
     async def complete(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
-        from bot.turn_handler import actor_of
-
         payload = parse_payload(IncidentAction, data)
         return await self._run(turn_context, pc.CompletePostmortem(payload.incident_id.upper(),
                                                                    actor_of(turn_context)), t)
 
     async def close(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
-        from bot.turn_handler import actor_of
-
         payload = parse_payload(CloseAction, data)
         return await self._run(turn_context, pc.CloseIncident(
             payload.incident_id.upper(), actor_of(turn_context), payload.override_reason), t)

@@ -9,9 +9,10 @@ the declarer is told why. Nothing is announced in a broadcast channel, not even 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from botbuilder.core import MessageFactory
+from botbuilder.schema import Activity, ConversationReference
 
 from adapters.templates import markdown_escape
 from bot.locale import Translator
@@ -22,11 +23,6 @@ from incident.errors import GraphError, NotificationFailed
 from incident.model import Incident, Person
 from incident.policy import OrganisationPolicy
 from services.ports import Clock, ConversationReferenceRepository
-
-if TYPE_CHECKING:  # the notifier builds this helper and hands itself in
-    from botbuilder.schema import ConversationReference
-
-    from bot.notifier import TeamsNotifier
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +48,30 @@ def declared_notice(incident: Incident, setup: TeamsSetup, t: Translator) -> str
              broadcast=broadcast)
 
 
+class Spaces(Protocol):
+    """What opening a private space uses of the Teams notifier (bot/notifier.py), which builds this helper and
+    hands itself in."""
+
+    async def graph_space(self, incident: Incident, home: dict[str, Any], home_ref: ConversationReference, *,
+                          channel: bool) -> str | ConversationReference: ...
+
+    async def fill_space(self, incident: Incident, t: Translator, home_ref: ConversationReference,
+                         opened: str | ConversationReference, where: str | None = None) -> None: ...
+
+    def people(self, incident: Incident) -> list[Person]: ...
+
+    def card_activity(self, card: dict[str, Any]) -> Activity: ...
+
+    async def personal_chat(self, home: ConversationReference, person: Person,
+                            tenant: str) -> ConversationReference: ...
+
+    async def send(self, reference: ConversationReference, activity: Activity) -> str: ...
+
+
 class PrivateIncidents:
     """Opens a security incident's private space, or tells its people one by one."""
 
-    def __init__(self, notifier: TeamsNotifier, conversations: ConversationReferenceRepository,
+    def __init__(self, notifier: Spaces, conversations: ConversationReferenceRepository,
                  setup: TeamsSetup, policy: OrganisationPolicy, clock: Clock, *, private_spaces: bool) -> None:
         self._notifier, self._conversations = notifier, conversations
         self._setup, self._policy, self._clock = setup, policy, clock

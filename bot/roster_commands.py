@@ -11,9 +11,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
+from botbuilder.core import TurnContext
+
 from adapters.templates import markdown_escape
-from bot.commands import without_mention_tags
+from bot.commands import Mention, mentions_of, without_mention_tags
 from bot.locale import Translator
+from bot.turns import Answer, Turns, actor_of, bot_id_of
 from incident.errors import InvalidValue
 from incident.instants import parse_instant
 from incident.people import Person
@@ -21,7 +24,6 @@ from incident.roster import ORGANISATION, chain_at
 from services import roster_service
 from services.bus import Dependencies
 
-Mention = tuple[str, Person]  # the mention's text in the message ("<at>Bob</at>"), and who it names
 Lookup = Callable[[Person], Awaitable[Person]]  # completes a mentioned person (email, Entra id) from Teams
 
 
@@ -61,8 +63,8 @@ class RosterCommands:
         if len(rest) < 2 or not people:
             return t("roster.usage")
         service = roster_service.known_service(self.deps.policy, rest[0])
-        role = roster_service.known_role(self.deps.policy, rest[1])
-        role_name = self.deps.policy.role(role).name
+        role_definition = self.deps.policy.role_named(rest[1])
+        role, role_name = role_definition.key, role_definition.name
         if action == "set":
             entry = await roster_service.set_role(self.deps.roster, self.deps.policy, service, role, people)
             return t("roster.set", service=service, role=role_name,
@@ -117,14 +119,19 @@ class RosterCommands:
             return role
 
 
-def mentions_of(entities: Sequence[object] | None, bot_id: str) -> list[Mention]:
-    """The people @mentioned in an activity (not the bot), with the text each mention has in the message."""
-    found: list[Mention] = []
-    for entity in entities or []:
-        data = getattr(entity, "additional_properties", None) or {}
-        mentioned = data.get("mentioned") or getattr(entity, "mentioned", None)
-        text = data.get("text") or getattr(entity, "text", "") or ""
-        if getattr(entity, "type", "") == "mention" and isinstance(mentioned, dict) and mentioned.get("id") != bot_id:
-            person = Person(id=str(mentioned["id"]), name=str(mentioned.get("name") or mentioned["id"]))
-            found.append((str(text), person))
-    return found
+
+class RosterTeams:
+    """The ``roster`` command, for the verb table (bot/verb_table.py): mentioned people completed from Teams."""
+
+    def __init__(self, turns: Turns) -> None:
+        self.turns = turns
+        self.roster_commands = RosterCommands(turns.deps)
+
+    async def command(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
+        async def with_details(person: Person) -> Person:  # email and Entra id, for mail and Graph
+            found = await self.turns.member(turn_context, person.id)
+            return found.person() if found is not None else person
+
+        mentions = mentions_of(turn_context.activity.entities, bot_id_of(turn_context))
+        return Answer(text=await self.roster_commands.run(arguments, actor_of(turn_context), mentions,
+                                                          with_details, t))

@@ -211,6 +211,15 @@ class OrganisationPolicy:
             known = ", ".join(self._by_role)
             raise InvalidValue("role", f"unknown role '{key}' (known: {known})") from None
 
+    def role_named(self, word: str) -> RoleDefinition:
+        """A role as people type it: its key, its name, or its key with dashes (``Communications-Lead``), in
+        any case. The one reading of role words, for Teams, mail and the CLI alike."""
+        wanted = word.strip().casefold()
+        for role in self.roles:
+            if wanted in (role.key.casefold(), role.name.casefold(), role.key.replace("_", "-").casefold()):
+                return role
+        return self.role(word)  # raises, naming the known roles
+
     def effort(self, severity: str, priority: str = "") -> Effort:
         """The severity's effort, tightened by the priority's where it is configured: the shorter cadence
         and acknowledgement timeout, the roles and audiences of both, a postmortem if either requires one."""

@@ -28,12 +28,9 @@ def known_service(policy: OrganisationPolicy, service: str) -> str:
 
 
 def known_role(policy: OrganisationPolicy, role: str) -> str:
-    """A role by its key, its name, or its key with dashes (``communications-lead``)."""
-    wanted = role.strip().casefold()
-    for definition in policy.roles:
-        if wanted in (definition.key.casefold(), definition.name.casefold(), definition.key.replace("_", "-")):
-            return definition.key
-    return policy.role(role).key  # raises, naming the known roles
+    """A role by its key, its name, or its key with dashes (``communications-lead``), in any case: the
+    domain's one rule (``OrganisationPolicy.role_named``), which raises naming the known roles."""
+    return policy.role_named(role).key
 
 
 def may_change_roster(policy: OrganisationPolicy, actor: Person) -> None:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
+from adapters.clock import FixedClock
+from devopsbot import bootstrap
 from devopsbot.bootstrap import Container
+from devopsbot.settings import Settings
+from incident.policy import OrganisationPolicy, RoleDefinition
 from tests.functions.conftest import teams_message
 from tests.functions.test_teams_conversation import send
+from tests.support.connector import ConnectorDouble
 
 BOB = ("29:bob", "Bob Durand")
 
@@ -69,3 +76,20 @@ async def test_check_lists_the_single_points_of_failure(admin_installed: Contain
     text = await reply(teams_message("roster check", user=BOB))  # anyone may read the report
     assert "single points of failure** in the roster" in text
     assert "**\\*** · commander: Incident commander hangs on one person (Bob Durand): add a delegate" in text
+
+
+async def test_a_role_is_named_in_the_roster_as_in_assign_its_dashed_key_in_any_case(
+        policy: OrganisationPolicy, connector: ConnectorDouble) -> None:
+    """One reading of role words (the organisation policy's): a key with capitals, typed dashed and in lower case."""
+    on_call = RoleDefinition(key="On_Call", name="On-call engineer")
+    container = Container(Settings(storage_connection_string="memory"), in_memory=True,
+                          clock=FixedClock(datetime(2026, 11, 27, 10, 0, tzinfo=UTC)),
+                          policy=replace(policy, admins=("29:alice",), roles=(*policy.roles, on_call)))
+    bootstrap.reset_container(container)
+    try:
+        text = await reply(with_mentions("roster set checkout on-call <at>Bob Durand</at>", BOB))
+    finally:
+        bootstrap.reset_container(None)
+    assert text == "Roster of checkout, On-call engineer: Bob Durand."
+    entry = await container.dependencies.roster.get("checkout", "On_Call")
+    assert entry is not None and [p.id for p in entry.chain] == ["29:bob"]

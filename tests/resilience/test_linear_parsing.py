@@ -20,10 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.inbound_sources import body_text, parse_eml
-from bot.commands import parse_command, without_mention_tags, without_recipient_mention
+from bot.commands import mentions_of, parse_command, without_mention_tags, without_recipient_mention
 from bot.declaration import DeclarationForm
 from bot.playbook_commands import message_markdown
-from bot.roster_commands import mentions_of
 from bot.submissions import PayloadError, UpdateAction, parse_payload
 from bot.views import mention_text
 from devopsbot.bootstrap import Container

@@ -58,16 +58,6 @@ ALLOWED_CYCLE_IMPORTS: tuple[tuple[str, str], ...] = (
     ("services.postmortem_timers", "services.timers"),
     ("services.timers", "services.assessment"),
     ("services.timers", "services.postmortem_timers"),
-    # bot/ split (issue #20 item 3): feature modules import private helpers back from the dispatcher
-    # through function-local imports; shared turn helpers in one small module remove both.
-    ("bot.assessment", "bot.turn_handler"),
-    ("bot.postmortem", "bot.turn_handler"),
-    ("bot.turn_handler", "bot.assessment"),
-    ("bot.turn_handler", "bot.postmortem"),
-    # The notifier builds PrivateIncidents and hands itself in; private_space names TeamsNotifier
-    # under TYPE_CHECKING. A Protocol of what it calls (bot/ split, item 3) removes it.
-    ("bot.notifier", "bot.private_space"),
-    ("bot.private_space", "bot.notifier"),
     # CLI into its own package (issue #20 item 4): devopsbot.cli loads its command modules by name
     # (COMMAND_MODULES) and they import shared helpers back from devopsbot.cli.
     ("devopsbot.cli", "devopsbot.cli_mail"),
@@ -84,8 +74,6 @@ ALLOWED_CYCLE_IMPORTS: tuple[tuple[str, str], ...] = (
 ALLOWED_LONG_MODULES: tuple[str, ...] = (
     "incident.model",  # 549 lines: lifecycle, permissions, plans, postmortem; incident/model split (item 4)
     "adapters.table_storage",  # 529: four repositories in one file; one repository per file (item 4)
-    "bot.turn_handler",  # 584: dispatch plus every command and verb; bot/ split (item 3)
-    "bot.notifier",  # 448: cards, mentions, private spaces and retries; bot/ split (item 3)
     "devopsbot.settings",  # 413: settings plus their validation; composition-root split (item 4)
     "services.ports",  # 402: every port in one file; split by capability with the bus commands (item 1)
 )

@@ -1,0 +1,67 @@
+"""The one table of what the bot does: each text command and each card verb, and the feature module that
+handles it. A new command goes into bot/commands.py's COMMANDS (its help) and here (its handler)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from botbuilder.core import TurnContext
+
+from bot.assessment import AssessmentTeams
+from bot.assessment_cards import ACCEPT, ANSWER, FORM, OVERRIDE, REFRESH
+from bot.commands import COMMANDS
+from bot.declaration_commands import DeclarationTeams
+from bot.home_team import HomeCommands
+from bot.incident_commands import IncidentTeams
+from bot.locale import Translator
+from bot.playbook_commands import PlaybookTeams
+from bot.postmortem import PostmortemTeams
+from bot.replies import help_card
+from bot.roster_commands import RosterTeams
+from bot.turns import Answer, Command, Turns, Verb
+
+
+async def help_command(turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
+    return Answer(card=help_card(t))
+
+
+@dataclass(frozen=True)
+class VerbTable:
+    commands: dict[str, Command]  # the first word of a message → its handler
+    verbs: dict[str, Verb]  # a card button's verb → its handler
+
+
+def verb_table(turns: Turns) -> VerbTable:
+    """Every handler, built on the shared ``turns``. Refuses to build when a command lacks its help or its
+    handler, so the help the bot shows (bot/replies.py) and what it answers cannot part."""
+    incident = IncidentTeams(turns)
+    declaration = DeclarationTeams(turns)
+    roster = RosterTeams(turns)
+    playbook = PlaybookTeams(turns)
+    postmortem = PostmortemTeams(turns)
+    assessment = AssessmentTeams(turns)
+    home = HomeCommands(turns.deps)
+    commands: dict[str, Command] = {
+        "help": help_command, "declare": declaration.form, "status": incident.status, "list": incident.listing,
+        "ack": incident.ack, "update": incident.update, "assign": incident.assign, "severity": incident.severity,
+        "resolve": incident.resolve_form, "reopen": incident.reopen, "roster": roster.command,
+        "playbook": playbook.command, "postmortem": postmortem.show, "assess": assessment.command,
+        "home": home.command,
+    }
+    verbs: dict[str, Verb] = {
+        "declare.submit": declaration.submit,
+        "incident.ack": incident.card_ack, "incident.update": incident.card_update,
+        "incident.severity": incident.card_severity, "incident.assign": incident.card_assign,
+        "incident.resolve_form": incident.card_resolve_form, "incident.resolve": incident.card_resolve,
+        "plan.tick": incident.card_plan_tick, "incident.refresh": incident.card_refresh,
+        "incident.snooze": incident.card_snooze,
+        "playbook.approve": playbook.approve, "playbook.reject": playbook.reject,
+        "postmortem.save": postmortem.save, "postmortem.followup": postmortem.add_follow_up,
+        "postmortem.followup_done": postmortem.follow_up_done, "postmortem.complete": postmortem.complete,
+        "postmortem.close": postmortem.close,
+        "assessment.request": assessment.request_from_card, FORM: assessment.show, REFRESH: assessment.show,
+        ANSWER: assessment.answer, ACCEPT: assessment.accept, OVERRIDE: assessment.override,
+    }
+    if unmatched := set(commands) ^ set(COMMANDS):
+        raise LookupError(f"commands without both a help entry and a handler: {', '.join(sorted(unmatched))}")
+    return VerbTable(commands, verbs)
