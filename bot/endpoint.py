@@ -9,7 +9,7 @@ from typing import Any
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.core.bot_adapter import BotAdapter
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, CallerIdConstants
+from botbuilder.schema import Activity, ActivityEventNames, ActivityTypes, CallerIdConstants
 from botframework.connector.auth import AuthenticateRequestResult, AuthenticationConstants
 from msrest.exceptions import DeserializationError  # type: ignore[attr-defined]
 
@@ -141,6 +141,11 @@ class BotEndpoint:
         return await authentication.authenticate_request(activity, auth_header)
 
     async def _on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
+        if _proactive(turn_context.activity):
+            # A message the bot itself started (continue_conversation): its caller retries it, falls back to
+            # email and logs what failed. Apologising into the conversation Teams just refused would either
+            # fail again or, worse, succeed and hide the failure from that caller.
+            raise error
         log.exception("the bot failed on a %s activity", turn_context.activity.type, exc_info=error)
         apology = Translator(turn_context.activity.locale)("reply.failure")
         if turn_context.activity.type == "invoke" and not turn_context.turn_state.get(INVOKE_RESPONSE_KEY):
@@ -151,3 +156,10 @@ class BotEndpoint:
                                   "value": apology})))
             return
         await turn_context.send_activity(apology)
+
+
+def _proactive(activity: Activity) -> bool:
+    """The activity botbuilder makes up for ``continue_conversation`` or ``create_conversation``, not one
+    Teams sent (Teams sends no such events)."""
+    return activity.type == ActivityTypes.event and activity.name in (
+        ActivityEventNames.continue_conversation, ActivityEventNames.create_conversation)

@@ -111,3 +111,21 @@ async def test_a_declaration_is_answered_while_teams_has_stopped_answering_and_t
         connector.release()
     await installed.bus.drain()
     told_once(connector, incident_id)
+
+
+async def test_a_refused_proactive_message_is_retried_not_apologised_for_in_the_channel(
+        installed: Container, connector: ConnectorDouble, clock: FixedClock) -> None:
+    from bot.locale import Translator
+
+    incident_id = await declare(5)
+    await installed.bus.drain()
+    before = len(connector.sent)
+    connector.failures = [400]  # Teams refuses the next card update once (a 400 is not retried at once)
+    await built_function("messages")(request("POST", "messages", teams_invoke(
+        "incident.update", {"incident_id": incident_id, "text": "Rolled back"})))
+    await installed.bus.drain()
+    apology = Translator("en")("reply.failure")
+    assert not [s for s in connector.sent[before:] if apology in json.dumps(s.activity, ensure_ascii=False)]
+    await catch_up(installed, clock)  # the refused update was a failure its caller saw: it is done again
+    updates: list[Any] = [s for s in connector.messages("update") if s.conversation_id.startswith("team-id;")]
+    assert updates and "Rolled back" in json.dumps(updates[-1].activity)
