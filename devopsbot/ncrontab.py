@@ -171,37 +171,20 @@ class Schedule:
 
     def _next_wall(self, after: datetime) -> datetime:
         """First naive wall-clock time strictly after ``after`` that matches every field."""
-        t = after.replace(microsecond=0) + timedelta(seconds=1)
-        # Every valid date falls on every weekday within one 400-year Gregorian cycle.
-        limit = t.year + 400
+        # Imported here, not at module import: settings validation parses schedules at cold start.
+        from croniter import CroniterBadDateError, croniter
+
+        # croniter reads the validated values as plain lists, so its wider grammar (L, ?, H, 7,
+        # wrap-around ranges) never applies; day_or=False is NCrontab's day AND day-of-week.
+        fields = (self.seconds, self.minutes, self.hours, self.days, self.months, self.weekdays)
+        expression = " ".join(",".join(map(str, values)) for values in fields)
         try:
-            while t.year < limit:
-                midnight = datetime(t.year, t.month, t.day)
-                if t.month not in self.months:
-                    t = datetime(t.year + t.month // 12, t.month % 12 + 1, 1)
-                elif (
-                    t.day not in self.days
-                    or t.isoweekday() % 7 not in self.weekdays
-                    or (hour := _at_least(self.hours, t.hour)) is None
-                ):
-                    t = midnight + timedelta(days=1)
-                elif hour != t.hour:
-                    t = t.replace(hour=hour, minute=0, second=0)
-                elif (minute := _at_least(self.minutes, t.minute)) is None:
-                    t = t.replace(minute=0, second=0) + timedelta(hours=1)
-                elif minute != t.minute:
-                    t = t.replace(minute=minute, second=0)
-                elif (second := _at_least(self.seconds, t.second)) is None:
-                    t = t.replace(second=0) + timedelta(minutes=1)
-                else:
-                    return t.replace(second=second)
-        except (OverflowError, ValueError):
-            pass  # ran past year 9999
-        raise _error(self.expression, f"no occurrence after {after.isoformat()}")
-
-
-def _at_least(values: tuple[int, ...], current: int) -> int | None:
-    return next((v for v in values if v >= current), None)
+            # Every valid date falls on every weekday within one 400-year Gregorian cycle.
+            found = croniter(expression, after.replace(microsecond=0), day_or=False, second_at_beginning=True,
+                             max_years_between_matches=400).get_next(datetime)
+        except (CroniterBadDateError, OverflowError, ValueError) as error:  # ran past year 9999
+            raise _error(self.expression, f"no occurrence after {after.isoformat()}") from error
+        return found
 
 
 def _wall(instant: datetime, zone: tzinfo) -> datetime:

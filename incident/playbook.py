@@ -20,6 +20,7 @@ from incident.people import Person
 REQUIRED_SECTIONS = ("symptoms", "diagnosis", "mitigation", "rollback", "verification of recovery", "contacts")
 # Playbooks come from people: every rule below reads a line at a time with scans that never backtrack,
 # after the size limit, so no text can make verification slow (a cubic heading pattern once could).
+UNREAD_FACTOR = 4  # a text this many times over the size limit is refused unread; below, every rule is listed
 _NON_WORD = re.compile(r"\W*")
 _SPACE = re.compile(r"\s*")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -112,11 +113,14 @@ class AuditEvent:
 
 
 def verify(text: str, at: datetime, policy: PlaybookPolicy) -> tuple[list[str], str, date | None]:
-    """Every broken rule (so the author fixes them all at once), the owner and the last-tested date."""
+    """Every broken rule (so the author fixes them all at once), the owner and the last-tested date. A text
+    more than UNREAD_FACTOR times over the size limit gets only that problem: it is not read at all."""
     problems: list[str] = []
     size = len(text.encode())
     if size > policy.max_bytes:
-        return [f"it is {size} bytes; the limit is {policy.max_bytes}"], "", None  # nothing read past the limit
+        problems.append(f"it is {size} bytes; the limit is {policy.max_bytes}")
+        if size > UNREAD_FACTOR * policy.max_bytes:  # far over: refused before anything reads it
+            return problems, "", None
     lines = text.replace("\r\n", "\n").split("\n")
     headings = {_normal(h) for h in map(_heading, (line for line in lines if "#" in line)) if h}
     missing = [s for s in REQUIRED_SECTIONS if s not in headings]

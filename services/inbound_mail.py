@@ -132,7 +132,12 @@ async def ingest(bus: MessageBus, message: InboundMessage, directory: Directory,
         await deps.idempotency.release(key)
         raise
     if handled.outcome is Outcome.ANSWERED:
-        await _answer(bus, message, handled.reply)
+        try:
+            await _answer(bus, message, handled.reply)
+        except Exception as error:  # the message was handled; only the courtesy answer failed
+            # Not raising: the mailbox would stay before this message and fetch it again on every poll,
+            # and the same failure would block every message after it.
+            log.warning("could not answer %s about %s: %s", message.sender, message.message_id, error)
     await deps.idempotency.complete(key, f"{handled.outcome.value} {handled.incident_id}".strip())
     return handled
 

@@ -5,13 +5,18 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import azure.functions as func
 import pytest
 
+from adapters.clock import FixedClock
 from devopsbot import bootstrap
 from devopsbot.bootstrap import Container
+from devopsbot.settings import Settings
+from incident.policy import OrganisationPolicy
 from tests.support.connector import ConnectorDouble, running_connector
 
 
@@ -42,6 +47,17 @@ async def connector() -> AsyncIterator[ConnectorDouble]:
         SERVICE["url"] = double.url
         yield double
     SERVICE["url"] = "http://127.0.0.1:9/_connector"
+
+
+@pytest.fixture
+def admin_installed(policy: OrganisationPolicy, connector: ConnectorDouble) -> Iterator[Container]:
+    """The bot with Alice as an incident admin ([teams] admins)."""
+    container = Container(Settings(storage_connection_string="memory"), in_memory=True,
+                          clock=FixedClock(datetime(2026, 11, 27, 10, 0, tzinfo=UTC)),
+                          policy=replace(policy, admins=("29:alice",)))
+    bootstrap.reset_container(container)
+    yield container
+    bootstrap.reset_container(None)
 
 
 @pytest.fixture

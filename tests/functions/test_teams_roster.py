@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
-import pytest
-
-from adapters.clock import FixedClock
-from devopsbot import bootstrap
 from devopsbot.bootstrap import Container
-from devopsbot.settings import Settings
-from incident.policy import OrganisationPolicy
 from tests.functions.conftest import teams_message
 from tests.functions.test_teams_conversation import send
-from tests.support.connector import ConnectorDouble
 
 BOB = ("29:bob", "Bob Durand")
 
-
-@pytest.fixture
-def admin_installed(policy: OrganisationPolicy, connector: ConnectorDouble) -> Iterator[Container]:
-    """The bot with Alice as an incident admin ([teams] admins)."""
-    container = Container(Settings(storage_connection_string="memory"), in_memory=True,
-                          clock=FixedClock(datetime(2026, 11, 27, 10, 0, tzinfo=UTC)),
-                          policy=replace(policy, admins=("29:alice",)))
-    bootstrap.reset_container(container)
-    yield container
-    bootstrap.reset_container(None)
 
 
 def with_mentions(text: str, *people: tuple[str, str], user: tuple[str, str] = ("29:alice", "Alice Martin")

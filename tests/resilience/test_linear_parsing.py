@@ -182,14 +182,17 @@ def test_each_parser_reads_100_kb_of_each_hostile_shape_within_100_ms(parser: st
     assert cpu_seconds(PARSERS[parser], text) < BUDGET, f"{parser} on {shape}"
 
 
-FRAGMENTS = st.sampled_from([
+# Runs of white space (the usual culprit) drawn half the time, any other fragment otherwise.
+FRAGMENTS = st.sampled_from([" ", "\t", "\n", "\r\n", "\u00a0"]) | st.sampled_from([
     " ", "\t", "\n", "\r\n", "#", "# x", "<", ">", "<script>", "</script>", "<style>", "<br", "<at>", "</at>", "[",
     "]", "(", ")", "](", "<>", "\\", '"', "'", "*", "_", ":", "-", "=", "@", ".", "&#", "1", "1.", "a", "Owner",
     "Last tested", "On ", " wrote:", "re:", "DECLARE", "SEV1", "\u00a0", "\u2028", "é",
 ])
-# Up to 100 kB: a few fragments, each repeated up to 25,000 times.
-SHAPE_TEXT = st.lists(st.tuples(st.lists(FRAGMENTS, min_size=1, max_size=3).map("".join),
-                                st.integers(min_value=1, max_value=25_000)), min_size=1, max_size=4).map(
+# Up to 100 kB: a few fragments, each repeated up to 100,000 times (long runs drawn often: they are what a
+# backtracking pattern chokes on, and hypothesis alone favours small numbers).
+REPEATS = st.one_of(st.sampled_from([1_000, 10_000, 25_000, 50_000, 100_000]), st.integers(1, 25_000))
+SHAPE_TEXT = st.lists(st.tuples(st.lists(FRAGMENTS, min_size=1, max_size=3).map("".join), REPEATS),
+                      min_size=1, max_size=4).map(
     lambda parts: "".join(fragment * count for fragment, count in parts)[:SIZE])
 
 
@@ -218,7 +221,7 @@ async def test_a_playbook_submitted_in_teams_with_the_cubic_heading_shape_is_ans
     """The reported attack: `playbook submit` with '# x', spaces and 'y' once blocked /api/messages for
     seconds per 1,500 spaces; 50 kB (under the playbook size limit, so all of it is read) now costs little."""
     message = teams_message("")
-    message["text"] = "<at>devopsbot</at> playbook submit checkout\n" + _fill("# x", " ", "y")[:50_000]
+    message["text"] = "<at>devopsbot</at> playbook submit checkout\n# x" + " " * 50_000 + "y"
     started = time.process_time()
     reply = await answer(message)
     assert time.process_time() - started < 1.0  # the whole turn, Bot Framework included

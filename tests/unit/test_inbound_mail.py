@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from adapters.clock import FixedClock
+from adapters.memory import RecordingMailer
 from devopsbot.bootstrap import Container
-from incident.errors import ConcurrencyConflict
+from devopsbot.settings import Settings
+from incident.errors import ConcurrencyConflict, NotificationFailed
 from incident.model import Person
+from incident.policy import OrganisationPolicy
 from services.inbound_mail import MESSAGE_LEASE, InboundMessage, Outcome, poll
+from services.ports import Email
 from tests.conftest import ALICE
 
 DECLARATION = InboundMessage(message_id="<m1@contoso.example>", sender=ALICE.email, sender_name=ALICE.name,
@@ -104,3 +109,24 @@ async def test_a_security_incident_takes_mailed_updates_only_from_its_own_people
     [handled] = await poll(memory_container.bus, Mailbox([reply]), everyone)
     assert handled.outcome is Outcome.ANSWERED and "not one of its responders" in handled.reply
     assert (await memory_container.dependencies.incidents.get(incident.id)).last_update == ""
+
+
+class BrokenMailer(RecordingMailer):
+    """A mail transport that refuses everything (the relay is down)."""
+
+    async def send(self, email: Email) -> None:
+        raise NotificationFailed("the SMTP relay refused the connection")
+
+
+async def test_a_message_whose_answer_cannot_be_sent_is_still_handled_once(policy: OrganisationPolicy,
+                                                                          clock: FixedClock) -> None:
+    # Alice is known, so an unclear subject is answered; the answer fails, the message is handled all the same.
+    container = Container(Settings(storage_connection_string="memory"), clock=clock, in_memory=True, policy=policy,
+                          mailer=BrokenMailer())
+    unclear = replace(DECLARATION, subject="Checkout is down again")
+    mailbox = Mailbox([unclear])
+    [handled] = await poll(container.bus, mailbox, directory)
+    assert handled.outcome is Outcome.ANSWERED and mailbox.committed == ["after-m1"]  # the mailbox moves on
+    mailbox.committed.clear()  # fetched again: recognised, not handled or answered twice
+    [again] = await poll(container.bus, mailbox, directory)
+    assert again.outcome is Outcome.IGNORED

@@ -1,6 +1,9 @@
 """Tests for devopsbot.ncrontab: parsing, next-occurrence search, DST handling and helpers."""
 
+import json
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
@@ -8,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from devopsbot.ncrontab import Schedule, ScheduleError, parse, resolve_app_setting
+from devopsbot.settings import ROOT
 
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -175,6 +179,22 @@ def test_leap_day_fires_only_in_leap_years_and_skips_2100():
 def test_sparse_schedule_is_found_quickly():
     # Feb 29 on a Monday; searching must jump over months and days, not seconds.
     assert parse("59 59 23 29 2 Mon").next_after(utc(2024, 3, 1)) == utc(2044, 2, 29, 23, 59, 59)
+
+
+def test_a_schedule_with_no_firing_before_year_10000_is_a_schedule_error():
+    with pytest.raises(ScheduleError, match=r"no occurrence after 9999-12-31"):
+        parse("0 0 0 29 2 Mon").next_after(utc(9999, 12, 31))
+
+
+def test_checking_schedules_at_start_up_leaves_croniter_unloaded_until_one_is_evaluated():
+    # Cold start is import time: function_app checks its timer schedules, croniter waits for a tick.
+    script = ("import json, sys, function_app; from devopsbot import ncrontab; "
+              "schedule = ncrontab.parse('0 */5 * * * *'); before = 'croniter' in sys.modules; "
+              "schedule.next_after(ncrontab.datetime(2024, 5, 1, tzinfo=ncrontab.UTC)); "
+              "print(json.dumps([before, 'croniter' in sys.modules]))")
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
+                            check=True)
+    assert json.loads(result.stdout) == [False, True]
 
 
 def test_str_returns_the_expression():

@@ -150,3 +150,8 @@ def test_coverage_lists_services_without_an_approved_unexpired_playbook() -> Non
     versions = {"checkout": [approved], "payments": [submitted()]}
     assert pb.coverage_gaps(["checkout", "payments", "search"], versions, NOW, POLICY) == ["payments", "search"]
     assert pb.coverage_gaps(["checkout"], versions, NOW + timedelta(days=200), POLICY) == ["checkout"]
+
+
+def test_a_playbook_far_over_the_size_limit_is_refused_without_being_read() -> None:
+    far = "# x" + " " * (4 * POLICY.max_bytes) + "y"  # a shape a backtracking heading pattern never finished
+    assert problems(far) == [f"it is {len(far)} bytes; the limit is 5000"]
