@@ -255,7 +255,7 @@ class Container:
         if s.action_link_key:
             from datetime import timedelta
 
-            from services.action_links import ActionLinkSigner
+            from services.action_link_tokens import ActionLinkSigner
 
             links = ActionLinkSigner(s.action_link_key, ttl=timedelta(hours=s.action_link_ttl_hours))
         return {"links": links, "public_url": s.public_url, "inbound_mailbox": s.inbound_mailbox}
