@@ -1,4 +1,4 @@
-"""The dashboard page: an autoescaping Jinja2 environment on ``templates/dashboard`` and its headers.
+"""The dashboard page: ``templates/dashboard`` rendered by the pages environment, and its headers.
 
 The page has no script and loads nothing from elsewhere; its one stylesheet is inline and allowed by
 its hash, so the Content-Security-Policy can forbid everything else. It may be framed by Teams (a
@@ -10,30 +10,18 @@ from __future__ import annotations
 import base64
 import hashlib
 from functools import cache
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from jinja2 import Environment
+from adapters.templates import DASHBOARD, page_environment
 
-ROOT = Path(__file__).resolve().parent.parent
-DASHBOARD_TEMPLATES = ROOT / "templates" / "dashboard"
 # Where Teams (classic, new, web, Microsoft 365 app) hosts a static tab's iframe.
 TEAMS_FRAME_ANCESTORS = ("https://teams.microsoft.com", "https://*.teams.microsoft.com", "https://*.office.com",
                          "https://*.cloud.microsoft")
 
 
 @cache
-def dashboard_environment() -> Environment:
-    import jinja2  # on first use: cold start is import time
-
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(DASHBOARD_TEMPLATES),
-                              undefined=jinja2.StrictUndefined, autoescape=True)
-
-
-@cache
 def stylesheet() -> str:
-    return (DASHBOARD_TEMPLATES / "dashboard.css").read_text(encoding="utf-8")
+    return (DASHBOARD / "dashboard.css").read_text(encoding="utf-8")
 
 
 def content_security_policy(css: str) -> str:
@@ -62,4 +50,4 @@ def render_dashboard(**data: Any) -> str:
 
     # Our own stylesheet, inserted as is: the policy above allows exactly these bytes.
     css = Markup(stylesheet())  # noqa: S704 - a file of this repository, not user input
-    return dashboard_environment().get_template("dashboard.html.j2").render(css=css, **data)
+    return page_environment().get_template("dashboard.html.j2").render(css=css, **data)

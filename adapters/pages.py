@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from jinja2 import Environment
-
-PAGES = Path(__file__).resolve().parent.parent / "templates" / "pages"
+from adapters.templates import page_environment
 
 # No script may run and nothing loads from elsewhere; the form posts only back here.
 PAGE_HEADERS = {
@@ -19,14 +14,6 @@ PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",  # the token is in the URL: never leak it onward
     "Cache-Control": "no-store",
 }
-
-
-@cache
-def page_environment() -> Environment:
-    import jinja2
-
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(PAGES), undefined=jinja2.StrictUndefined,
-                              autoescape=True)
 
 
 def render_page(name: str, **data: Any) -> str:

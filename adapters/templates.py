@@ -1,4 +1,13 @@
-"""The one template environment for Adaptive Cards (JSON-escaped values) and, later, email (HTML)."""
+"""Every Jinja environment, one per output kind, each built on first use and cached:
+
+- cards (``cards/``): every value a JSON literal, never raw markup;
+- email (``templates/email/``): HTML parts autoescaped, text parts left as text;
+- pages (``templates/pages/``, ``templates/dashboard/``): HTML people open outside Teams, autoescaped;
+- documents (``templates/postmortem/``): the incident document as HTML (autoescaped) or Markdown (every
+  value Markdown-escaped), whitespace trimmed around tags.
+
+Values are data, never template source, and an undefined variable is an error in every kind.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +26,9 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 CARDS = ROOT / "cards"
 EMAILS = ROOT / "templates" / "email"
+PAGES = ROOT / "templates" / "pages"
+DASHBOARD = ROOT / "templates" / "dashboard"
+DOCUMENTS = ROOT / "templates" / "postmortem"
 
 
 def _json_literal(value: Any) -> str:
@@ -61,6 +73,43 @@ def email_environment() -> Environment:
         loader=jinja2.FileSystemLoader(EMAILS), undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False, default=False),
         keep_trailing_newline=True)
+
+
+@cache
+def page_environment() -> Environment:
+    """Action-link pages, legal pages and the dashboard."""
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.FileSystemLoader([PAGES, DASHBOARD]), undefined=jinja2.StrictUndefined,
+                              autoescape=True)
+
+
+def _markdown_value(value: Any) -> str:
+    from jinja2 import Undefined
+
+    if isinstance(value, Undefined):
+        str(value)  # StrictUndefined raises here, naming the missing variable
+    return markdown_escape(str(value))
+
+
+def _one_line(value: Any) -> str:
+    """Table cells are one line: newlines and carriage returns become spaces."""
+    return " ".join(str(value).split())
+
+
+@cache
+def document_environment(document_format: str) -> Environment:
+    """The incident document: ``html`` autoescaped; ``md`` Markdown-escapes every value (Markdown is not HTML)."""
+    import jinja2
+
+    options: dict[str, Any] = {"loader": jinja2.FileSystemLoader(DOCUMENTS), "undefined": jinja2.StrictUndefined,
+                               "keep_trailing_newline": True, "trim_blocks": True, "lstrip_blocks": True}
+    if document_format == "html":
+        environment = jinja2.Environment(autoescape=True, **options)
+    else:
+        environment = jinja2.Environment(autoescape=False, finalize=_markdown_value, **options)  # noqa: S701
+    environment.filters["one_line"] = _one_line
+    return environment
 
 
 def render_email(name: str, **data: Any) -> tuple[str, str]:

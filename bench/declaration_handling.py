@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from devopsbot import bootstrap  # noqa: E402
 from devopsbot.bootstrap import Container  # noqa: E402
-from devopsbot.dev_stack import azurite_connection_string  # noqa: E402
+from devopsbot.local.stack import azurite_connection_string  # noqa: E402
 from devopsbot.settings import Settings  # noqa: E402
 from tests.functions import conftest as activities  # noqa: E402
 from tests.support.connector import running_connector  # noqa: E402

@@ -26,14 +26,14 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from devopsbot.dev_stack import azurite_connection_string  # noqa: E402
+from devopsbot.local.stack import azurite_connection_string  # noqa: E402
 from tests.functions import conftest as activities  # noqa: E402
 from tests.support.connector import running_connector  # noqa: E402
 from tests.support.processes import free_port, port_open, start_azurite  # noqa: E402
 
 HOST = """
 import asyncio, sys
-from devopsbot.local_host import LocalHost
+from devopsbot.local.host import LocalHost
 import function_app
 
 async def main():

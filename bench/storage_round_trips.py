@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 from adapters.memory import RecordingNotifier  # noqa: E402
 from devopsbot.bootstrap import Container  # noqa: E402
-from devopsbot.dev_stack import azurite_connection_string  # noqa: E402
+from devopsbot.local.stack import azurite_connection_string  # noqa: E402
 from devopsbot.organisation import load_organisation  # noqa: E402
 from devopsbot.settings import Settings  # noqa: E402
 from incident import commands  # noqa: E402

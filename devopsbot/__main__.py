@@ -1,5 +1,5 @@
 """``python -m devopsbot``: the command-line interface."""
 
-from devopsbot.cli import main
+from devopsbot.cli.main import main
 
 raise SystemExit(main())

@@ -229,18 +229,21 @@ class Container:
                 audit=memory.MemoryAuditLog(), state=memory.MemoryStateStore(), **self._mail_options(),
             )
         from adapters import table_operations as ops
-        from adapters import table_storage as ts
+        from adapters.table_conversations import TableConversationReferenceRepository
+        from adapters.table_due_work import TableDueWorkRepository
+        from adapters.table_idempotency import TableIdempotencyStore
+        from adapters.table_incidents import TableIncidentRepository
         from adapters.table_playbooks import TablePlaybookRepository
         from adapters.table_roster import TableRosterRepository
 
         store = self.store
         return Dependencies(
             policy=self.policy, clock=self.clock,
-            incidents=ts.TableIncidentRepository(store),
-            due_work=ts.TableDueWorkRepository(store),
-            conversations=ts.TableConversationReferenceRepository(store),
+            incidents=TableIncidentRepository(store),
+            due_work=TableDueWorkRepository(store),
+            conversations=TableConversationReferenceRepository(store),
             roster=TableRosterRepository(store), playbooks=TablePlaybookRepository(store),
-            idempotency=ts.TableIdempotencyStore(store),
+            idempotency=TableIdempotencyStore(store),
             notifier=_Deferred(lambda: self.notifier), mailer=self.mailer, tracker=self.tracker,
             health=ops.TableTeamsHealth(store, self.settings.teams_down_after),
             audit=ops.TableAuditLog(store), state=ops.TableStateStore(store), **self._mail_options(),
@@ -252,7 +255,7 @@ class Container:
         if s.action_link_key:
             from datetime import timedelta
 
-            from services.action_links import ActionLinkSigner
+            from services.action_link_tokens import ActionLinkSigner
 
             links = ActionLinkSigner(s.action_link_key, ttl=timedelta(hours=s.action_link_ttl_hours))
         return {"links": links, "public_url": s.public_url, "inbound_mailbox": s.inbound_mailbox}

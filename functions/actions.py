@@ -46,8 +46,8 @@ def _refused(problem: str) -> func.HttpResponse:
 async def act(req: func.HttpRequest) -> func.HttpResponse:
     from devopsbot.bootstrap import get_container
     from incident.errors import DevopsbotError, DomainError, NotFound, NotPermitted
-    from services.action_links import LinkRejected
-    from services.link_actions import open_link, submission_from_form, use_link
+    from services.action_link_tokens import LinkRejected
+    from services.action_link_use import open_link, submission_from_form, use_link
 
     form: dict[str, list[str]] = {}
     if req.method == "POST":

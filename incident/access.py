@@ -8,18 +8,38 @@ managers and incident admins everywhere. The service layer applies this table to
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from incident.assessment import Assessment
 from incident.errors import NotPermitted
 from incident.people import Person
-
-if TYPE_CHECKING:
-    from incident.model import Incident
+from incident.postmortem import FollowUp, Postmortem
 
 MANAGING_ROLES = ("commander", "deputy")
+
+
+class Members(Protocol):
+    """What the rule reads of an incident (``Incident`` is one): who is in it, and whether it is private."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def private(self) -> bool: ...
+    @property
+    def declared_by(self) -> Person: ...
+    @property
+    def roles(self) -> Mapping[str, Person]: ...
+    @property
+    def invitees(self) -> tuple[Person, ...]: ...
+    @property
+    def assessment(self) -> Assessment | None: ...
+    @property
+    def postmortem(self) -> Postmortem | None: ...
+    @property
+    def follow_ups(self) -> tuple[FollowUp, ...]: ...
 
 
 class Audience(StrEnum):
@@ -110,7 +130,7 @@ def is_admin(person: Person, admins: Iterable[str]) -> bool:
     return bool(identities(person) & set(admins))
 
 
-def people_of(incident: Incident) -> tuple[Person, ...]:
+def people_of(incident: Members) -> tuple[Person, ...]:
     """The people in an incident: its declarer, role holders, invitees, and those a manager or the
     postmortem's writers brought in (the assessors asked, the postmortem's and follow-ups' owners)."""
     found = [incident.declared_by, *incident.roles.values(), *incident.invitees]
@@ -122,11 +142,11 @@ def people_of(incident: Incident) -> tuple[Person, ...]:
     return tuple(found)
 
 
-def is_in(incident: Incident, person: Person) -> bool:
+def is_in(incident: Members, person: Person) -> bool:
     return any(same_person(person, p) for p in people_of(incident))
 
 
-def audiences(incident: Incident, person: Person, admins: Iterable[str],
+def audiences(incident: Members, person: Person, admins: Iterable[str],
               follow_up: int | None = None) -> frozenset[Audience]:
     """Every audience ``person`` belongs to for ``incident`` (``follow_up``: the one acted on, if any)."""
     found = {Audience.EVERYONE}
@@ -144,17 +164,17 @@ def audiences(incident: Incident, person: Person, admins: Iterable[str],
     return frozenset(found)
 
 
-def allowed(incident: Incident, action: Action) -> frozenset[Audience]:
+def allowed(incident: Members, action: Action) -> frozenset[Audience]:
     rule = RULES[action]
     return rule.private if incident.private else rule.public
 
 
-def permits(incident: Incident, action: Action, person: Person, admins: Iterable[str],
+def permits(incident: Members, action: Action, person: Person, admins: Iterable[str],
             follow_up: int | None = None) -> bool:
     return bool(allowed(incident, action) & audiences(incident, person, admins, follow_up))
 
 
-def require(incident: Incident, action: Action, person: Person, admins: Iterable[str],
+def require(incident: Members, action: Action, person: Person, admins: Iterable[str],
             follow_up: int | None = None) -> None:
     """NotPermitted unless ``person`` may; the refusal names the incident by id only, never its title."""
     if permits(incident, action, person, admins, follow_up):

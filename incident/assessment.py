@@ -6,7 +6,9 @@ deadline passes. Then the answers are combined (``incident.consensus``: geometri
 spread, who differed most), the risk matrix gives the level and proposes a severity, the priority model
 gives the score and P-level, and the commander accepts that or overrides it with a reason.
 
-Rules kept here, as data and small functions on the incident (no I/O, time passed in):
+Rules kept here, as data and small functions on the incident (no I/O, time passed in), built like the
+postmortem (``incident/postmortem_changes.py``): each change goes through the incident's public
+``record`` (``AssessedSubject``), never its private state:
 
 - only the people asked may answer, and only while the assessment is open and before its deadline;
 - a second answer from the same person *replaces* the first: nobody has seen it, so changing one's mind
@@ -21,14 +23,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from incident.consensus import AssessorAnswer, aggregate_assessments, aggregate_ratings
 from incident.errors import IllegalTransition, InvalidValue, NotPermitted, ReasonRequired
+from incident.lifecycle import Status
 from incident.people import Person
+from incident.timeline import Recorder, TimelineEvent
 
 if TYPE_CHECKING:
-    from incident.model import Incident, TimelineEvent
     from incident.policy import OrganisationPolicy
 
 ASSESSMENT_ACTOR = Person(id="devopsbot", name="devopsbot (assessment)")
@@ -104,6 +107,18 @@ class Assessment:
         return tuple(p for p in self.assessors if p.id not in answered)
 
 
+class AssessedSubject(Recorder, Protocol):
+    """The incident as its risk assessment sees it (``Incident`` is one)."""
+
+    status: Status
+    severity: str
+    priority: str
+    assessment: Assessment | None
+
+    def change_severity(self, *, severity: str, actor: Person, at: datetime, policy: OrganisationPolicy,
+                        reason: str = "") -> TimelineEvent | None: ...
+
+
 def _names(people: Iterable[Person]) -> str:
     return ", ".join(p.name for p in people)
 
@@ -117,7 +132,7 @@ def _labels(answers: Iterable[AssessmentAnswer]) -> dict[str, str]:
             else f"{a.assessor.name} ({a.assessor.id})" for a in given}
 
 
-def _current(incident: Incident, round_number: int | None) -> Assessment:
+def _current(incident: AssessedSubject, round_number: int | None) -> Assessment:
     found = incident.assessment
     if found is None:
         raise IllegalTransition(incident.id, incident.status.value, "assessed",
@@ -128,7 +143,7 @@ def _current(incident: Incident, round_number: int | None) -> Assessment:
     return found
 
 
-def request_assessment(incident: Incident, *, actor: Person, assessors: Iterable[Person], at: datetime,
+def request_assessment(incident: AssessedSubject, *, actor: Person, assessors: Iterable[Person], at: datetime,
                        deadline: timedelta = DEFAULT_DEADLINE) -> TimelineEvent:
     """Ask ``assessors`` (each once, in the order given) for an answer by ``at + deadline``."""
     if not incident.status.is_active:
@@ -151,15 +166,14 @@ def request_assessment(incident: Incident, *, actor: Person, assessors: Iterable
     assessment = Assessment(round=(previous.round + 1) if previous else 1, requested_by=actor, requested_at=at,
                             deadline=due, assessors=people)
     incident.assessment = assessment
-    # The aggregate's own bookkeeping: this module is the assessment part of the Incident aggregate.
-    return incident._record(actor, at, "assessment_requested",
+    return incident.record(actor, at, "assessment_requested",
                             f"risk assessment #{assessment.round} asked of {_names(people)}, "
                             f"answers due {due.astimezone(UTC):%H:%M} UTC",
                             after={"round": str(assessment.round), "assessors": _names(people),
                                    "deadline": due.isoformat()})
 
 
-def answer_assessment(incident: Incident, *, assessor: Person, likelihood: str | int, impact: str | int,
+def answer_assessment(incident: AssessedSubject, *, assessor: Person, likelihood: str | int, impact: str | int,
                       ratings: Mapping[str, float], at: datetime, policy: OrganisationPolicy, comment: str = "",
                       round_number: int | None = None) -> list[TimelineEvent]:
     """Record (or replace) one assessor's answer; the last one in reveals them all."""
@@ -188,7 +202,7 @@ def answer_assessment(incident: Incident, *, assessor: Person, likelihood: str |
     # Who and how many, never what: nobody may learn an answer from the timeline before the reveal.
     summary = (f"risk assessment #{assessment.round}: {assessor.name} "
                f"{'changed their answer' if replaced else 'answered'} ({count})")
-    events = [incident._record(assessor, at, "assessment_answered", summary,
+    events = [incident.record(assessor, at, "assessment_answered", summary,
                                after={"round": str(assessment.round), "assessor": assessor.name,
                                       "answered": str(len(answers)), "of": str(len(assessment.assessors)),
                                       **({"replaced": "true"} if replaced else {})})]
@@ -197,7 +211,7 @@ def answer_assessment(incident: Incident, *, assessor: Person, likelihood: str |
     return events
 
 
-def reveal_assessment(incident: Incident, *, at: datetime, policy: OrganisationPolicy,
+def reveal_assessment(incident: AssessedSubject, *, at: datetime, policy: OrganisationPolicy,
                       round_number: int | None = None) -> TimelineEvent | None:
     """At the deadline: reveal what is in (nothing, when nobody answered). Already revealed: nothing to do."""
     assessment = _current(incident, round_number)
@@ -210,7 +224,7 @@ def reveal_assessment(incident: Incident, *, at: datetime, policy: OrganisationP
     return _reveal(incident, at=at, policy=policy, why="the deadline passed")
 
 
-def _reveal(incident: Incident, *, at: datetime, policy: OrganisationPolicy, why: str) -> TimelineEvent:
+def _reveal(incident: AssessedSubject, *, at: datetime, policy: OrganisationPolicy, why: str) -> TimelineEvent:
     assessment = _current(incident, None)
     answers = assessment.answers
     outcome = outcome_of(answers, policy) if answers else None
@@ -220,7 +234,7 @@ def _reveal(incident: Incident, *, at: datetime, policy: OrganisationPolicy, why
     if missing:
         after["not_answered"] = _names(missing)
     if outcome is None:
-        return incident._record(ASSESSMENT_ACTOR, at, "assessment_revealed",
+        return incident.record(ASSESSMENT_ACTOR, at, "assessment_revealed",
                                 f"risk assessment #{assessment.round}: nobody answered by the deadline", after=after)
     labels = _labels(answers)
     for a in answers:
@@ -233,7 +247,7 @@ def _reveal(incident: Incident, *, at: datetime, policy: OrganisationPolicy, why
               "spread": f"likelihood {outcome.likelihood_spread}, impact {outcome.impact_spread}",
               "differed_most": f"likelihood {outcome.likelihood_outlier}, impact {outcome.impact_outlier}"}
     proposal = f"{outcome.level} risk" + (f", proposes {outcome.severity}" if outcome.severity else "")
-    return incident._record(ASSESSMENT_ACTOR, at, "assessment_revealed",
+    return incident.record(ASSESSMENT_ACTOR, at, "assessment_revealed",
                             f"risk assessment #{assessment.round} revealed ({why}): {outcome.likelihood} × "
                             f"{outcome.impact}, {proposal}, {outcome.priority}", after=after)
 
@@ -255,7 +269,7 @@ def outcome_of(answers: Iterable[AssessmentAnswer], policy: OrganisationPolicy) 
         priority=rated.score.priority, priority_score=rated.score.score, ratings=dict(rated.ratings))
 
 
-def decide_assessment(incident: Incident, *, actor: Person, at: datetime, policy: OrganisationPolicy,
+def decide_assessment(incident: AssessedSubject, *, actor: Person, at: datetime, policy: OrganisationPolicy,
                       accept: bool, severity: str = "", priority: str = "", reason: str = "",
                       round_number: int | None = None) -> list[TimelineEvent]:
     """Accept the proposal, or override it with a reason; the severity changes the way any severity
@@ -298,7 +312,7 @@ def decide_assessment(incident: Incident, *, actor: Person, at: datetime, policy
         after |= {"proposed_severity": outcome.severity, "proposed_priority": outcome.priority}
     text = (f"risk assessment #{assessment.round} {decision} by {actor.name}: {new_severity}, {new_priority}"
             + (f" ({clean_reason})" if clean_reason else ""))
-    events = [incident._record(actor, at, f"assessment_{decision}", text, after=after)]
+    events = [incident.record(actor, at, f"assessment_{decision}", text, after=after)]
     changed = incident.change_severity(severity=new_severity, actor=actor, at=at, policy=policy,
                                        reason=f"risk assessment #{assessment.round} {decision}")
     if changed is not None:
@@ -306,7 +320,7 @@ def decide_assessment(incident: Incident, *, actor: Person, at: datetime, policy
     if new_priority and new_priority != incident.priority:
         before = {"priority": incident.priority} if incident.priority else {}
         incident.priority = new_priority
-        events.append(incident._record(actor, at, "priority_changed",
+        events.append(incident.record(actor, at, "priority_changed",
                                        f"{before.get('priority', 'no priority')} → {new_priority}: "
                                        f"risk assessment #{assessment.round} {decision}",
                                        before=before, after={"priority": new_priority}))

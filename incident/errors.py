@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the model imports these errors
-    from incident.model import Person
+    from incident.people import Person
 
 
 class DevopsbotError(Exception):

@@ -5,70 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
-from incident import access
+from incident import access, postmortem_changes
 from incident.assessment import Assessment
 from incident.errors import ExitCriteriaUnmet, IllegalTransition, InvalidValue, NotPermitted, ReasonRequired
 from incident.lifecycle import TRANSITIONS, Guard, Status
 from incident.people import Person
 from incident.policy import OrganisationPolicy
-from incident.postmortem import MAX_FACTORS, MAX_FOLLOW_UPS, SECTIONS, FollowUp, Postmortem, TrackerState, closing_gaps
+from incident.postmortem import FollowUp, Postmortem, closing_gaps
+from incident.timeline import MAX_TEXT, MAX_TITLE, TimelineEvent, choices, clean_text, require_aware
 
-__all__ = ["Incident", "Person", "TimelineEvent"]
+__all__ = ["MAX_TEXT", "Incident", "Person", "TimelineEvent"]
 
-MAX_TITLE = 200
 ESCALATION_ACTOR = Person(id="devopsbot", name="devopsbot (escalation)")
-TRACKER_ACTOR = Person(id="devopsbot", name="devopsbot (tracker)")
-MAX_TEXT = 4000
-
-
-@dataclass(frozen=True)
-class TimelineEvent:
-    """One recorded change: who, when, what, and the values before and after."""
-
-    sequence: int
-    at: datetime
-    actor: Person
-    kind: str
-    summary: str
-    before: Mapping[str, str] = field(default_factory=dict)
-    after: Mapping[str, str] = field(default_factory=dict)
-
-
-def _require_aware(at: datetime) -> datetime:
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise InvalidValue("at", "times must carry a time zone")
-    return at
-
-
-def _clean_text(field_name: str, value: str, *, limit: int, required: bool) -> str:
-    text = value.strip()
-    if required and not text:
-        raise InvalidValue(field_name, "is required")
-    if len(text) > limit:
-        raise InvalidValue(field_name, f"is {len(text)} characters long; the limit is {limit}")
-    return text
-
-
-def _web_link(field_name: str, value: str, *, required: bool) -> str:
-    """A link people will click (cards, the document, the tracker): http(s) to a host, nothing else."""
-    text = _clean_text(field_name, value, limit=2000, required=required)
-    if not text:
-        return text
-    parts = urlsplit(text)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or any(c.isspace() or ord(c) < 32
-                                                                                for c in text):
-        raise InvalidValue(field_name, f"'{text[:80]}' is not an http(s) link")
-    return text
-
-
-def _choices(field_name: str, values: Iterable[str], known: tuple[str, ...]) -> tuple[str, ...]:
-    chosen = tuple(dict.fromkeys(v.strip() for v in values if v.strip()))
-    unknown = [v for v in chosen if known and v not in known]
-    if unknown:
-        raise InvalidValue(field_name, f"unknown {', '.join(unknown)} (known: {', '.join(known)})")
-    return chosen
 
 
 @dataclass
@@ -139,14 +88,14 @@ class Incident:
         team: str = "",
     ) -> Incident:
         """A new incident in ``declared``, validated against the policy, with its first event."""
-        _require_aware(at)
+        require_aware(at)
         assigned = dict(roles or {})
         for role in assigned:
             policy.role(role)
         incident = cls(
             id=incident_id,
-            title=_clean_text("title", title, limit=MAX_TITLE, required=True),
-            summary=_clean_text("summary", summary, limit=MAX_TEXT, required=False),
+            title=clean_text("title", title, limit=MAX_TITLE, required=True),
+            summary=clean_text("summary", summary, limit=MAX_TEXT, required=False),
             type=policy.incident_type(incident_type).key,
             severity=policy.severity(severity).name,
             status=Status.DECLARED,
@@ -154,16 +103,16 @@ class Incident:
             declared_at=at,
             priority=priority.strip(),
             roles=assigned,
-            services=_choices("services", services, policy.services),
-            environments=_choices("environments", environments, policy.environments),
-            regions=_choices("regions", regions, policy.regions),
+            services=choices("services", services, policy.services),
+            environments=choices("environments", environments, policy.environments),
+            regions=choices("regions", regions, policy.regions),
             private=private,
             invitees=tuple(dict.fromkeys(invitees)),
-            broadcast=_clean_text("broadcast", broadcast, limit=200, required=False),
+            broadcast=clean_text("broadcast", broadcast, limit=200, required=False),
             language=language,
             team=team,
         )
-        incident._record(declared_by, at, "declared", f"{incident.severity} {incident.title}",
+        incident.record(declared_by, at, "declared", f"{incident.severity} {incident.title}",
                          after=incident.headline())
         return incident
 
@@ -212,13 +161,13 @@ class Incident:
     def _move(self, target: Status, *, actor: Person, at: datetime, policy: OrganisationPolicy,
               reason: str = "", details: Mapping[str, str] | None = None, via: str = "",
               postmortem_checked: bool = False) -> TimelineEvent:
-        _require_aware(at)
+        require_aware(at)
         move = TRANSITIONS.get((self.status, target))
         if move is None:
             raise IllegalTransition(self.id, self.status.value, target.value)
         if move.via != via:
             raise IllegalTransition(self.id, self.status.value, target.value, f"use '{move.via}' for this")
-        reason = _clean_text("reason", reason, limit=MAX_TEXT, required=False)
+        reason = clean_text("reason", reason, limit=MAX_TEXT, required=False)
         if move.reason_required and not reason:
             raise ReasonRequired(f"moving {self.id} from '{self.status}' to '{target}' needs a reason")
         if move.guard is not Guard.ALWAYS:
@@ -245,22 +194,22 @@ class Incident:
             self.resolved_at = None
         text = f"{before} → {target}" + (f": {reason}" if reason else "")
         after = {"status": target.value, **({"reason": reason} if reason else {}), **(details or {})}
-        event = self._record(actor, at, move.event, text, before={"status": before.value}, after=after)
+        event = self.record(actor, at, move.event, text, before={"status": before.value}, after=after)
         if target is Status.POSTMORTEM and self.postmortem is None:
-            self._open_postmortem(at=at, policy=policy, fallback_owner=actor)
+            postmortem_changes.open_postmortem(self, at=at, policy=policy, fallback_owner=actor)
         return event
 
     def resolve(self, *, actor: Person, at: datetime, policy: OrganisationPolicy, resolution: str,
                 criteria_met: Iterable[str] = (), override_reason: str = "") -> TimelineEvent:
         """Resolve once every exit criterion of the type is met, or with a written override."""
-        text = _clean_text("resolution", resolution, limit=MAX_TEXT, required=True)
+        text = clean_text("resolution", resolution, limit=MAX_TEXT, required=True)
         criteria = policy.incident_type(self.type).exit_criteria
         met = set(criteria_met)
         unknown = met - {c.key for c in criteria}
         if unknown:
             raise InvalidValue("exit criteria", f"unknown {', '.join(sorted(unknown))}")
         unmet = [c for c in criteria if c.key not in met]
-        override = _clean_text("override reason", override_reason, limit=MAX_TEXT, required=False)
+        override = clean_text("override reason", override_reason, limit=MAX_TEXT, required=False)
         if unmet and not override:
             raise ExitCriteriaUnmet(unmet)
         details = {"criteria_met": ", ".join(c.key for c in criteria if c.key in met)}
@@ -270,13 +219,13 @@ class Incident:
                            via="resolve")
         self.resolution = text
         if self.postmortem is None and policy.postmortem_required(self.severity, self.type, self.priority):
-            self._open_postmortem(at=at, policy=policy, fallback_owner=actor)
+            postmortem_changes.open_postmortem(self, at=at, policy=policy, fallback_owner=actor)
         return event
 
     def complete_plan_step(self, *, index: int, actor: Person, at: datetime,
                            policy: OrganisationPolicy) -> TimelineEvent | None:
         """Tick a response-plan step; ticking a ticked step changes nothing."""
-        _require_aware(at)
+        require_aware(at)
         steps = policy.incident_type(self.type).response_plan.steps
         if not 0 <= index < len(steps):
             raise InvalidValue("plan step", f"{index + 1} is not a step of the {self.type} plan")
@@ -285,7 +234,7 @@ class Incident:
         if index in self.plan_done:
             return None
         self.plan_done = tuple(sorted({*self.plan_done, index}))
-        return self._record(actor, at, "plan_step_done", steps[index].title, after={"step": str(index + 1)})
+        return self.record(actor, at, "plan_step_done", steps[index].title, after={"step": str(index + 1)})
 
     def may_see(self, person: Person, admins: Iterable[str]) -> bool:
         """A security incident's details are for its people and incident admins (incident/access.py)."""
@@ -305,51 +254,51 @@ class Incident:
 
     def acknowledge(self, *, actor: Person, at: datetime) -> TimelineEvent | None:
         """The first acknowledgement counts; a repeated one changes nothing and records nothing."""
-        _require_aware(at)
+        require_aware(at)
         if self.acknowledged_at is not None:
             return None
         if not self.status.is_active:
             raise IllegalTransition(self.id, self.status.value, "acknowledged")
         self.acknowledged_at, self.acknowledged_by = at, actor
-        return self._record(actor, at, "acknowledged", f"acknowledged by {actor}",
+        return self.record(actor, at, "acknowledged", f"acknowledged by {actor}",
                             after={"acknowledged_by": actor.name})
 
     def snooze_reminders(self, *, actor: Person, at: datetime, minutes: int) -> TimelineEvent:
         """No status reminder for ``minutes`` (30 or 60 from the reminder card; at most a day)."""
-        _require_aware(at)
+        require_aware(at)
         if not self.status.is_active:
             raise IllegalTransition(self.id, self.status.value, "snoozed")
         if not 1 <= minutes <= 24 * 60:
             raise InvalidValue("snooze", f"{minutes} minutes is not between 1 and 1440")
         self.reminders_snoozed_until = at + timedelta(minutes=minutes)
-        return self._record(actor, at, "reminders_snoozed", f"reminders snoozed for {minutes} min",
+        return self.record(actor, at, "reminders_snoozed", f"reminders snoozed for {minutes} min",
                             after={"until": self.reminders_snoozed_until.isoformat()})
 
     def escalate(self, *, role: str, to: Person, at: datetime, policy: OrganisationPolicy,
                  reason: str) -> TimelineEvent:
         """Give ``role`` to the next person in its chain because nobody acted in time."""
-        _require_aware(at)
+        require_aware(at)
         definition = policy.role(role)
         if not self.status.is_active:
             raise IllegalTransition(self.id, self.status.value, "escalated")
         previous = self.roles.get(definition.key)
         self.roles[definition.key] = to
-        return self._record(ESCALATION_ACTOR, at, "escalated", f"{definition.name} → {to}: {reason}",
+        return self.record(ESCALATION_ACTOR, at, "escalated", f"{definition.name} → {to}: {reason}",
                             before={definition.key: previous.name} if previous else {},
                             after={definition.key: to.name, "reason": reason})
 
     def post_update(self, *, actor: Person, at: datetime, text: str) -> TimelineEvent:
-        _require_aware(at)
+        require_aware(at)
         if self.status is Status.CLOSED:
             raise IllegalTransition(self.id, self.status.value, "updated")
-        clean = _clean_text("update", text, limit=MAX_TEXT, required=True)
+        clean = clean_text("update", text, limit=MAX_TEXT, required=True)
         before = {"update": self.last_update} if self.last_update else {}
         self.last_update, self.last_update_at = clean, at
-        return self._record(actor, at, "update_posted", clean, before=before, after={"update": clean})
+        return self.record(actor, at, "update_posted", clean, before=before, after={"update": clean})
 
     def assign_role(self, *, role: str, person: Person, actor: Person, at: datetime,
                     policy: OrganisationPolicy) -> TimelineEvent | None:
-        _require_aware(at)
+        require_aware(at)
         definition = policy.role(role)
         if self.status is Status.CLOSED:
             raise IllegalTransition(self.id, self.status.value, "reassigned")
@@ -357,161 +306,62 @@ class Incident:
         if previous == person:
             return None
         self.roles[definition.key] = person
-        return self._record(actor, at, "role_assigned", f"{definition.name}: {person}",
+        return self.record(actor, at, "role_assigned", f"{definition.name}: {person}",
                             before={definition.key: previous.name} if previous else {},
                             after={definition.key: person.name})
 
     def change_severity(self, *, severity: str, actor: Person, at: datetime,
                         policy: OrganisationPolicy, reason: str = "") -> TimelineEvent | None:
-        _require_aware(at)
+        require_aware(at)
         new = policy.severity(severity).name
         if not self.status.is_active:
             raise IllegalTransition(self.id, self.status.value, f"severity {new}")
         if new == self.severity:
             return None
         old, self.severity = self.severity, new
-        clean = _clean_text("reason", reason, limit=MAX_TEXT, required=False)
-        return self._record(actor, at, "severity_changed", f"{old} → {new}" + (f": {clean}" if clean else ""),
+        clean = clean_text("reason", reason, limit=MAX_TEXT, required=False)
+        return self.record(actor, at, "severity_changed", f"{old} → {new}" + (f": {clean}" if clean else ""),
                             before={"severity": old}, after={"severity": new})
 
-    # -- postmortem and follow-ups ----------------------------------------------------------------
-
-    def _open_postmortem(self, *, at: datetime, policy: OrganisationPolicy, fallback_owner: Person) -> None:
-        owner = self.roles.get("commander") or fallback_owner
-        due = at + timedelta(days=policy.severity(self.severity).postmortem_due_days)
-        self.postmortem = Postmortem(owner=owner, opened_at=at, due_at=due)
-        self._record(fallback_owner, at, "postmortem_opened", f"postmortem opened: {owner} owns it, due {due:%Y-%m-%d}",
-                     after={"owner": owner.name, "due": due.isoformat()})
-
-    def _open_for_writing(self, actor: Person, at: datetime, policy: OrganisationPolicy) -> Postmortem:
-        """The postmortem, once the incident is resolved; writing it moves the incident to ``postmortem``."""
-        _require_aware(at)
-        if self.postmortem is None or self.status.is_active:
-            raise IllegalTransition(self.id, self.status.value, "postmortem",
-                                    "a postmortem is written once the incident is resolved")
-        if self.status is Status.CLOSED:
-            raise IllegalTransition(self.id, self.status.value, "postmortem", "the incident is closed")
-        if self.status is Status.RESOLVED:
-            self._move(Status.POSTMORTEM, actor=actor, at=at, policy=policy)
-        return self.postmortem
+    # -- postmortem and follow-ups (incident/postmortem_changes.py) --------------------------------
 
     def assign_postmortem_owner(self, *, owner: Person, actor: Person, at: datetime,
                                 policy: OrganisationPolicy) -> TimelineEvent | None:
-        postmortem = self._open_for_writing(actor, at, policy)
-        if postmortem.owner == owner:
-            return None
-        self.postmortem = replace(postmortem, owner=owner)
-        return self._record(actor, at, "postmortem_owner_changed", f"postmortem owner: {owner}",
-                            before={"owner": postmortem.owner.name}, after={"owner": owner.name})
+        return postmortem_changes.assign_postmortem_owner(self, owner=owner, actor=actor, at=at, policy=policy)
 
     def edit_postmortem(self, *, actor: Person, at: datetime, policy: OrganisationPolicy,
                         sections: Mapping[str, str], factors: Iterable[str] | None = None) -> TimelineEvent | None:
-        """Replace the given sections (and the contributing factors, when given); unchanged text records nothing."""
-        unknown = set(sections) - set(SECTIONS)
-        if unknown:
-            raise InvalidValue("postmortem", f"unknown sections {', '.join(sorted(unknown))} "
-                               f"(known: {', '.join(SECTIONS)})")
-        postmortem = self._open_for_writing(actor, at, policy)
-        if postmortem.is_complete:
-            raise IllegalTransition(self.id, self.status.value, "postmortem edited",
-                                    "the postmortem is completed; reopen it first")
-        changes: dict[str, object] = {
-            key: _clean_text(SECTIONS[key].lower(), text, limit=MAX_TEXT, required=False)
-            for key, text in sections.items()}
-        if factors is not None:
-            cleaned = tuple(dict.fromkeys(_clean_text("contributing factor", f, limit=1000, required=False)
-                                          for f in factors))
-            cleaned = tuple(f for f in cleaned if f)
-            if len(cleaned) > MAX_FACTORS:
-                raise InvalidValue("contributing factors", f"{len(cleaned)} given; at most {MAX_FACTORS}")
-            changes["contributing_factors"] = cleaned
-        changed = sorted(k for k, v in changes.items() if getattr(postmortem, k) != v)
-        if not changed:
-            return None
-        self.postmortem = replace(postmortem, **changes)  # type: ignore[arg-type]
-        names = ", ".join(SECTIONS.get(k, "contributing factors").lower() for k in changed)
-        return self._record(actor, at, "postmortem_edited", f"postmortem: {names} written",
-                            after={"sections": ",".join(changed)})
+        return postmortem_changes.edit_postmortem(self, actor=actor, at=at, policy=policy, sections=sections,
+                                                  factors=factors)
 
     def complete_postmortem(self, *, actor: Person, at: datetime, policy: OrganisationPolicy) -> TimelineEvent:
-        postmortem = self._open_for_writing(actor, at, policy)
-        if postmortem.is_complete:
-            raise IllegalTransition(self.id, self.status.value, "postmortem completed", "it already is")
-        gaps = list(postmortem.missing())
-        if not self.follow_ups:
-            gaps.append("at least one follow-up (the priority-1 bug)")
-        if gaps:
-            raise InvalidValue("postmortem", "cannot be completed without " + "; ".join(gaps))
-        self.postmortem = replace(postmortem, completed_at=at, completed_by=actor)
-        return self._record(actor, at, "postmortem_completed", f"postmortem completed by {actor}")
+        return postmortem_changes.complete_postmortem(self, actor=actor, at=at, policy=policy)
 
     def reopen_postmortem(self, *, actor: Person, at: datetime, policy: OrganisationPolicy,
                           reason: str) -> TimelineEvent:
-        postmortem = self._open_for_writing(actor, at, policy)
-        clean = _clean_text("reason", reason, limit=MAX_TEXT, required=True)
-        if not postmortem.is_complete:
-            raise IllegalTransition(self.id, self.status.value, "postmortem reopened", "it is not completed")
-        self.postmortem = replace(postmortem, completed_at=None, completed_by=None)
-        return self._record(actor, at, "postmortem_reopened", f"postmortem reopened: {clean}",
-                            after={"reason": clean})
+        return postmortem_changes.reopen_postmortem(self, actor=actor, at=at, policy=policy, reason=reason)
 
     def add_follow_up(self, *, title: str, owner: Person, actor: Person, at: datetime,
                       policy: OrganisationPolicy, due_at: datetime | None = None, link: str = "",
                       tracked: bool = False) -> TimelineEvent:
-        """A priority-1 bug: its due date defaults to the severity's; ``tracked`` files it in the tracker."""
-        self._open_for_writing(actor, at, policy)
-        if len(self.follow_ups) >= MAX_FOLLOW_UPS:
-            raise InvalidValue("follow-ups", f"an incident has at most {MAX_FOLLOW_UPS}")
-        clean_link = _web_link("link", link, required=False)
-        due = due_at or at + timedelta(days=policy.severity(self.severity).follow_up_due_days)
-        _require_aware(due)
-        if due <= at:
-            raise InvalidValue("due date", "must be in the future")
-        follow_up = FollowUp(
-            number=len(self.follow_ups) + 1, title=_clean_text("title", title, limit=MAX_TITLE, required=True),
-            owner=owner, due_at=due, created_at=at, link=clean_link,
-            tracker_state=TrackerState.PENDING if tracked else TrackerState.NONE)
-        self.follow_ups = (*self.follow_ups, follow_up)
-        return self._record(actor, at, "follow_up_added", f"follow-up #{follow_up.number}: {follow_up.title} "
-                            f"({owner}, due {due:%Y-%m-%d})",
-                            after={"number": str(follow_up.number), "owner": owner.name, "due": due.isoformat()})
+        return postmortem_changes.add_follow_up(self, title=title, owner=owner, actor=actor, at=at, policy=policy,
+                                                due_at=due_at, link=link, tracked=tracked)
 
     def follow_up(self, number: int) -> FollowUp:
-        for follow_up in self.follow_ups:
-            if follow_up.number == number:
-                return follow_up
-        raise InvalidValue("follow-up", f"{self.id} has no follow-up #{number}")
-
-    def _replace_follow_up(self, updated: FollowUp) -> None:
-        self.follow_ups = tuple(updated if f.number == updated.number else f for f in self.follow_ups)
+        return postmortem_changes.find_follow_up(self, number)
 
     def follow_up_filed(self, *, number: int, url: str, at: datetime) -> TimelineEvent | None:
-        """The tracker accepted the follow-up: its link is kept (a repeated report changes nothing)."""
-        _require_aware(at)
-        url = _web_link("tracker link", url, required=True)
-        current = self.follow_up(number)
-        if current.tracker_state == TrackerState.FILED:
-            return None
-        self._replace_follow_up(replace(current, tracker_url=url, tracker_state=TrackerState.FILED))
-        return self._record(TRACKER_ACTOR, at, "follow_up_filed", f"follow-up #{number} filed: {url}",
-                            after={"number": str(number), "url": url})
+        return postmortem_changes.follow_up_filed(self, number=number, url=url, at=at)
 
     def complete_follow_up(self, *, number: int, actor: Person, at: datetime) -> TimelineEvent | None:
-        """Follow-ups outlive the incident: they may be done after it is closed."""
-        _require_aware(at)
-        current = self.follow_up(number)
-        if current.is_done:
-            return None
-        self._replace_follow_up(replace(current, done_at=at))
-        return self._record(actor, at, "follow_up_done", f"follow-up #{number} done: {current.title}",
-                            after={"number": str(number)})
+        return postmortem_changes.complete_follow_up(self, number=number, actor=actor, at=at)
 
     def close(self, *, actor: Person, at: datetime, policy: OrganisationPolicy, override_reason: str = "",
               may_override: bool = False) -> TimelineEvent:
         """Close once the postmortem (where required) is completed and its follow-ups filed; otherwise only
         someone allowed to override (an incident admin) may, with a written reason kept in the timeline."""
-        _require_aware(at)
-        reason = _clean_text("override reason", override_reason, limit=MAX_TEXT, required=False)
+        require_aware(at)
+        reason = clean_text("override reason", override_reason, limit=MAX_TEXT, required=False)
         required = policy.postmortem_required(self.severity, self.type, self.priority)
         gaps = closing_gaps(self.postmortem, self.follow_ups) if required else ()
         if gaps and not reason:
@@ -527,9 +377,10 @@ class Incident:
 
     # -- bookkeeping ----------------------------------------------------------------------------
 
-    def _record(self, actor: Person, at: datetime, kind: str, summary: str, *,
-                before: Mapping[str, str] | None = None, after: Mapping[str, str] | None = None
-                ) -> TimelineEvent:
+    def record(self, actor: Person, at: datetime, kind: str, summary: str, *,
+               before: Mapping[str, str] | None = None, after: Mapping[str, str] | None = None
+               ) -> TimelineEvent:
+        """Append a change to the pending timeline: how every part of the aggregate records (``Recorder``)."""
         event = TimelineEvent(
             sequence=self.event_count + len(self.pending) + 1, at=at, actor=actor, kind=kind,
             summary=summary, before=dict(before or {}), after=dict(after or {}),

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 from incident import commands
 from incident.model import Incident, TimelineEvent
 from services.ports import Alert, DueItem
+from services.timer_work import Next, Work
 
 if TYPE_CHECKING:
     from services.bus import Dependencies, MessageBus, Reaction
-    from services.timers import Next, Work
 
 ASSESSMENT_DEADLINE = "assessment_deadline"
 
@@ -40,8 +40,6 @@ async def tell_commander_revealed(incident: Incident, events: Sequence[TimelineE
 
 async def reveal_when_due(item: DueItem, incident: Incident, bus: MessageBus, now: datetime) -> Next:
     """Items are hints: a round already revealed (every answer in) or replaced needs nothing."""
-    from services.timers import Next
-
     assessment = incident.assessment
     wanted = str(item.payload.get("round", ""))
     if assessment is None or not assessment.is_open or wanted != str(assessment.round):

@@ -14,7 +14,7 @@ from typing import Any
 from incident.errors import DevopsbotError
 from incident.model import Incident, TimelineEvent
 from incident.policy import OrganisationPolicy
-from services.action_links import ActionLinkSigner
+from services.action_link_tokens import ActionLinkSigner
 from services.outbox import DELIVERY_KEY, SWEEP_DELAY, OutboxSweeps
 from services.ports import (
     AuditLog,

@@ -10,7 +10,7 @@ from urllib.parse import quote, urlencode
 
 from incident.access import Action, permits
 from incident.model import Incident, Person
-from services.action_links import LinkAction
+from services.action_link_tokens import LinkAction
 from services.bus import Dependencies
 
 ACTION_LABELS = {LinkAction.ACKNOWLEDGE: "Acknowledge", LinkAction.UPDATE: "Post an update",

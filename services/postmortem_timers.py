@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING
 from incident.lifecycle import Status
 from incident.model import Incident
 from incident.postmortem import FollowUp
+from services.mail_content import incident_view
 from services.ports import Alert, DueItem
+from services.timer_work import Next, Work
 
 if TYPE_CHECKING:
     from services.bus import Dependencies, MessageBus
-    from services.timers import Next, Work
 
 POSTMORTEM_DUE_SOON = "postmortem_due_soon"
 POSTMORTEM_OVERDUE = "postmortem_overdue"
@@ -54,8 +55,6 @@ def _postmortem_pending(incident: Incident) -> bool:
 async def mail(deps: Dependencies, incident: Incident, to: tuple[str, ...], subject: str, template: str, *,
                restricted: bool = False, **data: object) -> None:
     """Email beside Teams: the owner may be away from it. ``restricted``: readers outside a private incident."""
-    from services.mail_content import incident_view
-
     addresses = tuple(a for a in to if a)
     if deps.mailer is not None and addresses:
         view = await incident_view(deps, incident, restricted=restricted)
@@ -63,8 +62,6 @@ async def mail(deps: Dependencies, incident: Incident, to: tuple[str, ...], subj
 
 
 async def remind_postmortem(item: DueItem, incident: Incident, bus: MessageBus, now: datetime) -> Next:
-    from services.timers import Next
-
     deps = bus.dependencies
     pm = incident.postmortem
     if pm is None or not _postmortem_pending(incident):
@@ -79,8 +76,6 @@ async def remind_postmortem(item: DueItem, incident: Incident, bus: MessageBus, 
 
 async def remind_follow_up(item: DueItem, incident: Incident, bus: MessageBus, now: datetime) -> Next:
     """The owner first; after the grace period, leadership too (by email, and in the incident's space)."""
-    from services.timers import Next
-
     deps = bus.dependencies
     number = int(item.payload.get("number", "0") or 0)
     follow_up = next((f for f in incident.follow_ups if f.number == number), None)

@@ -10,7 +10,6 @@ failure leaves the item due with a growing backoff, so a later tick retries it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -25,6 +24,7 @@ from services.ports import Alert, DueItem
 from services.postmortem_timers import POSTMORTEM_WORK
 from services.response_plan import PLAN_STEP_DUE, remind_overdue_steps
 from services.roster_service import chain_for
+from services.timer_work import Next, Work
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +38,6 @@ MAX_ATTEMPTS = 48  # with the backoff capped at an hour: about two days of tryin
 ORGANISATION_ROSTER = "*"  # the roster row used when an incident's services have none for a role
 
 
-@dataclass(frozen=True)
-class Next:
-    """What an item's work asks for afterwards: items to schedule (the successor of a repeating one)."""
-
-    schedule: tuple[DueItem, ...] = ()
-
-
 @dataclass
 class TickReport:
     due: int = 0
@@ -52,9 +45,6 @@ class TickReport:
     skipped: int = 0  # claimed by another run first
     failed: int = 0
     kinds: dict[str, int] = field(default_factory=dict)
-
-
-Work = Callable[[DueItem, Incident, MessageBus, datetime], Awaitable[Next]]
 
 
 def for_effort(incident: Incident) -> dict[str, str]:

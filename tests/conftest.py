@@ -12,7 +12,7 @@ import pytest
 
 from adapters.clock import FixedClock
 from devopsbot.bootstrap import Container
-from devopsbot.dev_stack import azurite_connection_string
+from devopsbot.local.stack import azurite_connection_string
 from devopsbot.organisation import load_organisation
 from devopsbot.settings import ROOT, Settings
 from incident.model import Person

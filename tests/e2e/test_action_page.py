@@ -16,7 +16,7 @@ from devopsbot.bootstrap import Container
 from devopsbot.settings import ROOT, Settings
 from incident.model import Incident
 from incident.policy import OrganisationPolicy
-from services.action_links import ActionLinkSigner, LinkAction
+from services.action_link_tokens import ActionLinkSigner, LinkAction
 from tests.conftest import ALICE, unique_prefix
 from tests.support.processes import devopsbot_host, free_port
 

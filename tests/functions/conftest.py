@@ -21,7 +21,7 @@ from tests.support.connector import ConnectorDouble, running_connector
 
 
 def built_function(name: str) -> Callable[..., Any]:
-    from devopsbot.local_host import registered_functions
+    from devopsbot.local.host import registered_functions
     from function_app import app
 
     for function in registered_functions(app):

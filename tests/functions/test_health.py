@@ -30,7 +30,7 @@ async def test_health_is_ok_with_reachable_storage(azurite_container: Container,
 
 
 async def test_health_reports_unreachable_storage_as_503(policy: OrganisationPolicy, reset: None) -> None:
-    from devopsbot.dev_stack import azurite_connection_string
+    from devopsbot.local.stack import azurite_connection_string
     from tests.support.processes import free_port
 
     container = Container(Settings(storage_connection_string=azurite_connection_string(free_port())),

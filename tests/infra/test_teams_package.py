@@ -15,7 +15,7 @@ from jsonschema import Draft4Validator
 
 from bot.commands import COMMANDS
 from bot.locale import Translator
-from devopsbot.cli_package import APP_PACKAGE, derived_app_id, load_template
+from devopsbot.cli.package import APP_PACKAGE, derived_app_id, load_template
 from devopsbot.settings import ROOT
 from devopsbot.teams_icons import ICONS, png_size
 

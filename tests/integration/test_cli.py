@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from devopsbot.dev_stack import azurite_connection_string
+from devopsbot.local.stack import azurite_connection_string
 from devopsbot.settings import ROOT
 from tests.conftest import unique_prefix
 from tests.support.processes import free_port

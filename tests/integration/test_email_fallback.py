@@ -227,8 +227,8 @@ async def test_repeated_connector_failures_mark_teams_down_so_email_goes_first(
 
 async def test_a_link_whose_use_was_interrupted_works_again_after_a_short_lease(
         container: Container, inbox: Inbox, clock: FixedClock) -> None:
-    from services.action_links import nonce_key
-    from services.link_actions import USED_RECORD_LEASE
+    from services.action_link_tokens import nonce_key
+    from services.action_link_use import USED_RECORD_LEASE
 
     teams(container).failures = DOWN
     incident_id = await declare(container)

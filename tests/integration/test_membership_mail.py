@@ -19,7 +19,7 @@ from devopsbot.settings import Settings
 from incident import commands
 from incident.model import Person
 from incident.policy import OrganisationPolicy
-from services.action_links import LinkAction
+from services.action_link_tokens import LinkAction
 from services.inbound_mail import InboundMessage, Outcome, ingest
 from tests.conftest import ALICE, BOB
 from tests.functions.conftest import built_function

@@ -25,7 +25,7 @@ from bot.declaration import DeclarationForm
 from bot.submissions import _Payload
 from devopsbot import bootstrap
 from devopsbot.bootstrap import Container
-from devopsbot.local_host import discover
+from devopsbot.local.host import discover
 from function_app import app
 from tests.functions.conftest import SERVICE, teams_invoke, teams_message
 from tests.support.connector import ConnectorDouble, running_connector

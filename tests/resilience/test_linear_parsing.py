@@ -26,8 +26,8 @@ from bot.playbook_commands import message_markdown
 from bot.submissions import PayloadError, UpdateAction, parse_payload
 from bot.views import mention_text
 from devopsbot.bootstrap import Container
+from devopsbot.cli.roster import person as cli_person
 from devopsbot.organisation import load_organisation
-from devopsbot.roster_cli import person as cli_person
 from incident.errors import InvalidValue
 from incident.instants import parse_instant
 from incident.people import Person

@@ -113,7 +113,7 @@ from urllib.parse import quote
 import aiohttp
 from yarl import URL
 
-from devopsbot.playground import playground_argv, playground_env, write_workdir
+from devopsbot.local.playground import playground_argv, playground_env, write_workdir
 from tests.support.processes import free_port
 
 Event = dict[str, Any]

@@ -133,7 +133,7 @@ async def run_storm(url: str, plan: StormPlan) -> StormResult:
 @asynccontextmanager
 async def served_app() -> AsyncIterator[str]:
     """The Functions app's HTTP routes as the local host serves them, on a free loopback port."""
-    from devopsbot.local_host import LocalHost
+    from devopsbot.local.host import LocalHost
     from function_app import app
 
     async with serving(LocalHost(app, settings={}).web_app()) as url:

@@ -30,7 +30,7 @@ def rich_incident(policy: OrganisationPolicy) -> Incident:
         lambda t: incident.complete_plan_step(index=0, actor=BOB, at=t, policy=policy),
         lambda t: incident.post_update(actor=BOB, at=t, text=f"Rolling back {HOSTILE}"),
         # The risk-assessment feature records events of its own; the document shows any such kind.
-        lambda t: incident._record(BOB, t, "risk_assessed", "Likely x Major: High", after={"level": "High"}),
+        lambda t: incident.record(BOB, t, "risk_assessed", "Likely x Major: High", after={"level": "High"}),
         lambda t: incident.resolve(actor=BOB, at=t, policy=policy, resolution="Rolled back release 42",
                                    criteria_met=OUTAGE_CRITERIA[:2], override_reason=f"Support told them {HOSTILE}"),
         lambda t: incident.edit_postmortem(actor=BOB, at=t, policy=policy, sections={

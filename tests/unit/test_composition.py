@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from devopsbot.bootstrap import Container
-from devopsbot.dev_stack import Ports, StackError, ensure_ports_free
+from devopsbot.local.stack import Ports, StackError, ensure_ports_free
 from devopsbot.settings import Settings
 from incident.policy import OrganisationPolicy
 from tests.support.processes import free_port
@@ -48,7 +48,7 @@ def test_stopping_the_stack_also_stops_children_of_a_dead_leader(tmp_path: Path)
     import signal
     import time
 
-    from devopsbot.dev_stack import Children
+    from devopsbot.local.stack import Children
 
     pid_file = tmp_path / "grandchild.pid"
     children = Children()

@@ -12,7 +12,7 @@ import azure.functions as func
 import pytest
 
 from devopsbot import ncrontab
-from devopsbot.local_host import (
+from devopsbot.local.host import (
     HostError,
     LocalHost,
     TimerFunction,

@@ -9,7 +9,7 @@ from pathlib import Path
 from detect_secrets.core.secrets_collection import SecretsCollection
 from detect_secrets.settings import default_settings
 
-from devopsbot.dev_stack import AZURITE_ACCOUNT_KEY
+from devopsbot.local.stack import AZURITE_ACCOUNT_KEY
 from devopsbot.settings import KNOWN_SETTINGS, ROOT
 
 # Azurite's well-known development account key: published by Microsoft for the emulator, the same on every

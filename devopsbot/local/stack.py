@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from devopsbot.playground import playground_argv, playground_env, write_workdir
+from devopsbot.local.playground import playground_argv, playground_env, write_workdir
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository: devopsbot/local/ is two levels down
 BIN = ROOT / "node_modules" / ".bin"
 DATA = ROOT / ".data"
 HOST = "127.0.0.1"

@@ -16,7 +16,7 @@ from incident import commands
 from incident.access import require
 from incident.errors import NotPermitted
 from incident.model import Incident
-from services.action_links import LinkAction, LinkClaims, LinkProblem, LinkRejected, nonce_key
+from services.action_link_tokens import LinkAction, LinkClaims, LinkProblem, LinkRejected, nonce_key
 from services.bus import Dependencies, MessageBus
 from services.mail_content import LINK_ACTIONS
 from services.ports import AuditRecord

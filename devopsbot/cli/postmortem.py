@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from devopsbot.cli import common
+
 SECTION_OPTIONS = {"summary": "summary", "impact": "impact", "went_well": "went-well",
                    "went_wrong": "went-wrong", "got_lucky": "got-lucky"}
 
@@ -17,9 +19,7 @@ SECTION_OPTIONS = {"summary": "summary", "impact": "impact", "went_well": "went-
 def _person(text: str, email: str | None) -> Any:
     from dataclasses import replace
 
-    from devopsbot.cli import _actor
-
-    person = _actor(text)
+    person = common.actor(text)
     return replace(person, email=email.strip()) if email else person
 
 
@@ -40,11 +40,10 @@ def _due(text: str | None) -> Any:
 
 
 def _command(args: argparse.Namespace, incident_id: str, actor: Any) -> Any:
-    from devopsbot.cli import _on_behalf
     from incident import postmortem_commands as pc
 
     action = args.postmortem_action
-    enforce = _on_behalf(args)  # --as: that person's rights; without it, the operator's full authority
+    enforce = common.on_behalf(args)  # --as: that person's rights; without it, the operator's full authority
     if action == "edit":
         sections = {key: value for key in SECTION_OPTIONS if (value := getattr(args, key)) is not None}
         factors = tuple(args.factor) if args.factor is not None else None
@@ -99,10 +98,9 @@ def _print(incident: Any, as_json: bool) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from devopsbot.cli import _actor, _with_container
     from incident.ids import parse_incident_id
 
-    actor = _actor(args.actor)
+    actor = common.actor(args.actor)
     incident_id = parse_incident_id(args.id)
 
     async def work(container: Any) -> int:
@@ -115,7 +113,7 @@ def _run(args: argparse.Namespace) -> int:
         _print(incident, args.json)
         return 0
 
-    return asyncio.run(_with_container(work))
+    return asyncio.run(common.with_container(work))
 
 
 async def _document(container: Any, incident_id: str, args: argparse.Namespace) -> int:
@@ -182,7 +180,6 @@ def register(subparsers: Any) -> None:
 
 
 def _digest(args: argparse.Namespace) -> int:
-    from devopsbot.cli import _with_container
     from devopsbot.weekly_digest import send_weekly_digest
 
     async def work(container: Any) -> int:
@@ -194,4 +191,4 @@ def _digest(args: argparse.Namespace) -> int:
         print(f"digest {posted}; mailed to {', '.join(outcome.mailed_to) or 'nobody'}")
         return 0
 
-    return asyncio.run(_with_container(work))
+    return asyncio.run(common.with_container(work))

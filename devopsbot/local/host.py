@@ -30,7 +30,7 @@ from azure.functions.timer import TimerRequest
 from devopsbot import ncrontab
 
 log = logging.getLogger(__name__)
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository: devopsbot/local/ is two levels down
 MAX_REQUEST_BODY = 4 * 1024 * 1024
 # The Functions host flags a timer run as past due when it starts this late.
 PAST_DUE_AFTER = timedelta(seconds=5)

@@ -32,7 +32,8 @@ def _line(found: Any) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from devopsbot.cli import _actor, _with_container
+    from devopsbot.cli.common import actor as _actor
+    from devopsbot.cli.common import with_container as _with_container
     from services import playbooks
 
     text = _read(args.file) if args.playbook_action == "submit" else ""

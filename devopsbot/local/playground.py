@@ -1,6 +1,6 @@
 """How to start the Microsoft 365 Agents Playground safely here: loopback only, no telemetry.
 
-Shared by ``make run`` (``dev_stack``) and the end-to-end tests, so both run it the same way.
+Shared by ``make run`` (``devopsbot.local.stack``) and the end-to-end tests, so both run it the same way.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
-"""Signed action links in email: acknowledge, post an update or resolve without Teams.
+"""The tokens of signed action links in email (make and verify them): acknowledge, post an update or resolve
+without Teams.
 
 A link carries its claims (incident, person, action, expiry, a one-time id) and an HMAC-SHA256
 over them with the organisation's key. Verification recomputes the signature and compares in
 constant time before reading any claim; single use is enforced where the action is performed
-(``services.link_actions``), because only storage can say whether a link was used before.
+(``services.action_link_use``), because only storage can say whether a link was used before.
 """
 
 from __future__ import annotations

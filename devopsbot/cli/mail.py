@@ -13,6 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from devopsbot.cli import common
+
 
 def register(sub: Any) -> None:
     email = sub.add_parser("email", help="the email path: ingest a message, poll the incidents mailbox")
@@ -36,7 +38,6 @@ def register(sub: Any) -> None:
 
 
 def _email_command(args: argparse.Namespace) -> int:
-    from devopsbot.cli import _with_container
     from incident.errors import ConfigurationError
 
     async def work(container: Any) -> int:
@@ -65,16 +66,14 @@ def _email_command(args: argparse.Namespace) -> int:
                               "reply": outcome.reply}))
         return 0
 
-    return asyncio.run(_with_container(work))
+    return asyncio.run(common.with_container(work))
 
 
 def _teams_command(args: argparse.Namespace) -> int:
-    from devopsbot.cli import _actor, _with_container
-
     async def work(container: Any) -> int:
         health = container.dependencies.health
         now = container.clock.now()
-        actor = _actor(args.actor)
+        actor = common.actor(args.actor)
         if args.teams_action == "home":
             return await _home(container, args.team, actor, now)
         if args.teams_action == "down":
@@ -88,7 +87,7 @@ def _teams_command(args: argparse.Namespace) -> int:
               f"{status.recent_failures} recent connector failures")
         return 0
 
-    return asyncio.run(_with_container(work))
+    return asyncio.run(common.with_container(work))
 
 
 async def _home(container: Any, team_id: str | None, actor: Any, now: Any) -> int:

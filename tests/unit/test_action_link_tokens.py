@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from incident.model import Person
-from services.action_links import ActionLinkSigner, LinkAction, LinkProblem, LinkRejected
+from services.action_link_tokens import ActionLinkSigner, LinkAction, LinkProblem, LinkRejected
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 KEY = bytes(range(32))

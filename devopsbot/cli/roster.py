@@ -71,7 +71,8 @@ def _describe(partition: Any, policy: Any, at: Any) -> list[str]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from devopsbot.cli import _actor, _with_container
+    from devopsbot.cli.common import actor as _actor
+    from devopsbot.cli.common import with_container as _with_container
     from services import roster_csv, roster_service
 
     if args.roster_action == "import":

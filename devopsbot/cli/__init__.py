@@ -1,0 +1,1 @@
+"""The command line (``python -m devopsbot``): one module per command group, registered by ``main``."""

@@ -1,0 +1,167 @@
+"""``python -m devopsbot incident ...``: the incident process by hand (declare, list, show and every change)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from typing import Any
+
+from devopsbot.cli import common
+
+
+def register(sub: Any) -> None:
+    incident = sub.add_parser("incident", help="run the incident process by hand")
+    incident.add_argument("--as", dest="actor", help='who is acting, as "Display Name <id>"')
+    incident.add_argument("--json", action="store_true", help="print JSON")
+    actions = incident.add_subparsers(dest="incident_action", required=True)
+    declare = actions.add_parser("declare", help="declare a new incident")
+    declare.add_argument("--title", required=True)
+    declare.add_argument("--type", required=True, help="incident type key, e.g. outage")
+    declare.add_argument("--severity", required=True, help="e.g. SEV2")
+    declare.add_argument("--summary")
+    declare.add_argument("--service", action="append")
+    declare.add_argument("--environment", action="append")
+    declare.add_argument("--region", action="append")
+    declare.add_argument("--private", action="store_true", help="a security incident: no details broadcast")
+    declare.add_argument("--idempotency-key", help="repeat-safe: the same key declares once")
+    actions.add_parser("list", help="open incidents, most severe first")
+    for name, text in (("show", "an incident and its timeline"), ("ack", "acknowledge")):
+        actions.add_parser(name, help=text).add_argument("id")
+    update = actions.add_parser("update", help="post a status update")
+    update.add_argument("id")
+    update.add_argument("text", nargs="+")
+    status = actions.add_parser("status", help="move along the lifecycle")
+    status.add_argument("id")
+    status.add_argument("target", choices=["investigating", "identified", "monitoring", "postmortem", "closed"])
+    status.add_argument("--reason")
+    resolve = actions.add_parser("resolve", help="resolve with a resolution text")
+    resolve.add_argument("id")
+    resolve.add_argument("--resolution", required=True)
+    resolve.add_argument("--met", action="append", metavar="CRITERION",
+                         help="an exit criterion that is met (repeat for each); see the incident type")
+    resolve.add_argument("--override", metavar="REASON", help="resolve although criteria are unmet, and why")
+    plan = actions.add_parser("plan", help="tick a step of the response plan")
+    plan.add_argument("id")
+    plan.add_argument("step", type=int, help="the step's number, from 1")
+    reopen = actions.add_parser("reopen", help="reopen a resolved incident")
+    reopen.add_argument("id")
+    reopen.add_argument("--reason", required=True)
+    assign = actions.add_parser("assign", help='give a role to someone ("Display Name <id>")')
+    assign.add_argument("id")
+    assign.add_argument("role")
+    assign.add_argument("person")
+    severity = actions.add_parser("severity", help="change the severity")
+    severity.add_argument("id")
+    severity.add_argument("level")
+    severity.add_argument("--reason")
+    incident.set_defaults(run=_incident_command)
+
+
+def _print_incident(incident: Any, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(_incident_json(incident), indent=2))
+        return
+    roles = ", ".join(f"{k}: {v}" for k, v in incident.roles.items()) or "none assigned"
+    print(f"{incident.id}  [{incident.severity}] {incident.title}")
+    print(f"  status {incident.status}, type {incident.type}, "
+          f"declared {incident.declared_at:%Y-%m-%d %H:%M} UTC by {incident.declared_by}")
+    print(f"  roles: {roles}")
+    if incident.last_update:
+        print(f"  last update: {incident.last_update}")
+
+
+def _incident_json(incident: Any) -> dict[str, Any]:
+    return {
+        "id": incident.id, "title": incident.title, "summary": incident.summary,
+        "type": incident.type, "severity": incident.severity, "status": incident.status.value,
+        "declared_at": incident.declared_at.isoformat(), "declared_by": incident.declared_by.name,
+        "roles": {k: v.name for k, v in incident.roles.items()},
+        "services": list(incident.services), "last_update": incident.last_update,
+        "resolution": incident.resolution, "private": incident.private,
+    }
+
+
+# -- incident commands -------------------------------------------------------------------------
+
+def _incident_command(args: argparse.Namespace) -> int:
+    from incident import commands
+    from incident.access import Action, require
+    from incident.ids import parse_incident_id
+    from services.handlers import incident_timeline, open_incidents
+
+    actor = common.actor(args.actor)
+
+    async def work(container: Any) -> int:
+        bus = container.bus
+        action = args.incident_action
+        if action == "list":
+            found = await open_incidents(container.dependencies)
+            if args.json:
+                print(json.dumps([_incident_json(i) for i in found], indent=2))
+            if common.on_behalf(args):  # as someone: a security incident they are not in is listed without details
+                found = [i if i.may_see(actor, container.policy.admins) else _withheld(i) for i in found]
+            for incident in [] if args.json else found:
+                print(f"{incident.id}  [{incident.severity}] {incident.status:<13} {incident.title}")
+            if not found and not args.json:
+                print("No open incidents.")
+            return 0
+        if action == "declare":
+            command: Any = commands.DeclareIncident(
+                title=args.title, incident_type=args.type, severity=args.severity, actor=actor,
+                summary=args.summary or "", services=tuple(args.service or ()),
+                environments=tuple(args.environment or ()), regions=tuple(args.region or ()),
+                private=container.policy.is_private(args.type, asked=args.private),
+                idempotency_key=args.idempotency_key or "")
+        else:
+            incident_id = parse_incident_id(args.id)
+            if action == "show":
+                incident = await container.dependencies.incidents.get(incident_id)
+                if common.on_behalf(args):
+                    require(incident, Action.SEE, actor, container.policy.admins)
+                _print_incident(incident, args.json)
+                if not args.json:
+                    for event in await incident_timeline(container.dependencies, incident_id):
+                        print(f"  {event.at:%Y-%m-%d %H:%M:%S} UTC  {event.kind:<16} "
+                              f"{event.actor}: {event.summary}")
+                return 0
+            command = _change_command(args, incident_id, actor)
+        incident = await bus.handle(command)
+        _print_incident(incident, args.json)
+        return 0
+
+    return asyncio.run(common.with_container(work))
+
+
+def _withheld(incident: Any) -> Any:
+    """A security incident as someone outside it may list it: its id, severity and status only."""
+    from dataclasses import replace
+
+    return replace(incident.copy(), title="security incident", summary="", roles={}, last_update="",
+                   resolution="", services=())
+
+
+def _change_command(args: argparse.Namespace, incident_id: str, actor: Any) -> Any:
+    """The command object for one of the change sub-commands."""
+    from incident import commands
+    from incident.lifecycle import Status
+
+    action = args.incident_action
+    enforce = common.on_behalf(args)
+    if action == "update":
+        return commands.PostUpdate(incident_id, " ".join(args.text), actor, enforce_roles=enforce)
+    if action == "ack":
+        return commands.Acknowledge(incident_id, actor, enforce_roles=enforce)
+    if action == "status":
+        return commands.ChangeStatus(incident_id, Status(args.target), actor, args.reason or "",
+                                     enforce_roles=enforce)
+    if action == "resolve":
+        return commands.Resolve(incident_id, args.resolution, actor, tuple(args.met or ()),
+                                args.override or "", enforce_roles=enforce)
+    if action == "reopen":
+        return commands.Reopen(incident_id, args.reason, actor, enforce_roles=enforce)
+    if action == "plan":
+        return commands.CompletePlanStep(incident_id, args.step - 1, actor, enforce_roles=enforce)
+    if action == "assign":
+        return commands.AssignRole(incident_id, args.role, common.actor(args.person), actor, enforce_roles=enforce)
+    return commands.ChangeSeverity(incident_id, args.level, actor, args.reason or "", enforce_roles=enforce)
