@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -15,6 +14,7 @@ from incident.ids import format_incident_id
 from incident.model import Incident, TimelineEvent
 from incident.policy import OrganisationPolicy
 from services.bus import Dependencies, Handler
+from services.once import once
 from services.permissions import authorise
 from services.playbooks import approved_for
 from services.roster_service import roles_from_roster
@@ -67,29 +67,22 @@ async def declare_incident(cmd: commands.DeclareIncident, deps: Dependencies) ->
     )
     # Only the approved version of each service's playbook at this moment is attached to the incident.
     incident.playbooks = tuple((s, v.version) for s, v in (await approved_for(deps, incident.services)).items())
-    incident_id = ""
-    if cmd.idempotency_key:
-        claim = await deps.idempotency.begin(cmd.idempotency_key, now, DECLARATION_LEASE)
+    # Storage unavailable before the id is recorded: nothing is stored under the key yet, so it is released
+    # and the person's retry declares now, not after the lease. No key: no claim, every attempt declares.
+    async with once(deps.idempotency, cmd.idempotency_key, now, DECLARATION_LEASE,
+                    release_on=(StorageUnavailable,)) as claim:
         if not claim.owned and not claim.record.done:
             raise DeclarationInProgress("this declaration is already being processed")
-        incident_id = claim.record.result
+        incident_id = claim.result = claim.record.result
         if incident_id:
             try:
                 return await deps.incidents.get(incident_id)
             except NotFound:
                 pass  # the earlier attempt stopped between recording the id and storing: finish it
-    if not incident_id:
-        try:
+        else:
             number = await deps.incidents.next_number(deps.policy.id_prefix, now.year)
             incident_id = format_incident_id(deps.policy.id_prefix, now.year, number)
-            if cmd.idempotency_key:
-                await deps.idempotency.complete(cmd.idempotency_key, incident_id)
-        except StorageUnavailable:
-            # Nothing is stored under the key yet: let the person's retry declare now, not after the lease.
-            if cmd.idempotency_key:
-                with contextlib.suppress(StorageUnavailable):
-                    await deps.idempotency.release(cmd.idempotency_key)
-            raise
+            await claim.complete(incident_id)
     incident.assign_id(incident_id)
     await deps.sweeps.ensure(deps.due_work, incident_id, now)
     try:
