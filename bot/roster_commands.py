@@ -18,8 +18,9 @@ from incident.errors import InvalidValue
 from incident.instants import parse_instant
 from incident.people import Person
 from incident.roster import ORGANISATION, chain_at
+from incident.roster_commands import AddOverride, SetRole
 from services import roster_service
-from services.bus import Dependencies
+from services.bus import MessageBus
 
 Mention = tuple[str, Person]  # the mention's text in the message ("<at>Bob</at>"), and who it names
 Lookup = Callable[[Person], Awaitable[Person]]  # completes a mentioned person (email, Entra id) from Teams
@@ -42,8 +43,8 @@ def _without_mentions(text: str, mentions: Sequence[Mention]) -> list[str]:
 
 
 class RosterCommands:
-    def __init__(self, deps: Dependencies) -> None:
-        self.deps = deps
+    def __init__(self, bus: MessageBus) -> None:
+        self.bus, self.deps = bus, bus.dependencies
 
     async def run(self, arguments: str, actor: Person, mentions: Sequence[Mention], lookup: Lookup,
                   t: Translator) -> str:
@@ -64,15 +65,13 @@ class RosterCommands:
         role = roster_service.known_role(self.deps.policy, rest[1])
         role_name = self.deps.policy.role(role).name
         if action == "set":
-            entry = await roster_service.set_role(self.deps.roster, self.deps.policy, service, role, people)
+            entry = await self.bus.handle(SetRole(service, role, tuple(people), actor))
             return t("roster.set", service=service, role=role_name,
                      chain=" → ".join(markdown_escape(p.name) for p in entry.chain))
         if len(rest) != 4 or len(people) != 1:
             return t("roster.usage")
-        override = await roster_service.add_override(
-            self.deps.roster, self.deps.policy, service, role, people[0],
-            parse_instant(rest[2], "time"), parse_instant(rest[3], "time"),
-            actor=actor, now=self.deps.clock.now())
+        override = await self.bus.handle(AddOverride(
+            service, role, people[0], parse_instant(rest[2], "time"), parse_instant(rest[3], "time"), actor))
         return t("roster.overridden", service=service, role=role_name, who=markdown_escape(override.person.name),
                  start=_utc(override.start), end=_utc(override.end))
 

@@ -130,8 +130,8 @@ class DevOpsBot(TeamsActivityHandler):
             "resolve": self._resolve_form, "reopen": self._reopen, "roster": self._roster,
             "playbook": self._playbook, "home": self._home,
         }
-        self.roster_commands = RosterCommands(bus.dependencies)
-        self.playbook_commands = PlaybookCommands(bus.dependencies)
+        self.roster_commands = RosterCommands(bus)
+        self.playbook_commands = PlaybookCommands(bus)
         self.home_commands = HomeCommands(bus.dependencies)
         self.verbs: dict[str, Verb] = {
             "declare.submit": self._declare_submit, "incident.ack": self._card_ack,

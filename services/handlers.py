@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -14,37 +12,32 @@ from incident.ids import format_incident_id
 from incident.model import Incident, TimelineEvent
 from incident.policy import OrganisationPolicy
 from services.bus import Dependencies, Handler
+from services.conflict_retry import Write, until_stored
 from services.once import once
 from services.permissions import authorise
-from services.playbooks import approved_for
+from services.playbooks import PLAYBOOK_HANDLERS, approved_for
+from services.roster_handlers import ROSTER_HANDLERS
 from services.roster_service import roles_from_roster
 
 T = TypeVar("T")
 
 # A declaration interrupted longer than this (a crash) may be taken over by a retry.
 DECLARATION_LEASE = timedelta(minutes=2)
-# Under contention each round lets one writer win; jittered backoff spreads the others out.
-CHANGE_ATTEMPTS = 40
-MAX_BACKOFF_SECONDS = 0.25
 
 
 async def change_incident(deps: Dependencies, incident_id: str,
                           change: Callable[[Incident], T]) -> tuple[Incident, T]:
     """Apply ``change`` to the stored incident; when someone else saved first, reload and re-apply."""
-    for attempt in range(CHANGE_ATTEMPTS):
-        if attempt:
-            await asyncio.sleep(random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.005 * 2 ** attempt)))
+
+    async def attempt() -> tuple[tuple[Incident, T], Write | None]:
         incident = await deps.incidents.get(incident_id)
         outcome = change(incident)
         if not incident.pending:
-            return incident, outcome
+            return (incident, outcome), None
         await deps.sweeps.ensure(deps.due_work, incident_id, deps.clock.now())
-        try:
-            await deps.incidents.save(incident)
-        except ConcurrencyConflict:
-            continue
-        return incident, outcome
-    raise ConcurrencyConflict(f"{incident_id} kept changing under us; try again")
+        return (incident, outcome), lambda: deps.incidents.save(incident)
+
+    return await until_stored(attempt, f"{incident_id} kept changing under us; try again")
 
 
 async def declare_incident(cmd: commands.DeclareIncident, deps: Dependencies) -> Incident:
@@ -146,6 +139,8 @@ async def apply_change(cmd: Any, deps: Dependencies) -> Incident:
 HANDLERS: dict[type, Handler] = {
     commands.DeclareIncident: declare_incident,
     **{command_type: apply_change for command_type in CHANGES},
+    **PLAYBOOK_HANDLERS,  # playbooks and the roster: changes outside any incident, through the same bus
+    **ROSTER_HANDLERS,
 }
 
 
