@@ -25,8 +25,9 @@ from bot.views import cut, mention_entity, mention_text
 from incident.errors import InvalidValue
 from incident.people import Person
 from incident.playbook import PlaybookError, PlaybookPolicy, PlaybookVersion
+from incident.playbook_commands import ApprovePlaybook, RejectPlaybook, SubmitPlaybook
 from services import playbooks
-from services.bus import Dependencies
+from services.bus import MessageBus
 from services.html_text import html_to_text
 
 EXCERPT = 1200  # of the Markdown on the review card; the full text is one 'playbook show' away
@@ -52,8 +53,8 @@ def _version_words(words: list[str]) -> int:
 
 
 class PlaybookCommands:
-    def __init__(self, deps: Dependencies) -> None:
-        self.deps = deps
+    def __init__(self, bus: MessageBus) -> None:
+        self.bus, self.deps = bus, bus.dependencies
 
     async def run(self, arguments: str, raw_text: str, actor: Person,
                   t: Translator) -> tuple[str, dict[str, Any] | None]:
@@ -65,7 +66,7 @@ class PlaybookCommands:
             markdown = message_markdown(raw_text)
             markdown = re.sub(r"^\s*playbook\s+submit\s+\S+[ \t]*\n?", "", markdown, count=1, flags=re.IGNORECASE)
             try:
-                version = await playbooks.submit(self.deps, rest[0], markdown, actor)
+                version = await self.bus.handle(SubmitPlaybook(rest[0], markdown, actor))
             except PlaybookError as error:
                 return t("playbook.refused", service=markdown_escape(rest[0]),
                          problems=markdown_escape("; ".join(error.problems))), None
@@ -73,10 +74,10 @@ class PlaybookCommands:
         if action in ("approve", "reject") and rest:
             number = _version_words(rest)
             if action == "approve":
-                found = await playbooks.approve(self.deps, rest[0], number, actor)
+                found = await self.bus.handle(ApprovePlaybook(rest[0], number, actor))
                 return self._approved(found, actor, t), None
             comment = " ".join(rest[2:])
-            found = await playbooks.reject(self.deps, rest[0], number, actor, comment)
+            found = await self.bus.handle(RejectPlaybook(rest[0], number, actor, comment))
             return t("playbook.rejected", service=found.version.service, version=number,
                      who=markdown_escape(actor.name), comment=markdown_escape(comment)), None
         if action == "show" and rest:
@@ -108,9 +109,9 @@ class PlaybookCommands:
     async def card_action(self, verb: str, data: dict[str, Any], actor: Person, t: Translator) -> str:
         payload = parse_payload(ReviewAction, data)
         if verb == "playbook.approve":
-            found = await playbooks.approve(self.deps, payload.service, payload.version, actor)
+            found = await self.bus.handle(ApprovePlaybook(payload.service, payload.version, actor))
             return self._approved(found, actor, t)
-        await playbooks.reject(self.deps, payload.service, payload.version, actor, payload.comment)
+        await self.bus.handle(RejectPlaybook(payload.service, payload.version, actor, payload.comment))
         return t("playbook.rejected", service=payload.service, version=payload.version,
                  who=markdown_escape(actor.name), comment=markdown_escape(payload.comment))
 
@@ -139,7 +140,7 @@ class PlaybookTeams:
     """The ``playbook`` command and the review card's Approve and Reject, for the verb table (bot/verb_table.py)."""
 
     def __init__(self, turns: Turns) -> None:
-        self.playbook_commands = PlaybookCommands(turns.deps)
+        self.playbook_commands = PlaybookCommands(turns.bus)
 
     async def command(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
         text, card = await self.playbook_commands.run(arguments, turn_context.activity.text or "",

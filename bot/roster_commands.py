@@ -21,8 +21,9 @@ from incident.errors import InvalidValue
 from incident.instants import parse_instant
 from incident.people import Person
 from incident.roster import ORGANISATION, chain_at
+from incident.roster_commands import AddOverride, SetRole
 from services import roster_service
-from services.bus import Dependencies
+from services.bus import MessageBus
 
 Lookup = Callable[[Person], Awaitable[Person]]  # completes a mentioned person (email, Entra id) from Teams
 
@@ -44,8 +45,8 @@ def _without_mentions(text: str, mentions: Sequence[Mention]) -> list[str]:
 
 
 class RosterCommands:
-    def __init__(self, deps: Dependencies) -> None:
-        self.deps = deps
+    def __init__(self, bus: MessageBus) -> None:
+        self.bus, self.deps = bus, bus.dependencies
 
     async def run(self, arguments: str, actor: Person, mentions: Sequence[Mention], lookup: Lookup,
                   t: Translator) -> str:
@@ -66,15 +67,13 @@ class RosterCommands:
         role_definition = self.deps.policy.role_named(rest[1])
         role, role_name = role_definition.key, role_definition.name
         if action == "set":
-            entry = await roster_service.set_role(self.deps.roster, self.deps.policy, service, role, people)
+            entry = await self.bus.handle(SetRole(service, role, tuple(people), actor))
             return t("roster.set", service=service, role=role_name,
                      chain=" → ".join(markdown_escape(p.name) for p in entry.chain))
         if len(rest) != 4 or len(people) != 1:
             return t("roster.usage")
-        override = await roster_service.add_override(
-            self.deps.roster, self.deps.policy, service, role, people[0],
-            parse_instant(rest[2], "time"), parse_instant(rest[3], "time"),
-            actor=actor, now=self.deps.clock.now())
+        override = await self.bus.handle(AddOverride(
+            service, role, people[0], parse_instant(rest[2], "time"), parse_instant(rest[3], "time"), actor))
         return t("roster.overridden", service=service, role=role_name, who=markdown_escape(override.person.name),
                  start=_utc(override.start), end=_utc(override.end))
 
@@ -125,7 +124,7 @@ class RosterTeams:
 
     def __init__(self, turns: Turns) -> None:
         self.turns = turns
-        self.roster_commands = RosterCommands(turns.deps)
+        self.roster_commands = RosterCommands(turns.bus)
 
     async def command(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
         async def with_details(person: Person) -> Person:  # email and Entra id, for mail and Graph

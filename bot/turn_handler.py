@@ -22,6 +22,7 @@ from bot.setup import TeamsSetup
 from bot.turns import Answer, Turns, bot_id_of, guarded
 from bot.verb_table import verb_table
 from services.bus import MessageBus
+from services.once import once
 
 log = logging.getLogger(__name__)
 
@@ -63,24 +64,18 @@ class DevOpsBot(TeamsActivityHandler):
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         await self.home.remember(turn_context)
-        key = self._delivery_key(turn_context)
-        if key and not (await self.deps.idempotency.begin(key, self.deps.clock.now(), DELIVERY_LEASE)).owned:
-            log.info("ignored a repeated delivery of activity %s", turn_context.activity.id)
-            if turn_context.activity.type == "invoke":  # Teams still waits for an answer to the retry
-                t = Translator(turn_context.activity.locale)
-                await turn_context.send_activity(Activity(type="invokeResponse", value=InvokeResponse(
-                    status=200, body={"statusCode": 200, "type": MESSAGE, "value": t("reply.repeat")})))
-            return
-        try:
+        key = self._delivery_key(turn_context)  # a failed turn is released: Teams' retry must do the work again
+        async with once(self.deps.idempotency, key, self.deps.clock.now(), DELIVERY_LEASE) as claim:
+            if not claim.owned:
+                log.info("ignored a repeated delivery of activity %s", turn_context.activity.id)
+                if turn_context.activity.type == "invoke":  # Teams still waits for an answer to the retry
+                    t = Translator(turn_context.activity.locale)
+                    await turn_context.send_activity(Activity(type="invokeResponse", value=InvokeResponse(
+                        status=200, body={"statusCode": 200, "type": MESSAGE, "value": t("reply.repeat")})))
+                return
             await super().on_turn(turn_context)
-        except BaseException:
-            if key:
-                await self.deps.idempotency.release(key)  # failed: Teams' retry must do the work again
-            raise
-        if key and turn_context.turn_state.get(FAILED):
-            await self.deps.idempotency.release(key)  # answered politely, but nothing was done
-        elif key:
-            await self.deps.idempotency.complete(key, "done")
+            if turn_context.turn_state.get(FAILED):
+                claim.release_instead()  # answered politely, but nothing was done
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         t = Translator(turn_context.activity.locale)

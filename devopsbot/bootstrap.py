@@ -18,7 +18,7 @@ from services.bus import Dependencies, MessageBus
 from services.handlers import HANDLERS
 from services.ports import Alert, Clock, IssueTracker, Mailer, Notifier
 from services.postmortem_handlers import POSTMORTEM_HANDLERS
-from services.reactions import DEFAULT_REACTIONS, REACTIONS
+from services.reactions import DEFAULT_REACTIONS, EVENT_REACTIONS, REACTIONS
 
 if TYPE_CHECKING:
     from adapters.graph import GraphClient
@@ -262,7 +262,8 @@ class Container:
 
     @cached_property
     def bus(self) -> MessageBus:
-        return MessageBus(self.dependencies, {**HANDLERS, **POSTMORTEM_HANDLERS}, REACTIONS, DEFAULT_REACTIONS)
+        return MessageBus(self.dependencies, {**HANDLERS, **POSTMORTEM_HANDLERS}, REACTIONS, DEFAULT_REACTIONS,
+                          EVENT_REACTIONS)
 
     @cached_property
     def bot(self) -> BotEndpoint:

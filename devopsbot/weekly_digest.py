@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from incident.errors import DevopsbotError, NotificationFailed
+from services.once import once
 from services.ports import Attachment, ChannelPoster
 
 if TYPE_CHECKING:
@@ -54,10 +55,11 @@ async def send_weekly_digest(container: Container, *, poster: ChannelPoster | No
     now = deps.clock.now()
     year, week, _ = now.isocalendar()
     key = f"digest:{year}-W{week:02d}"
-    if not (await deps.idempotency.begin(key, now, LEASE)).owned:
-        return DigestOutcome(sent=False)
-    channel = leadership_channel(container)
-    try:
+    # Nothing (or not everything) went out: released, so a rerun may send it.
+    async with once(deps.idempotency, key, now, LEASE, release_on=(DevopsbotError, OSError)) as claim:
+        if not claim.owned:
+            return DigestOutcome(sent=False)
+        channel = leadership_channel(container)
         digest = await build_digest(deps)
         chart = render_weekly_chart(digest.trend.weeks)
         description = weekly_chart_description(digest.trend.weeks)
@@ -86,9 +88,6 @@ async def send_weekly_digest(container: Container, *, poster: ChannelPoster | No
         elif not posted:
             raise NotificationFailed("the weekly digest reached nobody: no Teams channel and no leadership email "
                                      "(set [escalation] leadership_audience)")
-    except (DevopsbotError, OSError):
-        await deps.idempotency.release(key)  # nothing (or not everything) went out: a rerun may send it
-        raise
-    await deps.idempotency.complete(key, "sent")
+        claim.result = "sent"
     return DigestOutcome(sent=True, channel=channel, posted=posted,
                          mailed_to=recipients if deps.mailer is not None else ())

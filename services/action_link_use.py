@@ -19,6 +19,7 @@ from incident.model import Incident
 from services.action_link_tokens import LinkAction, LinkClaims, LinkProblem, LinkRejected, nonce_key
 from services.bus import Dependencies, MessageBus
 from services.mail_content import LINK_ACTIONS
+from services.once import once
 from services.ports import AuditRecord
 
 # A claim left unfinished this long (a crash between claiming the link and recording its use) may be
@@ -72,15 +73,11 @@ async def use_link(bus: MessageBus, token: str, submission: Submission) -> Incid
     deps = bus.dependencies
     claims = await _verified(deps, token)
     key = nonce_key(claims)
-    claim = await deps.idempotency.begin(key, deps.clock.now(), USED_RECORD_LEASE)
-    if not claim.owned:
-        await _refuse(deps, LinkRejected(LinkProblem.USED, "the link has already been used", claims))
-    try:
+    async with once(deps.idempotency, key, deps.clock.now(), USED_RECORD_LEASE) as claim:
+        if not claim.owned:
+            await _refuse(deps, LinkRejected(LinkProblem.USED, "the link has already been used", claims))
         incident: Incident = await bus.handle(_command(claims, submission))
-    except BaseException:
-        await deps.idempotency.release(key)
-        raise
-    await deps.idempotency.complete(key, f"{claims.action.value} {incident.id}")
+        claim.result = f"{claims.action.value} {incident.id}"
     return incident
 
 

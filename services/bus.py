@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -68,9 +69,23 @@ REACTION_CONCURRENCY = 4  # saves whose reactions run at once in one process
 BURST = 2
 ANSWERS_FIRST_SECONDS = 2.0
 
+RETRY_EVENT_REACTION = "retry_event_reaction"
+
 Handler = Callable[[Any, Dependencies], Awaitable[Any]]
 # A reaction to stored timeline events: (the incident, the events of that save, dependencies).
 Reaction = Callable[[Incident, Sequence[TimelineEvent], Dependencies], Awaitable[None]]
+# A reaction to an event of a change outside an incident (a playbook submitted): (the event, dependencies).
+EventReaction = Callable[[Any, Dependencies], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What the handler of a change outside an incident returns: the caller's answer, and the events its
+    transaction stored, each told to the reactions of its type. Events are dataclasses of str and int fields
+    (ids, not copies), so a failed reaction's retry carries them as data and reads what they name again."""
+
+    answer: Any
+    events: tuple[object, ...] = ()
 
 
 def repeatable(reaction: Reaction) -> Reaction:
@@ -96,10 +111,12 @@ class MessageBus:
 
     def __init__(self, dependencies: Dependencies, handlers: Mapping[type, Handler],
                  reactions: Mapping[str, Sequence[Reaction]] | None = None,
-                 default_reactions: Sequence[Reaction] = ()) -> None:
+                 default_reactions: Sequence[Reaction] = (),
+                 event_reactions: Mapping[type, Sequence[EventReaction]] | None = None) -> None:
         self.dependencies = dependencies
         self._handlers = dict(handlers)
         self._reactions = dict(reactions or {})
+        self._event_reactions = dict(event_reactions or {})
         self._default_reactions = tuple(default_reactions)
         self._pending: set[asyncio.Task[None]] = set()
         self._last: dict[str, asyncio.Task[None]] = {}  # per incident: its reactions run one after another
@@ -138,6 +155,10 @@ class MessageBus:
         if isinstance(result, Incident) and result.just_stored:
             events, result.just_stored = result.just_stored, []
             self._schedule(result.id, self._react(result.copy(), events))
+        if isinstance(result, Recorded):
+            for event in result.events:
+                self._schedule(f"event:{type(event).__name__}", self._react_to_event(event))
+            return result.answer
         return result
 
     def _schedule(self, incident_id: str, work: Coroutine[Any, Any, None]) -> None:
@@ -199,6 +220,40 @@ class MessageBus:
             await reaction(incident, events, self.dependencies)
         finally:
             DELIVERY_KEY.reset(token)
+
+    async def _react_to_event(self, event: object) -> None:
+        """Each reaction of the event's type, in the background like an incident's; a failure the reaction
+        expects (mail unreachable) becomes due work a timer tick runs again, with backoff."""
+        for reaction in self._event_reactions.get(type(event), ()):
+            name = getattr(reaction, "__name__", str(reaction))
+            try:
+                await reaction(event, self.dependencies)
+            except DevopsbotError as error:
+                log.warning("%s for %s did not complete, retrying later: %s", name, event, error)
+                await self._retry_event_later(name, event)
+            except Exception:  # logged in full; nothing to retry: the same input would fail the same way
+                log.exception("%s failed for %s", name, event)
+
+    async def _retry_event_later(self, name: str, event: object) -> None:
+        fields = asdict(event)  # type: ignore[call-overload]  # events are dataclasses (see Recorded)
+        try:
+            await self.dependencies.due_work.schedule(DueItem(
+                RETRY_EVENT_REACTION, f"event:{type(event).__name__}",
+                self.dependencies.clock.now() + REACTION_RETRY_AFTER,
+                {"reaction": name, "event": type(event).__name__, "fields": json.dumps(fields, sort_keys=True)},
+                subject=f"{name}:" + "-".join(str(v) for v in fields.values())))
+        except DevopsbotError:
+            log.exception("could not even schedule the retry of %s for %s", name, event)
+
+    async def retry_event_reaction(self, payload: Mapping[str, str]) -> None:
+        """Run one event reaction again from its due work; a failure raises, for the tick's backoff."""
+        kind = next((k for k in self._event_reactions if k.__name__ == payload.get("event")), object)
+        reaction = next((r for r in self._event_reactions.get(kind, ())
+                         if getattr(r, "__name__", "") == payload.get("reaction")), None)
+        if reaction is None:
+            log.error("no reaction %r to %r to retry", payload.get("reaction"), payload.get("event"))
+            return
+        await reaction(kind(**json.loads(payload.get("fields", "{}"))), self.dependencies)
 
     async def drain(self) -> None:
         """Wait until every reaction scheduled so far has run (the CLI, shutdown and tests use this)."""

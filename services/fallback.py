@@ -21,6 +21,7 @@ from incident.errors import DevopsbotError, NotificationFailed
 from incident.model import Incident, Person, TimelineEvent
 from services.bus import Dependencies
 from services.mail_content import incident_view, subject
+from services.once import once
 from services.outbox import DELIVERY_KEY
 from services.ports import Alert, Notifier, TeamsStatus
 
@@ -159,17 +160,13 @@ async def mail_once(deps: Dependencies, incident: Incident, mail: FallbackMail) 
                         incident.id, person.name)
             continue
         claim_key = f"fallback:{incident.id}:{key}:{person.email.lower()}"
-        claim = await deps.idempotency.begin(claim_key, deps.clock.now(), FALLBACK_LEASE)
-        if not claim.owned:
-            continue
-        try:
-            view = await incident_view(deps, incident, reader=person)
-            await deps.mailer.send_template((person.email,), mail.subject or subject(incident, mail.what),
-                                            mail.template, {"view": view, **mail.values})
-        except DevopsbotError:
-            await deps.idempotency.release(claim_key)
-            raise
-        await deps.idempotency.complete(claim_key, "sent")
+        async with once(deps.idempotency, claim_key, deps.clock.now(), FALLBACK_LEASE,
+                        release_on=(DevopsbotError,)) as claim:
+            if claim.owned:
+                view = await incident_view(deps, incident, reader=person)
+                await deps.mailer.send_template((person.email,), mail.subject or subject(incident, mail.what),
+                                                mail.template, {"view": view, **mail.values})
+                claim.result = "sent"
 
 
 async def send_batches_once(deps: Dependencies, incident: Incident, recipients: Sequence[str], subject_line: str,
@@ -181,15 +178,12 @@ async def send_batches_once(deps: Dependencies, incident: Incident, recipients: 
     key = DELIVERY_KEY.get() or f"{template}:{incident.event_count}"
     for number, start in enumerate(range(0, len(recipients), MAX_RECIPIENTS)):
         claim_key = f"batch:{incident.id}:{key}:{template}:{number}"
-        claim = await deps.idempotency.begin(claim_key, deps.clock.now(), FALLBACK_LEASE)
-        if not claim.owned:
-            continue
-        try:
-            await deps.mailer.send_template(recipients[start:start + MAX_RECIPIENTS], subject_line, template, data)
-        except DevopsbotError:
-            await deps.idempotency.release(claim_key)
-            raise
-        await deps.idempotency.complete(claim_key, "sent")
+        async with once(deps.idempotency, claim_key, deps.clock.now(), FALLBACK_LEASE,
+                        release_on=(DevopsbotError,)) as claim:
+            if claim.owned:
+                await deps.mailer.send_template(recipients[start:start + MAX_RECIPIENTS], subject_line, template,
+                                                data)
+                claim.result = "sent"
 
 
 def _people_of(incident: Incident) -> tuple[Person, ...]:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -15,36 +12,32 @@ from incident.ids import format_incident_id
 from incident.model import Incident, TimelineEvent
 from incident.policy import OrganisationPolicy
 from services.bus import Dependencies, Handler
+from services.conflict_retry import Write, until_stored
+from services.once import once
 from services.permissions import authorise
-from services.playbooks import approved_for
+from services.playbooks import PLAYBOOK_HANDLERS, approved_for
+from services.roster_handlers import ROSTER_HANDLERS
 from services.roster_service import roles_from_roster
 
 T = TypeVar("T")
 
 # A declaration interrupted longer than this (a crash) may be taken over by a retry.
 DECLARATION_LEASE = timedelta(minutes=2)
-# Under contention each round lets one writer win; jittered backoff spreads the others out.
-CHANGE_ATTEMPTS = 40
-MAX_BACKOFF_SECONDS = 0.25
 
 
 async def change_incident(deps: Dependencies, incident_id: str,
                           change: Callable[[Incident], T]) -> tuple[Incident, T]:
     """Apply ``change`` to the stored incident; when someone else saved first, reload and re-apply."""
-    for attempt in range(CHANGE_ATTEMPTS):
-        if attempt:
-            await asyncio.sleep(random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.005 * 2 ** attempt)))
+
+    async def attempt() -> tuple[tuple[Incident, T], Write | None]:
         incident = await deps.incidents.get(incident_id)
         outcome = change(incident)
         if not incident.pending:
-            return incident, outcome
+            return (incident, outcome), None
         await deps.sweeps.ensure(deps.due_work, incident_id, deps.clock.now())
-        try:
-            await deps.incidents.save(incident)
-        except ConcurrencyConflict:
-            continue
-        return incident, outcome
-    raise ConcurrencyConflict(f"{incident_id} kept changing under us; try again")
+        return (incident, outcome), lambda: deps.incidents.save(incident)
+
+    return await until_stored(attempt, f"{incident_id} kept changing under us; try again")
 
 
 async def declare_incident(cmd: commands.DeclareIncident, deps: Dependencies) -> Incident:
@@ -67,29 +60,22 @@ async def declare_incident(cmd: commands.DeclareIncident, deps: Dependencies) ->
     )
     # Only the approved version of each service's playbook at this moment is attached to the incident.
     incident.playbooks = tuple((s, v.version) for s, v in (await approved_for(deps, incident.services)).items())
-    incident_id = ""
-    if cmd.idempotency_key:
-        claim = await deps.idempotency.begin(cmd.idempotency_key, now, DECLARATION_LEASE)
+    # Storage unavailable before the id is recorded: nothing is stored under the key yet, so it is released
+    # and the person's retry declares now, not after the lease. No key: no claim, every attempt declares.
+    async with once(deps.idempotency, cmd.idempotency_key, now, DECLARATION_LEASE,
+                    release_on=(StorageUnavailable,)) as claim:
         if not claim.owned and not claim.record.done:
             raise DeclarationInProgress("this declaration is already being processed")
-        incident_id = claim.record.result
+        incident_id = claim.result = claim.record.result
         if incident_id:
             try:
                 return await deps.incidents.get(incident_id)
             except NotFound:
                 pass  # the earlier attempt stopped between recording the id and storing: finish it
-    if not incident_id:
-        try:
+        else:
             number = await deps.incidents.next_number(deps.policy.id_prefix, now.year)
             incident_id = format_incident_id(deps.policy.id_prefix, now.year, number)
-            if cmd.idempotency_key:
-                await deps.idempotency.complete(cmd.idempotency_key, incident_id)
-        except StorageUnavailable:
-            # Nothing is stored under the key yet: let the person's retry declare now, not after the lease.
-            if cmd.idempotency_key:
-                with contextlib.suppress(StorageUnavailable):
-                    await deps.idempotency.release(cmd.idempotency_key)
-            raise
+            await claim.complete(incident_id)
     incident.assign_id(incident_id)
     await deps.sweeps.ensure(deps.due_work, incident_id, now)
     try:
@@ -153,6 +139,8 @@ async def apply_change(cmd: Any, deps: Dependencies) -> Incident:
 HANDLERS: dict[type, Handler] = {
     commands.DeclareIncident: declare_incident,
     **{command_type: apply_change for command_type in CHANGES},
+    **PLAYBOOK_HANDLERS,  # playbooks and the roster: changes outside any incident, through the same bus
+    **ROSTER_HANDLERS,
 }
 
 

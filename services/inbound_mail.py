@@ -26,6 +26,7 @@ from incident import commands
 from incident.errors import ConcurrencyConflict, DomainError, NotFound, NotPermitted
 from incident.model import MAX_TEXT, Incident, Person
 from services.bus import MessageBus
+from services.once import once
 
 log = logging.getLogger(__name__)
 
@@ -115,30 +116,27 @@ async def ingest(bus: MessageBus, message: InboundMessage, directory: Directory,
     if message.automatic or _AUTOMATIC_SUBJECT.match(message.subject):
         return Handled(Outcome.IGNORED)  # an out-of-office is not an update, and answering it could loop
     key = f"mail:{message.message_id}"
-    claim = await deps.idempotency.begin(key, deps.clock.now(), MESSAGE_LEASE)
-    if not claim.owned:
-        if claim.record.done:
-            return Handled(Outcome.IGNORED)
-        # Being handled, or a run stopped half-way (a crash): the mailbox must not move past it, or the
-        # message would be lost; once the claim's lease runs out, a later poll takes it over.
-        raise ConcurrencyConflict(f"the message {message.message_id} is still being handled; it is tried again "
-                                  "on a later poll")
-    lookup = _remembered(directory)  # _act and the reply policy ask about the same sender: read once
-    try:
+    async with once(deps.idempotency, key, deps.clock.now(), MESSAGE_LEASE) as claim:
+        if not claim.owned:
+            if claim.record.done:
+                return Handled(Outcome.IGNORED)
+            # Being handled, or a run stopped half-way (a crash): the mailbox must not move past it, or the
+            # message would be lost; once the claim's lease runs out, a later poll takes it over.
+            raise ConcurrencyConflict(f"the message {message.message_id} is still being handled; it is tried "
+                                      "again on a later poll")
+        lookup = _remembered(directory)  # _act and the reply policy ask about the same sender: read once
         handled = await _act(bus, message, lookup)
         if handled.outcome is Outcome.ANSWERED:
             handled = await _reply_policy(bus, message, lookup, handled)
-    except BaseException:
-        await deps.idempotency.release(key)
-        raise
-    if handled.outcome is Outcome.ANSWERED:
-        try:
-            await _answer(bus, message, handled.reply)
-        except Exception as error:  # the message was handled; only the courtesy answer failed
-            # Not raising: the mailbox would stay before this message and fetch it again on every poll,
-            # and the same failure would block every message after it.
-            log.warning("could not answer %s about %s: %s", message.sender, message.message_id, error)
-    await deps.idempotency.complete(key, f"{handled.outcome.value} {handled.incident_id}".strip())
+        claim.acted()  # the message was acted on: whatever follows, a retry must not act on it again
+        if handled.outcome is Outcome.ANSWERED:
+            try:
+                await _answer(bus, message, handled.reply)
+            except Exception as error:  # the message was handled; only the courtesy answer failed
+                # Not raising: the mailbox would stay before this message and fetch it again on every poll,
+                # and the same failure would block every message after it.
+                log.warning("could not answer %s about %s: %s", message.sender, message.message_id, error)
+        claim.result = f"{handled.outcome.value} {handled.incident_id}".strip()
     return handled
 
 
@@ -223,9 +221,10 @@ async def _reply_policy(bus: MessageBus, message: InboundMessage, directory: Dir
     sender = message.sender.strip().lower()
     for slot in range(REPLIES_PER_HOUR):
         key = f"mail-reply:{sender}:{now:%Y-%m-%dT%H}:{slot}"
-        if (await deps.idempotency.begin(key, now, _REPLY_SLOT_LEASE)).owned:
-            await deps.idempotency.complete(key, message.message_id or "answered")
-            return handled
+        async with once(deps.idempotency, key, now, _REPLY_SLOT_LEASE) as claim:
+            if claim.owned:
+                claim.result = message.message_id or "answered"
+                return handled
     log.warning("not answering %s: %d answers this hour already (%s)", message.sender, REPLIES_PER_HOUR,
                 handled.reply)
     return Handled(Outcome.UNANSWERED, handled.incident_id, handled.reply)

@@ -1,21 +1,23 @@
-"""Playbook use cases: submit (verified, approvers told), approve, reject, show, list, coverage."""
+"""Playbook use cases: the handlers of submit (verified; approvers told by a reaction), approve and reject, and
+the reads show, list, coverage."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from incident import playbook as pb
-from incident.errors import ConcurrencyConflict, ConfigurationError, NotFound
+from incident.errors import ConfigurationError, NotFound
 from incident.model import Incident, TimelineEvent
-from incident.people import Person
-from services.bus import Dependencies
+from incident.playbook_commands import ApprovePlaybook, PlaybookSubmitted, RejectPlaybook, SubmitPlaybook
+from services.bus import Dependencies, EventReaction, Handler, Recorded
+from services.conflict_retry import Write, until_stored
+from services.once import once
 from services.ports import Alert, PlaybookRepository
 from services.roster_service import known_service
 
-log = logging.getLogger(__name__)
-ATTEMPTS = 3
+REVIEW_MAIL_LEASE = timedelta(minutes=10)  # a review mail whose send crashed may be sent again after this
 
 
 @dataclass(frozen=True)
@@ -45,70 +47,61 @@ def view(deps: Dependencies, version: pb.PlaybookVersion, latest: int) -> Versio
                        policy.approvals_required)
 
 
-async def submit(deps: Dependencies, service: str, text: str, author: Person) -> pb.PlaybookVersion:
-    """Verify and store the next version (all of it, or nothing), then ask the approvers by email."""
-    name = _service(deps, service)
-    for attempt in range(ATTEMPTS):
+async def submit(cmd: SubmitPlaybook, deps: Dependencies) -> Recorded:
+    """Verify and store the next version (all of it, or nothing); its approvers are asked by a reaction."""
+    name = _service(deps, cmd.service)
+
+    async def attempt() -> tuple[pb.PlaybookVersion, Write]:
         existing = await _store(deps).versions(name)
-        version, event = pb.submit(name, text, author, deps.clock.now(), existing, deps.policy.playbooks)
-        try:
-            await _store(deps).add_version(version, event)
-        except ConcurrencyConflict:
-            if attempt == ATTEMPTS - 1:
-                raise
-            continue
-        await _ask_approvers(deps, version)
-        return version
-    raise AssertionError("unreachable")
+        version, event = pb.submit(name, cmd.text, cmd.actor, deps.clock.now(), existing, deps.policy.playbooks)
+        return version, lambda: _store(deps).add_version(version, event)
+
+    version = await until_stored(attempt, f"{name}'s playbook kept changing under us; try again")
+    return Recorded(version, (PlaybookSubmitted(version.service, version.version),))
 
 
-async def _ask_approvers(deps: Dependencies, version: pb.PlaybookVersion) -> None:
+async def ask_approvers(event: PlaybookSubmitted, deps: Dependencies) -> None:
+    """The approvers (not the author) by email, once per version. A failed send raises NotificationFailed, and
+    the bus retries this reaction from due work; the Teams card and 'playbook list' show the version meanwhile."""
+    version = next((v for v in await _store(deps).versions(event.service) if v.version == event.version), None)
+    if version is None:
+        return
     approvers = deps.policy.playbooks.approvers_of(version.service)
     addresses = [p.email for p in approvers if p.email and p.id != version.author.id]
     if deps.mailer is None or not addresses:
         return
-    try:
-        await deps.mailer.send_template(addresses, f"Playbook {version.service} v{version.version} to review",
-                                        "playbook_review", {"version": version,
-                                                            "needed": deps.policy.playbooks.approvals_required})
-    except Exception:  # the version is stored; the Teams card and 'playbook list' still show it
-        log.exception("could not mail the approvers of %s v%d", version.service, version.version)
+    key = f"playbook-review:{version.service}:{version.version}"
+    async with once(deps.idempotency, key, deps.clock.now(), REVIEW_MAIL_LEASE) as claim:
+        if claim.owned:
+            await deps.mailer.send_template(addresses, f"Playbook {version.service} v{version.version} to review",
+                                            "playbook_review", {"version": version,
+                                                                "needed": deps.policy.playbooks.approvals_required})
+            claim.result = "sent"
 
 
-async def _review(deps: Dependencies, service: str, number: int, actor: Person, comment: str | None,
-                  enforce_roles: bool) -> VersionView:
-    admins = deps.policy.admins if enforce_roles else None
-    name = _service(deps, service)
-    for attempt in range(ATTEMPTS):
+async def review(cmd: ApprovePlaybook | RejectPlaybook, deps: Dependencies) -> VersionView:
+    """Approve or reject a version, checked against its reviews as stored now."""
+    admins = deps.policy.admins if cmd.enforce_roles else None
+    name = _service(deps, cmd.service)
+
+    async def attempt() -> tuple[VersionView, Write]:
         versions = await _store(deps).versions(name)
-        found = next((v for v in versions if v.version == number), None)
+        found = next((v for v in versions if v.version == cmd.version), None)
         if found is None:
-            raise NotFound(f"no playbook {name} v{number}")
+            raise NotFound(f"no playbook {name} v{cmd.version}")
         latest = versions[-1].version
-        if comment is None:
-            reviewed, event = pb.approve(found, actor, deps.clock.now(), latest, deps.policy.playbooks, admins)
+        if isinstance(cmd, ApprovePlaybook):
+            reviewed, event = pb.approve(found, cmd.actor, deps.clock.now(), latest, deps.policy.playbooks, admins)
         else:
-            reviewed, event = pb.reject(found, actor, deps.clock.now(), comment, latest, deps.policy.playbooks,
-                                        admins)
-        try:
-            await _store(deps).save_reviews(reviewed, event)
-        except ConcurrencyConflict:
-            if attempt == ATTEMPTS - 1:
-                raise
-            continue
-        return view(deps, reviewed, latest)
-    raise AssertionError("unreachable")
+            reviewed, event = pb.reject(found, cmd.actor, deps.clock.now(), cmd.comment, latest,
+                                        deps.policy.playbooks, admins)
+        return view(deps, reviewed, latest), lambda: _store(deps).save_reviews(reviewed, event)
+
+    return await until_stored(attempt, f"{name} v{cmd.version} kept changing under us; try again")
 
 
-async def approve(deps: Dependencies, service: str, number: int, actor: Person, *,
-                  enforce_roles: bool = True) -> VersionView:
-    """``enforce_roles=False``: an operator at the CLI need not be an approver; four eyes still apply."""
-    return await _review(deps, service, number, actor, None, enforce_roles)
-
-
-async def reject(deps: Dependencies, service: str, number: int, actor: Person, comment: str, *,
-                 enforce_roles: bool = True) -> VersionView:
-    return await _review(deps, service, number, actor, comment, enforce_roles)
+PLAYBOOK_HANDLERS: dict[type, Handler] = {SubmitPlaybook: submit, ApprovePlaybook: review, RejectPlaybook: review}
+PLAYBOOK_REACTIONS: dict[type, tuple[EventReaction, ...]] = {PlaybookSubmitted: (ask_approvers,)}
 
 
 async def show(deps: Dependencies, service: str, number: int | None = None) -> VersionView:

@@ -10,6 +10,7 @@ from incident.model import Incident, TimelineEvent
 from incident.postmortem import TrackerState
 from services.bus import Dependencies, Reaction
 from services.handlers import change_incident
+from services.once import once
 from services.ports import Alert
 from services.postmortem_timers import document_link, follow_up_items, mail, postmortem_items
 
@@ -54,17 +55,13 @@ async def file_follow_ups(incident: Incident, events: Sequence[TimelineEvent], d
         if follow_up.tracker_state != TrackerState.PENDING:
             continue
         key = f"tracker:{incident.id}:{follow_up.number}"
-        claim = await deps.idempotency.begin(key, deps.clock.now(), FILING_LEASE)
-        if claim.owned:
-            try:
-                url = await deps.tracker.file(incident, follow_up)
-            except Exception:
-                await deps.idempotency.release(key)  # nothing was filed: a retry files it
-                raise
-            await deps.idempotency.complete(key, url)
-        elif claim.record.done:
-            url = claim.record.result  # filed before a crash kept the link: keep that one
-        else:
+        # A failed filing is released (nothing was filed): a retry files it.
+        async with once(deps.idempotency, key, deps.clock.now(), FILING_LEASE, release_on=(Exception,)) as claim:
+            if claim.owned:
+                claim.result = url = await deps.tracker.file(incident, follow_up)
+            elif claim.record.done:
+                url = claim.record.result  # filed before a crash kept the link: keep that one
+        if not claim.owned and not claim.record.done:
             continue  # being filed right now; whoever files it keeps the link
 
         def record(stored: Incident, number: int = follow_up.number, url: str = url) -> object:

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 from incident.model import Incident, TimelineEvent
 from services.assessment import assessment_reactions
-from services.bus import Dependencies, Reaction, repeatable
+from services.bus import Dependencies, EventReaction, Reaction, repeatable
 from services.fallback import FallbackMail, mail_once, resolved_values, send_batches_once
 from services.mail_content import incident_view, subject
-from services.playbooks import flag_missing_playbook
+from services.playbooks import PLAYBOOK_REACTIONS, flag_missing_playbook
 from services.ports import Alert, DueItem
 from services.postmortem_reactions import POSTMORTEM_REACTIONS
 from services.response_plan import mail_response_plan, schedule_plan_steps
@@ -155,3 +155,6 @@ REACTIONS |= assessment_reactions(refresh_cards)  # risk assessment: the deadlin
 # After resolution (services.postmortem_reactions): the cards are refreshed as for any change, then these.
 for _kind, _then in POSTMORTEM_REACTIONS.items():
     REACTIONS[_kind] = (*REACTIONS.get(_kind, DEFAULT_REACTIONS), *_then)
+
+# Events of changes outside any incident (services.bus.Recorded), by type → what follows them.
+EVENT_REACTIONS: dict[type, Sequence[EventReaction]] = {**PLAYBOOK_REACTIONS}

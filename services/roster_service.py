@@ -12,6 +12,7 @@ from incident.people import Person
 from incident.policy import OrganisationPolicy
 from incident.roster import ORGANISATION, Holders, Override, RosterEntry, Rotation, holders_at
 from incident.roster_check import SpofReport, spof_report
+from services.once import once
 from services.ports import IdempotencyStore, Mailer, RosterPartition, RosterRepository
 
 log = logging.getLogger(__name__)
@@ -101,19 +102,15 @@ async def send_weekly_report(roster: RosterRepository, policy: OrganisationPolic
         return False
     year, week, _ = now.isocalendar()
     key = f"roster-report:{year}-W{week:02d}"
-    claim = await idempotency.begin(key, now, REPORT_LEASE)
-    if not claim.owned:
-        return False
-    try:
+    async with once(idempotency, key, now, REPORT_LEASE) as claim:  # a failure is released: the next tick tries
+        if not claim.owned:
+            return False
         report = await check(roster, policy, now)
         label = f"{year}-W{week:02d}"
         found = "no single point of failure" if report.ok else f"{len(report.findings)} single points of failure"
         await mailer.send_template(addresses, f"Roster check {label}: {found}", "roster_report",
                                    {"report": report, "week": label})
-    except BaseException:
-        await idempotency.release(key)  # the next tick tries again
-        raise
-    await idempotency.complete(key, "sent")
+        claim.result = "sent"
     return True
 
 

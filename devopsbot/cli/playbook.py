@@ -34,6 +34,7 @@ def _line(found: Any) -> str:
 def _run(args: argparse.Namespace) -> int:
     from devopsbot.cli.common import actor as _actor
     from devopsbot.cli.common import with_container as _with_container
+    from incident.playbook_commands import ApprovePlaybook, RejectPlaybook, SubmitPlaybook
     from services import playbooks
 
     text = _read(args.file) if args.playbook_action == "submit" else ""
@@ -43,15 +44,14 @@ def _run(args: argparse.Namespace) -> int:
         deps = container.dependencies
         action = args.playbook_action
         if action == "submit":
-            version = await playbooks.submit(deps, args.service, text, actor)
+            version = await container.bus.handle(SubmitPlaybook(args.service, text, actor))
             print(f"Submitted {version.service} v{version.version}; it needs "
                   f"{deps.policy.playbooks.approvals_required} approval(s) by someone other than {actor.name}.")
         elif action in ("approve", "reject"):
             # An operator at the CLI acts with full authority, but never approves their own version.
-            found = await (playbooks.approve(deps, args.service, args.version, actor, enforce_roles=False)
-                           if action == "approve" else
-                           playbooks.reject(deps, args.service, args.version, actor, args.comment or "",
-                                            enforce_roles=False))
+            found = await container.bus.handle(
+                ApprovePlaybook(args.service, args.version, actor, enforce_roles=False) if action == "approve" else
+                RejectPlaybook(args.service, args.version, actor, args.comment or "", enforce_roles=False))
             print(_line(found))
         elif action == "show":
             found = await playbooks.show(deps, args.service, args.version)

@@ -73,6 +73,7 @@ def _describe(partition: Any, policy: Any, at: Any) -> list[str]:
 def _run(args: argparse.Namespace) -> int:
     from devopsbot.cli.common import actor as _actor
     from devopsbot.cli.common import with_container as _with_container
+    from incident.roster_commands import AddOverride, ImportRoster, SetRole
     from services import roster_csv, roster_service
 
     if args.roster_action == "import":
@@ -85,15 +86,15 @@ def _run(args: argparse.Namespace) -> int:
         roster, policy = container.dependencies.roster, container.policy
         now = parse_instant(args.at, "--at") if getattr(args, "at", None) else container.clock.now()
         action = args.roster_action
+        bus = container.bus  # the operator at the CLI holds the storage keys: full authority
         if action == "set":
             rotation = _rotation(args)
-            await roster_service.set_role(roster, policy, args.service, args.role,
-                                          [person(p) for p in args.people], rotation)
+            await bus.handle(SetRole(args.service, args.role, tuple(person(p) for p in args.people),
+                                     _actor(args.actor), rotation, enforce_roles=False))
         elif action == "override":
-            await roster_service.add_override(roster, policy, args.service, args.role, person(args.person),
-                                              parse_instant(args.start, "time"), parse_instant(args.end, "time"),
-                                              actor=_actor(args.actor),
-                                              now=now, reason=args.reason or "")
+            await bus.handle(AddOverride(args.service, args.role, person(args.person),
+                                         parse_instant(args.start, "time"), parse_instant(args.end, "time"),
+                                         _actor(args.actor), args.reason or "", enforce_roles=False))
         elif action == "check":
             report = await roster_service.check(roster, policy, now)
             print("\n".join(report.lines()) if not report.ok else
@@ -104,7 +105,7 @@ def _run(args: argparse.Namespace) -> int:
             return 0
         elif action == "import":
             try:
-                counts = await roster_csv.import_csv(roster, policy, raw, now)
+                counts = await bus.handle(ImportRoster(raw, _actor(args.actor), now, enforce_roles=False))
             except roster_csv.RosterFileError as error:
                 print(f"devopsbot: error: {args.file}: nothing was imported", file=sys.stderr)
                 for problem in error.problems:
