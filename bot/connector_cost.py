@@ -40,16 +40,19 @@ MAX_CLIENTS = 32
 
 
 def _closed_unanswered(error: Exception | None) -> bool:
-    """The server closed the connection before answering a byte: a kept-alive connection it had already
-    dropped (Node, the Agents Playground's server, closes idle ones after 5 s; Teams' front ends also do)."""
-    return isinstance(error, ProtocolError) and any(isinstance(a, http.client.RemoteDisconnected) for a in error.args)
+    """The server dropped the connection before its answer began: a kept-alive connection it had already
+    closed (Node, the Agents Playground's server, closes idle ones after 5 s; Teams' front ends also do).
+    It shows as a hang-up without a byte, or as a reset when our request reached a socket being closed.
+    urllib3 asks its Retry only before an answer's headers arrive, so a reset mid-answer never gets here."""
+    return isinstance(error, ProtocolError) and any(
+        isinstance(a, http.client.RemoteDisconnected | ConnectionResetError | BrokenPipeError) for a in error.args)
 
 
 class StaleConnectionRetry(Retry):
     """urllib3 2 no longer retries a POST after a read error (msrest's ``method_whitelist`` is ignored), so a
     message sent on a connection the server had just closed failed the turn. A POST is sent again only when
-    the server closed the connection without answering, which it does before reading the request; a timeout
-    or a partial answer is never retried (the message may have been posted)."""
+    the server dropped the connection before answering; a timeout is never retried (the message may have
+    been posted and the answer be slow)."""
 
     def increment(self, method: str | None = None, url: str | None = None, response: Any = None,
                   error: Exception | None = None, _pool: Any = None, _stacktrace: Any = None) -> Self:
