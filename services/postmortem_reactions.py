@@ -8,10 +8,11 @@ from datetime import timedelta
 
 from incident.model import Incident, TimelineEvent
 from incident.postmortem import TrackerState
+from incident.postmortem_commands import RecordFollowUpFiled
 from services.bus import Dependencies, Reaction
-from services.handlers import change_incident
 from services.once import once
 from services.ports import Alert
+from services.postmortem_handlers import apply_postmortem_change
 from services.postmortem_timers import document_link, follow_up_items, mail, postmortem_items
 
 # Longer than a tracker call can take (20 s timeout): a claim older than this was left by a crash.
@@ -64,10 +65,8 @@ async def file_follow_ups(incident: Incident, events: Sequence[TimelineEvent], d
         if not claim.owned and not claim.record.done:
             continue  # being filed right now; whoever files it keeps the link
 
-        def record(stored: Incident, number: int = follow_up.number, url: str = url) -> object:
-            return stored.follow_up_filed(number=number, url=url, at=deps.clock.now())
-
-        await change_incident(deps, incident.id, record)
+        # The tracker's link is kept by the command for it, through its one handler (the bus's table).
+        await apply_postmortem_change(RecordFollowUpFiled(incident.id, follow_up.number, url), deps)
 
 
 async def publish_document(incident: Incident, events: Sequence[TimelineEvent], deps: Dependencies) -> None:
