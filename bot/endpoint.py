@@ -20,6 +20,26 @@ from bot.locale import Translator
 from bot.references import tenant_of
 
 log = logging.getLogger(__name__)
+
+# Fields Teams puts in channelData that botbuilder's TeamsChannelData model does not declare: msrest warns
+# about each on every activity, which said nothing anyone could act on.
+TEAMS_CHANNEL_DATA_EXTRAS = frozenset({"teamsChannelId", "teamsTeamId"})
+
+
+class QuietTeamsChannelData(logging.Filter):
+    """Drops msrest's "not a known attribute" warning for those Teams fields only; every other stays."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        return not (record.msg == "%s is not a known attribute of class %s and will be ignored"
+                    and args[:1] and args[0] in TEAMS_CHANNEL_DATA_EXTRAS)
+
+
+def quiet_teams_channel_data() -> None:
+    """Idempotent: the filter is added to msrest's serialization logger once."""
+    logger = logging.getLogger("msrest.serialization")
+    if not any(isinstance(f, QuietTeamsChannelData) for f in logger.filters):
+        logger.addFilter(QuietTeamsChannelData())
 INVOKE_RESPONSE_KEY = BotAdapter._INVOKE_RESPONSE_KEY  # where botbuilder keeps a turn's invoke answer
 
 
@@ -103,6 +123,7 @@ class BotEndpoint:
         else:  # local Playground: no app id, no JWT
             configuration = _AdapterConfiguration("", "", "MultiTenant", "")
         make_retry_policy_cheap()  # botbuilder builds a connector client per service URL (ReusedConnectors)
+        quiet_teams_channel_data()
         self.adapter = CloudAdapter(ReusedConnectors(configuration))
         self.adapter.on_turn_error = self._on_turn_error
         self.bot = bot

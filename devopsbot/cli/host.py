@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 from devopsbot.cli import common
@@ -18,6 +20,8 @@ def register(sub: Any) -> None:
     serve = sub.add_parser("serve", help="serve every HTTP function under /api and run every timer")
     serve.add_argument("--port", type=int, default=7071)
     serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--log-file", type=Path,
+                       help="also write the host's log (warnings, errors, tracebacks) to this file")
     serve.set_defaults(run=_serve_command)
 
     dev = sub.add_parser("dev", help="start Azurite, the local host, the Agents Playground and maildev")
@@ -45,8 +49,23 @@ def _check_command(args: argparse.Namespace) -> int:
     return asyncio.run(common.with_container(work))
 
 
+def log_to_file(path: Path) -> None:
+    """The host's log on the terminal as before, and in ``path`` too, with times and logger names."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    terminal = logging.StreamHandler(sys.stderr)  # what Python's last-resort handler printed
+    terminal.setLevel(logging.WARNING)
+    to_file = logging.FileHandler(path, encoding="utf-8")
+    to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(terminal)
+    root.addHandler(to_file)
+
+
 def _serve_command(args: argparse.Namespace) -> int:
     from devopsbot.local.host import LocalHost
+
+    if args.log_file:
+        log_to_file(args.log_file)
 
 
     async def serve(container: Any) -> int:

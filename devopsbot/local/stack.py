@@ -164,7 +164,8 @@ def start_stack(children: Children, ports: Ports) -> list[str]:
     env = dict(os.environ)
     env.setdefault("DEVOPSBOT_STORAGE_CONNECTION_STRING", azurite_connection_string(ports.azurite))
     functions = children.start("local Functions host", [
-        sys.executable, "-m", "devopsbot", "serve", "--port", str(ports.functions)], env=env)
+        sys.executable, "-m", "devopsbot", "serve", "--port", str(ports.functions),
+        "--log-file", str(logs / "host.log")], env=env)
     wait_until(http_ok(f"http://{HOST}:{ports.functions}/api/health"), "the local Functions host",
                functions)
 
@@ -185,9 +186,10 @@ def start_stack(children: Children, ports: Ports) -> list[str]:
         f"  Teams (Agents Playground):  http://{HOST}:{ports.playground}  — type '@devopsbot help'",
         f"  Bot endpoint:               http://{HOST}:{ports.functions}/api/messages",
         f"  Health:                     http://{HOST}:{ports.functions}/api/health",
+        f"  Dashboard:                  http://{HOST}:{ports.functions}/api/dashboard",
         f"  Email inbox (maildev):      http://{HOST}:{ports.maildev_web}  (SMTP on {HOST}:{ports.smtp})",
         f"  Table Storage (Azurite):    http://{HOST}:{ports.azurite}  (data in .data/azurite)",
-        f"  Logs:                       {logs}",
+        f"  Logs:                       {logs}  (the bot's host: host.log)",
         "Press Ctrl-C to stop everything.",
     ]
 
