@@ -110,21 +110,32 @@ def _is_bearer(auth_header: str) -> bool:
     return scheme == "Bearer" and bool(token) and " " not in token
 
 
+TeamsAdapter = CloudAdapter  # the type the composition root holds, named here so botbuilder stays inside bot/
+
+
+def build_adapter(identity: BotIdentity) -> CloudAdapter:
+    """The Bot Framework adapter of the identity: it validates incoming tokens and sends proactive messages.
+    It needs no bot, so the notifier can send with it while the bot (which needs the bus) is built later."""
+    if identity.app_id:
+        configuration = _public_cloud_validation(identity)
+    else:  # local Playground: no app id, no JWT
+        configuration = _AdapterConfiguration("", "", "MultiTenant", "")
+    make_retry_policy_cheap()  # botbuilder builds a connector client per service URL (ReusedConnectors)
+    quiet_teams_channel_data()
+    return CloudAdapter(ReusedConnectors(configuration))
+
+
 class BotEndpoint:
-    def __init__(self, identity: BotIdentity, bot: ActivityHandler, *, tenant_keys: OpenIdKeys | None = None) -> None:
-        """``tenant_keys`` are the keys of the bot's own tenant: with them (and an app id), channel tokens that
+    def __init__(self, identity: BotIdentity, bot: ActivityHandler, *, adapter: CloudAdapter | None = None,
+                 tenant_keys: OpenIdKeys | None = None) -> None:
+        """``adapter`` is ``build_adapter(identity)``'s, shared with the notifier (a new one when not given).
+        ``tenant_keys`` are the keys of the bot's own tenant: with them (and an app id), channel tokens that
         tenant issued are accepted too (bot/channel_tokens.py)."""
         self._identity = identity
         self._tenant_tokens = (TenantChannelTokens(app_id=identity.app_id, tenant_id=identity.tenant_id,
                                                    keys=tenant_keys)
                                if identity.app_id and identity.tenant_id and tenant_keys is not None else None)
-        if identity.app_id:
-            configuration = _public_cloud_validation(identity)
-        else:  # local Playground: no app id, no JWT
-            configuration = _AdapterConfiguration("", "", "MultiTenant", "")
-        make_retry_policy_cheap()  # botbuilder builds a connector client per service URL (ReusedConnectors)
-        quiet_teams_channel_data()
-        self.adapter = CloudAdapter(ReusedConnectors(configuration))
+        self.adapter = adapter or build_adapter(identity)
         self.adapter.on_turn_error = self._on_turn_error
         self.bot = bot
 

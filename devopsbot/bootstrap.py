@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 from devopsbot.organisation import OrganisationFile, load_organisation_file, to_policy
 from devopsbot.settings import Settings, load_settings
 from incident.errors import ConfigurationError
-from incident.model import Incident, Person, TimelineEvent
+from incident.model import Person
 from incident.policy import OrganisationPolicy
 from services.bus import Dependencies, MessageBus
 from services.handlers import HANDLERS
-from services.ports import Alert, Clock, IssueTracker, Mailer, Notifier
+from services.ports import Clock, IssueTracker, Mailer, Notifier
 from services.postmortem_handlers import POSTMORTEM_HANDLERS
 from services.reactions import DEFAULT_REACTIONS, EVENT_REACTIONS, REACTIONS
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from adapters.graph import GraphClient
     from adapters.openid_tokens import OpenIdKeys, TokenValidator
     from adapters.table_storage import TableStore
-    from bot.endpoint import BotEndpoint
+    from bot.endpoint import BotEndpoint, BotIdentity, TeamsAdapter
     from bot.setup import TeamsSetup
 
 log = logging.getLogger(__name__)
@@ -155,7 +155,10 @@ class Container:
         """Teams (or the notifier a test hands in), with email taking over whenever Teams fails."""
         from services.fallback import FallbackNotifier
 
-        return FallbackNotifier(self.teams_notifier, lambda: self.dependencies)
+        # Both built on first use: the Teams notifier imports botbuilder, which pages that never notify (the
+        # dashboard, health) should not pay for at cold start; the fallback mails with the dependencies it is
+        # part of.
+        return FallbackNotifier(lambda: self.teams_notifier, lambda: self.dependencies)
 
     @cached_property
     def teams_notifier(self) -> Notifier:
@@ -163,8 +166,8 @@ class Container:
             return self._notifier
         from bot.notifier import TeamsNotifier
 
-        return TeamsNotifier(adapter=lambda: self.bot.adapter, app_id=self.settings.bot_app_id,
-                             conversations=self.dependencies.conversations, setup=self.teams_setup,
+        return TeamsNotifier(adapter=lambda: self.bot_adapter, app_id=self.settings.bot_app_id,
+                             conversations=self._stores["conversations"], setup=self.teams_setup,
                              policy=self.policy, clock=self.clock, graph=self.graph,
                              teams_app_id=self.settings.teams_app_id)
 
@@ -211,23 +214,20 @@ class Container:
                                   **options)
 
     @cached_property
-    def dependencies(self) -> Dependencies:
+    def _stores(self) -> dict[str, Any]:
+        """The repositories and stores, built before the dependencies that also hold the notifier (which
+        needs the conversation references)."""
         if self._in_memory:
             from adapters import memory
             from adapters.memory_playbooks import MemoryPlaybookRepository
             from adapters.memory_roster import MemoryRosterRepository
 
-            return Dependencies(
-                policy=self.policy, clock=self.clock,
-                incidents=memory.MemoryIncidentRepository(),
-                due_work=memory.MemoryDueWorkRepository(),
-                conversations=memory.MemoryConversationReferenceRepository(),
-                roster=MemoryRosterRepository(), playbooks=MemoryPlaybookRepository(),
-                idempotency=memory.MemoryIdempotencyStore(),
-                notifier=_Deferred(lambda: self.notifier), mailer=self.mailer, tracker=self.tracker,
-                health=memory.MemoryTeamsHealth(self.settings.teams_down_after),
-                audit=memory.MemoryAuditLog(), state=memory.MemoryStateStore(), **self._mail_options(),
-            )
+            return {"incidents": memory.MemoryIncidentRepository(), "due_work": memory.MemoryDueWorkRepository(),
+                    "conversations": memory.MemoryConversationReferenceRepository(),
+                    "roster": MemoryRosterRepository(), "playbooks": MemoryPlaybookRepository(),
+                    "idempotency": memory.MemoryIdempotencyStore(),
+                    "health": memory.MemoryTeamsHealth(self.settings.teams_down_after),
+                    "audit": memory.MemoryAuditLog(), "state": memory.MemoryStateStore()}
         from adapters import table_operations as ops
         from adapters.table_conversations import TableConversationReferenceRepository
         from adapters.table_due_work import TableDueWorkRepository
@@ -237,17 +237,17 @@ class Container:
         from adapters.table_roster import TableRosterRepository
 
         store = self.store
-        return Dependencies(
-            policy=self.policy, clock=self.clock,
-            incidents=TableIncidentRepository(store),
-            due_work=TableDueWorkRepository(store),
-            conversations=TableConversationReferenceRepository(store),
-            roster=TableRosterRepository(store), playbooks=TablePlaybookRepository(store),
-            idempotency=TableIdempotencyStore(store),
-            notifier=_Deferred(lambda: self.notifier), mailer=self.mailer, tracker=self.tracker,
-            health=ops.TableTeamsHealth(store, self.settings.teams_down_after),
-            audit=ops.TableAuditLog(store), state=ops.TableStateStore(store), **self._mail_options(),
-        )
+        return {"incidents": TableIncidentRepository(store), "due_work": TableDueWorkRepository(store),
+                "conversations": TableConversationReferenceRepository(store),
+                "roster": TableRosterRepository(store), "playbooks": TablePlaybookRepository(store),
+                "idempotency": TableIdempotencyStore(store),
+                "health": ops.TableTeamsHealth(store, self.settings.teams_down_after),
+                "audit": ops.TableAuditLog(store), "state": ops.TableStateStore(store)}
+
+    @cached_property
+    def dependencies(self) -> Dependencies:
+        return Dependencies(policy=self.policy, clock=self.clock, notifier=self.notifier, mailer=self.mailer,
+                            tracker=self.tracker, **self._stores, **self._mail_options())
 
     def _mail_options(self) -> dict[str, Any]:
         s = self.settings
@@ -267,15 +267,28 @@ class Container:
 
     @cached_property
     def bot(self) -> BotEndpoint:
-        from bot.endpoint import BotEndpoint, BotIdentity
+        from bot.endpoint import BotEndpoint
         from bot.turn_handler import DevOpsBot
 
+        return BotEndpoint(self.bot_identity,
+                           bot=DevOpsBot(self.bus, self.teams_setup, app_id=self.settings.bot_app_id),
+                           adapter=self.bot_adapter, tenant_keys=self.entra_keys)
+
+    @cached_property
+    def bot_identity(self) -> BotIdentity:
+        from bot.endpoint import BotIdentity
+
         s = self.settings
-        identity = BotIdentity(app_id=s.bot_app_id, app_password=s.bot_app_password, app_type=s.bot_app_type,
-                               tenant_id=s.bot_tenant_id, allowed_tenants=s.allowed_tenants,
-                               openid_metadata_url=s.bot_openid_metadata_url)
-        return BotEndpoint(identity, bot=DevOpsBot(self.bus, self.teams_setup, app_id=s.bot_app_id),
-                           tenant_keys=self.entra_keys)
+        return BotIdentity(app_id=s.bot_app_id, app_password=s.bot_app_password, app_type=s.bot_app_type,
+                           tenant_id=s.bot_tenant_id, allowed_tenants=s.allowed_tenants,
+                           openid_metadata_url=s.bot_openid_metadata_url)
+
+    @cached_property
+    def bot_adapter(self) -> TeamsAdapter:
+        """Sends the Teams notifier's messages and receives the bot's turns; needs neither the bot nor the bus."""
+        from bot.endpoint import build_adapter
+
+        return build_adapter(self.bot_identity)
 
     @cached_property
     def entra_keys(self) -> OpenIdKeys | None:
@@ -320,28 +333,6 @@ class Container:
             credential = getattr(self.store.service, "credential", None)
             if credential is not None and hasattr(credential, "close"):
                 await credential.close()
-
-
-class _Deferred:
-    """The notifier, built when first used: the Teams notifier needs the bot, and the bot needs the bus."""
-
-    def __init__(self, build: Callable[[], Notifier]) -> None:
-        self._build = build
-
-    async def incident_declared(self, incident: Incident) -> None:
-        await self._build().incident_declared(incident)
-
-    async def incident_changed(self, incident: Incident, events: Sequence[TimelineEvent]) -> None:
-        await self._build().incident_changed(incident, events)
-
-    async def incident_resolved(self, incident: Incident) -> None:
-        await self._build().incident_resolved(incident)
-
-    async def remind(self, incident: Incident) -> None:
-        await self._build().remind(incident)
-
-    async def alert(self, incident: Incident, alert: Alert) -> None:
-        await self._build().alert(incident, alert)
 
 
 _container: Container | None = None

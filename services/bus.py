@@ -9,7 +9,7 @@ import logging
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from incident.errors import DevopsbotError
@@ -70,6 +70,7 @@ BURST = 2
 ANSWERS_FIRST_SECONDS = 2.0
 
 RETRY_EVENT_REACTION = "retry_event_reaction"
+EVENT_SWEEP = "event_sweep"
 
 Handler = Callable[[Any, Dependencies], Awaitable[Any]]
 # A reaction to stored timeline events: (the incident, the events of that save, dependencies).
@@ -82,10 +83,29 @@ EventReaction = Callable[[Any, Dependencies], Awaitable[None]]
 class Recorded:
     """What the handler of a change outside an incident returns: the caller's answer, and the events its
     transaction stored, each told to the reactions of its type. Events are dataclasses of str and int fields
-    (ids, not copies), so a failed reaction's retry carries them as data and reads what they name again."""
+    (ids, not copies), so a failed reaction's retry carries them as data and reads what they name again.
+    A handler whose events have reactions calls ``promise_reactions`` for each before storing (its outbox)."""
 
     answer: Any
     events: tuple[object, ...] = ()
+
+
+def event_work(kind: str, event: object, due: datetime, reaction: str = "") -> DueItem:
+    """Due work that carries an event outside any incident as data (its dataclass fields)."""
+    fields = asdict(event)  # type: ignore[call-overload]  # events are dataclasses (see Recorded)
+    return DueItem(kind, f"event:{type(event).__name__}", due,
+                   {"reaction": reaction, "event": type(event).__name__, "fields": json.dumps(fields, sort_keys=True)},
+                   subject=f"{reaction}:" + "-".join(str(v) for v in fields.values()))
+
+
+async def promise_reactions(deps: Dependencies, event: object) -> None:
+    """Called by a handler of a change outside an incident just before it stores the change: due work that
+    sweeps the event's reactions SWEEP_DELAY later. A process that stops between the store and the reactions
+    (the bus runs them in the background) therefore loses nothing: the sweep tells the event. Normally the
+    reactions have run by then and, being exactly-once (services.once), do nothing the second time. If the
+    store then fails, the reactions find nothing stored and do nothing. This is the outbox of such changes:
+    the promise is written before the change, as an incident's sweep is (services.outbox)."""
+    await deps.due_work.schedule(event_work(EVENT_SWEEP, event, deps.clock.now() + SWEEP_DELAY))
 
 
 def repeatable(reaction: Reaction) -> Reaction:
@@ -235,25 +255,33 @@ class MessageBus:
                 log.exception("%s failed for %s", name, event)
 
     async def _retry_event_later(self, name: str, event: object) -> None:
-        fields = asdict(event)  # type: ignore[call-overload]  # events are dataclasses (see Recorded)
         try:
-            await self.dependencies.due_work.schedule(DueItem(
-                RETRY_EVENT_REACTION, f"event:{type(event).__name__}",
-                self.dependencies.clock.now() + REACTION_RETRY_AFTER,
-                {"reaction": name, "event": type(event).__name__, "fields": json.dumps(fields, sort_keys=True)},
-                subject=f"{name}:" + "-".join(str(v) for v in fields.values())))
+            await self.dependencies.due_work.schedule(event_work(
+                RETRY_EVENT_REACTION, event, self.dependencies.clock.now() + REACTION_RETRY_AFTER, name))
         except DevopsbotError:
             log.exception("could not even schedule the retry of %s for %s", name, event)
 
+    def _event_of(self, payload: Mapping[str, str]) -> tuple[type, object]:
+        kind = next((k for k in self._event_reactions if k.__name__ == payload.get("event")), object)
+        return kind, kind(**json.loads(payload.get("fields", "{}"))) if kind is not object else object()
+
     async def retry_event_reaction(self, payload: Mapping[str, str]) -> None:
         """Run one event reaction again from its due work; a failure raises, for the tick's backoff."""
-        kind = next((k for k in self._event_reactions if k.__name__ == payload.get("event")), object)
+        kind, event = self._event_of(payload)
         reaction = next((r for r in self._event_reactions.get(kind, ())
                          if getattr(r, "__name__", "") == payload.get("reaction")), None)
         if reaction is None:
             log.error("no reaction %r to %r to retry", payload.get("reaction"), payload.get("event"))
             return
-        await reaction(kind(**json.loads(payload.get("fields", "{}"))), self.dependencies)
+        await reaction(event, self.dependencies)
+
+    async def sweep_event(self, payload: Mapping[str, str]) -> None:
+        """The event's reactions once more, from the due work its handler scheduled before storing (see
+        ``promise_reactions``): what a crash between the store and the reactions left untold is told now, and
+        what was told is not told again (event reactions are exactly-once themselves). A failure raises."""
+        kind, event = self._event_of(payload)
+        for reaction in self._event_reactions.get(kind, ()):
+            await reaction(event, self.dependencies)
 
     async def drain(self) -> None:
         """Wait until every reaction scheduled so far has run (the CLI, shutdown and tests use this)."""

@@ -62,9 +62,15 @@ class FallbackMail:
 
 
 class FallbackNotifier:
-    def __init__(self, teams: Notifier, dependencies: Callable[[], Dependencies]) -> None:
-        self._teams, self._dependencies = teams, dependencies
+    def __init__(self, teams: Callable[[], Notifier], dependencies: Callable[[], Dependencies]) -> None:
+        """``teams`` builds the Teams notifier when it is first needed; ``dependencies`` are the ones this
+        notifier is part of (they hold it), given as a function for that reason."""
+        self._teams_factory, self._dependencies = teams, dependencies
         self._status: tuple[datetime, TeamsStatus] | None = None
+
+    @property
+    def _teams(self) -> Notifier:
+        return self._teams_factory()
 
     async def incident_declared(self, incident: Incident) -> None:
         deps = self._dependencies()

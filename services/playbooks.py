@@ -11,7 +11,7 @@ from incident import playbook as pb
 from incident.errors import ConfigurationError, NotFound
 from incident.model import Incident, TimelineEvent
 from incident.playbook_commands import ApprovePlaybook, PlaybookSubmitted, RejectPlaybook, SubmitPlaybook
-from services.bus import Dependencies, EventReaction, Handler, Recorded
+from services.bus import Dependencies, EventReaction, Handler, Recorded, promise_reactions
 from services.conflict_retry import Write, until_stored
 from services.once import once
 from services.ports import Alert, PlaybookRepository
@@ -54,7 +54,12 @@ async def submit(cmd: SubmitPlaybook, deps: Dependencies) -> Recorded:
     async def attempt() -> tuple[pb.PlaybookVersion, Write]:
         existing = await _store(deps).versions(name)
         version, event = pb.submit(name, cmd.text, cmd.actor, deps.clock.now(), existing, deps.policy.playbooks)
-        return version, lambda: _store(deps).add_version(version, event)
+
+        async def write() -> None:
+            await promise_reactions(deps, PlaybookSubmitted(version.service, version.version))
+            await _store(deps).add_version(version, event)
+
+        return version, write
 
     version = await until_stored(attempt, f"{name}'s playbook kept changing under us; try again")
     return Recorded(version, (PlaybookSubmitted(version.service, version.version),))

@@ -18,7 +18,7 @@ from incident.errors import ConcurrencyConflict, DevopsbotError, NotFound
 from incident.escalation import next_holder
 from incident.model import Incident, Person
 from services.assessment import ASSESSMENT_WORK
-from services.bus import RETRY_EVENT_REACTION, RETRY_REACTION, MessageBus
+from services.bus import EVENT_SWEEP, RETRY_EVENT_REACTION, RETRY_REACTION, MessageBus
 from services.outbox import DELIVERY_KEY, OUTBOX_SWEEP
 from services.ports import Alert, DueItem
 from services.postmortem_timers import POSTMORTEM_WORK
@@ -195,6 +195,9 @@ async def run_tick(bus: MessageBus, now: datetime, *, limit: int = 200) -> TickR
 async def _act(item: DueItem, bus: MessageBus, now: datetime) -> Next:
     if item.kind == RETRY_EVENT_REACTION:  # a change outside any incident (a playbook's review mail)
         await bus.retry_event_reaction(item.payload)
+        return Next()
+    if item.kind == EVENT_SWEEP:  # what a crash may have left untold of such a change
+        await bus.sweep_event(item.payload)
         return Next()
     work = WORK.get(item.kind)
     if work is None:

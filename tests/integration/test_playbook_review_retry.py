@@ -15,6 +15,7 @@ from devopsbot.settings import Settings
 from incident.people import Person
 from incident.playbook_commands import SubmitPlaybook
 from incident.policy import OrganisationPolicy
+from services.playbooks import submit as submit_handler
 from services.timers import run_tick
 from tests.conftest import unique_prefix
 from tests.functions.test_playbook_review_mail import FlakyMailer
@@ -56,3 +57,33 @@ async def test_the_review_mail_is_retried_with_backoff_until_the_mail_server_tak
     assert [(m.to, m.subject) for m in mailer.sent] == [(("bob@contoso.example",), "Playbook checkout v1 to review")]
     clock.advance(timedelta(hours=2))
     assert (await run_tick(container.bus, clock.now())).due == 0
+
+
+async def test_a_process_stopping_between_the_store_and_the_review_mail_loses_nothing(
+        container: Container, clock: FixedClock) -> None:
+    """The handler stores the version; the process stops before the bus tells its reactions (they run in the
+    background after the answer). The due work the handler wrote before storing tells them, once."""
+    mailer = container.mailer
+    assert isinstance(mailer, FlakyMailer)
+    mailer.failures = 0
+    recorded = await submit_handler(SubmitPlaybook("checkout", playbook(clock), AUTHOR), container.bus.dependencies)
+    assert recorded.answer.version == 1 and mailer.sent == []  # the reactions never ran
+    clock.advance(timedelta(minutes=6))
+    await run_tick(container.bus, clock.now())
+    assert [m.subject for m in mailer.sent] == ["Playbook checkout v1 to review"]
+    clock.advance(timedelta(hours=2))
+    await run_tick(container.bus, clock.now())
+    assert len(mailer.sent) == 1
+
+
+async def test_the_sweep_after_reactions_that_ran_sends_nothing_again(container: Container,
+                                                                      clock: FixedClock) -> None:
+    mailer = container.mailer
+    assert isinstance(mailer, FlakyMailer)
+    mailer.failures = 0
+    await container.bus.handle(SubmitPlaybook("checkout", playbook(clock), AUTHOR))
+    await container.bus.drain()
+    assert len(mailer.sent) == 1
+    clock.advance(timedelta(minutes=6))
+    assert (await run_tick(container.bus, clock.now())).acted == 1  # the sweep ran and found it told
+    assert len(mailer.sent) == 1
