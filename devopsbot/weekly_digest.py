@@ -47,7 +47,7 @@ def _teams_poster(container: Container) -> ChannelPoster | None:
 
 
 async def send_weekly_digest(container: Container, *, poster: ChannelPoster | None = None) -> DigestOutcome:
-    from adapters.chart_png import WEEKLY_CHART_SIZE, render_weekly_chart, weekly_chart_description
+    from adapters.weekly_chart import WEEKLY_CHART_SIZE, render_weekly_chart, weekly_chart_description
     from bot.digest_card import digest_card
     from services.digest import build_digest
 
