@@ -169,7 +169,7 @@ def _palette_png(png: bytes) -> bytes:
 
 def _titled_svg(svg: bytes, description: str) -> bytes:
     """The SVG with a <title> and <desc> first, so it has an accessible name wherever it is opened."""
-    import xml.etree.ElementTree as ET  # noqa: S405 - parses matplotlib's own output, not untrusted input
+    import xml.etree.ElementTree as ET
 
     for prefix, uri in (("", SVG), ("xlink", "http://www.w3.org/1999/xlink"),
                         ("dc", "http://purl.org/dc/elements/1.1/"), ("cc", "http://creativecommons.org/ns#"),
@@ -180,4 +180,5 @@ def _titled_svg(svg: bytes, description: str) -> bytes:
     title.text, desc.text = "Incidents per week and median time to resolve", description
     root.insert(0, desc)
     root.insert(0, title)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    titled: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return titled

@@ -20,8 +20,8 @@ CHART_PATH = "dashboard/chart.svg"  # relative to /api/dashboard, so it works un
 @blueprint.route(route="dashboard", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 async def dashboard(req: func.HttpRequest) -> func.HttpResponse:
     from adapters.dashboard_page import page_headers, render_dashboard
-    from devopsbot.bootstrap import get_container
     from adapters.weekly_chart import WEEKLY_CHART_SIZE, weekly_chart_description, weekly_chart_rows
+    from devopsbot.bootstrap import get_container
     from services.dashboard import load_dashboard, page_data
 
     try:
