@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ WEEKLY_CHART_SIZE = (round(WIDTH_INCHES * DPI), round(HEIGHT_INCHES * DPI))
 BAR, LINE, INK, GRID = "#6264a7", "#c4314b", "#242424", "#e0e0e0"  # Teams purple, the dashboard's colours
 PNG_COLOURS = 64  # a palette PNG: a fraction of the bytes, so the digest card stays under Teams' 28 KB
 SVG = "http://www.w3.org/2000/svg"
+_DRAWING = threading.Lock()  # rc_context changes matplotlib's global settings: one chart at a time
 
 
 @dataclass(frozen=True)
@@ -142,13 +144,15 @@ def _configure_matplotlib() -> None:
 
 
 def render_weekly_chart(weeks: Sequence[Week], chart_format: Format = "png") -> bytes:
-    """The chart as PNG (a 64-colour palette image) or SVG (with a <title> and the description)."""
+    """The chart as PNG (a 64-colour palette image) or SVG (with a <title> and the description). Blocking
+    (about a second the first time, matplotlib's import; 0.2 s after): async callers run it in a thread."""
     _configure_matplotlib()
     from matplotlib import rc_context
 
-    with rc_context({"font.family": "DejaVu Sans", "font.size": 10, "svg.fonttype": "path",
-                     "svg.hashsalt": "devopsbot-weekly-chart", "axes.edgecolor": INK, "xtick.color": INK,
-                     "ytick.color": INK, "axes.labelcolor": INK}):
+    # Text as outlines in the bundled font (no system font needed); a fixed salt for the SVG's element ids.
+    with _DRAWING, rc_context({"font.family": "DejaVu Sans", "font.size": 10, "svg.fonttype": "path",
+                               "svg.hashsalt": "weekly-chart", "axes.edgecolor": INK, "axes.labelcolor": INK,
+                               "xtick.color": INK, "ytick.color": INK}):
         figure = weekly_figure(weeks)
         buffer = io.BytesIO()
         if chart_format == "svg":

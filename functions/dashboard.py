@@ -44,6 +44,8 @@ async def dashboard(req: func.HttpRequest) -> func.HttpResponse:
 @blueprint.route(route=CHART_PATH, methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 async def dashboard_chart(req: func.HttpRequest) -> func.HttpResponse:
     """SVG: sharp at any zoom and shown in an <img>, where it can run nothing (email gets the PNG)."""
+    import asyncio
+
     from adapters.weekly_chart import render_weekly_chart
     from devopsbot.bootstrap import get_container
     from services.reporting import build_report, recent_weeks
@@ -57,7 +59,8 @@ async def dashboard_chart(req: func.HttpRequest) -> func.HttpResponse:
         report = await build_report(deps, since, until, with_timelines=False)
     except Exception as error:
         return error_response(error)
+    svg = await asyncio.to_thread(render_weekly_chart, report.weeks, "svg")  # the host keeps answering meanwhile
     # Opened on its own, the SVG is a document: it may style itself and nothing else (it has no script).
-    return func.HttpResponse(render_weekly_chart(report.weeks, "svg"), status_code=200, mimetype="image/svg+xml",
+    return func.HttpResponse(svg, status_code=200, mimetype="image/svg+xml",
                              headers={"Cache-Control": "private, max-age=60", "X-Content-Type-Options": "nosniff",
                                       "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
