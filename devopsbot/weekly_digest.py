@@ -6,6 +6,7 @@ A week's digest is sent once even when the timer fires twice (an idempotency key
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 from dataclasses import dataclass
@@ -47,7 +48,7 @@ def _teams_poster(container: Container) -> ChannelPoster | None:
 
 
 async def send_weekly_digest(container: Container, *, poster: ChannelPoster | None = None) -> DigestOutcome:
-    from adapters.chart_png import WEEKLY_CHART_SIZE, render_weekly_chart, weekly_chart_description
+    from adapters.weekly_chart import WEEKLY_CHART_SIZE, render_weekly_chart, weekly_chart_description
     from bot.digest_card import digest_card
     from services.digest import build_digest
 
@@ -61,7 +62,7 @@ async def send_weekly_digest(container: Container, *, poster: ChannelPoster | No
             return DigestOutcome(sent=False)
         channel = leadership_channel(container)
         digest = await build_digest(deps)
-        chart = render_weekly_chart(digest.trend.weeks)
+        chart = await asyncio.to_thread(render_weekly_chart, digest.trend.weeks)  # matplotlib blocks a while
         description = weekly_chart_description(digest.trend.weeks)
         dashboard_url = f"{deps.public_url.rstrip('/')}/api/dashboard"
         card = digest_card(digest, dashboard_url=dashboard_url, chart_description=description,

@@ -1,4 +1,4 @@
-"""GET /api/dashboard (an HTML page, also a Teams static tab) and GET /api/dashboard/chart.png.
+"""GET /api/dashboard (an HTML page, also a Teams static tab) and GET /api/dashboard/chart.svg (its chart).
 
 Anonymous at the Functions level: in Azure, App Service Authentication (Entra ID) stands in front of
 the whole app, and a Teams tab cannot send a function key; the page also refuses a request whose caller
@@ -14,13 +14,13 @@ from functions.signed_in import caller, sign_in_missing
 
 blueprint = func.Blueprint()
 REFRESH_SECONDS = 60
-CHART_PATH = "dashboard/chart.png"  # relative to /api/dashboard, so it works under any host and prefix
+CHART_PATH = "dashboard/chart.svg"  # relative to /api/dashboard, so it works under any host and prefix
 
 
 @blueprint.route(route="dashboard", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 async def dashboard(req: func.HttpRequest) -> func.HttpResponse:
-    from adapters.chart_png import WEEKLY_CHART_SIZE, weekly_chart_description
     from adapters.dashboard_page import page_headers, render_dashboard
+    from adapters.weekly_chart import WEEKLY_CHART_SIZE, weekly_chart_description, weekly_chart_rows
     from devopsbot.bootstrap import get_container
     from services.dashboard import load_dashboard, page_data
 
@@ -35,14 +35,18 @@ async def dashboard(req: func.HttpRequest) -> func.HttpResponse:
     width, height = WEEKLY_CHART_SIZE
     html = render_dashboard(**page_data(data, container.policy, viewer), refresh_seconds=REFRESH_SECONDS,
                             chart_url=CHART_PATH, chart_width=width, chart_height=height,
-                            chart_description=weekly_chart_description(data.report.weeks))
+                            chart_description=weekly_chart_description(data.report.weeks),
+                            chart_rows=weekly_chart_rows(data.report.weeks))
     return func.HttpResponse(html, status_code=200, mimetype="text/html", charset="utf-8",
                              headers=page_headers())
 
 
-@blueprint.route(route="dashboard/chart.png", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@blueprint.route(route=CHART_PATH, methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 async def dashboard_chart(req: func.HttpRequest) -> func.HttpResponse:
-    from adapters.chart_png import render_weekly_chart
+    """SVG: sharp at any zoom and shown in an <img>, where it can run nothing (email gets the PNG)."""
+    import asyncio
+
+    from adapters.weekly_chart import render_weekly_chart
     from devopsbot.bootstrap import get_container
     from services.reporting import build_report, recent_weeks
 
@@ -55,5 +59,8 @@ async def dashboard_chart(req: func.HttpRequest) -> func.HttpResponse:
         report = await build_report(deps, since, until, with_timelines=False)
     except Exception as error:
         return error_response(error)
-    return func.HttpResponse(render_weekly_chart(report.weeks), status_code=200, mimetype="image/png",
-                             headers={"Cache-Control": "private, max-age=60", "X-Content-Type-Options": "nosniff"})
+    svg = await asyncio.to_thread(render_weekly_chart, report.weeks, "svg")  # the host keeps answering meanwhile
+    # Opened on its own, the SVG is a document: it may style itself and nothing else (it has no script).
+    return func.HttpResponse(svg, status_code=200, mimetype="image/svg+xml",
+                             headers={"Cache-Control": "private, max-age=60", "X-Content-Type-Options": "nosniff",
+                                      "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})

@@ -94,7 +94,7 @@ async def test_the_dashboard_renders_in_chromium_with_a_clean_console(dashboard_
             quiet = page.get_by_role("row").filter(has_text="INC-2026-0002")
             assert (await quiet.get_by_role("cell").all_inner_texts())[3] == "—"  # no priority
             assert await page.get_by_text("No past-due follow-ups.").is_visible()
-            chart = page.get_by_role("img", name="Incidents per week and median hours to resolve.", exact=False)
+            chart = page.get_by_role("img", name="Incidents per week and median time to resolve", exact=False)
             assert await chart.evaluate("img => img.complete && img.naturalWidth") == 720
             ARTIFACTS.mkdir(exist_ok=True)
             shot = ARTIFACTS / "dashboard.png"

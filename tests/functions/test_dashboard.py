@@ -1,10 +1,12 @@
-"""GET /api/dashboard and /api/dashboard/chart.png, called as built functions on the in-memory stack."""
+"""GET /api/dashboard and /api/dashboard/chart.svg, called as built functions on the in-memory stack."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import re
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -18,6 +20,7 @@ from incident.policy import OrganisationPolicy
 from tests.conftest import ALICE, BOB
 from tests.functions.conftest import built_function, request
 
+SVG = "{http://www.w3.org/2000/svg}"
 CAROL = Person(id="29:carol", name="Carol O'Brien & Co", email="carol@contoso.example")
 
 
@@ -87,15 +90,43 @@ async def test_the_page_may_be_framed_by_teams_only_and_runs_no_script(stack: Co
     assert headers["cache-control"] == "no-store"
 
 
-async def test_the_chart_is_a_png_described_in_the_page(stack: Container) -> None:
-    chart = await built_function("dashboard_chart")(request("GET", "dashboard/chart.png"))
-    assert chart.status_code == 200 and chart.mimetype == "image/png"
-    assert chart.get_body().startswith(b"\x89PNG\r\n\x1a\n")
+async def test_the_chart_is_an_svg_named_and_described_in_the_page(stack: Container) -> None:
+    chart = await built_function("dashboard_chart")(request("GET", "dashboard/chart.svg"))
+    assert chart.status_code == 200 and chart.mimetype == "image/svg+xml"
+    svg = ET.fromstring(chart.get_body())  # noqa: S314 - the app's own SVG
+    assert svg.tag == f"{SVG}svg" and svg.find(f".//{SVG}script") is None
+    assert svg.findtext(f"{SVG}title") == "Incidents per week and median time to resolve"
+    assert chart.headers["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'"
     page = (await built_function("dashboard")(request("GET", "dashboard"))).get_body().decode()
-    assert '<img src="dashboard/chart.png"' in page
+    assert '<img src="dashboard/chart.svg" width="720" height="456" alt="Incidents per week' in page
     # 12 weeks up to Friday 27 November 2026 (W48): W37 to W48; the resolved SEV2 was declared on 7 Nov (W45).
-    assert "2026-W37: 0 declared" in page and "2026-W45: 1 declared, median 3 h to resolve" in page
+    assert "2026-W37: 0 declared" in page and "2026-W45: 1 declared, median 3 h 00 min to resolve" in page
     assert "2026-W48: 2 declared" in page
+    assert svg.findtext(f"{SVG}desc") == html.unescape(re.findall(r'alt="([^"]*)"', page)[0])
+
+
+async def test_a_two_minute_incident_is_charted_in_minutes_as_the_header_says(
+        memory_container: Container, policy: OrganisationPolicy, clock: FixedClock) -> None:
+    now = clock.now()
+    quick = Incident.declare(
+        incident_id="INC-2026-0004", title="Blip", summary="", incident_type="outage", severity="SEV3",
+        declared_by=ALICE, at=now - timedelta(hours=1), policy=policy, roles={"commander": BOB})
+    quick.resolve(actor=BOB, at=now - timedelta(hours=1) + timedelta(minutes=2, seconds=25), policy=policy,
+                  resolution="restarted", override_reason="test data")
+    await memory_container.dependencies.incidents.add(quick)
+    bootstrap.reset_container(memory_container)
+    try:
+        page = (await built_function("dashboard")(request("GET", "dashboard"))).get_body().decode()
+        chart = await built_function("dashboard_chart")(request("GET", "dashboard/chart.svg"))
+    finally:
+        bootstrap.reset_container(None)
+    assert "median time to resolve 2 min 25 s." in page
+    assert "Incidents per week and median time to resolve (in minutes)." in page
+    assert "2026-W48: 1 declared, median 2 min 25 s to resolve." in page
+    row = page[page.index("<th scope=\"row\">2026-W48</th>"):]
+    assert row[:row.index("</tr>")].endswith('<td class="number">2 min 25 s</td>')
+    svg = ET.fromstring(chart.get_body())  # noqa: S314 - the app's own SVG
+    assert "(in minutes)" in (svg.findtext(f"{SVG}desc") or "")
 
 
 @pytest.mark.parametrize("route", ["dashboard", "dashboard_chart"])

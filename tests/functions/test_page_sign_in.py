@@ -61,7 +61,7 @@ def page_request(page: str, headers: dict[str, str], path: str = "") -> func.Htt
     """A GET of ``page`` (for a document: the private incident INC-2026-0042's)."""
     routes: dict[str, tuple[str, dict[str, str], dict[str, str]]] = {
         "dashboard": ("/api/dashboard", {}, {}),
-        "dashboard_chart": ("/api/dashboard/chart.png", {}, {}),
+        "dashboard_chart": ("/api/dashboard/chart.svg", {}, {}),
         "incident_document": ("/api/incidents/INC-2026-0042/document", {"format": "md"}, {"id": "INC-2026-0042"}),
         "playbook_version": ("/api/playbooks/checkout/current", {}, {"service": "checkout", "version": "current"}),
     }

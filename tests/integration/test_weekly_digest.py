@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import io
+import json
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from adapters.clock import FixedClock
 from adapters.memory import RecordingNotifier
@@ -96,6 +100,22 @@ async def test_the_digest_email_carries_the_figures_the_owners_and_the_chart_inl
     assert chart["Content-ID"] == "<weekly-chart>"
     payload = chart.get_payload(decode=True)
     assert isinstance(payload, bytes) and payload.startswith(b"\x89PNG")
+
+
+async def test_the_digest_chart_gives_the_median_as_the_figures_do_and_a_png_teams_accepts(
+        container: Container, inbox: Inbox) -> None:
+    poster = RecordingPoster()
+    await send_weekly_digest(container, poster=poster)
+    [mail] = digests(inbox)
+    text = mail.part("plain").replace("\r\n", "\n")
+    assert "Chart: Incidents per week and median time to resolve (in hours)." in text
+    assert "2026-W48: 2 declared, median 2 h 00 min to resolve;" in text  # as "Time to resolve" says
+    [(_, card)] = poster.posted
+    assert len(json.dumps(card).encode()) < 28_000  # Teams refuses a larger card
+    [image] = [item for item in card["body"] if item["type"] == "Image"]
+    png = base64.b64decode(image["url"].removeprefix("data:image/png;base64,"))
+    with Image.open(io.BytesIO(png)) as decoded:
+        assert decoded.format == "PNG" and decoded.size == (720, 456)
 
 
 async def test_a_second_run_in_the_same_week_sends_nothing(container: Container, inbox: Inbox) -> None:

@@ -52,7 +52,7 @@ def test_the_real_app_exposes_health_and_messages_under_api_and_the_due_work_tim
     http, timers = discover(app, {}, route_prefix(ROOT / "host.json"))
     assert {(f.name, f.route, f.methods) for f in http} == {
         ("health", "/api/health", ("GET",)), ("messages", "/api/messages", ("POST",)),
-        ("dashboard", "/api/dashboard", ("GET",)), ("dashboard_chart", "/api/dashboard/chart.png", ("GET",)),
+        ("dashboard", "/api/dashboard", ("GET",)), ("dashboard_chart", "/api/dashboard/chart.svg", ("GET",)),
         ("playbook_version", "/api/playbooks/{service}/{version}", ("GET",)),
         ("incident_document", "/api/incidents/{id}/document", ("GET",)), ("act", "/api/act", ("GET", "POST")),
         ("privacy", "/api/privacy", ("GET",)), ("terms", "/api/terms", ("GET",))}
