@@ -25,6 +25,10 @@ def register(sub: Any) -> None:
     serve.set_defaults(run=_serve_command)
 
     dev = sub.add_parser("dev", help="start Azurite, the local host, the Agents Playground and maildev")
+    dev.add_argument("--base-port", type=int, default=0,
+                     help="use five ports from this one (Azurite, host, Playground, SMTP, inbox) instead of "
+                          "10002, 7071, 56150, 1025 and 1080: a second stack beside the first")
+    dev.add_argument("--data", type=Path, help="where Azurite's data and the logs go (default: .data)")
     dev.set_defaults(run=_dev_command)
 
     timers = sub.add_parser("timers", help="run one tick of due work (reminders, escalation), as of --at")
@@ -120,6 +124,11 @@ def _timers_command(args: argparse.Namespace) -> int:
 
 
 def _dev_command(args: argparse.Namespace) -> int:
-    from devopsbot.local.stack import run_dev_stack
+    from devopsbot.local.stack import DATA, Ports, run_dev_stack
 
-    return run_dev_stack()
+    base = args.base_port
+    if base and not 1024 <= base <= 65530:
+        print("devopsbot: error: --base-port must be between 1024 and 65530", file=sys.stderr)
+        return 2
+    ports = Ports(base, base + 1, base + 2, base + 3, base + 4) if base else Ports()
+    return run_dev_stack(ports, args.data or DATA)

@@ -150,19 +150,22 @@ def _require(binary: str) -> str:
     return str(path)
 
 
-def start_stack(children: Children, ports: Ports) -> list[str]:
+def start_stack(children: Children, ports: Ports, data: Path = DATA) -> list[str]:
     """Start every service in dependency order; returns the lines to print for a person."""
     ensure_ports_free(ports)
-    logs = DATA / "logs"
+    logs = data / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    (DATA / "azurite").mkdir(parents=True, exist_ok=True)
+    (data / "azurite").mkdir(parents=True, exist_ok=True)
     azurite = children.start("Azurite", [
         _require("azurite-table"), "--tableHost", HOST, "--tablePort", str(ports.azurite),
-        "--location", str(DATA / "azurite"), "--disableTelemetry"], log=logs / "azurite.log")
+        "--location", str(data / "azurite"), "--disableTelemetry"], log=logs / "azurite.log")
     wait_until(port_open(ports.azurite), "Azurite", azurite)
 
     env = dict(os.environ)
     env.setdefault("DEVOPSBOT_STORAGE_CONNECTION_STRING", azurite_connection_string(ports.azurite))
+    if ports != Ports():  # a second stack: its host talks to its own Azurite and maildev
+        env |= {"DEVOPSBOT_STORAGE_CONNECTION_STRING": azurite_connection_string(ports.azurite),
+                "DEVOPSBOT_SMTP_PORT": str(ports.smtp), "DEVOPSBOT_PUBLIC_URL": f"http://{HOST}:{ports.functions}"}
     functions = children.start("local Functions host", [
         sys.executable, "-m", "devopsbot", "serve", "--port", str(ports.functions),
         "--log-file", str(logs / "host.log")], env=env)
@@ -174,7 +177,7 @@ def start_stack(children: Children, ports: Ports) -> list[str]:
         "--ip", HOST, "--web-ip", HOST], log=logs / "maildev.log")
     wait_until(port_open(ports.smtp), "maildev", maildev)
 
-    playground_dir = DATA / "playground"
+    playground_dir = data / "playground"
     preload = write_workdir(playground_dir, (ROOT / "config" / "playground.yml").read_text(encoding="utf-8"))
     playground = children.start("Agents Playground", playground_argv(
         Path(_require("agentsplayground")), f"http://{HOST}:{ports.functions}/api/messages", ports.playground),
@@ -188,7 +191,7 @@ def start_stack(children: Children, ports: Ports) -> list[str]:
         f"  Health:                     http://{HOST}:{ports.functions}/api/health",
         f"  Dashboard:                  http://{HOST}:{ports.functions}/api/dashboard",
         f"  Email inbox (maildev):      http://{HOST}:{ports.maildev_web}  (SMTP on {HOST}:{ports.smtp})",
-        f"  Table Storage (Azurite):    http://{HOST}:{ports.azurite}  (data in .data/azurite)",
+        f"  Table Storage (Azurite):    http://{HOST}:{ports.azurite}  (data in {data / 'azurite'})",
         f"  Logs:                       {logs}  (the bot's host: host.log)",
         "Press Ctrl-C to stop everything.",
     ]
@@ -198,16 +201,16 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def run_dev_stack(ports: Ports = Ports()) -> int:
+def run_dev_stack(ports: Ports = Ports(), data: Path = DATA) -> int:
     children = Children()
     signal.signal(signal.SIGTERM, _interrupt)  # stop like Ctrl-C does
     try:
-        for line in start_stack(children, ports):
+        for line in start_stack(children, ports, data):
             print(line, flush=True)
         while (exited := children.first_exited()) is None:
             time.sleep(0.5)
         print(f"devopsbot: error: {exited[0]} stopped (status {exited[1]}); stopping the rest "
-              f"(see {DATA / 'logs'})", file=sys.stderr)
+              f"(see {data / 'logs'})", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("Stopping...", flush=True)
