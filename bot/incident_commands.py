@@ -71,10 +71,12 @@ class IncidentTeams:
             return t("reply.status_same", id=incident.id, status=t(f"status.{target.value}").lower())
         if not incident.status.is_active:
             return t("reply.status_not_active", id=incident.id, status=t(f"status.{incident.status.value}").lower())
-        if not permits(incident, Action.CHANGE_STATUS, me, self.deps.policy.admins):
+        admins = self.deps.policy.admins
+        if not permits(incident, Action.CHANGE_STATUS, me, admins):
             commander = incident.holder("commander")
-            return t("reply.status_refused", id=incident.id,
-                     commander=markdown_escape(commander.name) if commander else t("incident.nobody"))
+            if commander is None or not incident.may_see(me, admins):  # a private incident's people stay private
+                return t("reply.status_refused_unnamed", id=incident.id)
+            return t("reply.status_refused", id=incident.id, commander=markdown_escape(commander.name))
         return ""
 
     async def listing(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:

@@ -241,3 +241,13 @@ async def test_a_status_change_on_an_unknown_status_value_is_refused_as_a_forged
     forged = await click("incident.status", {"incident_id": incident_id, "status": "resolved"})
     assert forged["value"].startswith("That card is out of date: status:")
     assert (await installed.dependencies.incidents.get(incident_id)).status is Status.DECLARED
+
+
+async def test_someone_outside_a_security_incident_is_refused_without_learning_who_runs_it(
+        installed: Container) -> None:
+    incident_id = await declare(installed, private="true", type="security", title="Ransomware on file server")
+    said = await say(f"status {incident_id} identified", user=BOB)
+    assert said["text"] == (f"Only the commander, the deputy or an incident admin may change the status of "
+                            f"{incident_id}.")
+    assert "Alice" not in said["text"]
+    assert (await installed.dependencies.incidents.get(incident_id)).status is Status.DECLARED
