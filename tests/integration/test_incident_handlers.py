@@ -90,8 +90,8 @@ async def test_the_whole_lifecycle_through_the_bus(container: Container, clock: 
     assert stored.severity == "SEV2" and stored.holder("communications_lead") == BOB
     kinds = [e.kind for e in await container.dependencies.incidents.timeline(incident.id)]
     assert kinds == ["declared", "acknowledged", "status_changed", "plan_step_done", "role_assigned",
-                     "severity_changed", "status_changed", "update_posted", "plan_step_done", "resolved", "postmortem_opened", "reopened", "resolved", "postmortem_started",
-                     "closed"]
+                     "severity_changed", "status_changed", "update_posted", "plan_step_done", "resolved",
+                     "postmortem_opened", "reopened", "resolved", "postmortem_started", "closed"]
     assert await open_incidents(container.dependencies) == []
 
 
