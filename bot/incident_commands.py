@@ -16,16 +16,19 @@ from bot.submissions import (
     IncidentAction,
     PlanTickAction,
     ResolveAction,
+    ResolveFormAction,
     SeverityAction,
     SnoozeAction,
+    StatusAction,
     UpdateAction,
     parse_payload,
 )
 from bot.turns import Answer, Turns, actor_of, mentioned, which_incident
-from bot.views import plan_card, resolve_card
+from bot.views import notice_card, plan_card, resolve_card
 from incident import commands
-from incident.access import Action, require
+from incident.access import Action, permits, require
 from incident.errors import DomainError, InvalidValue, NotPermitted
+from incident.lifecycle import PROGRESS, Status
 from incident.model import Incident, Person
 from services.handlers import open_incidents
 
@@ -41,11 +44,40 @@ class IncidentTeams:
     # -- text commands ---------------------------------------------------------------------------------
 
     async def status(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
+        """``status``: the incident's card; ``status identified [why]``: the commander moves it."""
         try:
-            incident, _ = await self.turns.incident_for(turn_context, arguments)
+            incident, rest = await self.turns.incident_for(turn_context, arguments)
         except InvalidValue:
             return which_incident(t)
-        return Answer(card=self.turns.incident_card(incident, t, actor_of(turn_context)))
+        if not rest:
+            return Answer(card=self.turns.incident_card(incident, t, actor_of(turn_context)))
+        word, _, reason = rest.partition(" ")
+        target = next((s for s in PROGRESS if s.value == word.casefold()), None)
+        if target is None:
+            return Answer(text=t("reply.status_unknown", word=markdown_escape(word[:40])))
+        return await self._move(turn_context, incident, target, reason.strip(), t)
+
+    async def _move(self, turn_context: TurnContext, incident: Incident, target: Status, reason: str,
+                    t: Translator) -> Answer:
+        refusal = self._status_refusal(incident, target, actor_of(turn_context), t)
+        if refusal:
+            return Answer(text=refusal)
+        done = await self.bus.handle(commands.ChangeStatus(incident.id, target, actor_of(turn_context), reason))
+        return Answer(text=t("reply.status", id=done.id, status=t(f"status.{done.status.value}").lower()))
+
+    def _status_refusal(self, incident: Incident, target: Status, me: Person, t: Translator) -> str:
+        """Why ``me`` cannot move ``incident`` to ``target``, in a sentence; "" when they can."""
+        if incident.status is target:
+            return t("reply.status_same", id=incident.id, status=t(f"status.{target.value}").lower())
+        if not incident.status.is_active:
+            return t("reply.status_not_active", id=incident.id, status=t(f"status.{incident.status.value}").lower())
+        admins = self.deps.policy.admins
+        if not permits(incident, Action.CHANGE_STATUS, me, admins):
+            commander = incident.holder("commander")
+            if commander is None or not incident.may_see(me, admins):  # a private incident's people stay private
+                return t("reply.status_refused_unnamed", id=incident.id)
+            return t("reply.status_refused", id=incident.id, commander=markdown_escape(commander.name))
+        return ""
 
     async def listing(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
         found = await open_incidents(self.deps)
@@ -95,7 +127,8 @@ class IncidentTeams:
     async def resolve_form(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
         async def act(incident: Incident, rest: str) -> Answer:
             require(incident, Action.RESOLVE, actor_of(turn_context), self.deps.policy.admins)
-            return Answer(card=resolve_card(incident, self.deps.policy, t, values={"resolution": rest}))
+            return Answer(card=resolve_card(incident, self.deps.policy, t, values={"resolution": rest},
+                                            standalone=True))
         return await self.turns.with_incident(turn_context, arguments, t, act)
 
     async def reopen(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
@@ -128,6 +161,16 @@ class IncidentTeams:
         return await self._card_change(turn_context, payload, t, lambda i, who: commands.ChangeSeverity(
             i.id, payload.severity, who, payload.reason))
 
+    async def card_status(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
+        """A status button: the card moved; or a sentence saying why not (someone else's call, or over)."""
+        payload = parse_payload(StatusAction, data)
+        incident = await self.turns.card_incident(payload)
+        refusal = self._status_refusal(incident, Status(payload.status), actor_of(turn_context), t)
+        if refusal:
+            return Answer(text=refusal)
+        return await self._card_change(turn_context, payload, t, lambda i, who: commands.ChangeStatus(
+            i.id, Status(payload.status), who))
+
     async def card_assign(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
         payload = parse_payload(AssignAction, data)
         incident = await self.turns.card_incident(payload)
@@ -141,9 +184,10 @@ class IncidentTeams:
         return Answer(card=self.turns.incident_card(done, t, actor_of(turn_context)))
 
     async def card_resolve_form(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
-        incident = await self.turns.card_incident(parse_payload(IncidentAction, data))
+        payload = parse_payload(ResolveFormAction, data)
+        incident = await self.turns.card_incident(payload)
         require(incident, Action.RESOLVE, actor_of(turn_context), self.deps.policy.admins)
-        return Answer(card=resolve_card(incident, self.deps.policy, t))
+        return Answer(card=resolve_card(incident, self.deps.policy, t, standalone=payload.standalone))
 
     async def card_resolve(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
         payload = parse_payload(ResolveAction, data)
@@ -152,19 +196,28 @@ class IncidentTeams:
         values: dict[str, Any] = {"criteria_met": met, "resolution": payload.resolution,
                                   "override_reason": payload.override_reason}
         if not incident.status.is_active:  # a second click on Resolve: show what is, not an error
-            return Answer(card=self.turns.incident_card(incident, t, actor_of(turn_context)))
+            return self._resolved(turn_context, incident, payload, t)
         try:
             done = await self.bus.handle(commands.Resolve(incident.id, payload.resolution, actor_of(turn_context),
                                                           met, payload.override_reason))
         except InvalidValue as error:
             field = "resolution" if error.field == "resolution" else "override_reason"
             return Answer(card=resolve_card(incident, self.deps.policy, t, values=values,
-                                            errors={field: error.reason}))
+                                            errors={field: error.reason}, standalone=payload.standalone))
         except DomainError as error:
             if isinstance(error, NotPermitted):
                 raise
-            return Answer(card=resolve_card(incident, self.deps.policy, t, values=values, notice=str(error)))
-        return Answer(card=self.turns.incident_card(done, t, actor_of(turn_context)))
+            return Answer(card=resolve_card(incident, self.deps.policy, t, values=values, notice=str(error),
+                                            standalone=payload.standalone))
+        return self._resolved(turn_context, done, payload, t)
+
+    def _resolved(self, turn_context: TurnContext, incident: Incident, payload: ResolveAction,
+                  t: Translator) -> Answer:
+        """The form turns back into the incident card it replaced; a form of its own into a short notice, as
+        the incident card and the announcement are updated in place (no second copy in the thread)."""
+        if payload.standalone:
+            return Answer(card=notice_card(t("resolve.done_notice", id=incident.id)))
+        return Answer(card=self.turns.incident_card(incident, t, actor_of(turn_context)))
 
     async def card_snooze(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
         payload = parse_payload(SnoozeAction, data)

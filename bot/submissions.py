@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -33,6 +33,10 @@ class AssignAction(IncidentAction):
     person: Annotated[str, Field(max_length=200)] = ""
 
 
+class StatusAction(IncidentAction):
+    status: Literal["investigating", "identified", "monitoring"]  # what the commander sets by hand
+
+
 class SnoozeAction(IncidentAction):
     minutes: Annotated[int, Field(ge=1, le=1440)]
 
@@ -41,7 +45,12 @@ class PlanTickAction(IncidentAction):
     step: Annotated[int, Field(ge=0, le=99)]
 
 
-class ResolveAction(IncidentAction):
+class ResolveFormAction(IncidentAction):
+    # The form is a message of its own (after 'resolve' or a reminder), not the incident card turned into it.
+    standalone: bool = False
+
+
+class ResolveAction(ResolveFormAction):
     """The exit-criteria toggles arrive as ``criterion_<key>`` = "true"/"false"; extra keys are kept here."""
 
     model_config = ConfigDict(extra="allow", str_strip_whitespace=True)

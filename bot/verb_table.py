@@ -52,6 +52,7 @@ def verb_table(turns: Turns) -> VerbTable:
         "declare.submit": declaration.submit,
         "incident.ack": incident.card_ack, "incident.update": incident.card_update,
         "incident.severity": incident.card_severity, "incident.assign": incident.card_assign,
+        "incident.status": incident.card_status,
         "incident.resolve_form": incident.card_resolve_form, "incident.resolve": incident.card_resolve,
         "plan.tick": incident.card_plan_tick, "incident.refresh": incident.card_refresh,
         "incident.snooze": incident.card_snooze,

@@ -9,8 +9,10 @@ from typing import Any
 
 from adapters.templates import markdown_escape, render_card
 from bot.actions import choice_input, error_text, execute, show_card, text_input, toggle_input
+from bot.card_times import card_date, card_date_time
 from bot.effort import effort_facts
 from bot.locale import Translator
+from incident.lifecycle import PROGRESS, Status
 from incident.model import Incident, Person
 from incident.playbook import version_link
 from incident.policy import OrganisationPolicy
@@ -22,12 +24,6 @@ MAX_MENTION_NAME = 64  # characters of a name inside <at>…</at>; the rest is c
 
 def cut(text: str, limit: int, pointer: str) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "… " + pointer
-
-
-def _ago(since: datetime, now: datetime, t: Translator) -> str:
-    minutes = max(0, int((now - since).total_seconds() // 60))
-    return (t("time.minutes", minutes=minutes) if minutes < 120
-            else t("time.hours", hours=minutes // 60, minutes=minutes % 60))
 
 
 @dataclass(frozen=True)
@@ -43,7 +39,7 @@ class Member:
         return Person(self.id, self.name, self.email, self.aad_id)
 
 
-def _facts(incident: Incident, policy: OrganisationPolicy, t: Translator, now: datetime) -> list[dict[str, str]]:
+def _facts(incident: Incident, policy: OrganisationPolicy, t: Translator) -> list[dict[str, str]]:
     more = t("incident.more", id=incident.id)
     facts = [
         {"title": t("incident.status"), "value": t(f"status.{incident.status.value}")},
@@ -54,11 +50,12 @@ def _facts(incident: Incident, policy: OrganisationPolicy, t: Translator, now: d
         holder = incident.roles.get(role.key)
         if holder or role.key == "commander":
             facts.append({"title": role.name, "value": holder.name if holder else t("incident.nobody")})
+    # Instants as DATE()/TIME() functions: each reader's Teams writes them in their own zone (bot/card_times.py).
     facts.append({"title": t("incident.declared"), "value": t(
-        "incident.declared_value", when=f"{incident.declared_at:%Y-%m-%d %H:%M}", who=incident.declared_by.name,
-        ago=_ago(incident.declared_at, now, t))})
-    acknowledged = (f"{incident.acknowledged_by} ({incident.acknowledged_at:%H:%M} UTC)"
-                    if incident.acknowledged_at else t("incident.not_acknowledged"))
+        "incident.declared_value", when=card_date_time(incident.declared_at), who=incident.declared_by.name)})
+    acknowledged = (t("incident.acknowledged_value", who=incident.acknowledged_by.name,
+                      when=card_date_time(incident.acknowledged_at))
+                    if incident.acknowledged_at and incident.acknowledged_by else t("incident.not_acknowledged"))
     facts.append({"title": t("incident.acknowledged"), "value": acknowledged})
     facts.append({"title": t("incident.last_update"),
                   "value": cut(incident.last_update, MAX_CARD_TEXT, more) or t("incident.no_update")})
@@ -66,7 +63,25 @@ def _facts(incident: Incident, policy: OrganisationPolicy, t: Translator, now: d
         facts.append({"title": t("incident.services"), "value": ", ".join(incident.services)})
     if incident.resolution:
         facts.append({"title": t("incident.resolution"), "value": cut(incident.resolution, MAX_CARD_TEXT, more)})
+    facts.extend(_what_next(incident, policy, t))
     return facts
+
+
+def _what_next(incident: Incident, policy: OrganisationPolicy, t: Translator) -> list[dict[str, str]]:
+    """While active, when the next update is due; once resolved, the postmortem (its owner and due date) or
+    that none is required; nothing once closed."""
+    due = incident.next_status_reminder(policy)
+    if due is not None:
+        return [{"title": t("incident.next_update"), "value": card_date_time(due)}]
+    if incident.status is Status.CLOSED:
+        return []
+    postmortem = incident.postmortem
+    if postmortem is None:
+        return [{"title": t("incident.next"), "value": t("incident.next_no_postmortem")}]
+    if postmortem.is_complete:
+        return [{"title": t("incident.next"), "value": t("incident.next_close")}]
+    return [{"title": t("incident.next"), "value": t("incident.next_postmortem", owner=postmortem.owner.name,
+                                                     due=card_date(postmortem.due_at))}]
 
 
 def _heading(incident: Incident, t: Translator) -> str:
@@ -89,7 +104,7 @@ def _incident_actions(incident: Incident, policy: OrganisationPolicy, t: Transla
         known.setdefault(person.id, person.name)
     people = sorted(known.items(), key=lambda p: p[1].casefold())
     everyone = [
-        execute(t("action.ack"), "incident.ack", data),
+        *([execute(t("action.ack"), "incident.ack", data)] if incident.acknowledged_at is None else []),
         show_card(t("action.update"), [text_input("text", t("action.update"), multiline=True, required=True,
                                                   placeholder=t("action.update.placeholder"))],
                   [execute(send, "incident.update", data)]),
@@ -100,8 +115,12 @@ def _incident_actions(incident: Incident, policy: OrganisationPolicy, t: Transla
     ]
     if not manage:
         return everyone
+    # The statuses the commander moves the incident to by hand, the current one left out.
+    moves = [execute(t(f"status.{s.value}"), "incident.status", {**data, "status": s.value})
+             for s in PROGRESS if s is not incident.status]
     return [
         *everyone,
+        show_card(t("action.status"), [{"type": "TextBlock", "text": t("action.status.intro"), "wrap": True}], moves),
         show_card(t("action.severity"), [
             choice_input("severity", t("incident.severity"), [(s.name, f"{s.name} — {s.description}")
                                                               for s in policy.severities], value=incident.severity),
@@ -125,7 +144,7 @@ def incident_card(incident: Incident, policy: OrganisationPolicy, t: Translator,
         "incident", heading=_heading(incident, t), fallback=_heading(incident, t),
         colour=SEVERITY_COLOUR.get(severity.rank, "Default") if incident.status.is_active else "Good",
         summary=cut(incident.summary, MAX_CARD_TEXT, more),
-        facts=_facts(incident, policy, t, now) + effort_facts(incident, policy, t),
+        facts=_facts(incident, policy, t) + effort_facts(incident, policy, t),
         actions=_incident_actions(incident, policy, t, members, manage) + _playbook_links(incident, policy, t),
         refresh=refresh)
 
@@ -150,7 +169,7 @@ def announcement_card(incident: Incident, policy: OrganisationPolicy, t: Transla
         "incident", heading=_heading(incident, t), fallback=_heading(incident, t),
         colour=SEVERITY_COLOUR.get(severity.rank, "Default") if incident.status.is_active else "Good",
         summary=cut(incident.summary, MAX_CARD_TEXT, t("incident.more", id=incident.id)),
-        facts=_facts(incident, policy, t, now), actions=[], refresh=None)
+        facts=_facts(incident, policy, t), actions=[], refresh=None)
 
 
 def plan_card(incident: Incident, policy: OrganisationPolicy, t: Translator) -> dict[str, Any]:
@@ -170,8 +189,10 @@ def plan_card(incident: Incident, policy: OrganisationPolicy, t: Translator) -> 
 
 def resolve_card(incident: Incident, policy: OrganisationPolicy, t: Translator, *,
                  values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
-                 notice: str = "") -> dict[str, Any]:
-    """The exit criteria as a checklist, the resolution, and an override reason for unmet criteria."""
+                 notice: str = "", standalone: bool = False) -> dict[str, Any]:
+    """The exit criteria as a checklist, the resolution, and an override reason for unmet criteria. A
+    ``standalone`` form (a message of its own) becomes a short notice once resolved, not a second incident card."""
+    data: dict[str, Any] = {"incident_id": incident.id, **({"standalone": True} if standalone else {})}
     values, errors = values or {}, errors or {}
     met = set(values.get("criteria_met", ()))
     fields: list[dict[str, Any]] = [
@@ -185,7 +206,7 @@ def resolve_card(incident: Incident, policy: OrganisationPolicy, t: Translator, 
     return render_card(
         "resolve", heading=t("resolve.heading", id=incident.id), notice=notice,
         criteria_label=t("resolve.criteria"), fields=fields,
-        actions=[execute(t("resolve.submit"), "incident.resolve", {"incident_id": incident.id}, style="positive")])
+        actions=[execute(t("resolve.submit"), "incident.resolve", data, style="positive")])
 
 
 def mention_name(person: Person) -> str:
@@ -220,7 +241,7 @@ def reminder_card(incident: Incident, policy: OrganisationPolicy, t: Translator)
                                                   placeholder=t("action.update.placeholder"))],
                   [execute(t("action.send"), "incident.update", data)]),
         *(execute(t("reminder.snooze", minutes=m), "incident.snooze", {**data, "minutes": m}) for m in (30, 60)),
-        execute(t("action.resolve"), "incident.resolve_form", data, style="positive"),
+        execute(t("action.resolve"), "incident.resolve_form", {**data, "standalone": True}, style="positive"),
     ]
     heading = t("reminder.heading", id=incident.id)
     return render_card("reminder", heading=heading, fallback=heading, text=text, actions=actions,

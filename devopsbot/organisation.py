@@ -109,6 +109,7 @@ class StepModel(_Strict):
     title: Text
     owner_role: Key
     due_minutes: int = Field(ge=0, le=7 * 24 * 60)
+    done_when: Literal["", "acknowledged", "first_update"] = ""  # what devopsbot sees that ticks it
 
 
 class CommunicationModel(_Strict):
@@ -182,6 +183,12 @@ class AssessmentModel(_Strict):
     deadline_minutes: int = Field(default=30, ge=1, le=24 * 60)
 
 
+class LifecycleModel(_Strict):
+    """Optional ``[lifecycle]``: what an acknowledgement does to the status."""
+
+    acknowledge_starts_investigation: bool = True
+
+
 class OrganisationFile(_Strict):
     organisation: OrganisationModel
     roles: dict[Key, RoleModel] = Field(min_length=1)
@@ -195,6 +202,7 @@ class OrganisationFile(_Strict):
     priority: PriorityConfigModel | None = None  # absent: the default criteria and judgments
     playbooks: PlaybooksModel = Field(default_factory=PlaybooksModel)
     assessment: AssessmentModel = Field(default_factory=AssessmentModel)
+    lifecycle: LifecycleModel = Field(default_factory=LifecycleModel)
     priorities: dict[str, PriorityEffortModel] = Field(default_factory=dict)  # absent: the severity alone decides
 
     @model_validator(mode="after")
@@ -295,7 +303,7 @@ def to_policy(model: OrganisationFile) -> OrganisationPolicy:
             key=key, name=t.name,
             exit_criteria=tuple(ExitCriterion(c.key, c.text) for c in t.exit_criteria),
             response_plan=ResponsePlan(
-                steps=tuple(PlanStep(s.title, s.owner_role, timedelta(minutes=s.due_minutes))
+                steps=tuple(PlanStep(s.title, s.owner_role, timedelta(minutes=s.due_minutes), s.done_when)
                             for s in t.response_plan.steps),
                 communication=Communication(t.response_plan.communication.primary_channel,
                                             tuple(t.response_plan.communication.backup_methods)),
@@ -320,6 +328,7 @@ def to_policy(model: OrganisationFile) -> OrganisationPolicy:
         risk=risk_matrix(model.risk, [s.name for s in severities]),
         priority=priority_model(model.priority),
         assessment_deadline=timedelta(minutes=model.assessment.deadline_minutes),
+        acknowledge_starts_investigation=model.lifecycle.acknowledge_starts_investigation,
         priorities={name: PriorityEffort(
             update_cadence=timedelta(minutes=x.update_cadence_minutes) if x.update_cadence_minutes else None,
             ack_timeout=timedelta(minutes=x.ack_timeout_minutes) if x.ack_timeout_minutes else None,

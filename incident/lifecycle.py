@@ -27,6 +27,8 @@ class Status(StrEnum):
 
 
 ACTIVE = frozenset({Status.DECLARED, Status.INVESTIGATING, Status.IDENTIFIED, Status.MONITORING})
+# The statuses the commander sets by hand while working the problem (resolving has rules of its own).
+PROGRESS = (Status.INVESTIGATING, Status.IDENTIFIED, Status.MONITORING)
 
 
 class Guard(StrEnum):

@@ -111,6 +111,7 @@ class PlanStep:
     title: str
     owner_role: str
     due_after: timedelta
+    done_when: str = ""  # what devopsbot sees that does the step (incident/progress.py); "": ticked by hand
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,7 @@ class OrganisationPolicy:
     playbooks: PlaybookPolicy = field(default_factory=PlaybookPolicy)  # verification and approval rules
     assessment_deadline: timedelta = timedelta(minutes=30)  # assessors' answers are revealed by then at the latest
     priorities: dict[str, PriorityEffort] = field(default_factory=dict)  # priority → how it tightens the effort
+    acknowledge_starts_investigation: bool = True  # acknowledging a declared incident moves it to investigating
 
     def stakeholders(self, severity: str, priority: str = "") -> tuple[str, ...]:
         """The addresses told of every incident of this severity (and priority), by email, always."""

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from incident import assessment, commands
+from incident import assessment, commands, progress
 from incident.errors import ConcurrencyConflict, DeclarationInProgress, NotFound, StorageUnavailable
 from incident.ids import format_incident_id
 from incident.model import Incident, TimelineEvent
@@ -90,8 +90,9 @@ async def declare_incident(cmd: commands.DeclareIncident, deps: Dependencies) ->
 # How each change command applies to a loaded incident; all are stored the same way.
 _Change = Callable[[Any, Incident, datetime, OrganisationPolicy], object]
 CHANGES: dict[type, _Change] = {
-    commands.PostUpdate: lambda c, i, now, p: i.post_update(actor=c.actor, at=now, text=c.text),
-    commands.Acknowledge: lambda c, i, now, p: i.acknowledge(actor=c.actor, at=now),
+    # An acknowledgement or an update also moves what it does: the status, the plan (incident/progress.py).
+    commands.PostUpdate: lambda c, i, now, p: progress.post_update(i, actor=c.actor, at=now, text=c.text, policy=p),
+    commands.Acknowledge: lambda c, i, now, p: progress.acknowledge(i, actor=c.actor, at=now, policy=p),
     commands.ChangeStatus: lambda c, i, now, p: i.transition(
         c.target, actor=c.actor, at=now, policy=p, reason=c.reason),
     commands.Resolve: lambda c, i, now, p: i.resolve(

@@ -60,7 +60,8 @@ async def test_concurrent_updates_each_land_once(container: Container) -> None:
     timeline = await container.dependencies.incidents.timeline(incident.id)
     posted = [e.summary for e in timeline if e.kind == "update_posted"]
     assert sorted(posted) == sorted(texts)
-    assert [e.sequence for e in timeline] == list(range(1, 14))
+    # 12 updates, the declaration, and the plan's "Post the first status update" ticked by the first update.
+    assert [e.sequence for e in timeline] == list(range(1, 15))
     stored = await container.dependencies.incidents.get(incident.id)
     assert stored.last_update == posted[-1]
 
@@ -73,7 +74,7 @@ async def test_the_whole_lifecycle_through_the_bus(container: Container, clock: 
         commands.Acknowledge(incident.id, BOB),
         commands.AssignRole(incident.id, "communications_lead", BOB, ALICE),
         commands.ChangeSeverity(incident.id, "SEV2", ALICE, "more customers affected"),
-        commands.ChangeStatus(incident.id, Status.INVESTIGATING, ALICE),
+        commands.ChangeStatus(incident.id, Status.IDENTIFIED, ALICE),  # acknowledging started the investigation
         commands.PostUpdate(incident.id, "Rolling back release 42", ALICE),
         commands.Resolve(incident.id, "Rolled back", ALICE, OUTAGE_CRITERIA),
         commands.Reopen(incident.id, "Errors came back", ALICE),
@@ -88,9 +89,9 @@ async def test_the_whole_lifecycle_through_the_bus(container: Container, clock: 
     assert stored.status is Status.CLOSED
     assert stored.severity == "SEV2" and stored.holder("communications_lead") == BOB
     kinds = [e.kind for e in await container.dependencies.incidents.timeline(incident.id)]
-    assert kinds == ["declared", "acknowledged", "role_assigned", "severity_changed", "status_changed",
-                     "update_posted", "resolved", "postmortem_opened", "reopened", "resolved", "postmortem_started",
-                     "closed"]
+    assert kinds == ["declared", "acknowledged", "status_changed", "plan_step_done", "role_assigned",
+                     "severity_changed", "status_changed", "update_posted", "plan_step_done", "resolved",
+                     "postmortem_opened", "reopened", "resolved", "postmortem_started", "closed"]
     assert await open_incidents(container.dependencies) == []
 
 

@@ -86,7 +86,8 @@ async def test_each_update_replaced_the_one_stored_just_before_it(contention: Co
 
 async def test_the_timeline_is_numbered_without_gaps_and_the_incident_counts_it(contention: Contention) -> None:
     assert [e.sequence for e in contention.timeline] == list(range(1, len(contention.timeline) + 1))
-    assert contention.incident.event_count == len(contention.timeline) == UPDATES + 1
+    # The updates, the declaration, and the plan step the first update ticked ("Post the first status update").
+    assert contention.incident.event_count == len(contention.timeline) == UPDATES + 2
 
 
 async def test_the_incident_shows_the_last_update_stored(contention: Contention) -> None:

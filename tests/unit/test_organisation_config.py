@@ -101,3 +101,29 @@ def test_a_plan_step_owned_by_an_undefined_role_is_named(tmp_path: Path) -> None
     error = error_for(tmp_path, DEFAULT.replace('owner_role = "responder", due_minutes = 20',
                                                 'owner_role = "intern", due_minutes = 20'))
     assert "incident_types.outage.response_plan.steps[2].owner_role: unknown role 'intern'" in str(error)
+
+
+def test_acknowledging_starts_the_investigation_unless_the_file_says_otherwise(tmp_path: Path,
+                                                                              policy: OrganisationPolicy) -> None:
+    assert policy.acknowledge_starts_investigation
+    outage = policy.incident_type("outage").response_plan.steps
+    assert [s.done_when for s in outage] == ["acknowledged", "first_update", "", ""]
+    without_section = DEFAULT.replace("[lifecycle]\nacknowledge_starts_investigation = true\n", "")
+    assert without_section != DEFAULT
+    assert load_organisation(write(tmp_path, without_section)).acknowledge_starts_investigation
+    off = DEFAULT.replace("acknowledge_starts_investigation = true", "acknowledge_starts_investigation = false")
+    assert not load_organisation(write(tmp_path, off)).acknowledge_starts_investigation
+
+
+@pytest.mark.parametrize(("old", "new", "field", "reason"), [
+    ("acknowledge_starts_investigation = true", 'acknowledge_starts_investigation = "sometimes"',
+     "lifecycle.acknowledge_starts_investigation", "valid boolean"),
+    ('due_minutes = 5, done_when = "acknowledged" }', 'due_minutes = 5, done_when = "acknowledged_by_magic" }',
+     "incident_types.outage.response_plan.steps[0].done_when", "'acknowledged' or 'first_update'"),
+])
+def test_a_bad_lifecycle_setting_stops_start_up_naming_the_field(tmp_path: Path, old: str, new: str, field: str,
+                                                                  reason: str) -> None:
+    assert old in DEFAULT
+    error = error_for(tmp_path, DEFAULT.replace(old, new, 1))
+    assert error.field == field
+    assert reason in error.reason
