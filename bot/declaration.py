@@ -11,6 +11,7 @@ from pydantic_core import PydanticCustomError
 
 from adapters.templates import render_card
 from bot.actions import choice_input, error_text, execute, text_input, toggle_input
+from bot.choice_search import searched_input
 from bot.locale import Translator
 from bot.setup import TeamsSetup
 from bot.views import Member
@@ -53,9 +54,10 @@ class DeclarationForm(BaseModel):
     title: Annotated[str, Field(max_length=200)] = ""
     summary: Annotated[str, Field(max_length=4000)] = ""
     type: Short = ""
-    affects_customers: bool = False
-    unplanned: bool = False
-    long_running: bool = False
+    # The card starts these ticked (declaring says it is an incident), so one that is not sent was not unticked.
+    affects_customers: bool = True
+    unplanned: bool = True
+    long_running: bool = True
     services: Words = []
     environments: Words = []
     regions: Words = []
@@ -159,8 +161,8 @@ def declaration_card(policy: OrganisationPolicy, setup: TeamsSetup, t: Translato
         ("summary", text_input("summary", t("declare.summary"), value=value("summary"), multiline=True)),
         *[(name, toggle_input(name, t(f"declare.{name}"), value=flag(name, default=True)))
           for name in ("affects_customers", "unplanned", "long_running")],
-        *[(name, choice_input(name, t(f"declare.{name}"), [(c, c) for c in listed], value=value(name), multi=True,
-                              filtered=True))
+        *[(name, searched_input(choice_input(name, t(f"declare.{name}"), [(c, c) for c in listed], value=value(name),
+                                             multi=True, filtered=True), name, listed, value(name)))
           for name, listed in (("services", policy.services), ("environments", policy.environments),
                                ("regions", policy.regions))],
         ("responder", people_input(choice_input("responder", t("declare.responder"), people,
