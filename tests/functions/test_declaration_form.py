@@ -34,7 +34,8 @@ async def test_multi_select_lists_arrive_as_one_string_and_repeats_count_once(in
     # spaces; a repeated choice is one service.
     answer = await click("declare.submit", {**ESSENTIALS, "services": "checkout, payments,checkout,",
                                             "environments": "production", "regions": "westeurope,northeurope",
-                                            "invitees": "29:alice,29:alice"})
+                                            "invitees": "29:alice,29:alice", "affects_customers": "true",
+                                            "unplanned": "true", "long_running": "true"})
     stored = await installed.dependencies.incidents.get(declared_id(answer))
     assert (stored.services, stored.environments, stored.regions) == (
         ("checkout", "payments"), ("production",), ("westeurope", "northeurope"))
