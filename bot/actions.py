@@ -42,12 +42,16 @@ def text_input(input_id: str, label: str, *, value: str = "", placeholder: str =
 
 
 def choice_input(input_id: str, label: str, options: Sequence[tuple[str, str]], *, value: str = "",
-                 multi: bool = False, required: bool = False, filtered: bool = False) -> dict[str, Any]:
+                 multi: bool = False, required: bool = False, filtered: bool = False,
+                 error_message: str = "") -> dict[str, Any]:
     """``filtered``: a compact list that narrows as one types (Teams' static type-ahead), which scales to
     hundreds of choices; otherwise a dropdown, or a list of checkboxes when several may be chosen."""
     style = "filtered" if filtered else "expanded" if multi else "compact"
-    return {"type": "Input.ChoiceSet", "id": input_id, "label": label, "choices": choices(options),
-            "value": value, "isMultiSelect": multi, "style": style, "isRequired": required}
+    field = {"type": "Input.ChoiceSet", "id": input_id, "label": label, "choices": choices(options),
+             "value": value, "isMultiSelect": multi, "style": style, "isRequired": required}
+    if error_message:
+        field["errorMessage"] = error_message
+    return field
 
 
 def toggle_input(input_id: str, title: str, *, value: bool = False) -> dict[str, Any]:

@@ -149,11 +149,14 @@ def declaration_card(policy: OrganisationPolicy, setup: TeamsSetup, t: Translato
                              placeholder=t("declare.title.placeholder"), error_message=t("declare.title.required"))),
         ("severity", choice_input("severity", t("declare.severity"),
                                   [(s.name, short_severity(s.name, s.description)) for s in policy.severities],
-                                  value=value("severity", default_severity), required=True)),
+                                  value=value("severity", default_severity), required=True,
+                                  error_message=t("declare.severity.required"))),
         ("type", choice_input("type", t("declare.type"), [(k.key, k.name) for k in policy.incident_types],
-                              value=value("type", policy.incident_types[0].key), required=True)),
+                              value=value("type", policy.incident_types[0].key), required=True,
+                              error_message=t("declare.type.required"))),
         ("commander", people_input(choice_input("commander", t("declare.commander"), people,
-                                                value=value("commander", default_commander), required=True), search)),
+                                                value=value("commander", default_commander), required=True,
+                                                error_message=t("declare.commander.required")), search)),
         ("private", toggle_input("private", t("declare.private"), value=flag("private"))),
     ]
     # Declaring says it is an incident: the three criteria start ticked, and whoever knows otherwise unticks one.

@@ -76,7 +76,7 @@ class DeclarationTeams:
         if not form.title:  # the card asks for it first; a client that sends it empty anyway gets the same sentence
             errors["title"] = t("declare.title.required")
         if not form.commander:
-            errors["commander"] = t("error.required")
+            errors["commander"] = t("declare.commander.required")
         for field in ("commander", "responder"):
             if getattr(form, field) and getattr(form, field) not in by_id:
                 errors[field] = t("error.not_member")

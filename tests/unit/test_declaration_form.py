@@ -18,9 +18,9 @@ ESSENTIALS = ["title", "severity", "type", "commander", "private"]
 LISTS = ["services", "environments", "regions", "invitees"]
 
 
-def card(policy: OrganisationPolicy, members: int = 3, **kwargs: Any) -> dict[str, Any]:
+def card(policy: OrganisationPolicy, members: int = 3, language: str = "en", **kwargs: Any) -> dict[str, Any]:
     people = [Member(f"29:person-{i:03d}", f"Person Number {i:03d}") for i in range(members)]
-    return declaration_card(policy, TeamsSetup(), Translator("en"), people, form_id="abcdef012345", **kwargs)
+    return declaration_card(policy, TeamsSetup(), Translator(language), people, form_id="abcdef012345", **kwargs)
 
 
 def top_inputs(form: dict[str, Any]) -> list[str]:
