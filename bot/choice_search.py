@@ -41,7 +41,8 @@ def search_response(policy: OrganisationPolicy, value: Any) -> dict[str, Any]:
     a malformed query finds nothing."""
     query = value if isinstance(value, dict) else {}
     name = str(query.get("dataset", ""))[:60].removeprefix(DATASET_PREFIX)
-    options = query.get("queryOptions") if isinstance(query.get("queryOptions"), dict) else {}
+    given = query.get("queryOptions")
+    options: dict[str, Any] = given if isinstance(given, dict) else {}
     skip = _number(options.get("skip"), 0, 10_000)
     top = _number(options.get("top"), SHOWN_BEFORE_TYPING, SHOWN_BEFORE_TYPING) or SHOWN_BEFORE_TYPING
     typed = str(query.get("queryText", ""))[:MAX_QUERY].strip().casefold()

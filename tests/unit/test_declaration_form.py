@@ -35,7 +35,8 @@ def details(form: dict[str, Any]) -> dict[str, Any]:
 def test_only_the_essentials_show_and_the_rest_opens_with_more_details(policy: OrganisationPolicy) -> None:
     form = card(policy)
     assert top_inputs(form) == ESSENTIALS
-    [toggle] = [item for item in form["body"] if item["type"] == "ActionSet"][0]["actions"]
+    [actions] = [item for item in form["body"] if item["type"] == "ActionSet"]
+    [toggle] = actions["actions"]
     assert (toggle["type"], toggle["title"], toggle["targetElements"]) == (
         "Action.ToggleVisibility", "More details", ["more_details"])
     hidden = details(form)
