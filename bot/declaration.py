@@ -20,8 +20,6 @@ from incident.policy import OrganisationPolicy
 MAX_FORM_ID = 64
 MAX_ECHOED = 500  # characters of a re-rendered field; the inputs themselves take at most 200
 ECHOED_LENGTH = {"title": 200, "summary": 4000}
-
-
 MAX_CHOSEN = 50  # values in one multi-select list
 MAX_CHOSEN_TEXT = MAX_CHOSEN * 201  # as many values of the longest length, and their commas
 LISTS = ("services", "environments", "regions", "invitees")  # the multi-select fields
@@ -30,14 +28,12 @@ LISTS = ("services", "environments", "regions", "invitees")  # the multi-select 
 def _split(value: Any) -> Any:
     """A multi-select choice set sends one "a,b,c" string (the older checkbox lists sent the same); a forged form
     may send a list. The length is checked before splitting; repeats are dropped, the order kept."""
+    if isinstance(value, str | list) and len(value) > MAX_CHOSEN_TEXT:
+        raise PydanticCustomError("too_many_chosen", "at most {limit} values", {"limit": MAX_CHOSEN})
     if isinstance(value, str):
-        if len(value) > MAX_CHOSEN_TEXT:
-            raise PydanticCustomError("too_many_chosen", "at most {limit} values", {"limit": MAX_CHOSEN})
         value = value.split(",")
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         return value  # not text: the list type below refuses it
-    if len(value) > MAX_CHOSEN_TEXT:
-        raise PydanticCustomError("too_many_chosen", "at most {limit} values", {"limit": MAX_CHOSEN})
     return list(dict.fromkeys(v.strip() for v in value if v.strip()))
 
 
