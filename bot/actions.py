@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from adapters.templates import markdown_escape
+from bot.card_colours import ERROR
 
 
 def execute(title: str, verb: str, data: dict[str, Any], *, style: str = "") -> dict[str, Any]:
@@ -31,16 +32,26 @@ def choices(pairs: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
 
 
 def text_input(input_id: str, label: str, *, value: str = "", placeholder: str = "", multiline: bool = False,
-               max_length: int = 4000, required: bool = False) -> dict[str, Any]:
-    return {"type": "Input.Text", "id": input_id, "label": label, "value": value, "placeholder": placeholder,
-            "isMultiline": multiline, "maxLength": max_length, "isRequired": required}
+               max_length: int = 4000, required: bool = False, error_message: str = "") -> dict[str, Any]:
+    """``error_message`` is what the client shows beside a required field left empty, before anything is sent."""
+    field = {"type": "Input.Text", "id": input_id, "label": label, "value": value, "placeholder": placeholder,
+             "isMultiline": multiline, "maxLength": max_length, "isRequired": required}
+    if error_message:
+        field["errorMessage"] = error_message
+    return field
 
 
 def choice_input(input_id: str, label: str, options: Sequence[tuple[str, str]], *, value: str = "",
-                 multi: bool = False, required: bool = False) -> dict[str, Any]:
-    return {"type": "Input.ChoiceSet", "id": input_id, "label": label, "choices": choices(options),
-            "value": value, "isMultiSelect": multi, "style": "compact" if not multi else "expanded",
-            "isRequired": required}
+                 multi: bool = False, required: bool = False, filtered: bool = False,
+                 error_message: str = "") -> dict[str, Any]:
+    """``filtered``: a compact list that narrows as one types (Teams' static type-ahead), which scales to
+    hundreds of choices; otherwise a dropdown, or a list of checkboxes when several may be chosen."""
+    style = "filtered" if filtered else "expanded" if multi else "compact"
+    field = {"type": "Input.ChoiceSet", "id": input_id, "label": label, "choices": choices(options),
+             "value": value, "isMultiSelect": multi, "style": style, "isRequired": required}
+    if error_message:
+        field["errorMessage"] = error_message
+    return field
 
 
 def toggle_input(input_id: str, title: str, *, value: bool = False) -> dict[str, Any]:
@@ -49,5 +60,6 @@ def toggle_input(input_id: str, title: str, *, value: bool = False) -> dict[str,
 
 
 def error_text(message: str) -> dict[str, Any]:
-    return {"type": "TextBlock", "text": markdown_escape(message), "color": "Attention", "wrap": True, "size": "Small",
-            "spacing": "None"}
+    """Bold, in a colour readable in every Teams theme (bot/card_colours.py), right below its field."""
+    return {"type": "TextBlock", "text": markdown_escape(message), "color": ERROR, "weight": "Bolder", "wrap": True,
+            "size": "Small", "spacing": "None"}

@@ -31,7 +31,7 @@ class DeclarationTeams:
                                             values={"title": arguments, "commander": me.id}))
 
     async def submit(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
-        form, errors = parse_declaration(data)
+        form, errors = parse_declaration(data, t)
         members = await self.turns.members(turn_context)
         form_id = form.form_id if form else str(data.get("form_id") or new_form_id())[:64]
         if form is None:
@@ -73,10 +73,10 @@ class DeclarationTeams:
 
     def _errors(self, form: DeclarationForm, by_id: dict[str, Member], t: Translator) -> dict[str, str]:
         errors: dict[str, str] = {}
-        if not form.title:
-            errors["title"] = t("error.required")
+        if not form.title:  # the card asks for it first; a client that sends it empty anyway gets the same sentence
+            errors["title"] = t("declare.title.required")
         if not form.commander:
-            errors["commander"] = t("error.required")
+            errors["commander"] = t("declare.commander.required")
         for field in ("commander", "responder"):
             if getattr(form, field) and getattr(form, field) not in by_id:
                 errors[field] = t("error.not_member")

@@ -14,6 +14,7 @@ from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity
 
 from adapters.templates import markdown_escape
+from bot.choice_search import SEARCH_INVOKE, search_response
 from bot.commands import parse_command, without_recipient_mention
 from bot.home_team import HomeTeamMemory
 from bot.locale import Translator
@@ -96,6 +97,8 @@ class DevOpsBot(TeamsActivityHandler):
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
         """Action.Execute: the answer replaces the clicked card, or shows as a message. (Answered here:
         botbuilder's own path cannot serialise a message answer, whose value is a string.)"""
+        if turn_context.activity.name == SEARCH_INVOKE:  # type-ahead in the declaration form's long lists
+            return InvokeResponse(status=200, body=search_response(self.deps.policy, turn_context.activity.value))
         if turn_context.activity.name != "adaptiveCard/action":
             return await super().on_invoke_activity(turn_context)
         t = Translator(turn_context.activity.locale)
@@ -131,8 +134,8 @@ class DevOpsBot(TeamsActivityHandler):
         """Teams retries anything slower than 15 s: a repeated activity id is handled once. A card click whose
         command carries its own idempotency key needs no second claim (two storage requests fewer)."""
         activity = turn_context.activity
-        if activity.type not in ("message", "invoke") or not activity.id:
-            return ""
+        if activity.type not in ("message", "invoke") or not activity.id or activity.name == SEARCH_INVOKE:
+            return ""  # (a type-ahead search changes nothing: no claim for each key typed)
         if activity.type == "invoke" and card_action(activity)[0] in SELF_DEDUPLICATING_VERBS:
             return ""  # (an Action.Submit message repeated would be answered twice in the chat: claimed)
         return f"activity:{activity.conversation.id if activity.conversation else ''}:{activity.id}"

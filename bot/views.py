@@ -9,6 +9,7 @@ from typing import Any
 
 from adapters.templates import markdown_escape, render_card
 from bot.actions import choice_input, error_text, execute, show_card, text_input, toggle_input
+from bot.card_colours import URGENT, heading_colour
 from bot.card_times import card_date, card_date_time
 from bot.effort import effort_facts
 from bot.locale import Translator
@@ -18,7 +19,6 @@ from incident.playbook import version_link
 from incident.policy import OrganisationPolicy
 
 MAX_CARD_TEXT = 1500  # long text is cut so a card stays far below Teams' 28 KB
-SEVERITY_COLOUR = {1: "Attention", 2: "Warning"}
 MAX_MENTION_NAME = 64  # characters of a name inside <at>…</at>; the rest is cut
 
 
@@ -142,7 +142,7 @@ def incident_card(incident: Incident, policy: OrganisationPolicy, t: Translator,
                if managers and incident.status.is_active else None)
     return render_card(
         "incident", heading=_heading(incident, t), fallback=_heading(incident, t),
-        colour=SEVERITY_COLOUR.get(severity.rank, "Default") if incident.status.is_active else "Good",
+        colour=heading_colour(severity.rank, incident.status.is_active),
         summary=cut(incident.summary, MAX_CARD_TEXT, more),
         facts=_facts(incident, policy, t) + effort_facts(incident, policy, t),
         actions=_incident_actions(incident, policy, t, members, manage) + _playbook_links(incident, policy, t),
@@ -162,12 +162,12 @@ def announcement_card(incident: Incident, policy: OrganisationPolicy, t: Transla
     if incident.private:
         heading = t("announce.heading", id=incident.id, severity=incident.severity,
                     status=t(f"status.{incident.status.value}"))
-        return render_card("incident", heading=heading, fallback=heading, colour="Attention",
+        return render_card("incident", heading=heading, fallback=heading, colour=URGENT,
                            summary=t("announce.private"), facts=[], actions=[], refresh=None)
     severity = policy.severity(incident.severity)
     return render_card(
         "incident", heading=_heading(incident, t), fallback=_heading(incident, t),
-        colour=SEVERITY_COLOUR.get(severity.rank, "Default") if incident.status.is_active else "Good",
+        colour=heading_colour(severity.rank, incident.status.is_active),
         summary=cut(incident.summary, MAX_CARD_TEXT, t("incident.more", id=incident.id)),
         facts=_facts(incident, policy, t), actions=[], refresh=None)
 

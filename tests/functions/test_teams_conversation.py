@@ -36,8 +36,17 @@ def card_of(reply: dict[str, Any]) -> dict[str, Any]:
     return dict(attachment["content"])
 
 
+def elements(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every element of a card body, those inside containers (the form's "More details") included."""
+    found: list[dict[str, Any]] = []
+    for item in items:
+        found.append(item)
+        found += elements(item.get("items", []))
+    return found
+
+
 def inputs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {item["id"]: item for item in card["body"] if str(item.get("type", "")).startswith("Input.")}
+    return {item["id"]: item for item in elements(card["body"]) if str(item.get("type", "")).startswith("Input.")}
 
 
 def texts(card: dict[str, Any]) -> list[str]:
@@ -134,7 +143,9 @@ async def test_invalid_input_rerenders_the_form_with_errors_beside_the_fields(in
     assert fields["summary"]["value"] == "kept <b>text</b>"
     body = card["body"]
     after_title = body[body.index(fields["title"]) + 1]
-    assert after_title["color"] == "Attention" and after_title["text"] == "required"
+    # #22: the error reads in a colour with enough contrast in every Teams theme, as a sentence saying what to do.
+    assert (after_title["color"], after_title["weight"]) == ("Default", "Bolder")
+    assert after_title["text"] == "Give the incident a title: a few words saying what is broken, as customers see it."
     assert await installed.dependencies.incidents.list_open() == []
 
 
