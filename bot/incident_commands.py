@@ -27,7 +27,7 @@ from incident import commands
 from incident.access import Action, require
 from incident.errors import DomainError, InvalidValue, NotPermitted
 from incident.model import Incident, Person
-from services.handlers import open_incidents
+from services.handlers import active_and_resolved, open_incidents
 
 
 class IncidentTeams:
@@ -52,10 +52,19 @@ class IncidentTeams:
         if not found:
             return Answer(text=t("reply.no_open"))
         me = actor_of(turn_context)
-        lines = [f"- **{i.id}** [{i.severity}] {t(f'status.{i.status.value}')}: "
-                 + (markdown_escape(i.title) if i.may_see(me, self.deps.policy.admins) else t("list.private"))
-                 for i in found]
-        return Answer(text=f"{t('reply.list_heading')}\n\n" + "\n".join(lines))
+
+        def lines(incidents: list[Incident]) -> str:
+            return "\n".join(
+                f"- **{i.id}** [{i.severity}] {t(f'status.{i.status.value}')}: "
+                + (markdown_escape(i.title) if i.may_see(me, self.deps.policy.admins) else t("list.private"))
+                for i in incidents)
+
+        active, resolved = active_and_resolved(found)
+        parts = [f"**{t('reply.list_heading')} ({len(active)})**\n\n{lines(active)}" if active
+                 else t("reply.no_active")]
+        if resolved:
+            parts.append(f"**{t('reply.list_resolved')} ({len(resolved)})**\n\n{lines(resolved)}")
+        return Answer(text="\n\n".join(parts))
 
     async def ack(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
         async def act(incident: Incident, rest: str) -> Answer:
