@@ -90,7 +90,7 @@ class DevOpsBot(TeamsActivityHandler):
             if handler is None:
                 answer = Answer(card=help_card(t, unknown=command.name))
             else:
-                answer = await guarded(lambda: handler(turn_context, command.arguments, t), t)
+                answer = await guarded(lambda: handler(turn_context, command.arguments, t), t, typed=True)
         await self._send(turn_context, answer)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:

@@ -30,3 +30,24 @@ async def test_list_says_no_active_incident_when_all_are_resolved(installed: Con
     assert listed.startswith("No active incidents.") and resolved in listed
     french: str = (await say("list", locale="fr-FR"))["text"]
     assert french.startswith("Aucun incident en cours.") and "Résolus, en attente" in french
+
+
+async def test_an_unknown_severity_is_a_sentence_naming_the_levels(installed: Container) -> None:
+    incident_id = await declare(installed)
+    assert (await say(f"severity {incident_id} SEV9"))["text"] == (
+        "SEV9 is not a severity here. Use one of SEV1, SEV2, SEV3, SEV4. Nothing was changed.")
+    assert (await say(f"severity {incident_id} SEV9", locale="fr-FR"))["text"] == (
+        "SEV9 n'est pas une gravité connue ici. Utilisez l'une de celles-ci : SEV1, SEV2, SEV3, SEV4. "
+        "Aucune modification n'a été effectuée.")
+
+
+async def test_an_incident_id_that_does_not_exist_is_said_so_not_called_an_old_card(installed: Container) -> None:
+    assert (await say("status INC-2026-0999"))["text"] == (
+        "There is no incident INC-2026-0999. Say 'list' to see the incidents there are.")
+
+
+async def test_an_error_of_the_process_starts_with_a_capital_and_ends_a_sentence(installed: Container) -> None:
+    incident_id = await declare(installed)
+    await resolve(incident_id)
+    text: str = (await say(f"ack {incident_id}"))["text"]
+    assert text == f"{incident_id} cannot move from 'resolved' to 'acknowledged'. Nothing was changed."
