@@ -92,11 +92,25 @@ class IncidentTeams:
                                  who=markdown_escape(people[0].name)))
         return await self.turns.with_incident(turn_context, arguments, t, act)
 
+    def severity_levels(self, t: Translator, incident: Incident | None = None) -> Answer:
+        """The organisation's levels with their meaning, and how to change an incident's (``severity`` alone)."""
+        levels = "\n".join(t("severity.level", name=s.name, description=markdown_escape(s.description))
+                           for s in sorted(self.deps.policy.severities, key=lambda s: s.rank))
+        current = t("severity.current", id=incident.id, severity=incident.severity) + " " if incident else ""
+        return Answer(text=f"{current}{t('severity.levels')}\n\n{levels}\n\n{t('severity.how')}")
+
     async def severity(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
+        if not arguments.strip():
+            try:
+                incident, _ = await self.turns.incident_for(turn_context, arguments)
+            except InvalidValue:
+                return self.severity_levels(t)
+            return self.severity_levels(t, incident)
+
         async def act(incident: Incident, rest: str) -> Answer:
             level, _, reason = rest.partition(" ")
             if not level:
-                return Answer(text=t("reply.usage", usage=t("usage.severity")))
+                return self.severity_levels(t, incident)
             done = await self.bus.handle(commands.ChangeSeverity(incident.id, level, actor_of(turn_context), reason))
             return Answer(text=t("reply.severity", id=done.id, severity=done.severity))
         return await self.turns.with_incident(turn_context, arguments, t, act)

@@ -4,7 +4,8 @@ do next in Teams, "did you mean" for a near-miss command, help that fits the con
 from __future__ import annotations
 
 from devopsbot.bootstrap import Container
-from tests.functions.test_teams_conversation import click, declare, say
+from tests.functions.test_teams_conversation import click, declare, say, threads
+from tests.support.connector import ConnectorDouble
 
 
 async def resolve(incident_id: str) -> None:
@@ -51,3 +52,21 @@ async def test_an_error_of_the_process_starts_with_a_capital_and_ends_a_sentence
     await resolve(incident_id)
     text: str = (await say(f"ack {incident_id}"))["text"]
     assert text == f"{incident_id} cannot move from 'resolved' to 'acknowledged'. Nothing was changed."
+
+
+async def test_severity_alone_lists_the_levels_with_their_meaning_and_how_to_change_it(installed: Container) -> None:
+    text: str = (await say("severity"))["text"]
+    assert text.startswith("The severity levels, most severe first:")
+    assert "- **SEV1**: Critical: most customers cannot use a core service, or data is at risk" in text
+    assert text.index("**SEV1**") < text.index("**SEV2**") < text.index("**SEV4**")
+    assert "'severity SEV1 every customer is affected'" in text and "Usage" not in text
+    french: str = (await say("severity", locale="fr-FR"))["text"]
+    assert french.startswith("Les niveaux de gravité") and "Pour la modifier" in french
+
+
+async def test_severity_alone_in_an_incident_thread_also_says_its_current_level(
+        installed: Container, connector: ConnectorDouble) -> None:
+    incident_id = await declare(installed)
+    space, _ = threads(connector)
+    text: str = (await say("severity", conversation=space.conversation_id))["text"]
+    assert text.startswith(f"{incident_id} is SEV2 now. The severity levels")
