@@ -65,6 +65,12 @@ def team_of(turn_context: TurnContext) -> str:
     return str(team_data(turn_context).get("id", ""))
 
 
+def in_personal_chat(turn_context: TurnContext) -> bool:
+    """A one-to-one chat with the bot, where every message is for it and no @mention is needed."""
+    conversation = turn_context.activity.conversation
+    return conversation is not None and conversation.conversation_type == "personal"
+
+
 def bot_id_of(turn_context: TurnContext) -> str:
     return turn_context.activity.recipient.id if turn_context.activity.recipient else ""
 

@@ -3,8 +3,11 @@ do next in Teams, "did you mean" for a near-miss command, help that fits the con
 
 from __future__ import annotations
 
+import json
+
 from devopsbot.bootstrap import Container
-from tests.functions.test_teams_conversation import click, declare, say, threads
+from tests.functions.conftest import teams_message
+from tests.functions.test_teams_conversation import card_of, click, declare, inputs, say, send, texts, threads
 from tests.support.connector import ConnectorDouble
 
 
@@ -70,3 +73,38 @@ async def test_severity_alone_in_an_incident_thread_also_says_its_current_level(
     space, _ = threads(connector)
     text: str = (await say("severity", conversation=space.conversation_id))["text"]
     assert text.startswith(f"{incident_id} is SEV2 now. The severity levels")
+
+
+async def test_a_near_miss_command_gets_did_you_mean_instead_of_the_help_card(installed: Container) -> None:
+    reply = await say("delcare")
+    assert reply["text"] == ("I don't know the command 'delcare'. Did you mean 'declare'? "
+                             "Say 'help' to see every command.")
+    assert not reply.get("attachments")
+    french = await say("lsit", locale="fr-FR")
+    assert french["text"].startswith("Je ne connais pas la commande 'lsit'. Vouliez-vous dire 'list' ?")
+
+
+async def test_help_in_a_personal_chat_asks_for_no_mention_and_points_to_no_readme(installed: Container) -> None:
+    activity = teams_message("help")
+    activity["conversation"]["conversationType"] = "personal"
+    activity["conversation"]["id"] = "a:personal-chat-with-alice"
+    status, body = await send(activity)
+    assert status == 200
+    card = card_of(body["activities"][0])
+    facts = next(b for b in card["body"] if b["type"] == "FactSet")["facts"]
+    assert facts[0]["title"] == "help" and all("@devopsbot" not in f["title"] for f in facts)
+    assert "Mention" not in json.dumps(card) and "README" not in json.dumps(card)
+    assert texts(card)[1] == "Type one of these commands here:"
+
+
+async def test_help_in_a_channel_says_how_to_mention_the_bot(installed: Container) -> None:
+    card = card_of(await say("help"))
+    assert texts(card)[1] == "Mention me (@devopsbot) with one of these commands:"
+    assert "README" not in json.dumps(card)
+
+
+async def test_the_resolve_form_labels_the_resolution_plainly(installed: Container) -> None:
+    incident_id = await declare(installed)
+    card = (await click("incident.resolve_form", {"incident_id": incident_id}))["value"]
+    resolution = inputs(card)["resolution"]
+    assert resolution["label"] == "Resolution" and resolution["isRequired"] is True
