@@ -108,3 +108,13 @@ async def test_the_resolve_form_labels_the_resolution_plainly(installed: Contain
     card = (await click("incident.resolve_form", {"incident_id": incident_id}))["value"]
     resolution = inputs(card)["resolution"]
     assert resolution["label"] == "Resolution" and resolution["isRequired"] is True
+
+
+async def test_the_roster_warning_in_teams_says_what_to_do_in_teams(installed: Container,
+                                                                    connector: ConnectorDouble) -> None:
+    await declare(installed)
+    space, _ = threads(connector)
+    [warning] = [m.activity["text"] for m in connector.messages() if m.conversation_id == space.conversation_id
+                 and "no delegate" in m.activity.get("text", "")]
+    assert "python -m devopsbot" not in warning
+    assert "An incident admin adds delegates here with 'roster set <service> <role> @primary @delegate'." in warning
