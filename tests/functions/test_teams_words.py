@@ -118,3 +118,8 @@ async def test_the_roster_warning_in_teams_says_what_to_do_in_teams(installed: C
                  and "no delegate" in m.activity.get("text", "")]
     assert "python -m devopsbot" not in warning
     assert "An incident admin adds delegates here with 'roster set <service> <role> @primary @delegate'." in warning
+
+
+async def test_a_command_missing_its_text_says_how_to_write_it(installed: Container) -> None:
+    incident_id = await declare(installed)
+    assert (await say(f"update {incident_id}"))["text"] == "Say what goes with it, like this: 'update <text>'."
