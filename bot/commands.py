@@ -113,6 +113,34 @@ def without_mention_tags(text: str) -> str:
     return "".join(parts)
 
 
+MAX_SUGGESTED_WORD = 20  # a longer first word is no slip of a command: no suggestion, no work
+
+
+def slips(word: str, known: str) -> int:
+    """How many single-letter slips (one missing, one extra, one wrong, two neighbours swapped) turn ``word``
+    into ``known``: the optimal string alignment distance, one row of a small table at a time."""
+    before: list[int] = []
+    previous = list(range(len(known) + 1))
+    for i, letter in enumerate(word, 1):
+        current = [i] + [0] * len(known)
+        for j, wanted in enumerate(known, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (letter != wanted))
+            if i > 1 and j > 1 and letter == known[j - 2] and word[i - 2] == wanted:
+                current[j] = min(current[j], before[j - 2] + 1)
+        before, previous = previous, current
+    return previous[-1]
+
+
+def nearest_command(word: str) -> str:
+    """The one command ``word`` is a slip of (one slip for a short word, up to two for a longer one), or ""."""
+    if not word or len(word) > MAX_SUGGESTED_WORD:
+        return ""
+    allowed = 1 if len(word) <= 4 else 2
+    distances = sorted((slips(word, name), name) for name in COMMANDS)
+    near = [name for distance, name in distances if 0 < distance <= allowed and distance == distances[0][0]]
+    return near[0] if len(near) == 1 else ""
+
+
 def parse_command(text: str) -> ParsedCommand:
     """Split a message (mention already removed) into a command word and the rest."""
     cleaned = " ".join(text.replace("\u00a0", " ").split())[:MAX_COMMAND_TEXT]

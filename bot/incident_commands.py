@@ -30,7 +30,7 @@ from incident.access import Action, permits, require
 from incident.errors import DomainError, InvalidValue, NotPermitted
 from incident.lifecycle import PROGRESS, Status
 from incident.model import Incident, Person
-from services.handlers import open_incidents
+from services.handlers import active_and_resolved, open_incidents
 
 
 class IncidentTeams:
@@ -84,10 +84,19 @@ class IncidentTeams:
         if not found:
             return Answer(text=t("reply.no_open"))
         me = actor_of(turn_context)
-        lines = [f"- **{i.id}** [{i.severity}] {t(f'status.{i.status.value}')}: "
-                 + (markdown_escape(i.title) if i.may_see(me, self.deps.policy.admins) else t("list.private"))
-                 for i in found]
-        return Answer(text=f"{t('reply.list_heading')}\n\n" + "\n".join(lines))
+
+        def lines(incidents: list[Incident]) -> str:
+            return "\n".join(
+                f"- **{i.id}** [{i.severity}] {t(f'status.{i.status.value}')}: "
+                + (markdown_escape(i.title) if i.may_see(me, self.deps.policy.admins) else t("list.private"))
+                for i in incidents)
+
+        active, resolved = active_and_resolved(found)
+        parts = [f"**{t('reply.list_heading')} ({len(active)})**\n\n{lines(active)}" if active
+                 else t("reply.no_active")]
+        if resolved:
+            parts.append(f"**{t('reply.list_resolved')} ({len(resolved)})**\n\n{lines(resolved)}")
+        return Answer(text="\n\n".join(parts))
 
     async def ack(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
         async def act(incident: Incident, rest: str) -> Answer:
@@ -115,11 +124,25 @@ class IncidentTeams:
                                  who=markdown_escape(people[0].name)))
         return await self.turns.with_incident(turn_context, arguments, t, act)
 
+    def severity_levels(self, t: Translator, incident: Incident | None = None) -> Answer:
+        """The organisation's levels with their meaning, and how to change an incident's (``severity`` alone)."""
+        levels = "\n".join(t("severity.level", name=s.name, description=markdown_escape(s.description))
+                           for s in sorted(self.deps.policy.severities, key=lambda s: s.rank))
+        current = t("severity.current", id=incident.id, severity=incident.severity) + " " if incident else ""
+        return Answer(text=f"{current}{t('severity.levels')}\n\n{levels}\n\n{t('severity.how')}")
+
     async def severity(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
+        if not arguments.strip():
+            try:
+                incident, _ = await self.turns.incident_for(turn_context, arguments)
+            except InvalidValue:
+                return self.severity_levels(t)
+            return self.severity_levels(t, incident)
+
         async def act(incident: Incident, rest: str) -> Answer:
             level, _, reason = rest.partition(" ")
             if not level:
-                return Answer(text=t("reply.usage", usage=t("usage.severity")))
+                return self.severity_levels(t, incident)
             done = await self.bus.handle(commands.ChangeSeverity(incident.id, level, actor_of(turn_context), reason))
             return Answer(text=t("reply.severity", id=done.id, severity=done.severity))
         return await self.turns.with_incident(turn_context, arguments, t, act)

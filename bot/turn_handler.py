@@ -18,9 +18,9 @@ from bot.choice_search import SEARCH_INVOKE, search_response
 from bot.commands import parse_command, without_recipient_mention
 from bot.home_team import HomeTeamMemory
 from bot.locale import Translator
-from bot.replies import help_card
+from bot.replies import unknown_command
 from bot.setup import TeamsSetup
-from bot.turns import Answer, Turns, bot_id_of, guarded
+from bot.turns import Answer, Turns, bot_id_of, guarded, in_personal_chat
 from bot.verb_table import verb_table
 from services.bus import MessageBus
 from services.once import once
@@ -89,9 +89,10 @@ class DevOpsBot(TeamsActivityHandler):
             command = parse_command(activity.text)
             handler = self.commands.get(command.name)
             if handler is None:
-                answer = Answer(card=help_card(t, unknown=command.name))
+                text, card = unknown_command(t, command.name, personal=in_personal_chat(turn_context))
+                answer = Answer(card=card, text=text)
             else:
-                answer = await guarded(lambda: handler(turn_context, command.arguments, t), t)
+                answer = await guarded(lambda: handler(turn_context, command.arguments, t), t, typed=True)
         await self._send(turn_context, answer)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:

@@ -17,6 +17,7 @@ from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from adapters.templates import markdown_escape
 from bot.commands import mentions_of
+from bot.error_text import error_sentence, refusal
 from bot.locale import Translator
 from bot.notifier import incident_of_conversation, members_of
 from bot.setup import TeamsSetup
@@ -64,6 +65,12 @@ def team_of(turn_context: TurnContext) -> str:
     return str(team_data(turn_context).get("id", ""))
 
 
+def in_personal_chat(turn_context: TurnContext) -> bool:
+    """A one-to-one chat with the bot, where every message is for it and no @mention is needed."""
+    conversation = turn_context.activity.conversation
+    return conversation is not None and conversation.conversation_type == "personal"
+
+
 def bot_id_of(turn_context: TurnContext) -> str:
     return turn_context.activity.recipient.id if turn_context.activity.recipient else ""
 
@@ -77,19 +84,25 @@ def which_incident(t: Translator) -> Answer:
     return Answer(text=t("reply.no_incident", example="status INC-2026-0042"))
 
 
-async def guarded(work: Callable[[], Awaitable[Answer]], t: Translator) -> Answer:
-    """The process's refusals become a clear answer, and a log line; nothing is changed by them."""
+async def guarded(work: Callable[[], Awaitable[Answer]], t: Translator, *, typed: bool = False) -> Answer:
+    """The process's refusals become a clear answer, and a log line; nothing is changed by them. A ``typed``
+    command naming a record that does not exist is told so; a card that does is out of date."""
     try:
         return await work()
     except NotPermitted as error:
         log.info("refused: %s", error)
-        return Answer(text=t("reply.refused", reason=markdown_escape(str(error))))
-    except (NotFound, PayloadError) as error:
+        return Answer(text=t("reply.refused", reason=refusal(error)))
+    except NotFound as error:
+        if not typed:
+            log.warning("stale or forged request: %s", error)
+            return Answer(text=t("reply.stale", reason=markdown_escape(str(error))))
+        return Answer(text=t("reply.not_found", reason=error_sentence(error, t)))
+    except PayloadError as error:
         log.warning("stale or forged request: %s", error)
         return Answer(text=t("reply.stale", reason=markdown_escape(str(error))))
     except (DomainError, ConcurrencyConflict) as error:
         log.info("not done: %s", error)
-        return Answer(text=t("reply.invalid", reason=markdown_escape(str(error))))
+        return Answer(text=t("reply.invalid", reason=error_sentence(error, t)))
 
 
 class Turns:

@@ -18,11 +18,11 @@ from bot.playbook_commands import PlaybookTeams
 from bot.postmortem import PostmortemTeams
 from bot.replies import help_card
 from bot.roster_commands import RosterTeams
-from bot.turns import Answer, Command, Turns, Verb
+from bot.turns import Answer, Command, Turns, Verb, in_personal_chat
 
 
 async def help_command(turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
-    return Answer(card=help_card(t))
+    return Answer(card=help_card(t, personal=in_personal_chat(turn_context)))
 
 
 @dataclass(frozen=True)

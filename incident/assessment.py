@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from incident.consensus import AssessorAnswer, aggregate_assessments, aggregate_ratings
-from incident.errors import IllegalTransition, InvalidValue, NotPermitted, ReasonRequired
+from incident.errors import IllegalTransition, InvalidValue, NotPermitted, ReasonRequired, UnknownChoice
 from incident.lifecycle import Status
 from incident.people import Person
 from incident.timeline import Recorder, TimelineEvent
@@ -333,5 +333,5 @@ def _priority_name(given: str, policy: OrganisationPolicy) -> str:
     if not wanted:
         raise InvalidValue("priority", f"choose a priority ({', '.join(known)})")
     if wanted not in known:
-        raise InvalidValue("priority", f"unknown priority '{given}' (known: {', '.join(known)})")
+        raise UnknownChoice("priority", given, known)
     return wanted

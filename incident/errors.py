@@ -5,6 +5,7 @@
     │   ├── IllegalTransition       the lifecycle has no move between the two states
     │   ├── ReasonRequired          the move needs a written reason and none was given
     │   ├── InvalidValue            a field's value is malformed (empty title, unknown severity, ...)
+    │   │   └── UnknownChoice       not one of the organisation's names for it (severity, type, role, ...)
     │   ├── ExitCriteriaUnmet       resolving with unmet exit criteria and no override reason
     │   └── NotPermitted            the actor may not do this (HTTP 403)
     ├── NotFound                    the incident (or other record) does not exist (HTTP 404)
@@ -58,6 +59,16 @@ class InvalidValue(DomainError):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+
+
+class UnknownChoice(InvalidValue):
+    """A name the organisation does not define for the field; ``known`` are the ones it does, so each edge can
+    say, in its own words, what to use instead."""
+
+    def __init__(self, field: str, given: str, known: Sequence[str], noun: str = "", reason: str = "") -> None:
+        super().__init__(field, reason or f"unknown {noun or field} '{given}' (known: {', '.join(known)})")
+        self.given = given
+        self.known = tuple(known)
 
 
 class ExitCriteriaUnmet(DomainError):

@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from incident.errors import InvalidValue
+from incident.errors import UnknownChoice
 from incident.people import Person
 from incident.playbook import PlaybookPolicy
 from incident.priority import PriorityModel, default_priority_model
@@ -191,15 +191,13 @@ class OrganisationPolicy:
         try:
             return self._by_severity[name.strip().upper()]
         except KeyError:
-            known = ", ".join(s.name for s in self.severities)
-            raise InvalidValue("severity", f"unknown severity '{name}' (known: {known})") from None
+            raise UnknownChoice("severity", name, [s.name for s in self.severities]) from None
 
     def incident_type(self, key: str) -> IncidentType:
         try:
             return self._by_type[key.strip()]
         except KeyError:
-            known = ", ".join(self._by_type)
-            raise InvalidValue("type", f"unknown incident type '{key}' (known: {known})") from None
+            raise UnknownChoice("type", key, list(self._by_type), "incident type") from None
 
     def is_private(self, incident_type: str, *, asked: bool) -> bool:
         """Whether a declaration makes a security incident: the declarer asked, or its type is one."""
@@ -210,8 +208,7 @@ class OrganisationPolicy:
         try:
             return self._by_role[key.strip()]
         except KeyError:
-            known = ", ".join(self._by_role)
-            raise InvalidValue("role", f"unknown role '{key}' (known: {known})") from None
+            raise UnknownChoice("role", key, list(self._by_role)) from None
 
     def role_named(self, word: str) -> RoleDefinition:
         """A role as people type it: its key, its name, or its key with dashes (``Communications-Lead``), in

@@ -152,5 +152,11 @@ async def open_incidents(deps: Dependencies) -> list[Incident]:
     return sorted(found, key=lambda i: (ranks.get(i.severity, 99), i.declared_at, i.id))
 
 
+def active_and_resolved(found: list[Incident]) -> tuple[list[Incident], list[Incident]]:
+    """Open incidents split: those still being fixed, and the resolved ones awaiting a postmortem or closing
+    (``list``, the dashboard and ``incident list`` show them apart; "open" never counts the resolved)."""
+    return [i for i in found if i.status.is_active], [i for i in found if not i.status.is_active]
+
+
 async def incident_timeline(deps: Dependencies, incident_id: str) -> list[TimelineEvent]:
     return await deps.incidents.timeline(incident_id)

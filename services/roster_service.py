@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from incident.access import is_admin
-from incident.errors import InvalidValue, NotPermitted
+from incident.errors import InvalidValue, NotPermitted, UnknownChoice
 from incident.people import Person
 from incident.policy import OrganisationPolicy
 from incident.roster import ORGANISATION, Holders, Override, RosterEntry, Rotation, holders_at
@@ -24,8 +24,8 @@ def known_service(policy: OrganisationPolicy, service: str) -> str:
     name = service.strip()
     if name == ORGANISATION or not policy.services or name in policy.services:
         return name
-    raise InvalidValue("service", f"unknown service '{name}' (known: {', '.join(policy.services)}, "
-                                  f"or {ORGANISATION} for the whole organisation)")
+    raise UnknownChoice("service", name, policy.services, reason=f"unknown service '{name}' (known: "
+                        f"{', '.join(policy.services)}, or {ORGANISATION} for the whole organisation)")
 
 
 def known_role(policy: OrganisationPolicy, role: str) -> str:

@@ -25,7 +25,7 @@ def register(sub: Any) -> None:
     declare.add_argument("--region", action="append")
     declare.add_argument("--private", action="store_true", help="a security incident: no details broadcast")
     declare.add_argument("--idempotency-key", help="repeat-safe: the same key declares once")
-    actions.add_parser("list", help="open incidents, most severe first")
+    actions.add_parser("list", help="active incidents, most severe first, then resolved ones awaiting a postmortem")
     for name, text in (("show", "an incident and its timeline"), ("ack", "acknowledge")):
         actions.add_parser(name, help=text).add_argument("id")
     update = actions.add_parser("update", help="post a status update")
@@ -101,10 +101,8 @@ def _incident_command(args: argparse.Namespace) -> int:
                 print(json.dumps([_incident_json(i) for i in found], indent=2))
             if common.on_behalf(args):  # as someone: a security incident they are not in is listed without details
                 found = [i if i.may_see(actor, container.policy.admins) else _withheld(i) for i in found]
-            for incident in [] if args.json else found:
-                print(f"{incident.id}  [{incident.severity}] {incident.status:<13} {incident.title}")
-            if not found and not args.json:
-                print("No open incidents.")
+            if not args.json:
+                _print_listing(found)
             return 0
         if action == "declare":
             command: Any = commands.DeclareIncident(
@@ -131,6 +129,24 @@ def _incident_command(args: argparse.Namespace) -> int:
         return 0
 
     return asyncio.run(common.with_container(work))
+
+
+def _print_listing(found: list[Any]) -> None:
+    """Active incidents first, then the resolved ones still awaiting a postmortem or closing."""
+    from services.handlers import active_and_resolved
+
+    if not found:
+        print("No open incidents.")
+        return
+    active, resolved = active_and_resolved(found)
+    if not active:
+        print("No active incidents.")
+    for heading, incidents in (("Active incidents", active),
+                               ("Resolved, awaiting a postmortem or closing", resolved)):
+        if incidents:
+            print(f"{heading} ({len(incidents)}):")
+        for incident in incidents:
+            print(f"{incident.id}  [{incident.severity}] {incident.status:<13} {incident.title}")
 
 
 def _withheld(incident: Any) -> Any:

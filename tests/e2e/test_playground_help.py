@@ -16,7 +16,7 @@ def is_help_card(event: dict[str, Any]) -> bool:
     for attachment in event["message"].get("attachments") or []:
         card = attachment.get("content") or {}
         facts = [b for b in card.get("body", []) if b.get("type") == "FactSet"]
-        if facts and any(f["title"] == "@devopsbot help" for f in facts[0]["facts"]):
+        if facts and any(f["title"] in ("@devopsbot help", "help") for f in facts[0]["facts"]):
             return True
     return False
 

@@ -143,3 +143,13 @@ async def test_in_azure_the_dashboard_needs_a_signed_in_caller(stack: Container,
     signed_in = await built_function(route)(request("GET", "dashboard", headers={
         "X-MS-CLIENT-PRINCIPAL": principal("aad-object-id-of-dana", "Dana Admin")}))
     assert signed_in.status_code == 200
+
+
+async def test_active_incidents_are_counted_apart_from_resolved_ones_awaiting_their_postmortem(
+        stack: Container) -> None:
+    page = (await built_function("dashboard")(request("GET", "dashboard"))).get_body().decode()
+    active = page[page.index("Active incidents (2)"):page.index("Resolved, awaiting a postmortem or closing (1)")]
+    assert "<td>INC-2026-0001</td>" in active and "<td>INC-2026-0002</td>" in active
+    assert "INC-2026-0003" not in active and "Open incidents" not in page
+    resolved = page[page.index("Resolved, awaiting a postmortem or closing (1)"):page.index("Past-due follow-ups")]
+    assert "<td>INC-2026-0003</td>" in resolved and "Slow search" in resolved and "19 d 21 h ago" in resolved

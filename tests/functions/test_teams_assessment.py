@@ -99,7 +99,7 @@ async def test_answers_stay_hidden_until_the_last_then_the_reveal_is_accepted(
     assert any("risk assessment #1 is revealed" in text and "<at>Alice Martin</at>" in text for text in told)
 
     refused = await click("assessment.accept", {"incident_id": incident_id, "round": 1}, user=BOB)
-    assert refused["value"].startswith("Sorry: only the commander")
+    assert refused["value"].startswith("Sorry, only the commander")
     decided = (await click("assessment.accept", {"incident_id": incident_id, "round": 1}, user=ALICE))["value"]
     assert any(b.get("text") == "Accepted by Alice Martin: SEV2, P2." for b in decided["body"])
     stored = await installed.dependencies.incidents.get(incident_id)
@@ -165,7 +165,7 @@ async def test_a_security_incidents_assessment_is_not_shown_to_outsiders(install
     mine = (await click("assessment.refresh", {"incident_id": incident_id, "round": 1}))["value"]
     assert "likelihood" in inputs(mine)
     outsider = await click("assessment.refresh", {"incident_id": incident_id, "round": 1}, user=EVE)
-    assert outsider["value"].startswith("Sorry:") and "security incident" in outsider["value"]
+    assert outsider["value"].startswith("Sorry, ") and "security incident" in outsider["value"]
 
 
 async def test_the_incident_cards_assess_button_asks_the_role_holders(installed: Container,
@@ -174,7 +174,7 @@ async def test_the_incident_cards_assess_button_asks_the_role_holders(installed:
     commander_view = (await click("incident.refresh", {"incident_id": incident_id}))["value"]
     assert any(a.get("verb") == "assessment.request" for a in commander_view["actions"])
     refused = await click("assessment.request", {"incident_id": incident_id}, user=BOB)
-    assert refused["value"].startswith("Sorry: only the commander")
+    assert refused["value"].startswith("Sorry, only the commander")
     answer_card = (await click("assessment.request", {"incident_id": incident_id}))["value"]
     assert answer_card["body"][0]["text"].startswith(f"Incident {incident_id}")
     posted = await assessment_card_now(installed, connector, incident_id)

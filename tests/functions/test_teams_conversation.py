@@ -189,9 +189,9 @@ async def test_commands_act_on_the_named_incident(installed: Container) -> None:
 async def test_only_the_commander_may_change_severity_or_resolve(installed: Container) -> None:
     incident_id = await declare(installed)
     refused = await say(f"severity {incident_id} SEV1", user=BOB)
-    assert refused["text"].startswith("Sorry: only the commander")
+    assert refused["text"].startswith("Sorry, only the commander")
     refused_card = await click("incident.resolve_form", {"incident_id": incident_id}, user=BOB)
-    assert refused_card["value"].startswith("Sorry: only the commander")
+    assert refused_card["value"].startswith("Sorry, only the commander")
     assert (await installed.dependencies.incidents.get(incident_id)).severity == "SEV2"
 
 

@@ -55,8 +55,8 @@ async def test_an_admin_makes_another_team_home_and_later_teams_do_not_move_it(
 async def test_someone_who_is_not_an_admin_cannot_move_the_home_team(admin_installed: Container) -> None:
     await reply(in_team("home", "first"))
     refused = await reply(in_team("home here", "ops", user=BOB))
-    assert refused == (r"Sorry: only incident admins (\[teams\] admins in the organisation file) may choose the "
-                       "home team")  # (Markdown-escaped for Teams)
+    assert refused == (r"Sorry, only incident admins (\[teams\] admins in the organisation file) may choose the "
+                       "home team.")  # (Markdown-escaped for Teams)
     assert await home_id(admin_installed) == "first"
 
 

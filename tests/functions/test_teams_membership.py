@@ -43,7 +43,7 @@ async def security_incident(installed: Container) -> str:
 def refused(answer: dict[str, Any]) -> str:
     """The text of a refusal, as a card click or a message answers it."""
     text = str(answer.get("value", answer.get("text", "")))
-    assert text.startswith("Sorry: only"), text
+    assert text.startswith("Sorry, only"), text
     assert TITLE not in text
     return text
 

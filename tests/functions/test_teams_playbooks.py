@@ -69,7 +69,7 @@ async def test_a_submitted_playbook_comes_back_as_a_review_card_for_the_approver
 async def test_the_author_cannot_approve_on_the_card_another_approver_can(reviewed: Container) -> None:
     await submit()
     refused = await answer(teams_invoke("playbook.approve", {"service": "checkout", "version": 1}))
-    assert refused["value"].startswith("Sorry: the author of checkout v1 cannot review it")
+    assert refused["value"].startswith("Sorry, the author of checkout v1 cannot review it")
     done = await answer(teams_invoke("playbook.approve", {"service": "checkout", "version": 1}, user=BOB))
     assert done["value"] == "Playbook checkout v1: approved by Bob Durand (1 of 1)."
     coverage = await answer(teams_message("playbook coverage"))
@@ -82,7 +82,7 @@ async def test_a_rejection_without_a_comment_is_refused(reviewed: Container) -> 
     await submit()
     refused = await answer(teams_invoke("playbook.reject", {"service": "checkout", "version": 1, "comment": ""},
                                         user=BOB))
-    assert "a rejection needs a comment" in refused["value"]
+    assert "A rejection needs a comment" in refused["value"]
     done = await answer(teams_message("playbook reject checkout 1 Add the failover command", user=BOB))
     assert done["text"] == "Playbook checkout v1: rejected by Bob Durand: Add the failover command"
 
