@@ -18,6 +18,8 @@ def view(**overrides: Any) -> dict[str, Any]:
             "title": HOSTILE, "summary": HOSTILE, "roles": [{"name": "Incident commander", "person": HOSTILE}],
             "latest_update": HOSTILE, "latest_update_at": T0, "declared_at": T0,
             "space_url": "https://teams.microsoft.com/l/message/19%3Aabc/1", "language": "en", "replies": True,
+            "page_url": "https://bot.example/api/incidents/INC-2026-0001/document?format=html",
+            "dashboard_url": "https://bot.example/api/dashboard",
             "actions": [{"label": "Acknowledge", "url": "https://bot.example/api/act?t=abc.def"}], **overrides}
 
 
