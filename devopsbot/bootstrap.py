@@ -343,6 +343,9 @@ class _Deferred:
     async def alert(self, incident: Incident, alert: Alert) -> None:
         await self._build().alert(incident, alert)
 
+    async def severity_changed(self, incident: Incident, change: TimelineEvent) -> None:
+        await self._build().severity_changed(incident, change)
+
 
 _container: Container | None = None
 
