@@ -163,3 +163,18 @@ async def test_when_teams_is_down_the_audiences_are_mailed_anyway_and_the_line_f
     assert told_in(connector, announcement) == [
         f"{incident_id} is now **SEV1** (severity raised from SEV3): Checkout failing"]
     assert [m for m in mailing.sent[before:] if "severity raised" in m.subject] == news
+
+
+async def test_without_an_announcement_the_news_is_a_new_message_in_broadcast(
+        mailing: RecordingMailer, connector: ConnectorDouble) -> None:
+    container = bootstrap.get_container()
+    # Declared before the bot knew any team (from the CLI, say): nothing could be announced yet.
+    incident = await container.bus.handle(commands.DeclareIncident(
+        title="Checkout failing", incident_type="outage", severity="SEV3", actor=ALICE, roles={"commander": ALICE}))
+    await container.bus.drain()
+    assert connector.messages("thread") == []
+    await say("help")  # now the bot knows its team
+    await container.bus.handle(commands.ChangeSeverity(incident.id, "SEV2", ALICE))
+    await container.bus.drain()
+    [news] = [s for s in connector.messages("thread") if s.conversation_id.startswith("channel-broadcast;")]
+    assert news.activity["text"] == f"{incident.id} is now **SEV2** (severity raised from SEV3): Checkout failing"
