@@ -3,40 +3,23 @@ connector double) with email recorded as sent."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-
-import pytest
 
 from adapters.clock import FixedClock
 from adapters.memory import RecordingMailer
 from devopsbot import bootstrap
-from devopsbot.bootstrap import Container
-from devopsbot.settings import Settings
 from incident import commands
-from incident.policy import OrganisationPolicy
 from services.ports import Email
 from services.timers import run_tick
 from tests.conftest import ALICE
-from tests.functions.test_private_spaces import assert_nothing_shared, declare_security
+from tests.functions.test_private_spaces import assert_nothing_shared, declare_security, mailing
 from tests.functions.test_teams_conversation import click, declared_id, form, say, threads
 from tests.support.connector import ConnectorDouble, Sent
 
 PAGE = "http://127.0.0.1:7071/api/incidents/{id}/document?format=html"
 DASHBOARD = "http://127.0.0.1:7071/api/dashboard"
 
-
-@pytest.fixture
-async def mailing(policy: OrganisationPolicy, clock: FixedClock,
-                  connector: ConnectorDouble) -> AsyncIterator[RecordingMailer]:
-    """The process's container, Teams through the connector double, email recorded."""
-    mailer = RecordingMailer()
-    container = Container(Settings(storage_connection_string="memory"), clock=clock, in_memory=True,
-                          policy=policy, mailer=mailer)
-    bootstrap.reset_container(container)
-    yield mailer
-    bootstrap.reset_container(None)
-    await container.aclose()
+__all__ = ["mailing"]  # a fixture, imported for these tests
 
 
 async def declare(**overrides: str) -> str:
