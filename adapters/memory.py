@@ -224,6 +224,9 @@ class RecordingNotifier:
     async def alert(self, incident: Incident, alert: Alert) -> None:
         self._record((f"alert:{alert.kind}", incident.id, tuple(p.id for p in alert.people)))
 
+    async def severity_changed(self, incident: Incident, change: TimelineEvent) -> None:
+        self._record(("severity", incident.id, (change.before["severity"], change.after["severity"])))
+
 
 class RecordingMailer(TemplateMailer):
     """A mailer that keeps what it was asked to send, for fast tests."""

@@ -32,7 +32,9 @@ VIEW: dict[str, Any] = {
     "id": "INC-2026-0001", "severity": "SEV1", "status": "investigating", "restricted": False,
     "title": "Checkout failing", "summary": "", "roles": [{"name": "Incident commander", "person": "Alice"}],
     "latest_update": "Rolling back release 42", "latest_update_at": T0, "declared_at": T0, "space_url": "",
-    "language": "en", "replies": False, "actions": []}
+    "language": "en", "replies": False, "actions": [],
+    "page_url": "https://bot.example/api/incidents/INC-2026-0001/document?format=html",
+    "dashboard_url": "https://bot.example/api/dashboard"}
 
 
 async def timed(send: Any) -> float:

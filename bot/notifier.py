@@ -28,6 +28,7 @@ from botbuilder.schema import (
 from adapters.graph import GraphClient
 from adapters.templates import markdown_escape
 from bot.assessment_cards import thread_card
+from bot.broadcast_news import tell_severity_change
 from bot.locale import Translator
 from bot.private_space import PERSONAL, PrivateIncidents
 from bot.references import reference_from_dict, reference_to_dict
@@ -270,6 +271,9 @@ class TeamsNotifier(TeamsConnector):
         # Only mentions the text carries: Teams refuses an entity whose text is not in the message.
         activity.entities = [m for m in map(_mention, people) if m.text in text]
         await self.send(reference_from_dict(space["reference"]), activity)
+
+    async def severity_changed(self, incident: Incident, change: TimelineEvent) -> None:
+        await tell_severity_change(self, self._conversations, self._setup, self._policy, incident, change)
 
     # -- building blocks -----------------------------------------------------------------------------
 

@@ -214,9 +214,10 @@ class MessageBus:
     async def _retry_later(self, name: str, incident: Incident, events: Sequence[TimelineEvent]) -> None:
         """A failed reaction becomes due work, so a timer tick runs it again: nothing is lost with the process."""
         try:
+            # Named by the reaction: two reactions of one save failing at once are two retries, not one.
             await self.dependencies.due_work.schedule(DueItem(
                 RETRY_REACTION, incident.id, self.dependencies.clock.now() + REACTION_RETRY_AFTER,
-                {"reaction": name, "events": ",".join(str(e.sequence) for e in events)}))
+                {"reaction": name, "events": ",".join(str(e.sequence) for e in events)}, subject=name))
         except DevopsbotError:
             log.exception("could not even schedule the retry of %s for %s", name, incident.id)
 

@@ -116,6 +116,11 @@ class FallbackNotifier:
             mail = FallbackMail("alert", "needs attention", people, {"message": message}, distinct=digest)
         await self._deliver(incident, lambda: self._teams.alert(incident, alert), mail)
 
+    async def severity_changed(self, incident: Incident, change: TimelineEvent) -> None:
+        # No mail of its own when Teams fails: the incident's people are mailed the change by the cards'
+        # refresh, and the audiences a raise adds by services.severity_news. The line waits for Teams.
+        await self._deliver(incident, lambda: self._teams.severity_changed(incident, change), None)
+
     async def teams_status(self) -> TeamsStatus:
         deps = self._dependencies()
         if deps.health is None:
@@ -128,7 +133,8 @@ class FallbackNotifier:
         self._status = (now, status)
         return status
 
-    async def _deliver(self, incident: Incident, send: Callable[[], Awaitable[None]], mail: FallbackMail) -> None:
+    async def _deliver(self, incident: Incident, send: Callable[[], Awaitable[None]],
+                       mail: FallbackMail | None) -> None:
         deps = self._dependencies()
         status = await self.teams_status()
         if status.down:
@@ -147,7 +153,8 @@ class FallbackNotifier:
                     self._status = None
                 return
         # Teams reached some of them (each person's own chat): email goes to the others only.
-        await mail_once(deps, incident, replace(mail, people=failure.people) if failure.people else mail)
+        if mail is not None:
+            await mail_once(deps, incident, replace(mail, people=failure.people) if failure.people else mail)
         raise failure
 
 

@@ -1,5 +1,6 @@
-"""What an incident email shows: severity, status, roles, the latest update, the way into Teams and,
-for the people who may act, their own signed action links. Templates render it (templates/email)."""
+"""What an incident email shows: severity, status, roles, the latest update, the ways back (Teams, the
+incident's page, the dashboard) and, for the people who may act, their own signed action links. Templates
+render it (templates/email)."""
 
 from __future__ import annotations
 
@@ -17,18 +18,33 @@ ACTION_LABELS = {LinkAction.ACKNOWLEDGE: "Acknowledge", LinkAction.UPDATE: "Post
                  LinkAction.RESOLVE: "Resolve"}
 
 
-def teams_link(reference: dict[str, Any] | None) -> str:
-    """A deep link to the incident's space from its stored conversation reference, or "" if unknown."""
-    conversation = (reference or {}).get("conversation") or {}
+def teams_link(record: dict[str, Any] | None) -> str:
+    """A deep link to the incident's space from its stored record (``{"reference": <conversation
+    reference>}``, as the notifier keeps it), or "" if unknown. A channel thread's link opens its first
+    message (``/l/message/<channel>/<message>?tenantId=...&parentMessageId=<message>``, Teams' form)."""
+    reference = (record or {}).get("reference") or {}
+    conversation = reference.get("conversation") or {}
     conversation_id = str(conversation.get("id") or "")
     if not conversation_id:
         return ""
+    tenant = str(conversation.get("tenantID") or conversation.get("tenantId") or "")
     thread, _, message = conversation_id.partition(";messageid=")
     if message:
-        return f"https://teams.microsoft.com/l/message/{quote(thread, safe='')}/{quote(message, safe='')}"
+        query = urlencode({**({"tenantId": tenant} if tenant else {}), "parentMessageId": message})
+        return f"https://teams.microsoft.com/l/message/{quote(thread, safe='')}/{quote(message, safe='')}?{query}"
     if conversation.get("conversationType") == "channel" or thread.endswith("@thread.tacv2"):
         return f"https://teams.microsoft.com/l/channel/{quote(thread, safe='')}/incident"
     return f"https://teams.microsoft.com/l/chat/{quote(thread, safe='')}/conversations"
+
+
+def document_link(deps: Dependencies, incident: Incident, document_format: str = "html") -> str:
+    """The incident's page (its document, protected like every page) on the app's public address."""
+    incident_id = quote(incident.id, safe="")
+    return f"{deps.public_url.rstrip('/')}/api/incidents/{incident_id}/document?format={document_format}"
+
+
+def dashboard_link(deps: Dependencies) -> str:
+    return f"{deps.public_url.rstrip('/')}/api/dashboard"
 
 
 # What each link does, as an action of incident/access.py: a link is offered only to who may use it.
@@ -56,7 +72,10 @@ async def incident_view(deps: Dependencies, incident: Incident, *, reader: Perso
                         restricted: bool = False) -> dict[str, Any]:
     """Template data shared by every incident email. ``restricted``: a private incident read by people
     outside it (stakeholders) shows no details."""
-    space = await deps.conversations.get(incident.id, "space")
+    # The incident's space; when it has none (Teams failed, or a private incident told one by one), the
+    # broadcast announcement, where a public incident's stakeholders follow it.
+    space = (await deps.conversations.get(incident.id, "space")
+             or await deps.conversations.get(incident.id, "announcement"))
     names = {role.key: role.name for role in deps.policy.roles}
     roles = [{"name": names.get(key, key), "person": person.name} for key, person in sorted(incident.roles.items())]
     return {
@@ -64,7 +83,8 @@ async def incident_view(deps: Dependencies, incident: Incident, *, reader: Perso
         "restricted": restricted and incident.private, "title": incident.title,
         "summary": incident.summary, "roles": roles, "latest_update": incident.last_update,
         "latest_update_at": incident.last_update_at, "declared_at": incident.declared_at,
-        "space_url": teams_link(space), "language": incident.language, "replies": bool(deps.inbound_mailbox),
+        "space_url": teams_link(space), "page_url": document_link(deps, incident),
+        "dashboard_url": dashboard_link(deps), "language": incident.language, "replies": bool(deps.inbound_mailbox),
         "actions": action_links(deps, incident, reader, deps.clock.now()) if reader else [],
     }
 

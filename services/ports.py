@@ -266,6 +266,10 @@ class Notifier(Protocol):
         """Say in the incident's space what needs attention, @mentioning who must act."""
         ...
 
+    async def severity_changed(self, incident: Incident, change: TimelineEvent) -> None:
+        """Say in the broadcast thread that the severity moved (``change``, a ``severity_changed`` event)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Attachment:

@@ -10,10 +10,11 @@ from incident.model import Incident, TimelineEvent
 from incident.postmortem import TrackerState
 from incident.postmortem_commands import RecordFollowUpFiled
 from services.bus import Dependencies, Reaction
+from services.mail_content import document_link
 from services.once import once
 from services.ports import Alert
 from services.postmortem_handlers import apply_postmortem_change
-from services.postmortem_timers import document_link, follow_up_items, mail, postmortem_items
+from services.postmortem_timers import follow_up_items, mail, postmortem_items
 
 # Longer than a tracker call can take (20 s timeout): a claim older than this was left by a crash.
 FILING_LEASE = timedelta(minutes=5)

@@ -101,10 +101,6 @@ async def remind_follow_up(item: DueItem, incident: Incident, bus: MessageBus, n
     return Next((DueItem(item.kind, incident.id, successor, {"number": str(number)}, subject=item.subject),))
 
 
-def document_link(deps: Dependencies, incident: Incident, document_format: str = "html") -> str:
-    return f"{deps.public_url.rstrip('/')}/api/incidents/{incident.id}/document?format={document_format}"
-
-
 POSTMORTEM_WORK: dict[str, Work] = {
     POSTMORTEM_DUE_SOON: remind_postmortem,
     POSTMORTEM_OVERDUE: remind_postmortem,

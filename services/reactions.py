@@ -14,6 +14,7 @@ from services.ports import Alert, DueItem
 from services.postmortem_reactions import POSTMORTEM_REACTIONS
 from services.response_plan import mail_response_plan, schedule_plan_steps
 from services.roster_service import holders_for_roles
+from services.severity_news import mail_new_audiences, tell_severity_change
 from services.timers import ACK_DEADLINE, ROLE_UNFILLED, STALE_CHECK, STATUS_REMINDER, for_effort
 
 
@@ -147,7 +148,8 @@ REACTIONS: dict[str, Sequence[Reaction]] = {
     "reminders_snoozed": (schedule_status_reminder,),
     "reopened": (refresh_cards, schedule_status_reminder),
     "escalated": (refresh_cards, after_escalation),
-    "severity_changed": (refresh_cards, follow_the_new_severity),
+    # Severity changes are news (services.severity_news): the broadcast thread, and the audiences a raise adds.
+    "severity_changed": (refresh_cards, follow_the_new_severity, tell_severity_change, mail_new_audiences),
     "priority_changed": (refresh_cards, follow_the_new_severity),  # set by the risk assessment's decision
 }
 DEFAULT_REACTIONS: Sequence[Reaction] = (refresh_cards,)

@@ -9,6 +9,7 @@ from datetime import datetime
 from incident.errors import NotificationFailed
 from incident.model import Incident, Person, TimelineEvent
 from services.bus import Dependencies, repeatable
+from services.mail_content import incident_view
 from services.ports import Alert, DueItem
 from services.roster_service import chain_for
 
@@ -84,6 +85,7 @@ async def mail_response_plan(incident: Incident, events: Sequence[TimelineEvent]
     title = "security incident" if incident.private else incident.title
     await deps.mailer.send_template(
         addresses, f"[{incident.id}] Response plan ({kind.name}): {title}", "response_plan",
-        {"incident": incident, "kind": kind.name, "steps": steps, "holders": holders,
+        {"incident": incident, "view": await incident_view(deps, incident), "kind": kind.name, "steps": steps,
+         "holders": holders,
          "primary": kind.response_plan.communication.primary_channel,
          "backups": list(kind.response_plan.communication.backup_methods)})

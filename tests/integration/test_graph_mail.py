@@ -28,7 +28,9 @@ SENDER = "incidents@contoso.example"
 def view() -> dict[str, object]:
     return {"id": "INC-2026-0001", "severity": "SEV2", "status": "investigating", "restricted": False,
             "title": "Checkout <failing>", "summary": "", "roles": [], "latest_update": "", "latest_update_at": None,
-            "declared_at": T0, "space_url": "", "language": "en", "replies": True, "actions": []}
+            "declared_at": T0, "space_url": "", "language": "en", "replies": True, "actions": [],
+            "page_url": "https://bot.example/api/incidents/INC-2026-0001/document?format=html",
+            "dashboard_url": "https://bot.example/api/dashboard"}
 
 
 async def test_two_thousand_stakeholders_take_four_calls_of_at_most_500_in_bcc(

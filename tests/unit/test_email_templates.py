@@ -18,6 +18,8 @@ def view(**overrides: Any) -> dict[str, Any]:
             "title": HOSTILE, "summary": HOSTILE, "roles": [{"name": "Incident commander", "person": HOSTILE}],
             "latest_update": HOSTILE, "latest_update_at": T0, "declared_at": T0,
             "space_url": "https://teams.microsoft.com/l/message/19%3Aabc/1", "language": "en", "replies": True,
+            "page_url": "https://bot.example/api/incidents/INC-2026-0001/document?format=html",
+            "dashboard_url": "https://bot.example/api/dashboard",
             "actions": [{"label": "Acknowledge", "url": "https://bot.example/api/act?t=abc.def"}], **overrides}
 
 
@@ -59,3 +61,15 @@ def test_a_private_incident_read_by_stakeholders_shows_no_details(name: str) -> 
         assert "Latest update" not in part and "Incident commander:" not in part.replace("Incident commander</th>", "")
     if name in ("declared", "status_update", "resolved"):
         assert "<script" not in html and "&lt;script" not in html  # the title is not shown at all
+
+
+@pytest.mark.parametrize("fr", [False, True])
+def test_the_severity_raise_mail_escapes_hostile_strings_and_links_back(fr: bool) -> None:
+    text, html = render_email("severity_raised", view=view(actions=[]), before="SEV3", after="SEV1", fr=fr,
+                              cadence=30)
+    assert "<script>" not in html and "&lt;script&gt;" in html and "{{ 7*7 }}" in html and "49" not in html
+    assert HOSTILE in text
+    for part in (text, html):
+        assert "https://teams.microsoft.com/l/message/19%3Aabc/1" in part
+        assert "https://bot.example/api/incidents/INC-2026-0001/document?format=html" in part
+        assert ("Tableau de bord" if fr else "Dashboard") in part
