@@ -19,8 +19,8 @@ from adapters.memory import RecordingMailer, RecordingNotifier
 from devopsbot import bootstrap
 from devopsbot.bootstrap import Container
 from devopsbot.settings import ROOT, Settings
-from services.ports import SERVICE_HEALTH, TeamsHealth
 from incident import commands
+from services.ports import SERVICE_HEALTH, TeamsHealth
 from tests.conftest import ALICE, BOB, unique_prefix
 from tests.functions.conftest import built_function, request
 from tests.support.graph import GraphDouble, IdentityDouble, running_graph, secret_identity

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from incident.model import Incident
-from incident.policy import OrganisationPolicy
-from services.bus import Dependencies
 import pytest
 
 from incident.errors import ConcurrencyConflict
+from incident.model import Incident
+from incident.policy import OrganisationPolicy
+from services.bus import Dependencies
 from services.ports import SERVICE_HEALTH, AuditRecord, TeamsFlag
 from tests.conftest import ALICE
 
