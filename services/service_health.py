@@ -106,7 +106,7 @@ async def _announce(admins: Admins, kind: str, issue_id: str, issue: ServiceIssu
                     now: datetime) -> tuple[str, ...]:
     addresses = [p.email for p in admins.people if p.email]
     if admins.mailer is None or not addresses:
-        return ()  # said once at start-up by the timer; the flag alone carries the change
+        return ()  # no email or no admin address: the flag alone carries the change (the timer logs it)
     async with once(admins.idempotency, told_key(kind, issue_id), now, LEASE) as claim:
         if not claim.owned:
             return ()
