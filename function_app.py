@@ -15,10 +15,11 @@ from functions.mailbox import blueprint as mailbox
 from functions.messages import blueprint as messages
 from functions.playbooks import blueprint as playbooks
 from functions.roster_report import blueprint as roster_report
+from functions.service_health import blueprint as service_health
 from functions.timers import blueprint as timers
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
 for blueprint in (health, messages, timers, dashboard, actions, documents, mailbox, roster_report, playbooks,
-                  digest, legal):
+                  digest, legal, service_health):
     app.register_functions(blueprint)

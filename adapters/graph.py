@@ -1,4 +1,5 @@
-"""The Microsoft Graph client devopsbot uses to open incident spaces (a team channel or a group chat).
+"""The Microsoft Graph client devopsbot uses to open incident spaces (a team channel or a group chat), send
+mail, read the incidents mailbox and read Microsoft 365 service health.
 
 It acts with application permissions only. Tokens come from msal — a client secret, a certificate or a
 managed identity — for ``https://graph.microsoft.com/.default``; msal keeps them in its own cache, so one
@@ -17,11 +18,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import aiohttp
 
 from incident.errors import ConfigurationError, GraphError
+from incident.service_health import ServiceIssue
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,8 @@ CHANNEL_NAME_MAX = 50  # Graph's limit on a channel's displayName
 CHANNEL_DESCRIPTION_MAX = 1024
 _NOT_IN_CHANNEL_NAMES = re.compile(r"""[~#%&*{}+/\\:<>?|'"\x00-\x1f\x7f]""")
 _TIMEOUT = 30.0
+_ISSUE_FIELDS = ("id", "title", "service", "status", "classification", "isResolved", "impactDescription")
+_ISSUE_PAGES = 10  # 100 issues a page: a tenant has a handful of unresolved ones per service
 
 
 @dataclass(frozen=True)
@@ -258,6 +262,25 @@ class GraphClient:
         await self._call(f"sending mail as {sender}", f"/users/{_segment(sender)}/sendMail",
                          {"message": message, "saveToSentItems": False})
 
+    async def service_issues(self, service: str) -> list[ServiceIssue]:
+        """The service's unresolved service health issues, as announced to the tenant (``service`` as Graph
+        names it, e.g. "Microsoft Teams"). Permission: ServiceHealth.Read.All (application)."""
+        operation = f"reading the service health issues of {service}"
+        literal = service.replace("'", "''")  # an OData string literal doubles its quotes
+        query = urlencode({"$filter": f"service eq '{literal}' and isResolved eq false",
+                           "$select": ",".join(_ISSUE_FIELDS)}, quote_via=quote, safe="$,'")
+        link: object = f"/admin/serviceAnnouncement/issues?{query}"
+        issues: list[ServiceIssue] = []
+        for _ in range(_ISSUE_PAGES):
+            page = await self.get(operation, str(link))
+            if not isinstance(page.get("value"), list):
+                raise GraphError(operation, "Graph's answer holds no list of issues")
+            issues += [issue for item in page["value"] if (issue := _service_issue(item)) is not None]
+            link = page.get("@odata.nextLink")
+            if not isinstance(link, str) or not link:
+                return issues
+        raise GraphError(operation, f"more than {_ISSUE_PAGES} pages of unresolved issues; refusing to read on")
+
     async def get(self, operation: str, path_or_link: str) -> dict[str, Any]:
         """GET a path under the Graph address, or a link Graph gave (nextLink, deltaLink) under it too."""
         if path_or_link.startswith(("https://", "http://")):
@@ -316,6 +339,18 @@ def _json_object(text: str) -> dict[str, Any]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def _service_issue(item: Any) -> ServiceIssue | None:
+    """One serviceHealthIssue; an entry without an id, service or status is left out (nothing to act on)."""
+    if not isinstance(item, dict):
+        return None
+    text = {name: item.get(name) if isinstance(item.get(name), str) else "" for name in _ISSUE_FIELDS}
+    if not (text["id"] and text["service"] and text["status"]):
+        return None
+    return ServiceIssue(id=str(text["id"])[:50], title=str(text["title"])[:300], service=str(text["service"]),
+                        status=str(text["status"]), classification=str(text["classification"] or "incident"),
+                        resolved=item.get("isResolved") is True, impact=str(text["impactDescription"])[:1000])
 
 
 def _id_of(operation: str, payload: dict[str, Any]) -> str:

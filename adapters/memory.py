@@ -22,6 +22,7 @@ from services.ports import (
     IdempotencyClaim,
     IdempotencyRecord,
     OutboxEntry,
+    TeamsFlag,
     TeamsStatus,
 )
 
@@ -259,19 +260,20 @@ class MemoryAuditLog:
 
 
 class MemoryTeamsHealth:
-    """Same rules as the table version: an admin's flag, or ``threshold`` failures within ``window``
-    since the last success."""
+    """Same rules as the table version: a flag (a person's or service health's), or ``threshold`` failures
+    within ``window`` since the last success."""
 
     def __init__(self, threshold: int = 5, window: timedelta = timedelta(minutes=10)) -> None:
         self.threshold, self.window = threshold, window
-        self._flag: tuple[bool, str] = (False, "")
+        self._flag, self._tag = TeamsFlag(), ""
+        self._tags = itertools.count(1)
         self._failures: list[datetime] = []
         self._last_success: datetime | None = None
 
     async def status(self, now: datetime) -> TeamsStatus:
-        down, reason = self._flag
-        if down:
-            return TeamsStatus(True, manual=True, reason=reason)
+        if self._flag.down:
+            return TeamsStatus(True, manual=True, reason=self._flag.reason, set_by=self._flag.by,
+                               issue=self._flag.issue)
         since = max(now - self.window, self._last_success or now - self.window)
         recent = sum(1 for f in self._failures if f > since)
         if recent >= self.threshold:
@@ -285,11 +287,24 @@ class MemoryTeamsHealth:
         self._last_success = now
 
     async def set_down(self, now: datetime, by: str, reason: str) -> None:
-        self._flag = (True, f"{reason} (set by {by})")
+        self._store(TeamsFlag(True, by, f"{reason} (set by {by})"))
 
     async def set_up(self, now: datetime, by: str) -> None:
-        self._flag = (False, "")
+        self._store(TeamsFlag(False, by))
         self._failures, self._last_success = [], now
+
+    async def flag(self) -> tuple[TeamsFlag, str]:
+        return self._flag, self._tag
+
+    async def replace_flag(self, now: datetime, flag: TeamsFlag, tag: str) -> None:
+        if tag != self._tag:
+            raise ConcurrencyConflict("Teams' health flag changed since it was read")
+        self._store(flag)
+        if not flag.down:
+            self._failures, self._last_success = [], now
+
+    def _store(self, flag: TeamsFlag) -> None:
+        self._flag, self._tag = flag, str(next(self._tags))
 
 
 class MemoryStateStore:

@@ -2,7 +2,8 @@
 
 Audit records take one partition per UTC day (row keys sort by time); a counted kind takes one row per
 minute, its count raised under the row's ETag, with a few sample details. Teams' health is one small
-partition holding the admin's flag, the last success and recent failures (a range read by time).
+partition holding the flag (a person's, or service health's with its issue; changed under its ETag), the
+last success and recent failures (a range read by time).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from azure.data.tables import UpdateMode
 
 from adapters import table_entities as te
 from adapters.table_storage import TableStore, storage_errors
-from services.ports import AUDIT_SAMPLES, AuditRecord, TeamsStatus
+from incident.errors import ConcurrencyConflict
+from services.ports import AUDIT_SAMPLES, AuditRecord, TeamsFlag, TeamsStatus
 
 log = logging.getLogger(__name__)
 COUNT_ATTEMPTS = 20  # concurrent counters of one minute each retry on a changed ETag; past this, one is dropped
@@ -99,7 +101,8 @@ class TableTeamsHealth:
             entities = {str(e["RowKey"]): e async for e in rows}
         flag = entities.get(_FLAG)
         if flag is not None and flag.get("Down"):
-            return TeamsStatus(True, manual=True, reason=str(flag.get("Reason", "")))
+            return TeamsStatus(True, manual=True, reason=str(flag.get("Reason", "")), set_by=str(flag.get("By", "")),
+                               issue=str(flag.get("Issue", "")))
         since = now - self.window
         success = entities.get(_SUCCESS)
         if success is not None:
@@ -140,12 +143,41 @@ class TableTeamsHealth:
         await self._flag(now, by, down=False, reason="")
         await self.record_success(now)
 
+    async def flag(self) -> tuple[TeamsFlag, str]:
+        table = await self._store.table("health")
+        async with storage_errors("reading Teams' health flag"):
+            try:
+                entity = await table.get_entity(_HEALTH, _FLAG)
+            except ResourceNotFoundError:
+                return TeamsFlag(), ""
+        return TeamsFlag(bool(entity.get("Down")), str(entity.get("By", "")), str(entity.get("Reason", "")),
+                         str(entity.get("Issue", ""))), str(entity.metadata["etag"])
+
+    async def replace_flag(self, now: datetime, flag: TeamsFlag, tag: str) -> None:
+        table = await self._store.table("health")
+        entity = _flag_entity(now, flag)
+        async with storage_errors("setting Teams' health flag"):
+            try:
+                if tag:
+                    await table.update_entity(entity, mode=UpdateMode.REPLACE, etag=tag,
+                                              match_condition=MatchConditions.IfNotModified)
+                else:
+                    await table.create_entity(entity)
+            except (ResourceModifiedError, ResourceExistsError, ResourceNotFoundError):
+                raise ConcurrencyConflict("Teams' health flag changed since it was read") from None
+        if not flag.down:
+            await self.record_success(now)
+
     async def _flag(self, now: datetime, by: str, *, down: bool, reason: str) -> None:
         table = await self._store.table("health")
+        flag = TeamsFlag(down, by, f"{reason} (set by {by})" if down else "")
         async with storage_errors("setting Teams' health flag"):
-            await table.upsert_entity({"PartitionKey": _HEALTH, "RowKey": _FLAG, "Down": down, "At": te.utc(now),
-                                       "By": by[:200], "Reason": f"{reason} (set by {by})"[:500] if down else ""},
-                                      mode=UpdateMode.REPLACE)
+            await table.upsert_entity(_flag_entity(now, flag), mode=UpdateMode.REPLACE)
+
+
+def _flag_entity(now: datetime, flag: TeamsFlag) -> dict[str, Any]:
+    return {"PartitionKey": _HEALTH, "RowKey": _FLAG, "Down": flag.down, "At": te.utc(now), "By": flag.by[:200],
+            "Reason": flag.reason[:500], "Issue": flag.issue[:100]}
 
 
 class TableStateStore:

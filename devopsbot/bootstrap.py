@@ -113,6 +113,14 @@ class Container:
                           username=s.smtp_username, password=s.smtp_password, reply_to=s.inbound_mailbox,
                           allow_plaintext_auth=s.smtp_allow_plaintext_auth)
 
+    @cached_property
+    def service_health(self) -> GraphClient | None:
+        """Microsoft 365 service health (Graph); None, said once here, when Graph is not configured."""
+        if self.graph is None:
+            log.info("Microsoft 365 service health is not watched: Microsoft Graph is not configured "
+                     "(DEVOPSBOT_GRAPH_AUTH); Teams is marked down by people and failed sends only")
+        return self.graph
+
     async def directory(self, address: str) -> Person | None:
         """Who devopsbot knows by email address: the admin team, the escalation contact and everyone in
         the roster (one partition read per service)."""

@@ -90,6 +90,9 @@ KNOWN_SETTINGS |= {
         "reference in Azure.",
     "DEVOPSBOT_DIGEST_SCHEDULE":
         "NCRONTAB schedule of the weekly leadership digest; default Mondays 08:00, 0 0 8 * * 1.",
+    "DEVOPSBOT_SERVICE_HEALTH_SCHEDULE":
+        "NCRONTAB schedule of the Microsoft 365 service health check (Teams marked down and up; needs Graph and "
+        "ServiceHealth.Read.All); default every 5 minutes, 0 */5 * * * *.",
 }
 TRACKER_KINDS = ("azure_devops", "github")
 
@@ -411,3 +414,8 @@ DEFAULT_DIGEST_SCHEDULE = "0 0 8 * * 1"  # Mondays 08:00 (WEBSITE_TIME_ZONE, UTC
 def digest_schedule(environ: Mapping[str, str]) -> str:
     """The leadership digest's schedule."""
     return _schedule(environ, "DEVOPSBOT_DIGEST_SCHEDULE", DEFAULT_DIGEST_SCHEDULE)
+
+
+def service_health_schedule(environ: Mapping[str, str]) -> str:
+    """The Microsoft 365 service health check's schedule (Microsoft updates an issue every 30 minutes or so)."""
+    return _schedule(environ, "DEVOPSBOT_SERVICE_HEALTH_SCHEDULE", "0 */5 * * * *")

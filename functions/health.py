@@ -7,6 +7,7 @@ import azure.functions as func
 
 from functions.http_errors import error_response, json_response
 from incident.errors import ConfigurationError
+from services.ports import TeamsStatus
 
 blueprint = func.Blueprint()
 
@@ -32,6 +33,17 @@ async def health(req: func.HttpRequest) -> func.HttpResponse:
     health_flag = container.dependencies.health
     if reachable and health_flag is not None:  # Teams being down is not the app being unhealthy: email takes over
         teams = await health_flag.status(container.clock.now())
-        body["teams"] = {"down": teams.down, "set_by_admin": teams.manual, "reason": teams.reason,
-                         "recent_failures": teams.recent_failures}
+        body["teams"] = {"down": teams.down, "set_by_admin": teams.manual and not teams.issue, "reason": teams.reason,
+                         "recent_failures": teams.recent_failures, "marked_down_by": _marked_down_by(teams)}
     return json_response(body, 200 if reachable else 503)
+
+
+def _marked_down_by(teams: TeamsStatus) -> dict[str, str] | None:
+    """What marked Teams down: a person (by name), Microsoft 365 service health (with the issue), or failures."""
+    if not teams.down:
+        return None
+    if teams.issue:
+        return {"kind": "service_health", "issue": teams.issue}
+    if teams.manual:
+        return {"kind": "person", "name": teams.set_by}
+    return {"kind": "failures"}

@@ -303,6 +303,17 @@ module bot 'modules/bot.bicep' = {
   }
 }
 
+// The alert endpoints take the function key (?code=, kept in Key Vault as function-key) plus each source's secret.
+module functionKey 'modules/functionkey.bicep' = {
+  name: 'functionkey'
+  params: {
+    keyVaultName: keyVault.outputs.name
+    functionAppName: functionApp.outputs.name
+  }
+}
+
+var alertBaseUrl = 'https://${functionApp.outputs.hostName}/api/alerts'
+
 output AZURE_LOCATION string = location
 output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
@@ -313,3 +324,8 @@ output BOT_APP_ID string = botId
 output APP_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output APP_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
 output APP_SETTINGS object = devopsbotSettings
+output ALERT_URL_AZURE_MONITOR string = '${alertBaseUrl}/azure-monitor'
+output ALERT_URL_ALERTMANAGER string = '${alertBaseUrl}/alertmanager'
+output ALERT_URL_GRAFANA string = '${alertBaseUrl}/grafana'
+output ALERT_URL_GENERIC string = '${alertBaseUrl}/generic'
+output FUNCTION_KEY_SECRET_NAME string = functionKey.outputs.secretName

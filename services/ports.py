@@ -336,9 +336,24 @@ class AuditLog(Protocol):
 @dataclass(frozen=True)
 class TeamsStatus:
     down: bool
-    manual: bool = False  # set by an admin (stays until cleared) rather than by failures (ages out)
+    manual: bool = False  # flagged (stays until cleared) rather than marked down by failures (ages out)
     reason: str = ""
     recent_failures: int = 0
+    set_by: str = ""  # who flagged it: a person's name, or SERVICE_HEALTH
+    issue: str = ""  # the Microsoft 365 service health issue it was flagged for; "" when a person flagged it
+
+
+SERVICE_HEALTH = "Microsoft 365 service health"  # who flags Teams down for a service health issue
+
+
+@dataclass(frozen=True)
+class TeamsFlag:
+    """The stored flag: Teams down (or not) until cleared, who set it, and for which service health issue."""
+
+    down: bool = False
+    by: str = ""
+    reason: str = ""
+    issue: str = ""
 
 
 class TeamsHealth(Protocol):
@@ -355,6 +370,15 @@ class TeamsHealth(Protocol):
     async def set_down(self, now: datetime, by: str, reason: str) -> None: ...
 
     async def set_up(self, now: datetime, by: str) -> None: ...
+
+    async def flag(self) -> tuple[TeamsFlag, str]:
+        """The flag as stored and its concurrency tag ("" when none was ever stored)."""
+        ...
+
+    async def replace_flag(self, now: datetime, flag: TeamsFlag, tag: str) -> None:
+        """Store ``flag`` if the stored one still has ``tag``; else ConcurrencyConflict. Clearing it also
+        forgets earlier failures, as ``set_up`` does."""
+        ...
 
 
 class StateStore(Protocol):

@@ -83,7 +83,8 @@ def _teams_command(args: argparse.Namespace) -> int:
         status = await health.status(now)
         state = "down" if status.down else "up"
         detail = f": {status.reason}" if status.reason else ""
-        print(f"Teams is {state}{' (set by an admin)' if status.manual else ''}{detail}; "
+        by = f" (set by {status.set_by}, issue {status.issue})" if status.issue else " (set by an admin)"
+        print(f"Teams is {state}{by if status.manual else ''}{detail}; "
               f"{status.recent_failures} recent connector failures")
         return 0
 

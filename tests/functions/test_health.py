@@ -26,7 +26,8 @@ async def test_health_is_ok_with_reachable_storage(azurite_container: Container,
     assert response.status_code == 200
     assert json.loads(response.get_body()) == {
         "status": "ok", "configuration": "ok", "storage": {"reachable": True, "detail": "reachable"},
-        "teams": {"down": False, "set_by_admin": False, "reason": "", "recent_failures": 0}}
+        "teams": {"down": False, "set_by_admin": False, "reason": "", "recent_failures": 0,
+                  "marked_down_by": None}}
 
 
 async def test_health_reports_unreachable_storage_as_503(policy: OrganisationPolicy, reset: None) -> None:

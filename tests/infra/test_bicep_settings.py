@@ -93,3 +93,27 @@ def test_the_app_is_told_which_paths_app_service_authentication_leaves_anonymous
     default = re.search(r"^param anonymousPaths array = \[\n(.*?)\n\]", main, re.DOTALL | re.MULTILINE)
     assert default and tuple(re.findall(r"'([^']+)'", default.group(1))) == DEFAULT_ANONYMOUS_PATHS
     assert _app_settings()["DEVOPSBOT_PAGES_CLIENT_ID"] == "dashboardAuthClientId"
+
+
+def test_the_function_key_lives_in_key_vault_and_in_no_output() -> None:
+    # Alert senders put the key in their URL (?code=); deployment outputs are readable by anyone who reads the
+    # deployment history, so the key goes to the vault and only the secret's name comes out.
+    module = (INFRA / "modules" / "functionkey.bicep").read_text(encoding="utf-8")
+    secret = re.search(r"resource \w+ 'Microsoft\.KeyVault/vaults/secrets@[^']+' = \{\n(.*?)\n\}", module, re.DOTALL)
+    assert secret, "functionkey.bicep: no Key Vault secret"
+    assert "name: 'function-key'" in secret.group(1)
+    assert re.search(r"value: listKeys\(resourceId\('Microsoft\.Web/sites/host', functionAppName, 'default'\), "
+                     r"'[0-9-]+'\)\.functionKeys\.default", secret.group(1))
+    main = MAIN.read_text(encoding="utf-8")
+    assert "module functionKey 'modules/functionkey.bicep'" in main
+    outputs = [line for path in _bicep_files() for line in path.read_text(encoding="utf-8").splitlines()
+               if line.startswith("output ")]
+    assert not [line for line in outputs if "listKeys" in line or "functionKeys" in line]
+
+
+def test_the_outputs_give_every_alert_url_on_the_apps_host() -> None:
+    main = MAIN.read_text(encoding="utf-8")
+    assert "var alertBaseUrl = 'https://${functionApp.outputs.hostName}/api/alerts'" in main
+    urls = dict(re.findall(r"^output (ALERT_URL_\w+) string = '\$\{alertBaseUrl\}(/[a-z-]+)'$", main, re.MULTILINE))
+    assert urls == {"ALERT_URL_AZURE_MONITOR": "/azure-monitor", "ALERT_URL_ALERTMANAGER": "/alertmanager",
+                    "ALERT_URL_GRAFANA": "/grafana", "ALERT_URL_GENERIC": "/generic"}

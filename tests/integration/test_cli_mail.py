@@ -86,6 +86,21 @@ def test_an_admin_marks_teams_down_and_up(env: dict[str, str]) -> None:
     assert "Teams is up" in cli(env, "teams", "up").stdout
 
 
+async def test_teams_status_names_service_health_and_its_issue(env: dict[str, str], azurite: str) -> None:
+    from devopsbot.bootstrap import Container
+    from devopsbot.settings import Settings
+    from services.ports import SERVICE_HEALTH, TeamsFlag
+
+    host = Container(Settings(storage_connection_string=azurite, table_prefix=env["DEVOPSBOT_TABLE_PREFIX"]))
+    assert host.dependencies.health is not None
+    await host.dependencies.health.replace_flag(host.clock.now(), TeamsFlag(
+        True, SERVICE_HEALTH, "Microsoft 365 service health issue TM500001 (serviceInterruption)", "TM500001"), "")
+    await host.aclose()
+    status = cli(env, "teams", "status").stdout
+    assert "Teams is down (set by Microsoft 365 service health, issue TM500001): " in status
+    assert "set by an admin" not in status
+
+
 async def test_an_admin_chooses_the_home_team_from_the_cli(env: dict[str, str], azurite: str) -> None:
     from devopsbot.bootstrap import Container
     from devopsbot.settings import Settings

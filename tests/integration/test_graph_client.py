@@ -376,3 +376,48 @@ async def test_unreachable_graph_is_retried_then_raises_graph_error(
         await closed.close()
 
     assert raised.value.status == 0 and sleeps == [1.0, 2.0, 4.0, 8.0]
+
+
+# --- Microsoft 365 service health ------------------------------------------------------------------------
+
+
+async def test_service_issues_are_the_services_unresolved_ones_across_pages(client: GraphClient,
+                                                                           graph: GraphDouble) -> None:
+    graph.announce("TM100001", "serviceDegradation")
+    graph.announce("TM100002", "serviceRestored", resolved=True)
+    graph.announce("EX100003", "serviceInterruption", service="Exchange Online")
+    graph.announce("TM100004", "Investigating", classification="Advisory")
+    graph.announce("TM100005", "ServiceInterruption")
+
+    issues = await client.service_issues("Microsoft Teams")
+
+    assert [(i.id, i.status, i.classification) for i in issues] == [
+        ("TM100001", "serviceDegradation", "Incident"), ("TM100004", "Investigating", "Advisory"),
+        ("TM100005", "ServiceInterruption", "Incident")]
+    assert issues[0].title == "Users may be unable to use Microsoft Teams" and not issues[0].resolved
+    assert len(graph.requests) == 2  # two issues a page in the double: the client followed the next link
+
+
+async def test_the_client_asks_only_what_graph_accepts_even_for_a_name_with_a_quote(
+        client: GraphClient, graph: GraphDouble) -> None:
+    graph.announce("XX100001", "serviceInterruption", service="Contoso's Teams")
+    issues = "/admin/serviceAnnouncement/issues"
+    for refused, said in ((f"{issues}?$filter=service eq 'Contoso's Teams'", "Invalid filter clause"),
+                          (f"{issues}?$filter=contains(service,'Teams')", "Invalid filter clause"),
+                          (f"{issues}?$select=id,severity", "named 'severity'")):
+        with pytest.raises(GraphError) as raised:  # the double refuses what Graph refuses
+            await client.get("listing issues", refused)
+        assert raised.value.status == 400 and said in str(raised.value)
+
+    assert [i.id for i in await client.service_issues("Contoso's Teams")] == ["XX100001"]
+
+
+async def test_service_health_without_the_permission_is_a_403_graph_error(client: GraphClient, graph: GraphDouble,
+                                                                          sleeps: Sleeps) -> None:
+    graph.service_health_granted = False
+
+    with pytest.raises(GraphError) as raised:
+        await client.service_issues("Microsoft Teams")
+
+    assert raised.value.status == 403 and "ServiceHealth.Read.All" in str(raised.value)
+    assert sleeps == []

@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from incident.errors import ConcurrencyConflict
 from incident.model import Incident
 from incident.policy import OrganisationPolicy
 from services.bus import Dependencies
-from services.ports import AuditRecord
+from services.ports import SERVICE_HEALTH, AuditRecord, TeamsFlag
 from tests.conftest import ALICE
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -110,6 +113,25 @@ async def test_an_admins_flag_holds_until_cleared(deps: Dependencies) -> None:
     assert status.down and status.manual and "MO123456" in status.reason and "Dana Admin" in status.reason
     await health.set_up(T0 + timedelta(days=2), "Dana Admin")
     assert not (await health.status(T0 + timedelta(days=2, seconds=1))).down
+
+
+async def test_the_flag_changes_only_under_the_tag_it_was_read_with(deps: Dependencies) -> None:
+    health = deps.health
+    assert health is not None
+    assert await health.flag() == (TeamsFlag(), "")
+    flagged = TeamsFlag(True, SERVICE_HEALTH, "Microsoft 365 service health issue TM123456", "TM123456")
+    await health.replace_flag(T0, flagged, "")
+    with pytest.raises(ConcurrencyConflict):
+        await health.replace_flag(T0, TeamsFlag(True, SERVICE_HEALTH, "another", "TM999999"), "")
+    stored, tag = await health.flag()
+    assert stored == flagged
+    status = await health.status(T0)
+    assert (status.down, status.set_by, status.issue) == (True, SERVICE_HEALTH, "TM123456")
+    await health.set_down(T0, "Dana Admin", "Teams outage")  # a person's word changes the tag
+    with pytest.raises(ConcurrencyConflict):
+        await health.replace_flag(T0, TeamsFlag(False, SERVICE_HEALTH, "", "TM123456"), tag)
+    status = await health.status(T0)
+    assert (status.down, status.set_by, status.issue) == (True, "Dana Admin", "")
 
 
 async def test_state_values_round_trip(deps: Dependencies) -> None:

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from aiohttp import web
 
@@ -56,6 +56,8 @@ class GraphDouble:
     sent_mail: list[dict[str, Any]] = field(default_factory=list)  # (sender, message) of each accepted sendMail
     inbox: list[dict[str, Any]] = field(default_factory=list)  # messages in the incidents mailbox, oldest first
     page_size: int = 2  # messages per delta page, so paging is exercised
+    service_issues: list[dict[str, Any]] = field(default_factory=list)  # the tenant's serviceHealthIssue objects
+    service_health_granted: bool = True  # ServiceHealth.Read.All granted to the app; else 403 as Graph answers
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def app(self) -> web.Application:
@@ -66,7 +68,47 @@ class GraphDouble:
         app.router.add_post("/v1.0/chats/{chat}/installedApps", self._install_app)
         app.router.add_post("/v1.0/users/{user}/sendMail", self._send_mail)
         app.router.add_get("/v1.0/users/{user}/mailFolders/inbox/messages/delta", self._delta)
+        app.router.add_get("/v1.0/admin/serviceAnnouncement/issues", self._issues)
         return app
+
+    def announce(self, issue_id: str, status: str, *, service: str = "Microsoft Teams",
+                 classification: str = "Incident", resolved: bool = False, title: str = "") -> None:
+        """Microsoft announces (or updates) a service health issue, shaped as Graph's serviceHealthIssue sample."""
+        issue = {"id": issue_id, "title": title or f"Users may be unable to use {service}",
+                 "impactDescription": f"Users may be unable to use {service}.", "classification": classification,
+                 "origin": "Microsoft", "status": status, "service": service, "feature": "Teams Components",
+                 "featureGroup": "Teams Components", "isResolved": resolved,
+                 "startDateTime": "2026-11-27T09:40:00Z", "lastModifiedDateTime": "2026-11-27T09:55:00Z",
+                 "details": [], "posts": [{"createdDateTime": "2026-11-27T09:50:00Z", "postType": "Regular",
+                                           "description": {"contentType": "Html", "content": "Investigating."}}]}
+        self.service_issues = [i for i in self.service_issues if i["id"] != issue_id] + [issue]
+
+    async def _issues(self, request: web.Request) -> web.Response:
+        """GET /admin/serviceAnnouncement/issues with the OData options Graph takes: $filter (eq clauses joined
+        by and), $select (serviceHealthIssue's properties), $skip. Anything else is refused, as Graph does."""
+        if not self.service_health_granted:
+            return graph_error(403, "Forbidden", "Caller does not have the required permission "
+                                                 "ServiceHealth.Read.All to perform this operation.")
+        unknown = set(request.query) - {"$filter", "$select", "$skip"}
+        if unknown:
+            return graph_error(400, "BadRequest", f"Query option '{sorted(unknown)[0]}' is not allowed.")
+        clauses = odata_eq_clauses(request.query.get("$filter", ""))
+        if clauses is None or any(name not in ISSUE_PROPERTIES or name == "details" for name, _ in clauses):
+            return graph_error(400, "BadRequest", "Invalid filter clause.")
+        selected = [n for n in request.query.get("$select", "").split(",") if n] or sorted(ISSUE_PROPERTIES)
+        if missing := [n for n in selected if n not in ISSUE_PROPERTIES]:
+            return graph_error(400, "BadRequest", f"Could not find a property named '{missing[0]}' on type "
+                                                  "'microsoft.graph.serviceHealthIssue'.")
+        found = [i for i in self.service_issues if all(_odata_value(i.get(n)) == v for n, v in clauses)]
+        start = int(request.query.get("$skip", "0"))
+        page = [{n: i[n] for n in selected if n in i} for i in found[start:start + self.page_size]]
+        answer: dict[str, Any] = {"@odata.context": f"{self.url}/$metadata#admin/serviceAnnouncement/issues",
+                                  "value": page}
+        if start + self.page_size < len(found):
+            kept = urlencode({**{k: v for k, v in request.query.items() if k != "$skip"},
+                              "$skip": str(start + self.page_size)}, quote_via=quote)
+            answer["@odata.nextLink"] = f"{self.url}/admin/serviceAnnouncement/issues?{kept}"
+        return web.json_response(answer)
 
     def deliver(self, sender: str, subject: str, text: str, *, message_id: str = "", html: bool = False) -> None:
         """A message arrives in the incidents mailbox."""
@@ -173,6 +215,49 @@ class GraphDouble:
             return graph_error(409, "Conflict", "The app is already installed.")
         apps.append(bound)
         return web.Response(status=201)
+
+
+ISSUE_PROPERTIES = frozenset({"id", "title", "impactDescription", "classification", "origin", "status", "service",
+                              "feature", "featureGroup", "isResolved", "startDateTime", "endDateTime",
+                              "lastModifiedDateTime", "details", "posts"})
+
+
+def odata_eq_clauses(text: str) -> list[tuple[str, str]] | None:
+    """``name eq 'text'`` or ``name eq true|false`` clauses joined by `` and ``, as (name, value); None when the
+    filter is anything else (Graph answers 400). String literals double their quotes."""
+    clauses: list[tuple[str, str]] = []
+    rest = text.strip()
+    while rest:
+        name, _, rest = rest.partition(" eq ")
+        if not name.isidentifier() or not rest:
+            return None
+        if rest.startswith("'"):
+            value, position = [], 1
+            while True:
+                end = rest.find("'", position)
+                if end < 0:
+                    return None
+                value.append(rest[position:end])
+                if rest[end + 1:end + 2] != "'":
+                    break
+                value.append("'")
+                position = end + 2
+            clauses.append((name, "".join(value)))
+            rest = rest[end + 1:]
+        else:
+            literal, _, after = rest.partition(" ")
+            if literal not in ("true", "false"):
+                return None
+            clauses.append((name, literal))
+            rest = " " + after if after else ""
+        if rest and not rest.startswith(" and "):
+            return None
+        rest = rest.removeprefix(" and ")
+    return clauses
+
+
+def _odata_value(value: Any) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
 def _members_valid(members: Any, *, owners: bool) -> bool:

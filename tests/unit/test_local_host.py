@@ -59,7 +59,8 @@ def test_the_real_app_exposes_health_and_messages_under_api_and_the_due_work_tim
     assert [(t.name, str(t.schedule)) for t in timers] == [("due_work", "0 * * * * *"),
                                                            ("incoming_mail", "0 * * * * *"),
                                                            ("roster_report", "0 0 8 * * 1"),
-                                                           ("weekly_digest", "0 0 8 * * 1")]
+                                                           ("weekly_digest", "0 0 8 * * 1"),
+                                                           ("teams_service_health", "0 */5 * * * *")]
 
 
 def test_routes_and_schedules_come_from_the_app_object() -> None:
