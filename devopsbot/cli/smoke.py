@@ -59,8 +59,9 @@ class Probe:
 
     def send(self, method: str, path: str, body: dict[str, Any] | None = None) -> Answer:
         data = json.dumps(body).encode() if body is not None else None
+        headers = {"Content-Type": "application/json"} if data else {}
         request = urllib.request.Request(  # noqa: S310 - base_url() admits only http:// and https://
-            self.base_url + path, data=data, method=method, headers={"Content-Type": "application/json"} if data else {})
+            self.base_url + path, data=data, method=method, headers=headers)
         opener = urllib.request.build_opener(_NoRedirects)
         try:
             with opener.open(request, timeout=self.timeout) as response:
