@@ -103,8 +103,9 @@ def check_health(probe: Probe, wait: float) -> list[Outcome]:
             body.get("storage", {}).get("detail") if isinstance(body.get("storage"), dict) else "")
         return [Outcome("FAIL", "health", f"GET /api/health answered {answer.status} "
                         f"(status {body.get('status', 'unknown')}){f': {why}' if why else ''}")]
+    switched_off = body.get("switched_off")
     notes = [Outcome("note", "health", f"{feature.replace('_', ' ')} switched off: {reason}")
-             for feature, reason in sorted((body.get("switched_off") or {}).items())]
+             for feature, reason in sorted(switched_off.items() if isinstance(switched_off, dict) else ())]
     return [Outcome("ok", "health", "GET /api/health: ready (configuration ok, storage reachable)"), *notes]
 
 

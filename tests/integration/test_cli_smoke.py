@@ -110,7 +110,8 @@ def test_a_host_that_cannot_reach_its_storage_fails_the_health_check(tmp_path: P
     assert "GET /api/health answered 503 (status degraded)" in line_of(result, "health")
 
 
-def _double(alerts_status: int, dashboard: web.Response | None = None) -> web.Application:
+def _double(alerts_status: int, dashboard: web.Response | None = None,
+            health: dict[str, object] | None = None) -> web.Application:
     """A deployed host from outside: healthy, pages and bot locked; the alert endpoint answers ``alerts_status``."""
     def answer(make: Callable[[], web.Response]) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def handler(_: web.Request) -> web.Response:
@@ -118,7 +119,8 @@ def _double(alerts_status: int, dashboard: web.Response | None = None) -> web.Ap
         return handler
 
     app = web.Application()
-    app.router.add_get("/api/health", answer(lambda: web.json_response({"status": "ok", "configuration": "ok"})))
+    ready = health or {"status": "ok", "configuration": "ok"}
+    app.router.add_get("/api/health", answer(lambda: web.json_response(ready)))
     app.router.add_get("/api/dashboard", answer(lambda: dashboard or web.Response(status=401)))
     app.router.add_post("/api/messages", answer(lambda: web.Response(status=401)))
     app.router.add_post("/api/alerts/generic", answer(lambda: web.Response(status=alerts_status)))
@@ -147,3 +149,13 @@ def test_an_empty_host_is_refused_with_the_way_to_find_it() -> None:
     result = smoke("")
     assert result.returncode == 2
     assert "FUNCTION_APP_HOST" in result.stderr
+
+
+async def test_a_feature_switched_off_is_noted_without_failing_the_deployment() -> None:
+    # A first deployment whose action-link key was never created: the bot works, email carries no links.
+    reason = "DEVOPSBOT_ACTION_LINK_KEY: the Key Vault reference was not resolved"
+    health = {"status": "ok", "configuration": "ok", "switched_off": {"action_links": reason}}
+    async with serving(_double(404, health=health)) as url:
+        result = await asyncio.to_thread(smoke, url)
+    assert result.returncode == 0
+    assert f"note health    action links switched off: {reason}" in result.stdout.splitlines()
