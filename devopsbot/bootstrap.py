@@ -265,7 +265,8 @@ class Container:
 
             from services.action_link_tokens import ActionLinkSigner
 
-            links = ActionLinkSigner(s.action_link_key, ttl=timedelta(hours=s.action_link_ttl_hours))
+            links = ActionLinkSigner(s.action_link_key, ttl=timedelta(hours=s.action_link_ttl_hours),
+                                     previous_key=s.action_link_previous_key)
         return {"links": links, "public_url": s.public_url, "inbound_mailbox": s.inbound_mailbox}
 
     @cached_property

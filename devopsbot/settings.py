@@ -72,6 +72,9 @@ KNOWN_SETTINGS: dict[str, str] = {
         "The app's public address (https://<app>.azurewebsites.net); action links in email point to it.",
     "DEVOPSBOT_ACTION_LINK_KEY":
         "Key that signs email action links: at least 32 random bytes, base64 or hex; a Key Vault reference in Azure.",
+    "DEVOPSBOT_ACTION_LINK_PREVIOUS_KEY":
+        "While the action-link key is rotated: the key it replaces, still accepted (never used to sign) so links "
+        "already sent work until they expire; empty otherwise.",
     "DEVOPSBOT_ACTION_LINK_TTL_HOURS": "How long an action link in email stays valid; 24 by default.",
     "DEVOPSBOT_INBOUND_MAILBOX":
         "The incidents mailbox read through Graph (declare by mail, replies become updates); empty: off.",
@@ -121,6 +124,7 @@ _KEY_VAULT_REFERENCE = "@microsoft.keyvault("  # what App Service leaves in a se
 # /api/health and `check`) instead of stopping the app: Teams, storage and timers keep working.
 OPTIONAL_FEATURES: dict[str, tuple[str, ...]] = {
     "action_links": ("DEVOPSBOT_ACTION_LINK_KEY",),
+    "action_link_rotation": ("DEVOPSBOT_ACTION_LINK_PREVIOUS_KEY",),
     "tracker": ("DEVOPSBOT_TRACKER_TOKEN",),
     "email": ("DEVOPSBOT_SMTP_USERNAME", "DEVOPSBOT_SMTP_PASSWORD"),
 }
@@ -167,6 +171,7 @@ class Settings:
     tracker_token: str = field(default="", repr=False)
     public_url: str = "http://127.0.0.1:7071"
     action_link_key: bytes = field(default=b"", repr=False)
+    action_link_previous_key: bytes = field(default=b"", repr=False)
     action_link_ttl_hours: int = 24
     inbound_mailbox: str = ""
     teams_down_after: int = 5
@@ -302,6 +307,10 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         link_key = _key_bytes(get("DEVOPSBOT_ACTION_LINK_KEY"))
     except ConfigurationError as error:  # optional: email simply carries no action links
         link_key, off["action_links"] = b"", str(error).removeprefix("settings: ")
+    try:  # a rotation whose previous key cannot be read: new links still work, older ones no longer
+        previous_key = _key_bytes(get("DEVOPSBOT_ACTION_LINK_PREVIOUS_KEY"), "DEVOPSBOT_ACTION_LINK_PREVIOUS_KEY")
+    except ConfigurationError as error:
+        previous_key, off["action_link_rotation"] = b"", str(error).removeprefix("settings: ")
     ttl_text = get("DEVOPSBOT_ACTION_LINK_TTL_HOURS", "24")
     if not ttl_text.isdigit() or not 1 <= int(ttl_text) <= 24 * 14:
         raise _fail("DEVOPSBOT_ACTION_LINK_TTL_HOURS", f"'{ttl_text}' is not a number of hours from 1 to 336")
@@ -345,6 +354,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         smtp_starttls=starttls, smtp_allow_plaintext_auth=allow_plaintext,
         smtp_username=get("DEVOPSBOT_SMTP_USERNAME"), smtp_password=get("DEVOPSBOT_SMTP_PASSWORD"),
         public_url=public_url, action_link_key=link_key, action_link_ttl_hours=int(ttl_text),
+        action_link_previous_key=previous_key if link_key else b"",
         inbound_mailbox=get("DEVOPSBOT_INBOUND_MAILBOX"), teams_down_after=int(down_text),
         switched_off=tuple(sorted(off.items())),
     )
@@ -369,8 +379,8 @@ def _flag(text: str) -> bool:
     return text.lower() in ("1", "true", "yes")
 
 
-def _key_bytes(text: str) -> bytes:
-    """The action-link key: hex or base64 text of at least 32 bytes; empty means links are off."""
+def _key_bytes(text: str, name: str = "DEVOPSBOT_ACTION_LINK_KEY") -> bytes:
+    """An action-link key: hex or base64 text of at least 32 bytes; empty means none."""
     if not text:
         return b""
     key: bytes | None = None
@@ -383,7 +393,7 @@ def _key_bytes(text: str) -> bytes:
         except ValueError:
             key = None
     if key is None or len(key) < 32:
-        raise _fail("DEVOPSBOT_ACTION_LINK_KEY", "must be at least 32 random bytes, written as hex or base64 "
+        raise _fail(name, "must be at least 32 random bytes, written as hex or base64 "
                     "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')")
     return key
 

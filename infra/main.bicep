@@ -14,13 +14,14 @@ param location string = resourceGroup().location
 @description('Object id of the person running the deployment (azd sets it); given Key Vault Secrets Officer to set secrets. Empty: none.')
 param principalId string = ''
 
-@description('Type of principalId: User for a person, ServicePrincipal for a pipeline.')
+@description('Type of principalId: empty lets Azure look the principal up (a person or a pipeline\'s service principal alike); User, Group or ServicePrincipal only to state it.')
 @allowed([
+  ''
   'User'
   'Group'
   'ServicePrincipal'
 ])
-param principalType string = 'User'
+param principalType string = ''
 
 @description('UserAssignedMSI: the app\'s managed identity is the bot, no secret at all. SingleTenant: an app registration (botAppId) whose secret goes in Key Vault as bot-app-password.')
 @allowed([
@@ -29,8 +30,12 @@ param principalType string = 'User'
 ])
 param botAppType string = 'UserAssignedMSI'
 
-@description('Client id of the bot\'s app registration; SingleTenant only.')
+@description('Client id of the bot\'s app registration (a GUID); SingleTenant only, empty for UserAssignedMSI.')
 param botAppId string = ''
+
+// A wrong app-id/type pair stops the deployment at validation (modules/checks.bicep), not later at the Bot Service.
+var botAppIdShaped = length(botAppId) == 36 && length(split(botAppId, '-')) == 5
+var botAppPairProblem = botAppType == 'SingleTenant' ? (botAppIdShaped ? '' : 'botAppType SingleTenant needs botAppId, the client id (a GUID) of the bot app registration: azd env set DEVOPSBOT_BOT_APP_ID <client id>') : (empty(botAppId) ? '' : 'botAppType UserAssignedMSI uses the managed identity as the bot, so botAppId must be empty: azd env set DEVOPSBOT_BOT_APP_ID "" (or choose SingleTenant)')
 
 @description('The bot\'s name in Teams.')
 param botDisplayName string = 'devopsbot'
@@ -123,14 +128,14 @@ param anonymousPaths array = [
   '/api/terms'
 ]
 
-@description('Storage replication: ZRS survives a zone outage; GZRS adds a copy in the paired region where offered.')
+@description('Storage replication: LRS works in every Flex Consumption region; ask for ZRS (or GZRS) only where the region offers availability zones.')
 @allowed([
   'Standard_LRS'
   'Standard_ZRS'
   'Standard_GRS'
   'Standard_GZRS'
 ])
-param storageSku string = 'Standard_ZRS'
+param storageSku string = 'Standard_LRS'
 
 @description('Always-ready instances for the HTTP functions.')
 @minValue(0)
@@ -141,9 +146,18 @@ param alwaysReadyInstances int = 1
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
-@description('Key that signs email action links (HMAC). azd fills it with secretOrRandomPassword: generated once, then read back from Key Vault.')
+@description('true only on the first provision of an environment: the template writes the action-link key to the vault. false (the default) never touches the stored key, so no deployment can replace it, whoever runs it.')
+param createActionLinkKey bool = false
+
+@description('The action-link key to create (createActionLinkKey only). azd fills it with secretOrRandomPassword: the stored key if it can read it, else a random value.')
 @secure()
 param actionLinkKey string
+
+@description('true while the action-link key is rotated: the app also accepts links signed with the action-link-previous-key secret until they expire.')
+param actionLinkKeyRotating bool = false
+
+@description('true after `azd down`: recover the soft-deleted Key Vault (same name, its secrets and the action-link key) instead of creating it.')
+param keyVaultRecover bool = false
 
 @description('Graph client secret (graphAuth = secret). Prefer setting graph-client-secret in the vault directly.')
 @secure()
@@ -169,6 +183,14 @@ var tags = {
 var functionAppName = 'func-devopsbot-${resourceToken}'
 // The default host name of an app in the public cloud; action links in email point there.
 var publicUrl = 'https://${functionAppName}.azurewebsites.net'
+
+module checks 'modules/checks.bicep' = {
+  name: 'checks'
+  params: {
+    // any(): the explanation is not one of the allowed values on purpose; ARM, not the compiler, refuses it.
+    botAppPair: any(empty(botAppPairProblem) ? 'ok' : botAppPairProblem)
+  }
+}
 
 module identity 'modules/identity.bicep' = {
   name: 'identity'
@@ -206,6 +228,8 @@ module keyVault 'modules/keyvault.bicep' = {
     location: location
     tags: tags
     name: 'kv-${resourceToken}'
+    createMode: keyVaultRecover ? 'recover' : 'default'
+    createActionLinkKey: createActionLinkKey
     actionLinkKey: actionLinkKey
     graphClientSecret: graphClientSecret
     botAppPassword: botAppPassword
@@ -259,6 +283,7 @@ var devopsbotSettings = {
   // The app believes App Service Authentication's sign-in header only outside the paths the platform leaves anonymous.
   DEVOPSBOT_ANONYMOUS_PATHS: join(anonymousPaths, ',')
   DEVOPSBOT_ACTION_LINK_KEY: '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=action-link-key)'
+  DEVOPSBOT_ACTION_LINK_PREVIOUS_KEY: actionLinkKeyRotating ? '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=action-link-previous-key)' : ''
   DEVOPSBOT_INBOUND_MAILBOX: inboundMailbox
   DEVOPSBOT_TRACKER_KIND: trackerKind
   DEVOPSBOT_TRACKER_URL: trackerUrl
@@ -301,6 +326,9 @@ module bot 'modules/bot.bicep' = {
     identityResourceId: identity.outputs.id
     sku: botSku
   }
+  dependsOn: [
+    checks
+  ]
 }
 
 // The alert endpoints take the function key (?code=, kept in Key Vault as function-key) plus each source's secret.

@@ -5,6 +5,9 @@ A link carries its claims (incident, person, action, expiry, a one-time id) and 
 over them with the organisation's key. Verification recomputes the signature and compares in
 constant time before reading any claim; single use is enforced where the action is performed
 (``services.action_link_use``), because only storage can say whether a link was used before.
+
+Rotating the key: new links are signed with the current key only; while a rotation lasts, a link signed with
+the previous key is still accepted, so links already in people's mailboxes work until they expire.
 """
 
 from __future__ import annotations
@@ -66,16 +69,18 @@ def _unb64(text: str) -> bytes:
 
 
 class ActionLinkSigner:
-    def __init__(self, key: bytes, *, ttl: timedelta = DEFAULT_TTL) -> None:
-        if len(key) < MIN_KEY_BYTES:
+    def __init__(self, key: bytes, *, ttl: timedelta = DEFAULT_TTL, previous_key: bytes = b"") -> None:
+        """``previous_key``: the key being rotated out, accepted (never used to sign) until it is removed."""
+        if len(key) < MIN_KEY_BYTES or (previous_key and len(previous_key) < MIN_KEY_BYTES):
             raise ValueError(f"the action-link key must hold at least {MIN_KEY_BYTES} bytes")
         self._key, self.ttl = key, ttl
+        self._accepted = (key, previous_key) if previous_key else (key,)
 
     def issue(self, incident_id: str, person: Person, action: LinkAction, now: datetime) -> str:
         claims = {"i": incident_id, "p": person.id, "n": person.name, "m": person.email, "a": action.value,
                   "x": int((now + self.ttl).timestamp()), "j": secrets.token_urlsafe(16)}
         body = _b64(json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode())
-        return f"{body}.{self._signature(body)}"
+        return f"{body}.{self._signature(body, self._key)}"
 
     def verify(self, token: str, now: datetime) -> LinkClaims:
         """The claims of an authentic, unexpired link; LinkRejected otherwise. Nothing in the token is
@@ -83,7 +88,8 @@ class ActionLinkSigner:
         if not token or len(token) > MAX_TOKEN or token.count(".") != 1:
             raise LinkRejected(LinkProblem.MALFORMED, "the link is incomplete or damaged")
         body, signature = token.split(".")
-        if not hmac.compare_digest(signature.encode("ascii", "replace"), self._signature(body).encode("ascii")):
+        given = signature.encode("ascii", "replace")
+        if not any(hmac.compare_digest(given, self._signature(body, key).encode("ascii")) for key in self._accepted):
             raise LinkRejected(LinkProblem.TAMPERED, "the link's signature does not match its content")
         try:
             raw = json.loads(_unb64(body))
@@ -97,8 +103,9 @@ class ActionLinkSigner:
             raise LinkRejected(LinkProblem.EXPIRED, "the link has expired", claims)
         return claims
 
-    def _signature(self, body: str) -> str:
-        return _b64(hmac.new(self._key, _DOMAIN + body.encode("ascii", "replace"), hashlib.sha256).digest())
+    @staticmethod
+    def _signature(body: str, key: bytes) -> str:
+        return _b64(hmac.new(key, _DOMAIN + body.encode("ascii", "replace"), hashlib.sha256).digest())
 
 
 def nonce_key(claims: LinkClaims) -> str:

@@ -96,6 +96,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     // checkov:skip=CKV_AZURE_17: Bot Framework authenticates with a signed JWT, not a client certificate, so client certificates would lock Teams out
     // checkov:skip=CKV_AZURE_212: Flex Consumption scales instances on demand; alwaysReady keeps one HTTP instance warm and the platform replaces a failed one
     // checkov:skip=CKV_AZURE_213: App Service health check is not a Flex Consumption feature; GET /api/health serves external probes
+    // checkov:skip=CKV_AZURE_78: Flex Consumption has no FTP or FTPS endpoint, and ARM rejects siteConfig.ftpsState on a Flex site; code arrives only through the deployment container
     serverFarmId: plan.id
     httpsOnly: true
     keyVaultReferenceIdentity: identityId
@@ -127,8 +128,9 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       }
     }
     siteConfig: {
+      // Flex Consumption refuses the site properties it does not support (ftpsState, alwaysOn, functionAppScaleLimit,
+      // use32BitWorkerProcess, linuxFxVersion, ...): only these three, which it honours, are set.
       minTlsVersion: '1.2'
-      ftpsState: 'Disabled'
       http20Enabled: true
       appSettings: [for setting in items(union(hostSettings, appSettings)): {
         name: setting.key

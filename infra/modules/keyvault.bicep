@@ -14,7 +14,17 @@ param name string
 @maxValue(90)
 param softDeleteRetentionInDays int = 90
 
-@description('Seed of the key that signs action links in email (HMAC): azd\'s secretOrRandomPassword, a random password the first time and the stored key afterwards.')
+@description('default creates the vault; recover brings back the soft-deleted vault of the same name (after `azd down`) with its secrets.')
+@allowed([
+  'default'
+  'recover'
+])
+param createMode string = 'default'
+
+@description('true: write actionLinkKey as the action-link-key secret (the first provision only). false: leave the stored key alone.')
+param createActionLinkKey bool = false
+
+@description('Seed of the action-link key to create (createActionLinkKey only): azd\'s secretOrRandomPassword.')
 @secure()
 param actionLinkKey string
 
@@ -34,9 +44,8 @@ param smtpPassword string = ''
 @secure()
 param trackerToken string = ''
 
-// The app wants the action-link key as at least 32 bytes in hex. A first-time random password is hashed into 64 hex
-// digits (two name-based GUIDs); the stored key, already 64 digits, is kept as it is, so it never changes between
-// deployments and links already sent keep working.
+// The app wants the action-link key as at least 32 bytes in hex. A random password is hashed into 64 hex digits (two
+// name-based GUIDs); a key read back from the vault, already 64 digits, is kept as it is.
 var derivedActionLinkKey = '${replace(guid(actionLinkKey, 'action-link-key-1'), '-', '')}${replace(guid(actionLinkKey, 'action-link-key-2'), '-', '')}'
 var actionLinkKeyHex = length(actionLinkKey) == 64 ? actionLinkKey : derivedActionLinkKey
 
@@ -52,6 +61,7 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     }
     // checkov:skip=CKV_AZURE_109: without a virtual network the Functions platform resolves Key Vault references over the public endpoint; access is RBAC-only
     // checkov:skip=CKV_AZURE_189: as above: public endpoint, every read needs an Entra token and the Key Vault Secrets User role
+    createMode: createMode
     enableRbacAuthorization: true
     enableSoftDelete: true
     softDeleteRetentionInDays: softDeleteRetentionInDays
@@ -64,11 +74,14 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   }
 }
 
-resource actionLinkKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+// Created once, never rewritten by a later deployment: a re-provision that cannot read the vault cannot replace the
+// key either, so links already sent keep working. Rotation is a deliberate step (docs/deployment.md).
+resource actionLinkKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (createActionLinkKey) {
   parent: vault
   name: 'action-link-key'
   properties: {
     // checkov:skip=CKV_AZURE_41: an expired action-link key would break every email link mid-incident; rotation is a documented procedure
+    // checkov:skip=CKV_AZURE_114: contentType is set below; Checkov does not read the properties of a conditional (if) resource
     value: actionLinkKeyHex
     contentType: 'text/plain'
   }

@@ -15,13 +15,14 @@ param appPrincipalId string
 @description('Principal id of the person (or pipeline) running the deployment; given Key Vault Secrets Officer so they can set secrets. Empty: none.')
 param adminPrincipalId string = ''
 
-@description('Type of adminPrincipalId.')
+@description('Type of adminPrincipalId; empty lets Azure look it up.')
 @allowed([
+  ''
   'User'
   'Group'
   'ServicePrincipal'
 ])
-param adminPrincipalType string = 'User'
+param adminPrincipalType string = ''
 
 // Built-in role definition ids (the same in every tenant).
 var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
@@ -92,7 +93,8 @@ resource secretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04-01' = i
   scope: vault
   properties: {
     principalId: adminPrincipalId
-    principalType: adminPrincipalType
+    // Omitted when not stated: Azure resolves the principal itself, so a pipeline's service principal works as a person does.
+    principalType: empty(adminPrincipalType) ? null : adminPrincipalType
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsOfficer)
   }
 }

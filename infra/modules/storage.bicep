@@ -12,14 +12,14 @@ param name string
 @description('Blob container the Flex Consumption plan deploys the app package from.')
 param deploymentContainerName string
 
-@description('Replication: ZRS keeps the incident record through a zone outage.')
+@description('Replication: LRS is offered in every region; ZRS keeps the incident record through a zone outage where the region has availability zones.')
 @allowed([
   'Standard_LRS'
   'Standard_ZRS'
   'Standard_GRS'
   'Standard_GZRS'
 ])
-param skuName string = 'Standard_ZRS'
+param skuName string = 'Standard_LRS'
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
@@ -32,7 +32,7 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   properties: {
     // checkov:skip=CKV_AZURE_35: no virtual network in this deployment; shared keys are off, so every request needs an Entra token and an RBAC role
     // checkov:skip=CKV_AZURE_59: the Flex Consumption app reaches storage without a private network; access is identity-only (shared keys off)
-    // checkov:skip=CKV_AZURE_206: ZRS keeps synchronous copies in three zones so the bot writes through a zone outage; GZRS is a parameter where offered
+    // checkov:skip=CKV_AZURE_206: replication is the storageSku parameter: LRS by default because not every Flex Consumption region has zones; ZRS or GZRS where offered
     accessTier: 'Hot'
     allowBlobPublicAccess: false
     allowSharedKeyAccess: false

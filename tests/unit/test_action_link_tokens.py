@@ -66,3 +66,40 @@ def test_damaged_links_are_refused_without_reading_them(token: str) -> None:
 def test_a_short_key_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 32 bytes"):
         ActionLinkSigner(b"short")
+
+
+NEW_KEY = bytes(range(100, 132))
+
+
+def rotating() -> ActionLinkSigner:
+    """The signer during a rotation: NEW_KEY current, KEY (the one rotated out) still accepted."""
+    return ActionLinkSigner(NEW_KEY, ttl=timedelta(hours=24), previous_key=KEY)
+
+
+def test_during_a_rotation_a_link_signed_with_the_previous_key_still_works() -> None:
+    sent_before = signer(KEY).issue("INC-2026-0001", ALICE, LinkAction.ACKNOWLEDGE, T0)
+    claims = rotating().verify(sent_before, T0 + timedelta(hours=23))
+    assert (claims.incident_id, claims.action) == ("INC-2026-0001", LinkAction.ACKNOWLEDGE)
+
+
+def test_during_a_rotation_new_links_are_signed_with_the_current_key_only() -> None:
+    sent_now = rotating().issue("INC-2026-0001", ALICE, LinkAction.RESOLVE, T0)
+    assert signer(NEW_KEY).verify(sent_now, T0).action is LinkAction.RESOLVE
+    assert problem_of(sent_now, key=KEY) is LinkProblem.TAMPERED
+
+
+def test_a_link_signed_with_the_previous_key_still_expires() -> None:
+    sent_before = signer(KEY).issue("INC-2026-0001", ALICE, LinkAction.ACKNOWLEDGE, T0)
+    with pytest.raises(LinkRejected) as refused:
+        rotating().verify(sent_before, T0 + timedelta(hours=24))
+    assert refused.value.problem is LinkProblem.EXPIRED
+
+
+def test_once_the_rotation_ends_links_of_the_previous_key_are_refused() -> None:
+    sent_before = signer(KEY).issue("INC-2026-0001", ALICE, LinkAction.ACKNOWLEDGE, T0)
+    assert problem_of(sent_before, key=NEW_KEY) is LinkProblem.TAMPERED
+
+
+def test_a_previous_key_shorter_than_32_bytes_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least 32 bytes"):
+        ActionLinkSigner(NEW_KEY, previous_key=b"short")

@@ -113,3 +113,44 @@ def test_the_timer_runs_every_minute_unless_told_otherwise() -> None:
     assert timer_schedule({"DEVOPSBOT_TIMER_SCHEDULE": "0 */5 * * * *"}) == "0 */5 * * * *"
     with pytest.raises(ConfigurationError, match=r"DEVOPSBOT_TIMER_SCHEDULE: .*field 'minute'"):
         timer_schedule({"DEVOPSBOT_TIMER_SCHEDULE": "0 99 * * * *"})
+
+
+def test_during_a_key_rotation_the_previous_action_link_key_is_read() -> None:
+    settings = load_settings({**LOCAL, "DEVOPSBOT_ACTION_LINK_KEY": "ab" * 32,
+                              "DEVOPSBOT_ACTION_LINK_PREVIOUS_KEY": "cd" * 32})
+    assert (settings.action_link_key, settings.action_link_previous_key) == (b"\xab" * 32, b"\xcd" * 32)
+    assert "cdcd" not in repr(settings) and settings.switched_off == ()
+
+
+def test_an_unreadable_previous_key_ends_the_rotation_but_keeps_new_links() -> None:
+    # New links (current key) keep working; the reason is reported by /api/health and `check`.
+    settings = load_settings({**LOCAL, "DEVOPSBOT_ACTION_LINK_KEY": "ab" * 32,
+                              "DEVOPSBOT_ACTION_LINK_PREVIOUS_KEY": "@Microsoft.KeyVault(VaultName=kv;SecretName=x)"})
+    assert settings.action_link_key == b"\xab" * 32 and settings.action_link_previous_key == b""
+    assert dict(settings.switched_off) == {"action_link_rotation": (
+        "DEVOPSBOT_ACTION_LINK_PREVIOUS_KEY: the Key Vault reference was not resolved (App Service left it as "
+        "written): check that the secret exists and that the app's identity may read it")}
+
+
+def test_a_malformed_previous_key_is_named_and_ends_the_rotation() -> None:
+    settings = load_settings({**LOCAL, "DEVOPSBOT_ACTION_LINK_KEY": "ab" * 32,
+                              "DEVOPSBOT_ACTION_LINK_PREVIOUS_KEY": "too-short"})
+    assert settings.action_link_previous_key == b""
+    assert dict(settings.switched_off)["action_link_rotation"].startswith(
+        "DEVOPSBOT_ACTION_LINK_PREVIOUS_KEY: must be at least 32 random bytes")
+
+
+def test_the_app_accepts_links_of_the_previous_key_during_a_rotation() -> None:
+    from datetime import UTC, datetime
+
+    from devopsbot.bootstrap import Container
+    from incident.model import Person
+    from services.action_link_tokens import ActionLinkSigner, LinkAction
+
+    now = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+    old = ActionLinkSigner(b"\xcd" * 32).issue("INC-2026-0001", Person("29:a", "A", "a@contoso.example"),
+                                              LinkAction.ACKNOWLEDGE, now)
+    container = Container(load_settings({**LOCAL, "DEVOPSBOT_ACTION_LINK_KEY": "ab" * 32,
+                                         "DEVOPSBOT_ACTION_LINK_PREVIOUS_KEY": "cd" * 32}), in_memory=True)
+    links = container.dependencies.links
+    assert links is not None and links.verify(old, now).incident_id == "INC-2026-0001"
