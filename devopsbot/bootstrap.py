@@ -14,6 +14,7 @@ from devopsbot.settings import Settings, load_settings
 from incident.errors import ConfigurationError
 from incident.model import Incident, Person, TimelineEvent
 from incident.policy import OrganisationPolicy
+from services.alert_handlers import ALERT_HANDLERS
 from services.bus import Dependencies, MessageBus
 from services.handlers import HANDLERS
 from services.ports import Alert, Clock, IssueTracker, Mailer, Notifier
@@ -216,6 +217,7 @@ class Container:
             from adapters import memory
             from adapters.memory_playbooks import MemoryPlaybookRepository
             from adapters.memory_roster import MemoryRosterRepository
+            from adapters.memory_signals import MemorySignalRepository
 
             return Dependencies(
                 policy=self.policy, clock=self.clock,
@@ -223,7 +225,7 @@ class Container:
                 due_work=memory.MemoryDueWorkRepository(),
                 conversations=memory.MemoryConversationReferenceRepository(),
                 roster=MemoryRosterRepository(), playbooks=MemoryPlaybookRepository(),
-                idempotency=memory.MemoryIdempotencyStore(),
+                idempotency=memory.MemoryIdempotencyStore(), signals=MemorySignalRepository(),
                 notifier=_Deferred(lambda: self.notifier), mailer=self.mailer, tracker=self.tracker,
                 health=memory.MemoryTeamsHealth(self.settings.teams_down_after),
                 audit=memory.MemoryAuditLog(), state=memory.MemoryStateStore(), **self._mail_options(),
@@ -235,6 +237,7 @@ class Container:
         from adapters.table_incidents import TableIncidentRepository
         from adapters.table_playbooks import TablePlaybookRepository
         from adapters.table_roster import TableRosterRepository
+        from adapters.table_signals import TableSignalRepository
 
         store = self.store
         return Dependencies(
@@ -243,7 +246,7 @@ class Container:
             due_work=TableDueWorkRepository(store),
             conversations=TableConversationReferenceRepository(store),
             roster=TableRosterRepository(store), playbooks=TablePlaybookRepository(store),
-            idempotency=TableIdempotencyStore(store),
+            idempotency=TableIdempotencyStore(store), signals=TableSignalRepository(store),
             notifier=_Deferred(lambda: self.notifier), mailer=self.mailer, tracker=self.tracker,
             health=ops.TableTeamsHealth(store, self.settings.teams_down_after),
             audit=ops.TableAuditLog(store), state=ops.TableStateStore(store), **self._mail_options(),
@@ -262,8 +265,8 @@ class Container:
 
     @cached_property
     def bus(self) -> MessageBus:
-        return MessageBus(self.dependencies, {**HANDLERS, **POSTMORTEM_HANDLERS}, REACTIONS, DEFAULT_REACTIONS,
-                          EVENT_REACTIONS)
+        return MessageBus(self.dependencies, {**HANDLERS, **POSTMORTEM_HANDLERS, **ALERT_HANDLERS}, REACTIONS,
+                          DEFAULT_REACTIONS, EVENT_REACTIONS)
 
     @cached_property
     def bot(self) -> BotEndpoint:

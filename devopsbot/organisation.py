@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from devopsbot.alerts_config import AlertsModel, alert_policy, check_alerts
 from devopsbot.assessment_config import PriorityConfigModel, RiskModel, priority_model, risk_matrix
 from incident.errors import ConfigurationError
 from incident.people import Person
@@ -196,6 +197,7 @@ class OrganisationFile(_Strict):
     playbooks: PlaybooksModel = Field(default_factory=PlaybooksModel)
     assessment: AssessmentModel = Field(default_factory=AssessmentModel)
     priorities: dict[str, PriorityEffortModel] = Field(default_factory=dict)  # absent: the severity alone decides
+    alerts: AlertsModel = Field(default_factory=AlertsModel)  # absent: alerts are stored, no rule acts on them
 
     @model_validator(mode="after")
     def _references(self) -> OrganisationFile:
@@ -220,6 +222,9 @@ class OrganisationFile(_Strict):
         if self.escalation.leadership_audience:
             _must_exist(self.escalation.leadership_audience, self.audiences, "escalation.leadership_audience",
                         "audience")
+        check_alerts(self.alerts, list(self.severities),
+                     {k: [c.key for c in t.exit_criteria] for k, t in self.incident_types.items()},
+                     self.organisation.services)
         if self.organisation.services:
             for service in self.playbooks.approvers:
                 _must_exist(service, dict.fromkeys(self.organisation.services), "playbooks.approvers", "service")
@@ -320,6 +325,7 @@ def to_policy(model: OrganisationFile) -> OrganisationPolicy:
         risk=risk_matrix(model.risk, [s.name for s in severities]),
         priority=priority_model(model.priority),
         assessment_deadline=timedelta(minutes=model.assessment.deadline_minutes),
+        alerts=alert_policy(model.alerts),
         priorities={name: PriorityEffort(
             update_cadence=timedelta(minutes=x.update_cadence_minutes) if x.update_cadence_minutes else None,
             ack_timeout=timedelta(minutes=x.ack_timeout_minutes) if x.ack_timeout_minutes else None,
