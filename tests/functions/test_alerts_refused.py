@@ -133,9 +133,9 @@ async def test_one_bad_alert_in_a_group_stores_none_of_the_group(alerting: Conta
     assert await stored(alerting) == []
 
 
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
-                                                                                       max_size=4), max_leaves=20)
+scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
+json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
+                           | st.dictionaries(st.text(max_size=12), inner, max_size=4), max_leaves=20)
 
 
 def mutated(source: str) -> st.SearchStrategy[bytes]:
