@@ -22,13 +22,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from incident.errors import DevopsbotError
+from incident.errors import DomainError
 from incident.signals import MAX_LABELS, AlertPolicy, Signal, SignalState, clip, service_of
 
+MAX_BODY = 512 * 1024  # an Alertmanager group of hundreds of alerts stays far below; refused before parsing
 MAX_ALERTS = 500  # per notification; Alertmanager's max_alerts and Grafana's groups stay far below
 
 
-class MalformedAlert(DevopsbotError):
+class MalformedAlert(DomainError):
     """The body is not a payload of the source: nothing was stored."""
 
 
@@ -197,6 +198,8 @@ PARSERS: dict[str, Callable[[dict[str, Any], datetime, AlertPolicy], list[Signal
 
 def parse(source: str, body: bytes, at: datetime, policy: AlertPolicy) -> list[Signal]:
     """The signals of one notification; MalformedAlert (naming the problem) when the body is not one."""
+    if len(body) > MAX_BODY:
+        raise MalformedAlert(f"the body is larger than {MAX_BODY} bytes")
     if source not in PARSERS:
         raise MalformedAlert(f"unknown alert source '{source}' (known: {', '.join(PARSERS)})")
     try:

@@ -34,7 +34,8 @@ HOST_ERROR_EXIT = 7
 # sets ``run`` on them. Those modules import nothing heavy at module level.
 COMMAND_MODULES: tuple[str, ...] = ("devopsbot.cli.host", "devopsbot.cli.incident", "devopsbot.cli.assess",
                                     "devopsbot.cli.report", "devopsbot.cli.package", "devopsbot.cli.roster",
-                                    "devopsbot.cli.postmortem", "devopsbot.cli.mail", "devopsbot.cli.playbook")
+                                    "devopsbot.cli.postmortem", "devopsbot.cli.mail", "devopsbot.cli.playbook",
+                                    "devopsbot.cli.alert")
 
 
 def _prepare_environment() -> None:
