@@ -27,6 +27,7 @@ from incident import commands
 from incident.access import Action, require
 from incident.errors import DomainError, InvalidValue, NotPermitted
 from incident.model import Incident, Person
+from incident.signal_changes import hinted_criteria
 from services.handlers import open_incidents
 
 
@@ -95,7 +96,8 @@ class IncidentTeams:
     async def resolve_form(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
         async def act(incident: Incident, rest: str) -> Answer:
             require(incident, Action.RESOLVE, actor_of(turn_context), self.deps.policy.admins)
-            return Answer(card=resolve_card(incident, self.deps.policy, t, values={"resolution": rest}))
+            return Answer(card=resolve_card(incident, self.deps.policy, t,
+                                            values={"resolution": rest, **await self._hinted(incident)}))
         return await self.turns.with_incident(turn_context, arguments, t, act)
 
     async def reopen(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
@@ -143,7 +145,11 @@ class IncidentTeams:
     async def card_resolve_form(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
         incident = await self.turns.card_incident(parse_payload(IncidentAction, data))
         require(incident, Action.RESOLVE, actor_of(turn_context), self.deps.policy.admins)
-        return Answer(card=resolve_card(incident, self.deps.policy, t))
+        return Answer(card=resolve_card(incident, self.deps.policy, t, values=await self._hinted(incident)))
+
+    async def _hinted(self, incident: Incident) -> dict[str, Any]:
+        """The exit criteria resolved alerts ticked start ticked on the form: a hint the person confirms."""
+        return {"criteria_met": hinted_criteria(await self.deps.incidents.timeline(incident.id))}
 
     async def card_resolve(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
         payload = parse_payload(ResolveAction, data)
