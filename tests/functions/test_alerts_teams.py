@@ -34,7 +34,7 @@ async def resolve_form(incident_id: str) -> dict[str, bool]:
         "incident.resolve_form", {"incident_id": incident_id})))
     card = json.loads(response.get_body())["value"]
     return {item["id"]: item.get("value") == "true" for item in card["body"]
-            if str(item["id"] if "id" in item else "").startswith("criterion_")}
+            if str(item.get("id", "")).startswith("criterion_")}
 
 
 async def test_the_resolve_form_starts_with_the_criterion_a_resolved_alert_ticked(alerting: Container) -> None:
