@@ -30,6 +30,10 @@ class MemorySignalRepository:
         if key in self._signals:
             self._signals[key] = replace(self._signals[key], outcome=outcome, incident_id=incident_id)
 
+    async def release(self, key: str) -> None:
+        if key in self._signals and not self._signals[key].outcome:
+            del self._signals[key]
+
     async def since(self, at: datetime) -> list[StoredSignal]:
         return sorted((s for s in self._signals.values() if s.signal.received_at >= at),
                       key=lambda s: s.signal.received_at)

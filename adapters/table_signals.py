@@ -88,6 +88,18 @@ class TableSignalRepository:
             await table.update_entity({"PartitionKey": partition, "RowKey": row, "Outcome": outcome[:1000],
                                        "IncidentId": incident_id}, mode=UpdateMode.MERGE)
 
+    async def release(self, key: str) -> None:
+        table = await self._store.table("signals")
+        partition, row = _keys(key)
+        async with storage_errors("releasing an alert"):
+            try:
+                existing = await table.get_entity(partition, row)
+                if not existing.get("Outcome"):
+                    await table.delete_entity(partition, row, etag=etag_of(existing),
+                                              match_condition=MatchConditions.IfNotModified)
+            except (ResourceNotFoundError, ResourceModifiedError):
+                pass  # gone, or counted or finished meanwhile: the next delivery decides
+
     async def since(self, at: datetime) -> list[StoredSignal]:
         table = await self._store.table("signals")
         found = []

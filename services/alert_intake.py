@@ -11,11 +11,19 @@ one incident; of two opening a group at once, one declares and the other attache
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
 from incident import commands
-from incident.errors import ConcurrencyConflict, ConfigurationError, DeclarationInProgress, NotFound
+from incident.errors import (
+    ConcurrencyConflict,
+    ConfigurationError,
+    DeclarationInProgress,
+    DevopsbotError,
+    DomainError,
+    NotFound,
+)
 from incident.lifecycle import Status
 from incident.model import Incident
 from incident.signal_changes import AttachSignal, NoteSignalResolved
@@ -37,6 +45,7 @@ from services.alert_payloads import parse
 from services.bus import MessageBus
 from services.signal_ports import SignalRepository
 
+log = logging.getLogger(__name__)
 PROCESSING_LEASE = timedelta(minutes=2)
 GROUP_ATTEMPTS = 5
 
@@ -70,19 +79,37 @@ async def take_one(bus: MessageBus, signals: SignalRepository, alerts: AlertPoli
     if not new and (stored.outcome or deps.clock.now() - stored.signal.received_at < PROCESSING_LEASE):
         return Taken(signal.key, signal.state.value, stored.outcome or "being handled", stored.incident_id,
                      repeat=True, deliveries=stored.deliveries)
-    rule = alerts.rule_for(signal, severity)
-    if signal.state is SignalState.RESOLVED:
-        outcome, incident_id = await _resolved(bus, signals, signal, rule)
-    elif rule is None:
-        outcome, incident_id = "no rule matched", ""
-    elif rule.action is RuleAction.IGNORE:
-        outcome, incident_id = f"ignored (rule {rule.name})", ""
-    elif rule.action is RuleAction.ATTACH:
-        outcome, incident_id = await _attach_to_open(bus, signals, signal, rule)
-    else:
-        outcome, incident_id = await _declare_or_attach(bus, signals, alerts, signal, rule, severity)
+    try:
+        outcome, incident_id = await _act(bus, signals, alerts, signal, severity)
+    except DomainError as error:  # the rule cannot apply to this alert (e.g. its incident closed meanwhile)
+        outcome, incident_id = f"not acted on: {error}", ""
+    except BaseException:
+        await _release(signals, signal.key)  # the sender's retry (it got a 5xx) acts again, once
+        raise
     await signals.set_outcome(signal.key, outcome, incident_id)
     return Taken(signal.key, signal.state.value, outcome, incident_id, deliveries=stored.deliveries)
+
+
+async def _act(bus: MessageBus, signals: SignalRepository, alerts: AlertPolicy, signal: Signal,
+               severity: str) -> tuple[str, str]:
+    """What the first matching rule says, as (outcome, incident id)."""
+    rule = alerts.rule_for(signal, severity)
+    if signal.state is SignalState.RESOLVED:
+        return await _resolved(bus, signals, signal, rule)
+    if rule is None:
+        return "no rule matched", ""
+    if rule.action is RuleAction.IGNORE:
+        return f"ignored (rule {rule.name})", ""
+    if rule.action is RuleAction.ATTACH:
+        return await _attach_to_open(bus, signals, signal, rule)
+    return await _declare_or_attach(bus, signals, alerts, signal, rule, severity)
+
+
+async def _release(signals: SignalRepository, key: str) -> None:
+    try:
+        await signals.release(key)
+    except DevopsbotError as error:
+        log.warning("could not release an alert (the next delivery after the lease acts on it): %s", error)
 
 
 def _fingerprint_key(signal: Signal) -> str:

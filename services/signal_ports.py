@@ -18,6 +18,11 @@ class SignalRepository(Protocol):
 
     async def set_outcome(self, key: str, outcome: str, incident_id: str = "") -> None: ...
 
+    async def release(self, key: str) -> None:
+        """Forget a signal nothing was made of yet (acting on it failed), so the sender's retry acts again;
+        a signal with an outcome stays."""
+        ...
+
     async def since(self, at: datetime) -> list[StoredSignal]:
         """Signals received at or after ``at``, oldest first."""
         ...
