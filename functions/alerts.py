@@ -17,11 +17,11 @@ import hmac
 import azure.functions as func
 
 from functions.http_errors import error_response, json_response
+from incident.signals import SOURCES
 
 blueprint = func.Blueprint()
 
 MAX_BODY = 512 * 1024  # as services.alert_payloads.MAX_BODY (not imported here: pydantic stays out of cold start)
-SOURCES = ("azure-monitor", "alertmanager", "grafana", "generic")
 SIGNATURE_HEADER = "X-Devopsbot-Signature"
 
 

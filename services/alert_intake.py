@@ -168,7 +168,11 @@ async def _declare_or_attach(bus: MessageBus, signals: SignalRepository, alerts:
             try:
                 await signals.save_group(key, GroupOpen(group.incident_id, group.opened_at, signal.received_at), tag)
             except ConcurrencyConflict:
-                continue  # another signal of the group moved the window meanwhile: read it again
+                # Another alert of the group moved the window at the same moment: it still points where it did
+                # (attach without writing), or a new incident replaced it (read it again).
+                again, _ = await signals.group(key)
+                if again is None or again.incident_id != group.incident_id:
+                    continue
             return await _attach(bus, signals, signal, group.incident_id)
         # Racing openers of the group use the same idempotency key, so they get the same incident.
         incident = await _declare(bus, alerts, signal, rule, severity,

@@ -16,8 +16,8 @@ from typing import Any
 
 from devopsbot.cli.common import with_container
 from devopsbot.cli.report import DATE_HELP, BadPeriod, parse_moment
+from incident.signals import SOURCES
 
-SOURCES = ("azure-monitor", "alertmanager", "grafana", "generic")
 BAD_INPUT_EXIT = 2
 
 

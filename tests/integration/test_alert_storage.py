@@ -5,6 +5,7 @@ the signal's own partition."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Any
@@ -108,3 +109,21 @@ async def test_a_repeat_costs_at_most_two_storage_requests_in_the_signals_own_pa
     finally:
         bootstrap.reset_container(None)
         await host.aclose()
+
+
+async def test_ten_alerts_of_one_group_at_once_are_all_accepted_into_one_incident(hosts: BuildHost) -> None:
+    first, second = hosts(), hosts()
+    base = json.loads(fixture("generic-firing.json"))
+
+    async def deliver(n: int) -> Any:
+        bootstrap.reset_container(first if n % 2 else second)
+        return await post("generic", base | {"id": f"identity-{n}", "summary": f"Identity alert {n}"})
+
+    responses = await asyncio.gather(*(deliver(n) for n in range(10)))
+    assert {r.status_code for r in responses} == {202}
+    outcomes = [answer(r)["signals"][0]["outcome"] for r in responses]
+    assert sum(o.startswith("declared") for o in outcomes) == 1
+    assert sum(o.startswith("attached to") for o in outcomes) == 9
+    [incident] = await first.dependencies.incidents.list_open()
+    timeline = await first.dependencies.incidents.timeline(incident.id)
+    assert [e.kind for e in timeline].count("signal_attached") == 9
