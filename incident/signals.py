@@ -68,8 +68,9 @@ def digest(text: str) -> str:
 
 
 def clip(text: str, limit: int = MAX_SUMMARY) -> str:
-    """One line, at most ``limit`` characters: alert text goes into titles and timelines."""
-    line = " ".join(text.split())
+    """One printable line, at most ``limit`` characters: alert text goes into titles, timelines and terminals
+    (no control character, such as a terminal escape, survives)."""
+    line = " ".join("".join(c for c in text if c.isprintable() or c.isspace()).split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 

@@ -125,3 +125,10 @@ async def test_alerts_of_a_group_within_the_window_attach_and_after_it_open_a_ne
     assert fourth["signals"][0]["outcome"].startswith("declared")
     assert fourth["signals"][0]["incident"] != first["incident"]
     assert len(await alerting.dependencies.incidents.list_open()) == 2
+
+
+async def test_control_characters_in_alert_text_never_reach_the_incident_title(alerting: Container) -> None:
+    body = json.loads(fixture("generic-firing.json")) | {"summary": "Disk\x1b[31m full\x00 on\n db1"}
+    [taken] = answer(await post("generic", body))["signals"]
+    incident = await alerting.dependencies.incidents.get(taken["incident"])
+    assert incident.title == "[generic] Disk[31m full on db1"
