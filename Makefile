@@ -81,9 +81,10 @@ $(FAKETIME):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends faketime
 
-# A fresh local key signs email action links; it never leaves this machine (the file is git-ignored).
+# A fresh local key signs email action links, fresh secrets guard the alert endpoints; they never leave this
+# machine (the file is git-ignored).
 local.settings.json:
-	$(PYTHON) -c 'import json, secrets; s = json.load(open("local.settings.example.json")); s["Values"]["DEVOPSBOT_ACTION_LINK_KEY"] = secrets.token_hex(32); json.dump(s, open("$@", "w"), indent=2)'
+	$(PYTHON) -c 'import json, secrets; s = json.load(open("local.settings.example.json")); s["Values"]["DEVOPSBOT_ACTION_LINK_KEY"] = secrets.token_hex(32); s["Values"].update({n: secrets.token_urlsafe(24) for n in s["Values"] if n.startswith("DEVOPSBOT_ALERT_SECRET_")}); json.dump(s, open("$@", "w"), indent=2)'
 
 lint: setup
 	$(PY) -m ruff check .

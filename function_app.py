@@ -6,6 +6,7 @@ Nothing here does I/O or imports heavy packages: cold start on Azure Functions i
 import azure.functions as func
 
 from functions.actions import blueprint as actions
+from functions.alerts import blueprint as alerts
 from functions.dashboard import blueprint as dashboard
 from functions.digest import blueprint as digest
 from functions.documents import blueprint as documents
@@ -21,5 +22,5 @@ from functions.timers import blueprint as timers
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
 for blueprint in (health, messages, timers, dashboard, actions, documents, mailbox, roster_report, playbooks,
-                  digest, legal, service_health):
+                  digest, legal, service_health, alerts):
     app.register_functions(blueprint)

@@ -30,6 +30,7 @@ from incident.access import Action, permits, require
 from incident.errors import DomainError, InvalidValue, NotPermitted
 from incident.lifecycle import PROGRESS, Status
 from incident.model import Incident, Person
+from incident.signal_changes import hinted_criteria
 from services.handlers import active_and_resolved, open_incidents
 
 
@@ -150,7 +151,8 @@ class IncidentTeams:
     async def resolve_form(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
         async def act(incident: Incident, rest: str) -> Answer:
             require(incident, Action.RESOLVE, actor_of(turn_context), self.deps.policy.admins)
-            return Answer(card=resolve_card(incident, self.deps.policy, t, values={"resolution": rest},
+            return Answer(card=resolve_card(incident, self.deps.policy, t,
+                                            values={"resolution": rest, **await self._hinted(incident)},
                                             standalone=True))
         return await self.turns.with_incident(turn_context, arguments, t, act)
 
@@ -210,7 +212,12 @@ class IncidentTeams:
         payload = parse_payload(ResolveFormAction, data)
         incident = await self.turns.card_incident(payload)
         require(incident, Action.RESOLVE, actor_of(turn_context), self.deps.policy.admins)
-        return Answer(card=resolve_card(incident, self.deps.policy, t, standalone=payload.standalone))
+        return Answer(card=resolve_card(incident, self.deps.policy, t, values=await self._hinted(incident),
+                                        standalone=payload.standalone))
+
+    async def _hinted(self, incident: Incident) -> dict[str, Any]:
+        """The exit criteria resolved alerts ticked start ticked on the form: a hint the person confirms."""
+        return {"criteria_met": hinted_criteria(await self.deps.incidents.timeline(incident.id))}
 
     async def card_resolve(self, turn_context: TurnContext, data: dict[str, Any], t: Translator) -> Answer:
         payload = parse_payload(ResolveAction, data)

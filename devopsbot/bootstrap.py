@@ -14,6 +14,7 @@ from devopsbot.settings import Settings, load_settings
 from incident.errors import ConfigurationError
 from incident.model import Person
 from incident.policy import OrganisationPolicy
+from services.alert_handlers import ALERT_HANDLERS
 from services.bus import Dependencies, MessageBus
 from services.handlers import HANDLERS
 from services.ports import Clock, IssueTracker, Mailer, Notifier
@@ -229,11 +230,12 @@ class Container:
             from adapters import memory
             from adapters.memory_playbooks import MemoryPlaybookRepository
             from adapters.memory_roster import MemoryRosterRepository
+            from adapters.memory_signals import MemorySignalRepository
 
             return {"incidents": memory.MemoryIncidentRepository(), "due_work": memory.MemoryDueWorkRepository(),
                     "conversations": memory.MemoryConversationReferenceRepository(),
                     "roster": MemoryRosterRepository(), "playbooks": MemoryPlaybookRepository(),
-                    "idempotency": memory.MemoryIdempotencyStore(),
+                    "idempotency": memory.MemoryIdempotencyStore(), "signals": MemorySignalRepository(),
                     "health": memory.MemoryTeamsHealth(self.settings.teams_down_after),
                     "audit": memory.MemoryAuditLog(), "state": memory.MemoryStateStore()}
         from adapters import table_operations as ops
@@ -243,12 +245,13 @@ class Container:
         from adapters.table_incidents import TableIncidentRepository
         from adapters.table_playbooks import TablePlaybookRepository
         from adapters.table_roster import TableRosterRepository
+        from adapters.table_signals import TableSignalRepository
 
         store = self.store
         return {"incidents": TableIncidentRepository(store), "due_work": TableDueWorkRepository(store),
                 "conversations": TableConversationReferenceRepository(store),
                 "roster": TableRosterRepository(store), "playbooks": TablePlaybookRepository(store),
-                "idempotency": TableIdempotencyStore(store),
+                "idempotency": TableIdempotencyStore(store), "signals": TableSignalRepository(store),
                 "health": ops.TableTeamsHealth(store, self.settings.teams_down_after),
                 "audit": ops.TableAuditLog(store), "state": ops.TableStateStore(store)}
 
@@ -271,8 +274,8 @@ class Container:
 
     @cached_property
     def bus(self) -> MessageBus:
-        return MessageBus(self.dependencies, {**HANDLERS, **POSTMORTEM_HANDLERS}, REACTIONS, DEFAULT_REACTIONS,
-                          EVENT_REACTIONS)
+        return MessageBus(self.dependencies, {**HANDLERS, **POSTMORTEM_HANDLERS, **ALERT_HANDLERS}, REACTIONS,
+                          DEFAULT_REACTIONS, EVENT_REACTIONS)
 
     @cached_property
     def bot(self) -> BotEndpoint:

@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from devopsbot.alerts_config import AlertsModel, alert_policy, check_alerts
 from devopsbot.assessment_config import PriorityConfigModel, RiskModel, priority_model, risk_matrix
 from incident.errors import ConfigurationError
 from incident.people import Person
@@ -204,6 +205,7 @@ class OrganisationFile(_Strict):
     assessment: AssessmentModel = Field(default_factory=AssessmentModel)
     lifecycle: LifecycleModel = Field(default_factory=LifecycleModel)
     priorities: dict[str, PriorityEffortModel] = Field(default_factory=dict)  # absent: the severity alone decides
+    alerts: AlertsModel = Field(default_factory=AlertsModel)  # absent: alerts are stored, no rule acts on them
 
     @model_validator(mode="after")
     def _references(self) -> OrganisationFile:
@@ -228,6 +230,9 @@ class OrganisationFile(_Strict):
         if self.escalation.leadership_audience:
             _must_exist(self.escalation.leadership_audience, self.audiences, "escalation.leadership_audience",
                         "audience")
+        check_alerts(self.alerts, list(self.severities),
+                     {k: [c.key for c in t.exit_criteria] for k, t in self.incident_types.items()},
+                     self.organisation.services)
         if self.organisation.services:
             for service in self.playbooks.approvers:
                 _must_exist(service, dict.fromkeys(self.organisation.services), "playbooks.approvers", "service")
@@ -329,6 +334,7 @@ def to_policy(model: OrganisationFile) -> OrganisationPolicy:
         priority=priority_model(model.priority),
         assessment_deadline=timedelta(minutes=model.assessment.deadline_minutes),
         acknowledge_starts_investigation=model.lifecycle.acknowledge_starts_investigation,
+        alerts=alert_policy(model.alerts),
         priorities={name: PriorityEffort(
             update_cadence=timedelta(minutes=x.update_cadence_minutes) if x.update_cadence_minutes else None,
             ack_timeout=timedelta(minutes=x.ack_timeout_minutes) if x.ack_timeout_minutes else None,

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from devopsbot.alert_settings import ALERT_SETTINGS, alert_secrets
 from incident.errors import ConfigurationError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,6 +99,7 @@ KNOWN_SETTINGS |= {
         "ServiceHealth.Read.All); default every 5 minutes, 0 */5 * * * *.",
 }
 TRACKER_KINDS = ("azure_devops", "github")
+KNOWN_SETTINGS |= ALERT_SETTINGS
 
 # Who is asking: tokens the app validates itself, and when App Service Authentication's header is believed.
 KNOWN_SETTINGS |= {
@@ -176,6 +178,7 @@ class Settings:
     inbound_mailbox: str = ""
     teams_down_after: int = 5
     switched_off: tuple[tuple[str, str], ...] = ()  # (optional feature, why): its setting could not be read
+    alert_secrets: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # (source, secret)
 
     @property
     def authentication_enabled(self) -> bool:
@@ -356,7 +359,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         public_url=public_url, action_link_key=link_key, action_link_ttl_hours=int(ttl_text),
         action_link_previous_key=previous_key if link_key else b"",
         inbound_mailbox=get("DEVOPSBOT_INBOUND_MAILBOX"), teams_down_after=int(down_text),
-        switched_off=tuple(sorted(off.items())),
+        switched_off=tuple(sorted(off.items())), alert_secrets=alert_secrets(get),
     )
 
 

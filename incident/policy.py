@@ -12,6 +12,7 @@ from incident.people import Person
 from incident.playbook import PlaybookPolicy
 from incident.priority import PriorityModel, default_priority_model
 from incident.risk import RiskMatrix, default_risk_matrix
+from incident.signals import AlertPolicy
 
 
 class CoverageKind(StrEnum):
@@ -170,6 +171,7 @@ class OrganisationPolicy:
     assessment_deadline: timedelta = timedelta(minutes=30)  # assessors' answers are revealed by then at the latest
     priorities: dict[str, PriorityEffort] = field(default_factory=dict)  # priority → how it tightens the effort
     acknowledge_starts_investigation: bool = True  # acknowledging a declared incident moves it to investigating
+    alerts: AlertPolicy = field(default_factory=AlertPolicy)  # [alerts]: severity mapping and rules
 
     def stakeholders(self, severity: str, priority: str = "") -> tuple[str, ...]:
         """The addresses told of every incident of this severity (and priority), by email, always."""

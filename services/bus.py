@@ -34,6 +34,7 @@ from services.ports import (
     StateStore,
     TeamsHealth,
 )
+from services.signal_ports import SignalRepository
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class Dependencies:
     sweeps: OutboxSweeps = field(default_factory=lambda: OutboxSweeps())
     tracker: IssueTracker | None = None  # None: follow-ups are tracked in devopsbot alone
     playbooks: PlaybookRepository | None = None  # the composition root always sets it; tests may leave it out
+    signals: SignalRepository | None = None  # alerts in (services.alert_intake); the composition root sets it
 
 
 log = logging.getLogger(__name__)

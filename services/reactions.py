@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from incident.model import Incident, TimelineEvent
+from services.alert_handlers import alert_reactions
 from services.assessment import assessment_reactions
 from services.bus import Dependencies, EventReaction, Reaction, repeatable
 from services.fallback import FallbackMail, mail_once, resolved_values, send_batches_once
@@ -154,6 +155,7 @@ REACTIONS: dict[str, Sequence[Reaction]] = {
 }
 DEFAULT_REACTIONS: Sequence[Reaction] = (refresh_cards,)
 REACTIONS |= assessment_reactions(refresh_cards)  # risk assessment: the deadline, the commander told
+REACTIONS |= alert_reactions(refresh_cards)  # a resolved alert: the criterion ticked, the commander told
 # After resolution (services.postmortem_reactions): the cards are refreshed as for any change, then these.
 for _kind, _then in POSTMORTEM_REACTIONS.items():
     REACTIONS[_kind] = (*REACTIONS.get(_kind, DEFAULT_REACTIONS), *_then)

@@ -55,7 +55,8 @@ def test_the_real_app_exposes_health_and_messages_under_api_and_the_due_work_tim
         ("dashboard", "/api/dashboard", ("GET",)), ("dashboard_chart", "/api/dashboard/chart.svg", ("GET",)),
         ("playbook_version", "/api/playbooks/{service}/{version}", ("GET",)),
         ("incident_document", "/api/incidents/{id}/document", ("GET",)), ("act", "/api/act", ("GET", "POST")),
-        ("privacy", "/api/privacy", ("GET",)), ("terms", "/api/terms", ("GET",))}
+        ("privacy", "/api/privacy", ("GET",)), ("terms", "/api/terms", ("GET",)),
+        ("alerts_in", "/api/alerts/{source}", ("POST",))}
     assert [(t.name, str(t.schedule)) for t in timers] == [("due_work", "0 * * * * *"),
                                                            ("incoming_mail", "0 * * * * *"),
                                                            ("roster_report", "0 0 8 * * 1"),
