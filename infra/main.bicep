@@ -119,13 +119,14 @@ param trackerUrl string = ''
 @description('Client id of the Entra app registration for signing in to the dashboard. Empty: the dashboard answers 401.')
 param dashboardAuthClientId string = ''
 
-@description('Paths App Service Authentication lets through unauthenticated; each checks its own credentials (Bot Framework tokens, signed links) or is public (privacy and terms pages).')
+@description('Paths App Service Authentication lets through unauthenticated; each checks its own credentials (Bot Framework tokens, signed links, the alert senders\' function key and secret) or is public (privacy and terms pages).')
 param anonymousPaths array = [
   '/api/messages'
   '/api/health'
   '/api/act'
   '/api/privacy'
   '/api/terms'
+  '/api/alerts'
 ]
 
 @description('Storage replication: LRS works in every Flex Consumption region; ask for ZRS (or GZRS) only where the region offers availability zones.')

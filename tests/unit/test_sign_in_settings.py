@@ -55,3 +55,13 @@ def test_a_wrong_sign_in_setting_is_named_with_the_reason(environ: dict[str, str
     with pytest.raises(ConfigurationError) as raised:
         load_settings(environ)
     assert raised.value.field == field and reason in raised.value.reason
+
+
+def test_alert_senders_get_past_app_service_authentication_to_the_secret_check() -> None:
+    """Azure Monitor, Alertmanager and Grafana cannot sign in: App Service Authentication must let them through
+    to the function key and the source's secret, which functions/alerts.py checks."""
+    from functions.signed_in import left_anonymous
+
+    assert all(left_anonymous(f"https://app.example/api/alerts/{source}", DEFAULT_ANONYMOUS_PATHS)
+               for source in ("azure-monitor", "alertmanager", "grafana", "generic"))
+    assert not left_anonymous("https://app.example/api/dashboard", DEFAULT_ANONYMOUS_PATHS)
