@@ -19,8 +19,7 @@ from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, Re
 from azure.data.tables import UpdateMode
 
 from adapters import table_entities as te
-from adapters.table_storage import TableStore, storage_errors
-from incident.errors import ConcurrencyConflict
+from adapters.table_storage import TableStore, put_under_tag, storage_errors
 from services.ports import AUDIT_SAMPLES, AuditRecord, TeamsFlag, TeamsStatus
 
 log = logging.getLogger(__name__)
@@ -157,14 +156,7 @@ class TableTeamsHealth:
         table = await self._store.table("health")
         entity = _flag_entity(now, flag)
         async with storage_errors("setting Teams' health flag"):
-            try:
-                if tag:
-                    await table.update_entity(entity, mode=UpdateMode.REPLACE, etag=tag,
-                                              match_condition=MatchConditions.IfNotModified)
-                else:
-                    await table.create_entity(entity)
-            except (ResourceModifiedError, ResourceExistsError, ResourceNotFoundError):
-                raise ConcurrencyConflict("Teams' health flag changed since it was read") from None
+            await put_under_tag(table, entity, tag, "Teams' health flag changed since it was read")
         if not flag.down:
             await self.record_success(now)
 

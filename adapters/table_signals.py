@@ -19,7 +19,7 @@ from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, Re
 from azure.data.tables import UpdateMode
 
 from adapters import table_entities as te
-from adapters.table_storage import TableStore, etag_of, storage_errors
+from adapters.table_storage import TableStore, etag_of, put_under_tag, storage_errors
 from incident.errors import ConcurrencyConflict
 from incident.signals import GroupOpen, Signal, SignalState, StoredSignal
 
@@ -125,11 +125,4 @@ class TableSignalRepository:
         entity = {"PartitionKey": partition, "RowKey": row, "IncidentId": group.incident_id,
                   "OpenedAt": group.opened_at, "LastAt": group.last_at}
         async with storage_errors("recording an alert group"):
-            try:
-                if tag:
-                    await table.update_entity(entity, mode=UpdateMode.REPLACE, etag=tag,
-                                              match_condition=MatchConditions.IfNotModified)
-                else:
-                    await table.create_entity(entity)
-            except (ResourceExistsError, ResourceModifiedError):
-                raise ConcurrencyConflict(f"the alert group {key[:60]!r} changed meanwhile") from None
+            await put_under_tag(table, entity, tag, f"the alert group {key[:60]!r} changed meanwhile")

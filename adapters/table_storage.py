@@ -101,3 +101,20 @@ class TableStore:
 def etag_of(entity: Any) -> str:
     """The ETag a read handed out: the token a conditional update or delete checks."""
     return str(entity.metadata["etag"])
+
+
+async def put_under_tag(table: TableClient, entity: dict[str, Any], tag: str, conflict: str) -> None:
+    """Store ``entity`` whole: created when ``tag`` is "" (nothing was there when read), else replaced if it
+    still has ``tag``. ConcurrencyConflict(``conflict``) when someone wrote it since it was read."""
+    from azure.core import MatchConditions
+    from azure.data.tables import UpdateMode
+
+    try:
+        if tag:
+            await table.update_entity(entity, mode=UpdateMode.REPLACE, etag=tag,
+                                      match_condition=MatchConditions.IfNotModified)
+        else:
+            await table.create_entity(entity)
+    except (ResourceModifiedError, ResourceExistsError, ResourceNotFoundError):
+        raise ConcurrencyConflict(conflict) from None
+
