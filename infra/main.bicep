@@ -289,6 +289,12 @@ var devopsbotSettings = {
   DEVOPSBOT_TRACKER_KIND: trackerKind
   DEVOPSBOT_TRACKER_URL: trackerUrl
   DEVOPSBOT_TRACKER_TOKEN: empty(trackerKind) ? '' : '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=tracker-token)'
+  // Each alert source's secret, written to the vault by an operator for the sources in use. A secret not in the vault
+  // leaves its reference unresolved, which the app treats as no secret: that source is refused (fail closed).
+  DEVOPSBOT_ALERT_SECRET_AZURE_MONITOR: '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=alert-secret-azure-monitor)'
+  DEVOPSBOT_ALERT_SECRET_ALERTMANAGER: '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=alert-secret-alertmanager)'
+  DEVOPSBOT_ALERT_SECRET_GRAFANA: '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=alert-secret-grafana)'
+  DEVOPSBOT_ALERT_SECRET_GENERIC: '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=alert-secret-generic)'
 }
 
 module functionApp 'modules/functionapp.bicep' = {

@@ -34,6 +34,7 @@ def test_every_devopsbot_app_setting_is_one_the_app_knows() -> None:
 def test_secrets_reach_the_app_only_as_key_vault_references() -> None:
     secret_names = [name for name in _app_settings() if re.search(r"PASSWORD|SECRET|_KEY$", name)]
     assert "DEVOPSBOT_ACTION_LINK_KEY" in secret_names and "DEVOPSBOT_GRAPH_CLIENT_SECRET" in secret_names
+    assert {n for n in KNOWN_SETTINGS if n.startswith("DEVOPSBOT_ALERT_SECRET_")} <= set(secret_names)
     for name in secret_names:
         assert "@Microsoft.KeyVault(VaultName=" in _app_settings()[name], name
 
