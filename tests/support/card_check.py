@@ -11,12 +11,12 @@ import json
 import shutil
 import subprocess
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT
-
+ROOT = Path(__file__).resolve().parents[2]
 CHECK = ROOT / "tests" / "support" / "adaptivecards_check.cjs"
 NO_LIBRARY = 3
 MAX_CARD_BYTES = 28_000  # Teams refuses a message over 28 KB; the card is most of it

@@ -62,7 +62,8 @@ def broken(card: dict[str, Any], change: str) -> dict[str, Any]:
     elif change == "a 1.6 property on an input":
         card["body"].append({**field, "labelPosition": "inline"})
     elif change == "the type-ahead's warning on another property":
-        card["body"].append({"type": "Input.ChoiceSet", "id": "pick", "label": "Pick", "choices": [{"title": "A", "value": "a"}],
+        card["body"].append({"type": "Input.ChoiceSet", "id": "pick", "label": "Pick",
+                             "choices": [{"title": "A", "value": "a"}],
                              "choices.data": {"type": "Data.Query", "dataset": "x"}, "labelWidth": 30})
     elif change == "six buttons":
         card["actions"] = [{"type": "Action.OpenUrl", "title": f"Link {n}", "url": "https://contoso.example"}
