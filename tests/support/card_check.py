@@ -35,16 +35,17 @@ ACCEPTED = frozenset({
 })
 
 
-def library_events(cards: Mapping[str, Mapping[str, Any]]) -> dict[str, list[dict[str, str]]]:
+def library_events(cards: Mapping[str, Mapping[str, Any]], check: Path = CHECK) -> dict[str, list[dict[str, str]]]:
     """Everything the library reports for each card, accepted or not: one Node process for them all."""
     node = shutil.which("node")
     if node is None:
         pytest.fail("Node.js is not installed, so the cards cannot be checked: `make setup` needs Node.js 20 or newer.")
-    done = subprocess.run([node, str(CHECK)], input=json.dumps(cards), capture_output=True, text=True, cwd=ROOT,
+    done = subprocess.run([node, str(check)], input=json.dumps(cards), capture_output=True, text=True, cwd=ROOT,
                           timeout=120, check=False)
     if done.returncode == NO_LIBRARY:
-        pytest.fail(f"{done.stderr.strip()}. Run `make setup` (npm ci) to install node_modules/adaptivecards; "
-                    "the cards are checked with it.")
+        said = done.stderr.strip().splitlines()[0]
+        pytest.fail(f"{said}. Run `make setup` (npm ci) to install node_modules/adaptivecards; the cards are checked "
+                    "with it.")
     assert done.returncode == 0, done.stderr
     found: dict[str, list[dict[str, str]]] = json.loads(done.stdout)
     return found

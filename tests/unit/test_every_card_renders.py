@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,10 +18,10 @@ from adapters.templates import CARDS, card_environment
 from bot.locale import Translator
 from bot.replies import help_card
 from incident.policy import OrganisationPolicy
-from tests.support.card_check import ACCEPTED, MAX_CARD_BYTES, card_problems, library_events
-from tests.unit.every_card import every_card
+from tests.support.card_check import ACCEPTED, CHECK, MAX_CARD_BYTES, card_problems, library_events
+from tests.unit.every_card import declaration_cards, every_card
 
-CROWDED = "en: declaration form with 300 services and 40 people"
+CROWDED = "declaration form with 300 services and 40 people"
 
 
 def test_every_card_parses_and_validates_without_a_warning_in_both_languages(policy: OrganisationPolicy) -> None:
@@ -44,7 +46,7 @@ def test_every_template_is_among_the_cards_checked(policy: OrganisationPolicy,
 
 
 def test_the_type_ahead_is_the_one_warning_accepted_and_only_where_it_is(policy: OrganisationPolicy) -> None:
-    crowded = every_card(policy, languages=("en",))[CROWDED]
+    crowded = declaration_cards(policy, Translator("en"))[CROWDED]
     events = library_events({"form": crowded})["form"]
     assert events and {(e["event"], e["source"], e["message"]) for e in events} == set(ACCEPTED)
     assert json.dumps(crowded).count('"choices.data"') == len(events) == 4  # three lists and the people search
@@ -93,3 +95,10 @@ def test_a_card_broken_on_purpose_is_reported() -> None:
     assert "labelWidth" in found["the type-ahead's warning on another property"][0]  # choices.data itself passes
     assert "TooManyActions" in found["six buttons"][0]
     assert found["too big"][0].endswith("bytes: over the 28 KB Teams accepts")
+
+
+def test_without_the_library_the_check_fails_and_says_how_to_install_it(tmp_path: Path) -> None:
+    outside = tmp_path / "adaptivecards_check.cjs"  # where no node_modules can be found
+    shutil.copy(CHECK, outside)
+    with pytest.raises(pytest.fail.Exception, match=r"adaptivecards is not installed .*Run `make setup` \(npm ci\)"):
+        library_events({"help": help_card(Translator("en"))}, check=outside)
