@@ -80,15 +80,18 @@ def form_card(incident: Incident, policy: OrganisationPolicy, t: Translator, vie
     scale = [(str(v), str(v)) for v in _ratings_scale(policy)]
     fields = [
         choice_input("likelihood", t("assess.likelihood"), [(lv.name, lv.name) for lv in policy.risk.likelihood],
-                     value=mine.likelihood if mine else "", required=True),
+                     value=mine.likelihood if mine else "", required=True,
+                     error_message=t("assess.likelihood.required")),
         choice_input("impact", t("assess.impact"), [(lv.name, lv.name) for lv in policy.risk.impact],
-                     value=mine.impact if mine else "", required=True),
+                     value=mine.impact if mine else "", required=True,
+                     error_message=t("assess.impact.required")),
     ]
     for criterion in policy.priority.criteria:
         given = mine.ratings.get(criterion.key) if mine else None
         fields.append(choice_input(f"rating_{criterion.key}", t(
             "assess.rating", criterion=criterion.name, low=scale[0][0], high=scale[-1][0]), scale,
-            value=f"{given:g}" if given is not None else "", required=True))
+            value=f"{given:g}" if given is not None else "", required=True,
+            error_message=t("assess.rating.required", criterion=criterion.name, low=scale[0][0], high=scale[-1][0])))
     fields.append(text_input("comment", t("assess.comment"), value=mine.comment if mine else "", multiline=True,
                              max_length=1000))
     return render_card(
@@ -177,9 +180,12 @@ def revealed_card(incident: Incident, policy: OrganisationPolicy, t: Translator)
             show_card(t("assess.override"), [
                 choice_input("severity", t("incident.severity"), [(s.name, f"{s.name} — {s.description}")
                                                                   for s in policy.severities],
-                             value=outcome.severity or incident.severity, required=True),
-                choice_input("priority", t("assess.priority"), priorities, value=outcome.priority, required=True),
-                text_input("reason", t("assess.override_reason"), multiline=True, required=True, max_length=1000)],
+                             value=outcome.severity or incident.severity, required=True,
+                             error_message=t("assess.severity.required")),
+                choice_input("priority", t("assess.priority"), priorities, value=outcome.priority, required=True,
+                             error_message=t("assess.priority.required")),
+                text_input("reason", t("assess.override_reason"), multiline=True, required=True, max_length=1000,
+                           error_message=t("assess.override_reason.required"))],
                 [execute(t("assess.override"), OVERRIDE, data)]),
         ]
     return render_card("assessment", heading=heading, notice="", lines=lines, facts=facts, fields=[],

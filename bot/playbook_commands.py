@@ -132,7 +132,8 @@ def review_card(version: PlaybookVersion, policy: PlaybookPolicy, t: Translator)
         mentions=[mention_entity(p) for p in approvers],
         actions=[execute(t("playbook.approve"), "playbook.approve", data, style="positive"),
                  show_card(t("playbook.reject"), [text_input("comment", t("playbook.comment"), multiline=True,
-                                                             required=True, max_length=2000)],
+                                                             required=True, max_length=2000,
+                                                             error_message=t("playbook.comment.required"))],
                            [execute(t("playbook.reject"), "playbook.reject", data, style="destructive")])])
 
 

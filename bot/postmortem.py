@@ -126,8 +126,10 @@ def _postmortem_card(incident: Incident, t: Translator, viewer: Person | None, *
                            "wrap": True})
     owners = [(p.id, p.name) for p in people_of(incident, viewer).values()]
     add = show_card(t("postmortem.add_follow_up"), [
-        text_input("followup_title", t("postmortem.follow_up_title"), max_length=200, required=True),
-        choice_input("followup_owner", t("postmortem.follow_up_owner"), owners, value=owners[0][0], required=True),
+        text_input("followup_title", t("postmortem.follow_up_title"), max_length=200, required=True,
+                   error_message=t("postmortem.follow_up_title.required")),
+        choice_input("followup_owner", t("postmortem.follow_up_owner"), owners, value=owners[0][0], required=True,
+                     error_message=t("postmortem.follow_up_owner.required")),
         {"type": "Input.Date", "id": "followup_due", "label": t("postmortem.follow_up_due")},
         text_input("followup_link", t("postmortem.follow_up_link"), placeholder="https://", max_length=2000),
     ], [execute(t("postmortem.add"), "postmortem.followup", ref, style="positive")])

@@ -90,9 +90,8 @@ def _heading(incident: Incident, t: Translator) -> str:
 
 
 def _incident_actions(incident: Incident, policy: OrganisationPolicy, t: Translator,
-                      members: list[Member], manage: bool) -> list[dict[str, Any]]:
-    """Everyone may acknowledge, post updates and assign roles; severity and resolve are shown to those
-    who may manage the incident (their own view of the card, through Teams' refresh)."""
+                      members: list[Member]) -> list[dict[str, Any]]:
+    """Everyone may acknowledge, post updates and assign roles: the card's own buttons."""
     if not incident.status.is_active:
         return []
     data = {"incident_id": incident.id}
@@ -103,32 +102,46 @@ def _incident_actions(incident: Incident, policy: OrganisationPolicy, t: Transla
     for person in (incident.declared_by, *incident.roles.values(), *incident.invitees):
         known.setdefault(person.id, person.name)
     people = sorted(known.items(), key=lambda p: p[1].casefold())
-    everyone = [
+    return [
         *([execute(t("action.ack"), "incident.ack", data)] if incident.acknowledged_at is None else []),
-        show_card(t("action.update"), [text_input("text", t("action.update"), multiline=True, required=True,
-                                                  placeholder=t("action.update.placeholder"))],
-                  [execute(send, "incident.update", data)]),
+        update_action(incident, t),
         show_card(t("action.assign"), [
-            choice_input("role", t("action.assign.role"), role_choices, value="commander", required=True),
-            choice_input("person", t("action.assign.person"), people, required=True)],
+            choice_input("role", t("action.assign.role"), role_choices, value="commander", required=True,
+                         error_message=t("action.assign.role.required")),
+            choice_input("person", t("action.assign.person"), people, required=True,
+                         error_message=t("action.assign.person.required"))],
             [execute(send, "incident.assign", data)]),
     ]
-    if not manage:
-        return everyone
+
+
+def _manager_tools(incident: Incident, policy: OrganisationPolicy, t: Translator) -> list[dict[str, Any]]:
+    """Status, severity, resolve and the risk assessment, for those who may manage the incident (their own view
+    of the card, through Teams' refresh). A row of their own below the facts: with the card's buttons they would
+    pass the five actions a row may hold (the adaptivecards library's and Teams' hosts cut the rest)."""
+    if not incident.status.is_active:
+        return []
+    data = {"incident_id": incident.id}
     # The statuses the commander moves the incident to by hand, the current one left out.
     moves = [execute(t(f"status.{s.value}"), "incident.status", {**data, "status": s.value})
              for s in PROGRESS if s is not incident.status]
     return [
-        *everyone,
         show_card(t("action.status"), [{"type": "TextBlock", "text": t("action.status.intro"), "wrap": True}], moves),
         show_card(t("action.severity"), [
             choice_input("severity", t("incident.severity"), [(s.name, f"{s.name} — {s.description}")
                                                               for s in policy.severities], value=incident.severity),
             text_input("reason", t("action.severity.reason"), max_length=500)],
-            [execute(send, "incident.severity", data)]),
+            [execute(t("action.send"), "incident.severity", data)]),
         execute(t("action.resolve"), "incident.resolve_form", data, style="positive"),
         execute(t("action.assess"), "assessment.request", data),  # the role holders, independently (bot/assessment.py)
     ]
+
+
+def update_action(incident: Incident, t: Translator) -> dict[str, Any]:
+    """"Post update": the text, required, and Send."""
+    return show_card(t("action.update"), [text_input("text", t("action.update"), multiline=True, required=True,
+                                                     placeholder=t("action.update.placeholder"),
+                                                     error_message=t("action.update.required"))],
+                     [execute(t("action.send"), "incident.update", {"incident_id": incident.id})])
 
 
 def incident_card(incident: Incident, policy: OrganisationPolicy, t: Translator, now: datetime,
@@ -145,8 +158,8 @@ def incident_card(incident: Incident, policy: OrganisationPolicy, t: Translator,
         colour=heading_colour(severity.rank, incident.status.is_active),
         summary=cut(incident.summary, MAX_CARD_TEXT, more),
         facts=_facts(incident, policy, t) + effort_facts(incident, policy, t),
-        actions=_incident_actions(incident, policy, t, members, manage) + _playbook_links(incident, policy, t),
-        refresh=refresh)
+        actions=_incident_actions(incident, policy, t, members) + _playbook_links(incident, policy, t),
+        tools=_manager_tools(incident, policy, t) if manage else [], refresh=refresh)
 
 
 def _playbook_links(incident: Incident, policy: OrganisationPolicy, t: Translator) -> list[dict[str, Any]]:
@@ -163,13 +176,13 @@ def announcement_card(incident: Incident, policy: OrganisationPolicy, t: Transla
         heading = t("announce.heading", id=incident.id, severity=incident.severity,
                     status=t(f"status.{incident.status.value}"))
         return render_card("incident", heading=heading, fallback=heading, colour=URGENT,
-                           summary=t("announce.private"), facts=[], actions=[], refresh=None)
+                           summary=t("announce.private"), facts=[], actions=[], tools=[], refresh=None)
     severity = policy.severity(incident.severity)
     return render_card(
         "incident", heading=_heading(incident, t), fallback=_heading(incident, t),
         colour=heading_colour(severity.rank, incident.status.is_active),
         summary=cut(incident.summary, MAX_CARD_TEXT, t("incident.more", id=incident.id)),
-        facts=_facts(incident, policy, t), actions=[], refresh=None)
+        facts=_facts(incident, policy, t), actions=[], tools=[], refresh=None)
 
 
 def plan_card(incident: Incident, policy: OrganisationPolicy, t: Translator) -> dict[str, Any]:
@@ -200,7 +213,8 @@ def resolve_card(incident: Incident, policy: OrganisationPolicy, t: Translator, 
         for c in policy.incident_type(incident.type).exit_criteria]
     for name, label, required in (("resolution", t("resolve.resolution"), True),
                                   ("override_reason", t("resolve.override"), False)):
-        fields.append(text_input(name, label, value=str(values.get(name, "")), multiline=True, required=required))
+        fields.append(text_input(name, label, value=str(values.get(name, "")), multiline=True, required=required,
+                                 error_message=t("resolve.resolution.required") if required else ""))
         if name in errors:
             fields.append(error_text(errors[name]))
     return render_card(
@@ -237,14 +251,13 @@ def reminder_card(incident: Incident, policy: OrganisationPolicy, t: Translator)
     text = t("reminder.text", commander=who, id=incident.id, severity=incident.severity,
              minutes=int(effort.update_cadence.total_seconds() // 60))
     actions = [
-        show_card(t("action.update"), [text_input("text", t("action.update"), multiline=True, required=True,
-                                                  placeholder=t("action.update.placeholder"))],
-                  [execute(t("action.send"), "incident.update", data)]),
+        update_action(incident, t),
         *(execute(t("reminder.snooze", minutes=m), "incident.snooze", {**data, "minutes": m}) for m in (30, 60)),
         execute(t("action.resolve"), "incident.resolve_form", {**data, "standalone": True}, style="positive"),
     ]
     heading = t("reminder.heading", id=incident.id)
-    return render_card("reminder", heading=heading, fallback=heading, text=text, actions=actions,
+    colour = heading_colour(policy.severity(incident.severity).rank, incident.status.is_active)
+    return render_card("reminder", heading=heading, fallback=heading, colour=colour, text=text, actions=actions,
                        mentions=[mention_entity(commander)] if commander else [])
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.card_check import buttons
 from tests.support.playground import Playground, thread_id
 
 pytestmark = [pytest.mark.e2e, pytest.mark.azurite]
@@ -68,7 +69,7 @@ async def test_declare_update_and_resolve_in_the_playground(playground: Playgrou
     # Teams shows the commander their own view of the card (a refresh); it has the Resolve button.
     commander_view = await playground.invoke_action(space_thread, space["message"]["messageId"], "incident.refresh",
                                                     {"incident_id": incident_id})
-    resolve = next(a for a in commander_view["value"]["actions"] if a["title"] == "Resolve")
+    resolve = next(a for a in buttons(commander_view["value"]) if a["title"] == "Resolve")
     form = await playground.invoke_action(space_thread, space["message"]["messageId"], resolve["verb"],
                                           resolve["data"])
     assert [i["id"] for i in form["value"]["body"] if i.get("type") == "Input.Toggle"] == [

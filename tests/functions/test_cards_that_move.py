@@ -19,6 +19,7 @@ from devopsbot.settings import Settings
 from incident.lifecycle import Status
 from incident.policy import OrganisationPolicy
 from tests.functions.test_teams_conversation import BOB, card_of, click, declare, say, threads
+from tests.support.card_check import buttons
 from tests.support.connector import ConnectorDouble, Sent
 
 DECLARED = "2026-11-27T10:00:00Z"  # the clock of the `installed` container
@@ -29,12 +30,12 @@ def facts(card: dict[str, Any]) -> dict[str, str]:
 
 
 def titles(card: dict[str, Any]) -> list[str]:
-    return [a["title"] for a in card.get("actions", [])]
+    return [a["title"] for a in buttons(card)]
 
 
 def status_buttons(card: dict[str, Any]) -> list[tuple[str, str]]:
     """The commander's status buttons, inside "Change status": (title, status it sets)."""
-    [shown] = [a for a in card.get("actions", []) if a["title"] == "Change status"]
+    [shown] = [a for a in buttons(card) if a["title"] == "Change status"]
     return [(a["title"], a["data"]["status"]) for a in shown["card"]["actions"]]
 
 

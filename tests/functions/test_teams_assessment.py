@@ -13,6 +13,7 @@ from devopsbot.bootstrap import Container
 from services.timers import run_tick
 from tests.functions.conftest import teams_message
 from tests.functions.test_teams_conversation import card_of, click, declare, inputs, send, threads
+from tests.support.card_check import buttons
 from tests.support.connector import ConnectorDouble
 
 ALICE = ("29:alice", "Alice Martin")
@@ -172,7 +173,7 @@ async def test_the_incident_cards_assess_button_asks_the_role_holders(installed:
                                                                       connector: ConnectorDouble) -> None:
     incident_id = await declare(installed, responder="29:bob")
     commander_view = (await click("incident.refresh", {"incident_id": incident_id}))["value"]
-    assert any(a.get("verb") == "assessment.request" for a in commander_view["actions"])
+    assert any(a.get("verb") == "assessment.request" for a in buttons(commander_view))
     refused = await click("assessment.request", {"incident_id": incident_id}, user=BOB)
     assert refused["value"].startswith("Sorry, only the commander")
     answer_card = (await click("assessment.request", {"incident_id": incident_id}))["value"]

@@ -12,6 +12,7 @@ from devopsbot.bootstrap import Container
 from incident.lifecycle import Status
 from tests.conftest import OUTAGE_CRITERIA
 from tests.functions.conftest import built_function, request, teams_invoke, teams_message
+from tests.support.card_check import buttons
 from tests.support.connector import ConnectorDouble, Sent
 
 BOB = ("29:bob", "Bob Durand")
@@ -324,7 +325,7 @@ async def test_a_teams_error_that_is_not_retried_leaves_the_change_stored(
 
 
 def action_titles(card: dict[str, Any]) -> list[str]:
-    return [a["title"] for a in card.get("actions", [])]
+    return [a["title"] for a in buttons(card)]
 
 
 async def test_the_commander_sees_severity_and_resolve_others_do_not(installed: Container,

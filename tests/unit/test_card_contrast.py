@@ -20,10 +20,14 @@ from typing import Any
 
 import pytest
 
+from bot.assessment_cards import form_card
 from bot.declaration import declaration_card
 from bot.locale import Translator
+from bot.postmortem import postmortem_card
+from bot.replies import help_card
 from bot.setup import TeamsSetup
-from bot.views import Member, announcement_card, incident_card, resolve_card
+from bot.views import Member, announcement_card, incident_card, reminder_card, resolve_card
+from incident.assessment import request_assessment
 from incident.lifecycle import Status
 from incident.model import Incident
 from incident.policy import OrganisationPolicy
@@ -69,7 +73,8 @@ def incident(policy: OrganisationPolicy, severity: str, status: Status = Status.
 
 
 def every_colour(policy: OrganisationPolicy) -> dict[str, set[str]]:
-    """Each card's colours: an incident heading for every severity, active and resolved; the forms' errors."""
+    """Each card's colours: an incident heading for every severity, active and resolved, and the reminder's; the
+    forms' errors and notices."""
     t = Translator("en")
     cards: dict[str, dict[str, Any]] = {}
     for level in policy.severities:
@@ -78,12 +83,20 @@ def every_colour(policy: OrganisationPolicy) -> dict[str, set[str]]:
                                                                      t, NOW, [])
             cards[f"announcement {level.name} {status}"] = announcement_card(
                 incident(policy, level.name, status), policy, t, NOW)
+        cards[f"reminder {level.name}"] = reminder_card(incident(policy, level.name), policy, t)
     cards["private announcement"] = announcement_card(replace(incident(policy, "SEV1"), private=True), policy, t, NOW)
     cards["declaration with errors"] = declaration_card(
         policy, TeamsSetup(), t, [Member("29:alice", "Alice")], form_id="abcdef012345", notice="Please correct",
         errors={"title": "x", "services": "y"})
     cards["resolve with errors"] = resolve_card(incident(policy, "SEV1"), policy, t, values={},
-                                                errors={"resolution": "x"})
+                                                errors={"resolution": "x"}, notice="Tick every criterion")
+    cards["help for an unknown command"] = help_card(t, unknown="deploy")
+    resolved = incident(policy, "SEV1")
+    resolved.resolve(actor=ALICE, at=NOW, policy=policy, resolution="Rolled back", override_reason="Told by phone")
+    cards["postmortem with a notice"] = postmortem_card(resolved, t, ALICE, notice="Someone else saved it")
+    assessed = incident(policy, "SEV1")
+    request_assessment(assessed, actor=ALICE, assessors=[ALICE], at=NOW)
+    cards["assessment form with a notice"] = form_card(assessed, policy, t, ALICE, notice="Choose a likelihood")
     return {name: set(coloured(card["body"])) for name, card in cards.items()}
 
 
