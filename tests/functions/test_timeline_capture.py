@@ -15,7 +15,7 @@ from tests.functions.conftest import built_function, message_action, teams_messa
 from tests.functions.test_documents import get
 from tests.functions.test_graph_spaces import graph, identity, space_mode
 from tests.functions.test_private_spaces import declare_security
-from tests.functions.test_teams_conversation import BOB, click, declare, form, inputs, say, send, texts, threads
+from tests.functions.test_teams_conversation import BOB, declare, inputs, say, send, texts, threads
 from tests.support.connector import ConnectorDouble
 from tests.support.graph import GraphDouble
 from tests.unit.test_declaration_card_renderer import warnings
@@ -68,10 +68,15 @@ async def test_submitting_adds_the_message_as_its_author_wrote_it_with_a_link_ba
         installed: Container, connector: ConnectorDouble) -> None:
     incident_id = await declare(installed)
     space, _ = threads(connector)
-    answer = await invoke(message_action(SUBMIT, MESSAGE, conversation=space.conversation_id,
-                                         data={"incident_id": incident_id, "key_event": "false"}))
+    sent_before = len(connector.sent)
+    submitted = message_action(SUBMIT, MESSAGE, conversation=space.conversation_id,
+                               data={"incident_id": incident_id, "key_event": "false"})
+    answer = await invoke(submitted)
     assert answer == {"task": {"type": "message",
                                "value": f"Added to the timeline of {incident_id}, as Bob Durand wrote it."}}
+    assert connector.sent[sent_before:] == []  # the dialog says it: nothing posted, no card updated for a note
+    again = await invoke(submitted)  # Teams retries an invoke it got no answer to in time
+    assert again == {"task": {"type": "message", "value": "Already done: Teams sent that twice."}}
     [note] = await notes(installed, incident_id)
     assert note.actor.id == "29:alice"  # who added it; the author is kept beside
     assert dict(note.after) == {
