@@ -116,11 +116,11 @@ def _incident_command(args: argparse.Namespace) -> int:
         action = args.incident_action
         if action == "list":
             found = await open_incidents(container.dependencies)
-            if args.json:
-                print(json.dumps([_incident_json(i) for i in found], indent=2))
             if common.on_behalf(args):  # as someone: a security incident they are not in is listed without details
                 found = [i if i.may_see(actor, container.policy.admins) else _withheld(i) for i in found]
-            if not args.json:
+            if args.json:
+                print(json.dumps([_incident_json(i) for i in found], indent=2))
+            else:
                 _print_listing(found)
             return 0
         if action == "declare":

@@ -53,3 +53,12 @@ def test_someone_outside_a_private_incident_may_not_add_a_note(
     assert "may add a note to INC-2026-0002" in capsys.readouterr().err
     assert main(["incident", "show", "INC-2026-0002", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["notes"] == []
+
+
+def test_the_json_listing_as_someone_outside_a_private_incident_withholds_its_details(
+        stack: Container, capsys: pytest.CaptureFixture[str]) -> None:
+    # Found on the way: the JSON was printed before the security incident's details were withheld.
+    assert main(["incident", "--as", "Dave <29:dave>", "--json", "list"]) == 0
+    listed = {i["id"]: i for i in json.loads(capsys.readouterr().out)}
+    assert listed["INC-2026-0002"]["title"] == "security incident"
+    assert listed["INC-2026-0001"]["title"] == "Checkout failing"
