@@ -35,6 +35,8 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("postmortem", "usage.postmortem", "cmd.postmortem"),
         CommandSpec("assess", "usage.assess", "cmd.assess"),
         CommandSpec("home", "usage.home", "cmd.home"),
+        CommandSpec("note", "usage.note", "cmd.note"),
+        CommandSpec("note!", "usage.note!", "cmd.note!"),  # a key event: stands out in the incident document
     )
 }
 

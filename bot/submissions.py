@@ -78,3 +78,10 @@ def parse_payload(model: type[P], data: dict[str, Any]) -> P:
         # A regular expression means nothing to a person: say what the value should have been.
         message = "not a value this card sends" if problem["type"] == "string_pattern_mismatch" else problem["msg"]
         raise PayloadError(f"{where}: {message}") from None
+
+
+class CaptureAction(_Payload):
+    """The message action's dialog, submitted: the incident chosen, and whether it is a key event."""
+
+    incident_id: IncidentId
+    key_event: bool = False

@@ -20,6 +20,7 @@ from bot.home_team import HomeTeamMemory
 from bot.locale import Translator
 from bot.replies import unknown_command
 from bot.setup import TeamsSetup
+from bot.timeline_capture import FETCH_TASK, task_message
 from bot.turns import Answer, Turns, bot_id_of, guarded, in_personal_chat
 from bot.verb_table import verb_table
 from services.bus import MessageBus
@@ -34,6 +35,7 @@ FAILED = "devopsbot.failed"  # turn_state flag: the turn answered but did not do
 # Verbs whose command carries an idempotency key of its own, derived from the submitted form, so a repeated
 # delivery of the same activity is recognised there (and answered with what the first one made).
 SELF_DEDUPLICATING_VERBS = frozenset({"declare.submit"})
+READ_ONLY_INVOKES = frozenset({SEARCH_INVOKE, FETCH_TASK})  # nothing changes: no claim for each one
 
 
 def card_action(activity: Activity) -> tuple[str, dict[str, Any]]:
@@ -60,6 +62,7 @@ class DevOpsBot(TeamsActivityHandler):
         table = verb_table(Turns(bus, setup))
         self.commands = table.commands
         self.verbs = table.verbs
+        self.invokes = table.invokes
 
     # -- dispatch ------------------------------------------------------------------------------------
 
@@ -71,8 +74,10 @@ class DevOpsBot(TeamsActivityHandler):
                 log.info("ignored a repeated delivery of activity %s", turn_context.activity.id)
                 if turn_context.activity.type == "invoke":  # Teams still waits for an answer to the retry
                     t = Translator(turn_context.activity.locale)
+                    body = (task_message(t("reply.repeat")) if turn_context.activity.name in self.invokes
+                            else {"statusCode": 200, "type": MESSAGE, "value": t("reply.repeat")})
                     await turn_context.send_activity(Activity(type="invokeResponse", value=InvokeResponse(
-                        status=200, body={"statusCode": 200, "type": MESSAGE, "value": t("reply.repeat")})))
+                        status=200, body=body)))
                 return
             await super().on_turn(turn_context)
             if turn_context.turn_state.get(FAILED):
@@ -100,9 +105,17 @@ class DevOpsBot(TeamsActivityHandler):
         botbuilder's own path cannot serialise a message answer, whose value is a string.)"""
         if turn_context.activity.name == SEARCH_INVOKE:  # type-ahead in the declaration form's long lists
             return InvokeResponse(status=200, body=search_response(self.deps.policy, turn_context.activity.value))
+        t = Translator(turn_context.activity.locale)
+        invoke = self.invokes.get(turn_context.activity.name or "")
+        if invoke is not None:  # the message action (bot/timeline_capture.py)
+            try:
+                return InvokeResponse(status=200, body=await invoke(turn_context, t))
+            except Exception:  # an answer even now, as for a card action
+                log.exception("invoke %r failed", turn_context.activity.name)
+                turn_context.turn_state[FAILED] = True
+                return InvokeResponse(status=200, body=task_message(t("reply.failure")))
         if turn_context.activity.name != "adaptiveCard/action":
             return await super().on_invoke_activity(turn_context)
-        t = Translator(turn_context.activity.locale)
         verb, data = card_action(turn_context.activity)
         try:
             answer = await self._run_verb(turn_context, verb, data, t)
@@ -135,8 +148,8 @@ class DevOpsBot(TeamsActivityHandler):
         """Teams retries anything slower than 15 s: a repeated activity id is handled once. A card click whose
         command carries its own idempotency key needs no second claim (two storage requests fewer)."""
         activity = turn_context.activity
-        if activity.type not in ("message", "invoke") or not activity.id or activity.name == SEARCH_INVOKE:
-            return ""  # (a type-ahead search changes nothing: no claim for each key typed)
+        if activity.type not in ("message", "invoke") or not activity.id or activity.name in READ_ONLY_INVOKES:
+            return ""  # (a type-ahead search, or opening the message action's dialog, changes nothing: no claim)
         if activity.type == "invoke" and card_action(activity)[0] in SELF_DEDUPLICATING_VERBS:
             return ""  # (an Action.Submit message repeated would be answered twice in the chat: claimed)
         return f"activity:{activity.conversation.id if activity.conversation else ''}:{activity.id}"

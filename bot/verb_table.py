@@ -3,7 +3,7 @@ handles it. A new command goes into bot/commands.py's COMMANDS (its help) and he
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from botbuilder.core import TurnContext
 
@@ -18,6 +18,7 @@ from bot.playbook_commands import PlaybookTeams
 from bot.postmortem import PostmortemTeams
 from bot.replies import help_card
 from bot.roster_commands import RosterTeams
+from bot.timeline_capture import FETCH_TASK, SUBMIT_ACTION, CaptureTeams, Invoke
 from bot.turns import Answer, Command, Turns, Verb, in_personal_chat
 
 
@@ -29,6 +30,7 @@ async def help_command(turn_context: TurnContext, arguments: str, t: Translator)
 class VerbTable:
     commands: dict[str, Command]  # the first word of a message → its handler
     verbs: dict[str, Verb]  # a card button's verb → its handler
+    invokes: dict[str, Invoke] = field(default_factory=dict)  # a message extension's invoke name → its handler
 
 
 def verb_table(turns: Turns) -> VerbTable:
@@ -41,12 +43,14 @@ def verb_table(turns: Turns) -> VerbTable:
     postmortem = PostmortemTeams(turns)
     assessment = AssessmentTeams(turns)
     home = HomeCommands(turns.deps)
+    capture = CaptureTeams(turns)
     commands: dict[str, Command] = {
         "help": help_command, "declare": declaration.form, "status": incident.status, "list": incident.listing,
         "ack": incident.ack, "update": incident.update, "assign": incident.assign, "severity": incident.severity,
         "resolve": incident.resolve_form, "reopen": incident.reopen, "roster": roster.command,
         "playbook": playbook.command, "postmortem": postmortem.show, "assess": assessment.command,
         "home": home.command,
+        "note": capture.note, "note!": capture.key_event,
     }
     verbs: dict[str, Verb] = {
         "declare.submit": declaration.submit,
@@ -65,4 +69,5 @@ def verb_table(turns: Turns) -> VerbTable:
     }
     if unmatched := set(commands) ^ set(COMMANDS):
         raise LookupError(f"commands without both a help entry and a handler: {', '.join(sorted(unmatched))}")
-    return VerbTable(commands, verbs)
+    invokes: dict[str, Invoke] = {FETCH_TASK: capture.fetch_task, SUBMIT_ACTION: capture.submit}
+    return VerbTable(commands, verbs, invokes)

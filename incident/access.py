@@ -74,6 +74,7 @@ class Action(StrEnum):
     WRITE_POSTMORTEM = "write the postmortem of"
     COMPLETE_FOLLOW_UP = "complete a follow-up of"
     CLOSE = "close"
+    ADD_NOTE = "add a note to"
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ RULES: dict[Action, Rule] = {
     Action.CLOSE: _MANAGED,
     Action.WRITE_POSTMORTEM: _rule(_WRITERS),
     Action.COMPLETE_FOLLOW_UP: _rule([Audience.FOLLOW_UP_OWNER, *_WRITERS]),
+    Action.ADD_NOTE: _OPEN,  # a note or a captured message in the timeline; a private incident's own people only
 }
 
 

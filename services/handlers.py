@@ -6,10 +6,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from incident import assessment, commands, progress
+from incident import assessment, commands, notes, progress
 from incident.errors import ConcurrencyConflict, DeclarationInProgress, NotFound, StorageUnavailable
 from incident.ids import format_incident_id
 from incident.model import Incident, TimelineEvent
+from incident.note_commands import AddNote
 from incident.policy import OrganisationPolicy
 from services.bus import Dependencies, Handler
 from services.conflict_retry import Write, until_stored
@@ -120,6 +121,9 @@ CHANGES: dict[type, _Change] = {
     commands.DecideAssessment: lambda c, i, now, p: assessment.decide_assessment(
         i, actor=c.actor, at=now, policy=p, accept=c.accept, severity=c.severity, priority=c.priority,
         reason=c.reason, round_number=c.round),
+    # A note typed by hand or a Teams message captured (incident/notes.py): anyone who may see the incident.
+    AddNote: lambda c, i, now, p: notes.add_note(i, actor=c.actor, at=now, text=c.text, pinned=c.pinned,
+                                                 source=c.source),
 }
 
 

@@ -12,7 +12,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from incident.errors import InvalidValue
+from incident.instants import parse_instant
 from incident.model import Incident, TimelineEvent
+from incident.notes import NOTE_ADDED, notes_of
 from incident.policy import OrganisationPolicy
 from incident.postmortem import BLAMELESS_PROMPTS, SECTIONS
 
@@ -59,6 +61,18 @@ class FollowUpView:
 
 
 @dataclass(frozen=True)
+class NoteView:
+    """A note as the document prints it: when it was said and by whom (a captured message keeps its author)."""
+
+    said: Moment
+    author: str
+    text: str
+    link: str
+    added_by: str
+    pinned: bool
+
+
+@dataclass(frozen=True)
 class IncidentDocument:
     incident: Incident
     generated: Moment
@@ -80,6 +94,11 @@ class IncidentDocument:
     exit_criteria: list[Row]
     overrides: list[Row]
     follow_ups: list[FollowUpView]
+    notes: list[NoteView] = field(default_factory=list)  # typed or captured; the key events stand out
+
+    @property
+    def key_events(self) -> list[NoteView]:
+        return [n for n in self.notes if n.pinned]
 
 
 def _moment(at: datetime, zone: ZoneInfo) -> Moment:
@@ -117,6 +136,18 @@ def _latest_risk(incident: Incident) -> dict[str, str]:
 def _web(link: str) -> str:
     """Only http(s) links become links: a tracker's answer is not trusted to be one."""
     return link if link.startswith(("https://", "http://")) else ""
+
+
+def _notes(timeline: Sequence[TimelineEvent], zone: ZoneInfo) -> list[NoteView]:
+    """Notes in the order things were said (a message captured late sits where it was said)."""
+    found = [NoteView(_moment(parse_instant(n.said_at, "said_at"), zone), n.author, n.text, _web(n.link), n.added_by,
+                      n.pinned) for n in notes_of(timeline)]
+    return sorted(found, key=lambda n: n.said.utc)
+
+
+def _timeline_row(event: TimelineEvent, zone: ZoneInfo) -> Row:
+    pinned = event.kind == NOTE_ADDED and event.after.get("pinned") == "yes"
+    return _row(event, zone, {"key_event": "yes"} if pinned else {})
 
 
 def document_zone(incident: Incident, policy: OrganisationPolicy) -> ZoneInfo:
@@ -175,5 +206,5 @@ def build_document(incident: Incident, timeline: Sequence[TimelineEvent], policy
         postmortem_owner=pm.owner.name if pm else "", postmortem_due=_moment(pm.due_at, zone) if pm else None,
         postmortem_state=state, severity_history=severity_history, latest_risk=_latest_risk(incident),
         risk=[_row(e, zone) for e in timeline if any(w in e.kind for w in RISK_WORDS)],
-        roles=roles, timeline=[_row(e, zone, {}) for e in timeline], plan=plan, exit_criteria=exit_rows,
-        overrides=overrides, follow_ups=follow_ups)
+        roles=roles, timeline=[_timeline_row(e, zone) for e in timeline], plan=plan, exit_criteria=exit_rows,
+        overrides=overrides, follow_ups=follow_ups, notes=_notes(timeline, zone))

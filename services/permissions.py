@@ -16,6 +16,7 @@ from incident import postmortem_commands as pc
 from incident.access import MANAGING_ROLES, Action, is_in, require
 from incident.errors import NotPermitted
 from incident.model import Incident, Person
+from incident.note_commands import AddNote
 from incident.policy import OrganisationPolicy
 
 # What each command asks to do (assignments are worked out from the role: see ``_assignment``).
@@ -39,6 +40,7 @@ ACTIONS: dict[type, Action] = {
     pc.AddFollowUp: Action.WRITE_POSTMORTEM,
     pc.CompleteFollowUp: Action.COMPLETE_FOLLOW_UP,
     pc.CloseIncident: Action.CLOSE,
+    AddNote: Action.ADD_NOTE,
 }
 # devopsbot's own commands: timers and the tracker's answer, which carry no actor.
 SYSTEM_COMMANDS = frozenset({commands.Escalate, commands.RevealAssessment, pc.RecordFollowUpFiled})

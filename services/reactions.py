@@ -152,6 +152,7 @@ REACTIONS: dict[str, Sequence[Reaction]] = {
     # Severity changes are news (services.severity_news): the broadcast thread, and the audiences a raise adds.
     "severity_changed": (refresh_cards, follow_the_new_severity, tell_severity_change, mail_new_audiences),
     "priority_changed": (refresh_cards, follow_the_new_severity),  # set by the risk assessment's decision
+    "note_added": (),  # a note (incident/notes.py) changes nothing a card shows: no call to Teams for it
 }
 DEFAULT_REACTIONS: Sequence[Reaction] = (refresh_cards,)
 REACTIONS |= assessment_reactions(refresh_cards)  # risk assessment: the deadline, the commander told

@@ -28,6 +28,13 @@ def register(sub: Any) -> None:
     actions.add_parser("list", help="active incidents, most severe first, then resolved ones awaiting a postmortem")
     for name, text in (("show", "an incident and its timeline"), ("ack", "acknowledge")):
         actions.add_parser(name, help=text).add_argument("id")
+    # ``incident show ID --json`` as well as ``incident --json show ID``: set only when given.
+    actions.choices["show"].add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                                         help="print JSON, with the timeline and the notes")
+    note = actions.add_parser("note", help="add a note to the timeline (--pin: a key event)")
+    note.add_argument("id")
+    note.add_argument("text", nargs="+")
+    note.add_argument("--pin", action="store_true", help="a key event: it stands out in the incident document")
     update = actions.add_parser("update", help="post a status update")
     update.add_argument("id")
     update.add_argument("text", nargs="+")
@@ -82,6 +89,18 @@ def _incident_json(incident: Any) -> dict[str, Any]:
     }
 
 
+def _timeline_json(timeline: list[Any]) -> dict[str, Any]:
+    """What ``show --json`` adds: every timeline event, and the notes among them as people said them."""
+    from dataclasses import asdict
+
+    from incident.notes import notes_of
+
+    events = [{"sequence": e.sequence, "at": e.at.isoformat(), "actor": e.actor.name, "kind": e.kind,
+               "summary": e.summary, "before": dict(e.before), "after": dict(e.after)} for e in timeline]
+    notes = [asdict(n) | {"added_at": n.added_at.isoformat()} for n in notes_of(timeline)]
+    return {"timeline": events, "notes": notes}
+
+
 # -- incident commands -------------------------------------------------------------------------
 
 def _incident_command(args: argparse.Namespace) -> int:
@@ -97,11 +116,11 @@ def _incident_command(args: argparse.Namespace) -> int:
         action = args.incident_action
         if action == "list":
             found = await open_incidents(container.dependencies)
-            if args.json:
-                print(json.dumps([_incident_json(i) for i in found], indent=2))
             if common.on_behalf(args):  # as someone: a security incident they are not in is listed without details
                 found = [i if i.may_see(actor, container.policy.admins) else _withheld(i) for i in found]
-            if not args.json:
+            if args.json:
+                print(json.dumps([_incident_json(i) for i in found], indent=2))
+            else:
                 _print_listing(found)
             return 0
         if action == "declare":
@@ -117,11 +136,14 @@ def _incident_command(args: argparse.Namespace) -> int:
                 incident = await container.dependencies.incidents.get(incident_id)
                 if common.on_behalf(args):
                     require(incident, Action.SEE, actor, container.policy.admins)
+                timeline = await incident_timeline(container.dependencies, incident_id)
+                if args.json:
+                    print(json.dumps(_incident_json(incident) | _timeline_json(timeline), indent=2))
+                    return 0
                 _print_incident(incident, args.json)
-                if not args.json:
-                    for event in await incident_timeline(container.dependencies, incident_id):
-                        print(f"  {event.at:%Y-%m-%d %H:%M:%S} UTC  {event.kind:<16} "
-                              f"{event.actor}: {event.summary}")
+                for event in timeline:
+                    print(f"  {event.at:%Y-%m-%d %H:%M:%S} UTC  {event.kind:<16} "
+                          f"{event.actor}: {event.summary}")
                 return 0
             command = _change_command(args, incident_id, actor)
         incident = await bus.handle(command)
@@ -168,6 +190,10 @@ def _change_command(args: argparse.Namespace, incident_id: str, actor: Any) -> A
         return commands.PostUpdate(incident_id, " ".join(args.text), actor, enforce_roles=enforce)
     if action == "ack":
         return commands.Acknowledge(incident_id, actor, enforce_roles=enforce)
+    if action == "note":
+        from incident.note_commands import AddNote
+
+        return AddNote(incident_id, " ".join(args.text), actor, pinned=args.pin, enforce_roles=enforce)
     if action == "status":
         return commands.ChangeStatus(incident_id, Status(args.target), actor, args.reason or "",
                                      enforce_roles=enforce)

@@ -98,6 +98,8 @@ def build_manifest(template: dict[str, Any], *, bot_id: str, app_id: str, host: 
         manifest["developer"]["termsOfUseUrl"] = terms_url
     for bot in manifest.get("bots", []):
         bot["botId"] = bot_id
+    for extension in manifest.get("composeExtensions", []):  # the message action is the same bot's
+        extension["botId"] = bot_id
     if version:
         manifest["version"] = version
     if sign_in_client_id:

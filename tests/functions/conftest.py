@@ -104,3 +104,42 @@ def teams_message(text: str, *, conversation: str = "team-id;messageid=1", tenan
     if expect_replies:
         activity["deliveryMode"] = "expectReplies"
     return activity
+
+
+def message_action(name: str, message: dict[str, Any] | None, *, data: dict[str, Any] | None = None,
+                   conversation: str = "team-id;messageid=1", user: tuple[str, str] = ("29:alice", "Alice Martin"),
+                   locale: str = "en-US", command: str = "addToTimeline") -> dict[str, Any]:
+    """A message extension action on a message, as Teams sends it: ``composeExtension/fetchTask`` when the
+    person picks the action in the message's menu, ``composeExtension/submitAction`` when they submit its dialog
+    (``data``: the dialog's inputs). ``message`` is the ``messagePayload`` (see ``teams_message_payload``)."""
+    value: dict[str, Any] = {"commandId": command, "commandContext": "message", "context": {"theme": "default"},
+                             "requestId": uuid.uuid4().hex}
+    if message is not None:
+        value["messagePayload"] = message
+    if data is not None:
+        value["data"] = data
+    return {
+        "type": "invoke", "name": name, "id": f"f:{uuid.uuid4()}", "channelId": "msteams",
+        "serviceUrl": SERVICE["url"],
+        "from": {"id": user[0], "name": user[1], "aadObjectId": f"aad-{user[0].removeprefix('29:')}"},
+        "recipient": {"id": "28:devopsbot", "name": "devopsbot"},
+        "conversation": {"id": conversation, "conversationType": "channel", "tenantId": "tenant-1"},
+        "channelData": {"tenant": {"id": "tenant-1"}, "team": {"id": "team-id", "aadGroupId": "group-1"},
+                        "source": {"name": "message"}},
+        "locale": locale, "value": value,
+    }
+
+
+def teams_message_payload(html: str, *, author: tuple[str, str] = ("aad-bob", "Bob Durand"),
+                          created: str = "2026-11-27T09:58:12.345Z", message_id: str = "1764237492345",
+                          channel: str = "19:general@thread.tacv2") -> dict[str, Any]:
+    """The ``messagePayload`` Teams puts in a message action's invokes: the message as Graph's chatMessage."""
+    return {
+        "id": message_id, "replyToId": None, "createdDateTime": created, "lastModifiedDateTime": None,
+        "deleted": False, "importance": "normal", "locale": "en-us",
+        "linkToMessage": f"https://teams.microsoft.com/l/message/{channel}/{message_id}",
+        "body": {"contentType": "html", "content": html},
+        "from": {"user": {"userIdentityType": "aadUser", "id": author[0], "displayName": author[1]},
+                 "application": None, "device": None, "conversation": None},
+        "mentions": [], "reactions": [], "attachments": [],
+    }

@@ -15,6 +15,7 @@ from jsonschema import Draft4Validator
 
 from bot.commands import COMMANDS
 from bot.locale import Translator
+from bot.timeline_capture import CAPTURE_COMMAND
 from devopsbot.cli.package import APP_PACKAGE, derived_app_id, load_template
 from devopsbot.settings import ROOT
 from devopsbot.teams_icons import ICONS, png_size
@@ -77,6 +78,16 @@ def test_the_manifest_lists_the_bots_commands_in_help_order_as_many_as_teams_all
                                     "with the descriptions of bot/locales/en.json")
         covered.update(command_list["scopes"])
     assert covered == set(bot["scopes"])
+
+
+def test_the_manifest_declares_the_add_to_timeline_message_action_the_bot_answers(built: zipfile.ZipFile) -> None:
+    # #19: on any message, "Add to incident timeline" opens the bot's dialog (fetchTask) instead of static fields.
+    [extension] = load_template()["composeExtensions"]
+    [command] = extension["commands"]
+    assert (command["id"], command["type"], command["context"], command["fetchTask"], command["title"]) == (
+        CAPTURE_COMMAND, "action", ["message"], True, "Add to incident timeline")
+    manifest = json.loads(built.read("manifest.json"))
+    assert [e["botId"] for e in manifest["composeExtensions"]] == [BOT_ID]  # the same bot answers it
 
 
 def test_the_dashboard_is_a_static_tab_on_the_app_host() -> None:

@@ -24,12 +24,14 @@ from bot.commands import mentions_of, parse_command, without_mention_tags, witho
 from bot.declaration import DeclarationForm
 from bot.playbook_commands import message_markdown
 from bot.submissions import PayloadError, UpdateAction, parse_payload
+from bot.timeline_capture import captured_message
 from bot.views import mention_text
 from devopsbot.bootstrap import Container
 from devopsbot.cli.roster import person as cli_person
 from devopsbot.organisation import load_organisation
 from incident.errors import InvalidValue
 from incident.instants import parse_instant
+from incident.notes import plain_text
 from incident.people import Person
 from incident.playbook import PlaybookPolicy, verify
 from incident.policy import OrganisationPolicy
@@ -38,7 +40,7 @@ from services.inbound_mail import InboundMessage, Outcome, ingest, new_text, und
 from services.markdown import markdown_escape
 from services.roster_csv import COLUMNS, RosterFileError, parse
 from tests.conftest import ROOT
-from tests.functions.conftest import teams_message
+from tests.functions.conftest import teams_message, teams_message_payload
 from tests.functions.test_teams_playbooks import answer, reviewed
 
 __all__ = ["reviewed"]  # a fixture, used by name
@@ -159,6 +161,9 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "instant": _refused_or_read(lambda text: parse_instant(text, "time")),
     "cli person": _refused_or_read(cli_person),
     "markdown escaping": markdown_escape,
+    "captured teams message": lambda text: captured_message(
+        {"messagePayload": teams_message_payload(text, author=("aad-x", text))}, NOW),
+    "note text": plain_text,
 }
 
 

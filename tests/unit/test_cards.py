@@ -16,6 +16,7 @@ from bot.playbook_commands import review_card
 from bot.postmortem import postmortem_card
 from bot.replies import help_card
 from bot.setup import TeamsSetup
+from bot.timeline_capture import MAX_CHOICES, Captured, capture_card
 from bot.views import (
     Member,
     announcement_card,
@@ -26,6 +27,7 @@ from bot.views import (
     resolve_card,
 )
 from incident.model import Incident
+from incident.notes import Source
 from incident.playbook import PlaybookVersion
 from incident.policy import OrganisationPolicy
 from tests.conftest import ALICE, BOB
@@ -61,6 +63,8 @@ def every_card(policy: OrganisationPolicy) -> dict[str, dict[str, object]]:
         "postmortem": postmortem_card(longest_postmortem(policy, HOSTILE), t),
         "digest": sample_digest_card(HOSTILE),
         "assessment": longest_assessment_card(policy, hostile_incident(policy), HOSTILE),
+        "capture": capture_card(Captured((HOSTILE * 100)[:4000], Source(BOB, NOW, "")), [
+            replace(incident, id=f"INC-2026-{n:04d}") for n in range(1, MAX_CHOICES + 1)], "INC-2026-0001", t),
     }
 
 

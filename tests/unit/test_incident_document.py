@@ -13,9 +13,10 @@ from incident.policy import OrganisationPolicy
 from services.incident_document import IncidentDocument, build_document
 from tests.unit.postmortem_fixtures import HOSTILE, T0, rich_incident
 
-HEADINGS = ("Summary", "Impact", "Severity and priority history", "Risk assessments", "Roles over time",
-            "Response plan", "Exit criteria and overrides", "What went well", "What went wrong",
-            "Where we got lucky", "Contributing factors", "Follow-ups (priority 1)", "Timeline")
+HEADINGS = ("Summary", "Impact", "Key events", "Severity and priority history", "Risk assessments",
+            "Roles over time", "Response plan", "Exit criteria and overrides", "What went well", "What went wrong",
+            "Where we got lucky", "Contributing factors", "Follow-ups (priority 1)", "Notes from the conversation",
+            "Timeline")
 
 
 @pytest.fixture
