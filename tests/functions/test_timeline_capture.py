@@ -16,9 +16,9 @@ from tests.functions.test_documents import get
 from tests.functions.test_graph_spaces import graph, identity, space_mode
 from tests.functions.test_private_spaces import declare_security
 from tests.functions.test_teams_conversation import BOB, declare, inputs, say, send, texts, threads
+from tests.support.card_check import card_problems
 from tests.support.connector import ConnectorDouble
 from tests.support.graph import GraphDouble
-from tests.unit.test_declaration_card_renderer import warnings
 
 __all__ = ["graph", "identity", "space_mode"]  # fixtures, imported for the private incident's test
 
@@ -59,7 +59,7 @@ async def test_the_action_asks_which_incident_with_the_threads_own_incident_chos
     assert inputs(card)["key_event"]["type"] == "Input.Toggle"
     assert "Failover to the replica started" in "\n".join(texts(card))
     assert card["actions"][0]["type"] == "Action.Submit"
-    assert warnings({"dialog": card}) == {"dialog": []}  # as the adaptivecards library renders it
+    assert card_problems({"dialog": card}) == {"dialog": []}  # as the adaptivecards library renders it
     elsewhere = dialog(await invoke(message_action(FETCH, MESSAGE, conversation="team-id;messageid=77")))
     assert inputs(elsewhere)["incident_id"]["value"] == ""  # not in an incident's thread: the person chooses
 

@@ -25,10 +25,12 @@ from bot.postmortem import postmortem_card
 from bot.private_space import declared_notice
 from bot.replies import help_card
 from bot.setup import TeamsSetup
+from bot.timeline_capture import Captured, capture_card
 from bot.views import Member, announcement_card, incident_card, notice_card, plan_card, reminder_card, resolve_card
 from incident.assessment import answer_assessment, decide_assessment, request_assessment, reveal_assessment
 from incident.lifecycle import PROGRESS
 from incident.model import Incident
+from incident.notes import Source
 from incident.playbook import PlaybookVersion
 from incident.policy import OrganisationPolicy
 from services.digest import Digest, by_owner
@@ -203,11 +205,21 @@ def digest_cards(policy: OrganisationPolicy) -> Cards:
         chart_description=weekly_chart_description(trend.weeks))}
 
 
+def capture_cards(policy: OrganisationPolicy, language: str, t: Translator) -> Cards:
+    """The message action's dialog: which incident a Teams message goes to (few choices, then a long list)."""
+    captured = Captured("We rolled back release 42 & the errors <stopped>.",
+                        Source(BOB, datetime(2026, 11, 27, 10, 5, tzinfo=UTC), "https://teams.microsoft.com/l/message/x"))
+    few = [declared(policy, language), declared(policy, language, severity="SEV3")]
+    many = [replace(declared(policy, language), id=f"INC-2026-{n:04d}") for n in range(1, 41)]
+    return {"add to timeline, in the incident's thread": capture_card(captured, few, few[0].id, t),
+            "add to timeline, forty incidents": capture_card(captured, many, "", t)}
+
+
 BUILDERS: tuple[Callable[[OrganisationPolicy, str, Translator], Cards], ...] = (
     lambda policy, language, t: help_cards(t),
     lambda policy, language, t: declaration_cards(policy, t),
     incident_cards, form_cards, postmortem_cards, assessment_cards,
-    lambda policy, language, t: review_cards(policy, t),
+    lambda policy, language, t: review_cards(policy, t), capture_cards,
 )
 
 

@@ -35,6 +35,8 @@ COUNTERPARTS: dict[str, tuple[str, ...]] = {
     "assess accept": ("assess", "accept"),
     "assess override": ("assess", "override"),
     "assess answer": ("assess", "answer"),  # the assessment card's form in Teams
+    "note": ("incident", "note"),
+    "note!": ("incident", "note"),  # --pin: a key event
 }
 TEAMS_ONLY = {
     "help": "the CLI's own --help lists its commands",
