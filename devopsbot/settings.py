@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from devopsbot.alert_settings import ALERT_SETTINGS, alert_secrets
+from devopsbot.bridge_settings import BRIDGE_SETTINGS, BridgeSettings, bridge_settings
 from incident.errors import ConfigurationError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,6 +101,7 @@ KNOWN_SETTINGS |= {
 }
 TRACKER_KINDS = ("azure_devops", "github")
 KNOWN_SETTINGS |= ALERT_SETTINGS
+KNOWN_SETTINGS |= BRIDGE_SETTINGS
 
 # Who is asking: tokens the app validates itself, and when App Service Authentication's header is believed.
 KNOWN_SETTINGS |= {
@@ -179,6 +181,7 @@ class Settings:
     teams_down_after: int = 5
     switched_off: tuple[tuple[str, str], ...] = ()  # (optional feature, why): its setting could not be read
     alert_secrets: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # (source, secret)
+    bridge: BridgeSettings = BridgeSettings()  # the meeting bridge (devopsbot/bridge_settings.py)
 
     @property
     def authentication_enabled(self) -> bool:
@@ -359,7 +362,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         public_url=public_url, action_link_key=link_key, action_link_ttl_hours=int(ttl_text),
         action_link_previous_key=previous_key if link_key else b"",
         inbound_mailbox=get("DEVOPSBOT_INBOUND_MAILBOX"), teams_down_after=int(down_text),
-        switched_off=tuple(sorted(off.items())), alert_secrets=alert_secrets(get),
+        switched_off=tuple(sorted(off.items())), alert_secrets=alert_secrets(get), bridge=bridge_settings(get),
     )
 
 
