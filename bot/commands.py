@@ -35,6 +35,7 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("postmortem", "usage.postmortem", "cmd.postmortem"),
         CommandSpec("assess", "usage.assess", "cmd.assess"),
         CommandSpec("home", "usage.home", "cmd.home"),
+        CommandSpec("bridge", "", "cmd.bridge"),
     )
 }
 

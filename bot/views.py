@@ -9,6 +9,7 @@ from typing import Any
 
 from adapters.templates import markdown_escape, render_card
 from bot.actions import choice_input, error_text, execute, show_card, text_input, toggle_input
+from bot.bridge_card import bridge_actions, bridge_facts
 from bot.card_colours import URGENT, heading_colour
 from bot.card_times import card_date, card_date_time
 from bot.effort import effort_facts
@@ -144,8 +145,9 @@ def incident_card(incident: Incident, policy: OrganisationPolicy, t: Translator,
         "incident", heading=_heading(incident, t), fallback=_heading(incident, t),
         colour=heading_colour(severity.rank, incident.status.is_active),
         summary=cut(incident.summary, MAX_CARD_TEXT, more),
-        facts=_facts(incident, policy, t) + effort_facts(incident, policy, t),
-        actions=_incident_actions(incident, policy, t, members, manage) + _playbook_links(incident, policy, t),
+        facts=_facts(incident, policy, t) + effort_facts(incident, policy, t) + bridge_facts(incident, policy, t),
+        actions=(bridge_actions(incident, t, button=True) + _incident_actions(incident, policy, t, members, manage)
+                 + _playbook_links(incident, policy, t)),
         refresh=refresh)
 
 
@@ -169,7 +171,8 @@ def announcement_card(incident: Incident, policy: OrganisationPolicy, t: Transla
         "incident", heading=_heading(incident, t), fallback=_heading(incident, t),
         colour=heading_colour(severity.rank, incident.status.is_active),
         summary=cut(incident.summary, MAX_CARD_TEXT, t("incident.more", id=incident.id)),
-        facts=_facts(incident, policy, t), actions=[], refresh=None)
+        facts=_facts(incident, policy, t) + bridge_facts(incident, policy, t),
+        actions=bridge_actions(incident, t, button=False), refresh=None)
 
 
 def plan_card(incident: Incident, policy: OrganisationPolicy, t: Translator) -> dict[str, Any]:

@@ -283,8 +283,8 @@ class Container:
 
     @cached_property
     def bus(self) -> MessageBus:
-        return MessageBus(self.dependencies, {**HANDLERS, **POSTMORTEM_HANDLERS, **ALERT_HANDLERS, **BRIDGE_HANDLERS}, REACTIONS,
-                          DEFAULT_REACTIONS, EVENT_REACTIONS)
+        handlers = {**HANDLERS, **POSTMORTEM_HANDLERS, **ALERT_HANDLERS, **BRIDGE_HANDLERS}
+        return MessageBus(self.dependencies, handlers, REACTIONS, DEFAULT_REACTIONS, EVENT_REACTIONS)
 
     @cached_property
     def bot(self) -> BotEndpoint:

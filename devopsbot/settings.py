@@ -181,7 +181,7 @@ class Settings:
     teams_down_after: int = 5
     switched_off: tuple[tuple[str, str], ...] = ()  # (optional feature, why): its setting could not be read
     alert_secrets: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # (source, secret)
-    bridge: BridgeSettings = BridgeSettings()  # the meeting bridge (devopsbot/bridge_settings.py)
+    bridge: BridgeSettings = field(default_factory=BridgeSettings)  # the meeting bridge (devopsbot/bridge_settings.py)
 
     @property
     def authentication_enabled(self) -> bool:

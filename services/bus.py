@@ -16,6 +16,7 @@ from incident.errors import DevopsbotError
 from incident.model import Incident, TimelineEvent
 from incident.policy import OrganisationPolicy
 from services.action_link_tokens import ActionLinkSigner
+from services.bridge_ports import MeetingRooms
 from services.outbox import DELIVERY_KEY, SWEEP_DELAY, OutboxSweeps
 from services.ports import (
     AuditLog,
@@ -34,7 +35,6 @@ from services.ports import (
     StateStore,
     TeamsHealth,
 )
-from services.bridge_ports import MeetingRooms
 from services.signal_ports import SignalRepository
 
 

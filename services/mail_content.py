@@ -89,7 +89,7 @@ async def incident_view(deps: Dependencies, incident: Incident, *, reader: Perso
         "actions": action_links(deps, incident, reader, deps.clock.now()) if reader else [],
         # The meeting bridge, or the plan's phone bridge while there is none; never to outsiders of a private one.
         "bridge_url": "" if restricted and incident.private else incident.bridge,
-        "phone_bridge": "" if restricted and incident.private or incident.bridge or not wants_bridge(
+        "phone_bridge": "" if (restricted and incident.private) or incident.bridge or not wants_bridge(
             incident, deps.policy) else phone_bridge(incident, deps.policy),
     }
 
