@@ -15,7 +15,7 @@ BRIDGE_VERB = "incident.bridge"
 
 
 def bridge_actions(incident: Incident, t: Translator, *, button: bool) -> list[dict[str, Any]]:
-    """The join link; else, where the card has buttons (``button``) and the incident is active, "Open a bridge"."""
+    """The join link; else, on the managers' view of an active incident (``button``), "Open a bridge"."""
     if incident.bridge:
         return [{"type": "Action.OpenUrl", "title": t("bridge.join"), "url": incident.bridge}]
     if button and incident.status.is_active:

@@ -146,7 +146,7 @@ def incident_card(incident: Incident, policy: OrganisationPolicy, t: Translator,
         colour=heading_colour(severity.rank, incident.status.is_active),
         summary=cut(incident.summary, MAX_CARD_TEXT, more),
         facts=_facts(incident, policy, t) + effort_facts(incident, policy, t) + bridge_facts(incident, policy, t),
-        actions=(bridge_actions(incident, t, button=True) + _incident_actions(incident, policy, t, members, manage)
+        actions=(bridge_actions(incident, t, button=manage) + _incident_actions(incident, policy, t, members, manage)
                  + _playbook_links(incident, policy, t)),
         refresh=refresh)
 
