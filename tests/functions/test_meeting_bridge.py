@@ -169,7 +169,7 @@ async def test_when_graph_fails_the_declaration_stands_and_the_card_shows_the_ph
         assert graph.meetings == []
     stored = await bridged.dependencies.incidents.get(incident_id)
     assert stored.bridge == "" and stored.title == "Checkout failing"
-    space, announcement = threads(connector)
+    space, _ = threads(connector)
     assert facts(latest_card(connector, space))["Phone bridge"] == PHONE
     assert join_links(latest_card(connector, space)) == []
     [why] = [text for text in space_texts(connector, space) if "bridge" in text]
