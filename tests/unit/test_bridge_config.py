@@ -81,3 +81,19 @@ def test_the_bridge_adds_no_warning_to_the_cards(policy: OrganisationPolicy) -> 
     assert "Open a bridge" not in [a["title"] for a in cards["phone everyone en"]["actions"]]
     assert any(f["value"] == "Phone bridge: +1 555 0100, PIN 4242" for item in cards["phone everyone en"]["body"]
                if item.get("type") == "FactSet" for f in item["facts"])
+
+
+def test_the_link_is_kept_in_table_storage_and_a_bad_one_is_refused(policy: OrganisationPolicy) -> None:
+    from adapters.table_entities import incident_entity, incident_from
+    from incident.bridge import RecordBridge, record_bridge
+    from incident.errors import InvalidValue
+
+    stored = incident(policy)
+    at = datetime(2026, 11, 27, 10, 1, tzinfo=UTC)
+    for forged in ("http://teams.example/join", "https://x.example/a b", "https://x.example/[x](https://evil)"):
+        with pytest.raises(InvalidValue):
+            record_bridge(stored, RecordBridge(stored.id, forged), at=at)
+    event = record_bridge(stored, RecordBridge(stored.id, LINK), at=at)
+    assert event is not None and event.kind == "bridge_opened"
+    assert record_bridge(stored, RecordBridge(stored.id, LINK + "x"), at=at) is None  # the first link stays
+    assert incident_from(incident_entity(stored), "tag").bridge == LINK
