@@ -70,7 +70,8 @@ async def ensure_bridge(deps: Dependencies, incident: Incident) -> BridgeOutcome
 
 
 async def _store(deps: Dependencies, cmd: RecordBridge) -> None:
-    """Through the bus, so the stored event's reactions (cards redrawn, people told) follow."""
+    """Through the bus, so the stored event's reactions (cards redrawn, people told) follow at once. Without
+    one (dependencies built outside any bus) the save's outbox sweep tells them a little later."""
     if deps.bus is not None:
         await deps.bus.handle(cmd)
     else:
