@@ -41,11 +41,7 @@ async def graph() -> AsyncIterator[GraphDouble]:
 async def bridged(graph: GraphDouble, clock: FixedClock, policy: OrganisationPolicy,
                   connector: ConnectorDouble) -> AsyncIterator[Container]:
     """The bot with Graph on its double and a bridge organiser; a meeting that takes over a second times out."""
-    identity = IdentityDouble()
-    tokens = MsalTokens(GraphIdentity(mode="secret", client_id="bot-client", tenant_id=identity.tenant,
-                                      client_secret="s3cret", authority_host=identity.authority_host),
-                        http_client=identity)
-    client = GraphClient(tokens, base_url=graph.url, sleep=_no_wait)
+    client = graph_client(graph)
     container = Container(Settings(storage_connection_string="memory", bridge=BridgeSettings(ORGANIZER, 1.0)),
                           clock=clock, in_memory=True, policy=policy, graph=client, mailer=RecordingMailer())
     bootstrap.reset_container(container)
@@ -56,6 +52,15 @@ async def bridged(graph: GraphDouble, clock: FixedClock, policy: OrganisationPol
 
 async def _no_wait(seconds: float) -> None:
     pass
+
+
+def graph_client(graph: GraphDouble) -> GraphClient:
+    """devopsbot's Graph client on the double, its tokens from the identity double, its waits skipped."""
+    identity = IdentityDouble()
+    tokens = MsalTokens(GraphIdentity(mode="secret", client_id="bot-client", tenant_id=identity.tenant,
+                                      client_secret="s3cret", authority_host=identity.authority_host),
+                        http_client=identity)
+    return GraphClient(tokens, base_url=graph.url, sleep=_no_wait)
 
 
 def card(sent: Sent) -> dict[str, Any]:
@@ -241,11 +246,7 @@ async def test_without_an_organiser_the_commander_is_told_in_french(
 
 
 async def test_graph_refuses_a_meeting_that_ends_before_it_starts(graph: GraphDouble) -> None:
-    identity = IdentityDouble()
-    tokens = MsalTokens(GraphIdentity(mode="secret", client_id="bot-client", tenant_id=identity.tenant,
-                                      client_secret="s3cret", authority_host=identity.authority_host),
-                        http_client=identity)
-    client = GraphClient(tokens, base_url=graph.url, sleep=_no_wait)
+    client = graph_client(graph)
     try:
         with pytest.raises(GraphError, match="HTTP 400 BadRequest") as refused:
             await client.create_online_meeting(ORGANIZER, "INC-2026-0001 Checkout failing",
