@@ -176,6 +176,7 @@ def incident_entity(incident: Incident) -> dict[str, Any]:
         "PlanDone": json.dumps(list(incident.plan_done)) if incident.plan_done else "",
         "Playbooks": json.dumps([list(p) for p in incident.playbooks]) if incident.playbooks else "",
         "RemindersSnoozedUntil": incident.reminders_snoozed_until,
+        "Bridge": incident.bridge,
         "Postmortem": True if incident.postmortem else None,  # its rows are read only when there is one
         "Assessment": True if incident.assessment else None,  # likewise its row (adapters/table_assessment.py)
         "EventCount": incident.event_count + len(incident.pending),
@@ -215,6 +216,7 @@ def incident_from(entity: Mapping[str, Any], tag: str) -> Incident:
         plan_done=tuple(json.loads(entity.get("PlanDone") or "[]")),
         playbooks=tuple((str(s), int(v)) for s, v in json.loads(entity.get("Playbooks") or "[]")),
         reminders_snoozed_until=_optional_time(entity.get("RemindersSnoozedUntil")),
+        bridge=entity.get("Bridge", ""),
         event_count=int(entity.get("EventCount", 0)),
         storage_tag=tag,
     )

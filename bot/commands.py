@@ -37,6 +37,7 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("home", "usage.home", "cmd.home"),
         CommandSpec("note", "usage.note", "cmd.note"),
         CommandSpec("note!", "usage.note!", "cmd.note!"),  # a key event: stands out in the incident document
+        CommandSpec("bridge", "", "cmd.bridge"),
     )
 }
 

@@ -263,8 +263,9 @@ class TeamsNotifier(TeamsConnector):
         t = Translator(incident.language)
         people = list(alert.people) or (list(self._setup.admin_team) if alert.kind == "stale" else [])
         who = ", ".join(mention_text(p) for p in people) or t("alert.nobody")
-        text = t(f"alert.{alert.kind}", id=incident.id, who=who, **{k: markdown_escape(v) for k, v in
-                                                                     alert.values.items()})
+        # A join link (``url``) is a link in the text: the domain let only an address's characters through.
+        text = t(f"alert.{alert.kind}", id=incident.id, who=who, **{k: v if k == "url" else markdown_escape(v)
+                                                                     for k, v in alert.values.items()})
         if alert.kind == "stale" and people:
             text += " " + who
         activity = MessageFactory.text(text)
@@ -289,6 +290,8 @@ class TeamsNotifier(TeamsConnector):
         others = [p for p in people if p not in (commander, responder)]
         if others:
             text += " " + t("space.invited", people=", ".join(mention_text(p) for p in others))
+        if incident.bridge:
+            text += " " + t("reply.bridge", id=incident.id, url=incident.bridge)
         activity = MessageFactory.text(text)
         activity.entities = mentions
         return activity

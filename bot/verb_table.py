@@ -9,6 +9,8 @@ from botbuilder.core import TurnContext
 
 from bot.assessment import AssessmentTeams
 from bot.assessment_cards import ACCEPT, ANSWER, FORM, OVERRIDE, REFRESH
+from bot.bridge_card import BRIDGE_VERB
+from bot.bridge_commands import BridgeTeams
 from bot.commands import COMMANDS
 from bot.declaration_commands import DeclarationTeams
 from bot.home_team import HomeCommands
@@ -44,12 +46,13 @@ def verb_table(turns: Turns) -> VerbTable:
     assessment = AssessmentTeams(turns)
     home = HomeCommands(turns.deps)
     capture = CaptureTeams(turns)
+    bridge = BridgeTeams(turns)
     commands: dict[str, Command] = {
         "help": help_command, "declare": declaration.form, "status": incident.status, "list": incident.listing,
         "ack": incident.ack, "update": incident.update, "assign": incident.assign, "severity": incident.severity,
         "resolve": incident.resolve_form, "reopen": incident.reopen, "roster": roster.command,
         "playbook": playbook.command, "postmortem": postmortem.show, "assess": assessment.command,
-        "home": home.command,
+        "home": home.command, "bridge": bridge.command,
         "note": capture.note, "note!": capture.key_event,
     }
     verbs: dict[str, Verb] = {
@@ -66,6 +69,7 @@ def verb_table(turns: Turns) -> VerbTable:
         "postmortem.close": postmortem.close,
         "assessment.request": assessment.request_from_card, FORM: assessment.show, REFRESH: assessment.show,
         ANSWER: assessment.answer, ACCEPT: assessment.accept, OVERRIDE: assessment.override,
+        BRIDGE_VERB: bridge.card,
     }
     if unmatched := set(commands) ^ set(COMMANDS):
         raise LookupError(f"commands without both a help entry and a handler: {', '.join(sorted(unmatched))}")

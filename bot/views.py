@@ -9,6 +9,7 @@ from typing import Any
 
 from adapters.templates import markdown_escape, render_card
 from bot.actions import choice_input, error_text, execute, show_card, text_input, toggle_input
+from bot.bridge_card import bridge_actions, bridge_facts
 from bot.card_colours import URGENT, heading_colour
 from bot.card_times import card_date, card_date_time
 from bot.effort import effort_facts
@@ -20,6 +21,7 @@ from incident.policy import OrganisationPolicy
 
 MAX_CARD_TEXT = 1500  # long text is cut so a card stays far below Teams' 28 KB
 MAX_MENTION_NAME = 64  # characters of a name inside <at>…</at>; the rest is cut
+MAX_ROW = 5  # actions a row may hold: the adaptivecards library and Teams' hosts cut the rest
 
 
 def cut(text: str, limit: int, pointer: str) -> str:
@@ -157,9 +159,16 @@ def incident_card(incident: Incident, policy: OrganisationPolicy, t: Translator,
         "incident", heading=_heading(incident, t), fallback=_heading(incident, t),
         colour=heading_colour(severity.rank, incident.status.is_active),
         summary=cut(incident.summary, MAX_CARD_TEXT, more),
-        facts=_facts(incident, policy, t) + effort_facts(incident, policy, t),
-        actions=_incident_actions(incident, policy, t, members) + _playbook_links(incident, policy, t),
-        tools=_manager_tools(incident, policy, t) if manage else [], refresh=refresh)
+        facts=_facts(incident, policy, t) + effort_facts(incident, policy, t) + bridge_facts(incident, policy, t),
+        # The join link first, then the card's own buttons, then playbooks while the row has room (five at most).
+        actions=(bridge_actions(incident, t, button=False) + _incident_actions(incident, policy, t, members)
+                 + _playbook_links(incident, policy, t))[:MAX_ROW],
+        tools=_manager_tools(incident, policy, t) + _open_bridge(incident, t) if manage else [], refresh=refresh)
+
+
+def _open_bridge(incident: Incident, t: Translator) -> list[dict[str, Any]]:
+    """"Open a bridge" in the managers' row while the incident has no meeting (the join link is on the card)."""
+    return [] if incident.bridge else bridge_actions(incident, t, button=True)
 
 
 def _playbook_links(incident: Incident, policy: OrganisationPolicy, t: Translator) -> list[dict[str, Any]]:
@@ -182,7 +191,8 @@ def announcement_card(incident: Incident, policy: OrganisationPolicy, t: Transla
         "incident", heading=_heading(incident, t), fallback=_heading(incident, t),
         colour=heading_colour(severity.rank, incident.status.is_active),
         summary=cut(incident.summary, MAX_CARD_TEXT, t("incident.more", id=incident.id)),
-        facts=_facts(incident, policy, t), actions=[], tools=[], refresh=None)
+        facts=_facts(incident, policy, t) + bridge_facts(incident, policy, t),
+        actions=bridge_actions(incident, t, button=False), tools=[], refresh=None)
 
 
 def plan_card(incident: Incident, policy: OrganisationPolicy, t: Translator) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from incident.errors import ConfigurationError
 from incident.model import Person
 from incident.policy import OrganisationPolicy
 from services.alert_handlers import ALERT_HANDLERS
+from services.bridge import BRIDGE_HANDLERS
 from services.bus import Dependencies, MessageBus
 from services.handlers import HANDLERS
 from services.ports import Clock, IssueTracker, Mailer, Notifier
@@ -23,6 +24,7 @@ from services.reactions import DEFAULT_REACTIONS, EVENT_REACTIONS, REACTIONS
 
 if TYPE_CHECKING:
     from adapters.graph import GraphClient
+    from adapters.graph_meetings import GraphMeetings
     from adapters.openid_tokens import OpenIdKeys, TokenValidator
     from adapters.table_storage import TableStore
     from bot.endpoint import BotEndpoint, BotIdentity, TeamsAdapter
@@ -121,6 +123,13 @@ class Container:
             log.info("Microsoft 365 service health is not watched: Microsoft Graph is not configured "
                      "(DEVOPSBOT_GRAPH_AUTH); Teams is marked down by people and failed sends only")
         return self.graph
+
+    @cached_property
+    def meetings(self) -> GraphMeetings | None:
+        """Teams meetings for incident bridges; None (cards show the plan's phone bridge) when not configured."""
+        from adapters.graph_meetings import meetings_for
+
+        return meetings_for(self.graph, self.settings.bridge.organizer, self.settings.bridge.timeout_seconds)
 
     async def directory(self, address: str) -> Person | None:
         """Who devopsbot knows by email address: the admin team, the escalation contact and everyone in
@@ -258,7 +267,7 @@ class Container:
     @cached_property
     def dependencies(self) -> Dependencies:
         return Dependencies(policy=self.policy, clock=self.clock, notifier=self.notifier, mailer=self.mailer,
-                            tracker=self.tracker, **self._stores, **self._mail_options())
+                            tracker=self.tracker, meetings=self.meetings, **self._stores, **self._mail_options())
 
     def _mail_options(self) -> dict[str, Any]:
         s = self.settings
@@ -274,8 +283,8 @@ class Container:
 
     @cached_property
     def bus(self) -> MessageBus:
-        return MessageBus(self.dependencies, {**HANDLERS, **POSTMORTEM_HANDLERS, **ALERT_HANDLERS}, REACTIONS,
-                          DEFAULT_REACTIONS, EVENT_REACTIONS)
+        handlers = {**HANDLERS, **POSTMORTEM_HANDLERS, **ALERT_HANDLERS, **BRIDGE_HANDLERS}
+        return MessageBus(self.dependencies, handlers, REACTIONS, DEFAULT_REACTIONS, EVENT_REACTIONS)
 
     @cached_property
     def bot(self) -> BotEndpoint:
@@ -340,6 +349,8 @@ class Container:
             await self.bus.drain()  # reactions still telling people finish before the clients close
         if self.__dict__.get("graph") is not None:
             await self.graph.close()  # type: ignore[union-attr]
+        if self.__dict__.get("meetings") is not None:
+            await self.meetings.close()  # type: ignore[union-attr]
         if "store" in self.__dict__:
             await self.store.close()
             credential = getattr(self.store.service, "credential", None)

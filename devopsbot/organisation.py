@@ -13,6 +13,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     ValidationError,
     field_validator,
@@ -88,6 +89,7 @@ class SeverityModel(_Strict):
     postmortem_required: bool = False
     postmortem_due_days: int = Field(default=5, ge=1, le=90)
     follow_up_due_days: int = Field(default=14, ge=1, le=365)  # default due date of postmortem follow-ups
+    bridge: StrictBool | None = None  # a Teams meeting on declaration; absent: true for the two most severe
 
 
 class PriorityEffortModel(_Strict):
@@ -300,6 +302,7 @@ def to_policy(model: OrganisationFile) -> OrganisationPolicy:
                               start=s.coverage.start, end=s.coverage.end),
             audiences=tuple(s.audiences), postmortem_required=s.postmortem_required,
             postmortem_due_days=s.postmortem_due_days, follow_up_due_days=s.follow_up_due_days,
+            bridge=s.bridge if s.bridge is not None else rank <= 2,
         )
         for rank, (name, s) in enumerate(model.severities.items(), start=1)
     )

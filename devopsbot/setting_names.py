@@ -4,6 +4,7 @@ local.settings.example.json, the Bicep and the docs are checked against."""
 from __future__ import annotations
 
 from devopsbot.alert_settings import ALERT_SETTINGS
+from devopsbot.bridge_settings import BRIDGE_SETTINGS
 
 # Every setting devopsbot reads, with what it is for. local.settings.example.json lists the same.
 KNOWN_SETTINGS: dict[str, str] = {
@@ -87,6 +88,7 @@ KNOWN_SETTINGS |= {
         "ServiceHealth.Read.All); default every 5 minutes, 0 */5 * * * *.",
 }
 KNOWN_SETTINGS |= ALERT_SETTINGS
+KNOWN_SETTINGS |= BRIDGE_SETTINGS
 
 # Who is asking: tokens the app validates itself, and when App Service Authentication's header is believed.
 KNOWN_SETTINGS |= {

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from devopsbot.alert_settings import alert_secrets
+from devopsbot.bridge_settings import BridgeSettings, bridge_settings
 from devopsbot.setting_names import KNOWN_SETTINGS as KNOWN_SETTINGS
 from incident.errors import ConfigurationError
 
@@ -84,6 +85,7 @@ class Settings:
     teams_down_after: int = 5
     switched_off: tuple[tuple[str, str], ...] = ()  # (optional feature, why): its setting could not be read
     alert_secrets: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # (source, secret)
+    bridge: BridgeSettings = field(default_factory=BridgeSettings)  # the meeting bridge (devopsbot/bridge_settings.py)
 
     @property
     def authentication_enabled(self) -> bool:
@@ -264,7 +266,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         public_url=public_url, action_link_key=link_key, action_link_ttl_hours=int(ttl_text),
         action_link_previous_key=previous_key if link_key else b"",
         inbound_mailbox=get("DEVOPSBOT_INBOUND_MAILBOX"), teams_down_after=int(down_text),
-        switched_off=tuple(sorted(off.items())), alert_secrets=alert_secrets(get),
+        switched_off=tuple(sorted(off.items())), alert_secrets=alert_secrets(get), bridge=bridge_settings(get),
     )
 
 

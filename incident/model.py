@@ -55,10 +55,10 @@ class Incident:
     postmortem: Postmortem | None = None  # opened on resolve where policy requires one
     follow_ups: tuple[FollowUp, ...] = ()  # the postmortem's priority-1 bugs, numbered from 1
     assessment: Assessment | None = None  # the latest risk assessment (incident/assessment.py)
+    bridge: str = ""  # the Teams meeting's join link, once opened (incident/bridge.py)
     event_count: int = 0
     pending: list[TimelineEvent] = field(default_factory=list)
-    # Events the last save stored: what the service layer reacts to (not persisted).
-    just_stored: list[TimelineEvent] = field(default_factory=list, repr=False, compare=False)
+    just_stored: list[TimelineEvent] = field(default_factory=list, repr=False, compare=False)  # what reactions get
     # Opaque concurrency token (an ETag) a repository hands out with the incident and checks on save.
     storage_tag: str = ""
 

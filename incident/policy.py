@@ -67,6 +67,7 @@ class SeverityPolicy:
     postmortem_required: bool
     postmortem_due_days: int
     follow_up_due_days: int = 14  # the default due date of the postmortem's priority-1 follow-ups
+    bridge: bool = False  # a Teams meeting is opened on declaration (incident/bridge.py)
 
 
 @dataclass(frozen=True)

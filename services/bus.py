@@ -16,6 +16,7 @@ from incident.errors import DevopsbotError
 from incident.model import Incident, TimelineEvent
 from incident.policy import OrganisationPolicy
 from services.action_link_tokens import ActionLinkSigner
+from services.bridge_ports import MeetingRooms
 from services.outbox import DELIVERY_KEY, SWEEP_DELAY, OutboxSweeps
 from services.ports import (
     AuditLog,
@@ -60,6 +61,8 @@ class Dependencies:
     tracker: IssueTracker | None = None  # None: follow-ups are tracked in devopsbot alone
     playbooks: PlaybookRepository | None = None  # the composition root always sets it; tests may leave it out
     signals: SignalRepository | None = None  # alerts in (services.alert_intake); the composition root sets it
+    meetings: MeetingRooms | None = None  # None: no meeting bridge (services/bridge.py); the plan's phone bridge
+    bus: MessageBus | None = None  # set by the bus itself: a reaction's follow-up command goes through it
 
 
 log = logging.getLogger(__name__)
@@ -135,7 +138,7 @@ class MessageBus:
                  reactions: Mapping[str, Sequence[Reaction]] | None = None,
                  default_reactions: Sequence[Reaction] = (),
                  event_reactions: Mapping[type, Sequence[EventReaction]] | None = None) -> None:
-        self.dependencies = dependencies
+        self.dependencies = replace(dependencies, bus=self)
         self._handlers = dict(handlers)
         self._reactions = dict(reactions or {})
         self._event_reactions = dict(event_reactions or {})

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from incident.access import Action, permits
+from incident.bridge import phone_bridge, wants_bridge
 from incident.model import Incident, Person
 from services.action_link_tokens import LinkAction
 from services.bus import Dependencies
@@ -86,6 +87,10 @@ async def incident_view(deps: Dependencies, incident: Incident, *, reader: Perso
         "space_url": teams_link(space), "page_url": document_link(deps, incident),
         "dashboard_url": dashboard_link(deps), "language": incident.language, "replies": bool(deps.inbound_mailbox),
         "actions": action_links(deps, incident, reader, deps.clock.now()) if reader else [],
+        # The meeting bridge, or the plan's phone bridge while there is none; never to outsiders of a private one.
+        "bridge_url": "" if restricted and incident.private else incident.bridge,
+        "phone_bridge": "" if (restricted and incident.private) or incident.bridge or not wants_bridge(
+            incident, deps.policy) else phone_bridge(incident, deps.policy),
     }
 
 

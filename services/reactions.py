@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from incident.model import Incident, TimelineEvent
 from services.alert_handlers import alert_reactions
 from services.assessment import assessment_reactions
+from services.bridge import bridge_reactions, open_bridge
 from services.bus import Dependencies, EventReaction, Reaction, repeatable
 from services.fallback import FallbackMail, mail_once, resolved_values, send_batches_once
 from services.mail_content import incident_view, subject
@@ -122,6 +123,8 @@ async def mail_stakeholders(incident: Incident, events: Sequence[TimelineEvent],
     if deps.mailer is None or not stakeholders:
         return
     kinds = {e.kind for e in events}
+    if "declared" in kinds and deps.policy.severity(incident.severity).bridge:
+        incident = await deps.incidents.get(incident.id)  # as stored now: with the bridge opened just before
     view = await incident_view(deps, incident, restricted=True)
     cadence = deps.policy.effort(incident.severity, incident.priority).update_cadence
     # Each message claimed once (send_batches_once): a retry after a failure resends only what was not sent.
@@ -142,7 +145,8 @@ async def mail_stakeholders(incident: Incident, events: Sequence[TimelineEvent],
 
 # Kinds of timeline event → what follows them; any other kind refreshes the cards.
 REACTIONS: dict[str, Sequence[Reaction]] = {
-    "declared": (schedule_first_deadlines, tell_declared, mail_stakeholders, warn_missing_delegates,
+    # The bridge after the cards (they never wait for it), before the stakeholders' email (it carries the link).
+    "declared": (schedule_first_deadlines, tell_declared, open_bridge, mail_stakeholders, warn_missing_delegates,
                  schedule_plan_steps, mail_response_plan, flag_missing_playbook),
     "resolved": (refresh_cards, tell_resolved, mail_stakeholders),
     "update_posted": (refresh_cards, schedule_status_reminder, mail_stakeholders),
@@ -156,6 +160,7 @@ REACTIONS: dict[str, Sequence[Reaction]] = {
 }
 DEFAULT_REACTIONS: Sequence[Reaction] = (refresh_cards,)
 REACTIONS |= assessment_reactions(refresh_cards)  # risk assessment: the deadline, the commander told
+REACTIONS |= bridge_reactions(refresh_cards)  # a stored bridge link: the cards redrawn, the people invited
 REACTIONS |= alert_reactions(refresh_cards)  # a resolved alert: the criterion ticked, the commander told
 # After resolution (services.postmortem_reactions): the cards are refreshed as for any change, then these.
 for _kind, _then in POSTMORTEM_REACTIONS.items():

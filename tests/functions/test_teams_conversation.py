@@ -122,8 +122,11 @@ async def test_a_valid_form_declares_once_and_tells_teams(installed: Container, 
     for opened in (space, announcement):
         assert opened.activity["attachments"][0]["content"]["body"][0]["text"] == (
             "Incident INC-2026-0001 · SEV2 · Declared — Checkout failing")
-    invitation, plan, warning, no_playbook = [m for m in connector.messages()
-                                              if m.conversation_id == space.conversation_id]
+    # SEV2 expects a meeting bridge (issue #18); without one configured the commander is told why.
+    invitation, plan, no_bridge, warning, no_playbook = [m for m in connector.messages()
+                                                         if m.conversation_id == space.conversation_id]
+    assert "no Teams meeting bridge" in no_bridge.activity["text"]
+    assert "Phone bridge: +1 555 0100, PIN 4242" in no_bridge.activity["text"]
     assert "no delegate in the roster for Incident commander, Communications lead" in warning.activity["text"]
     assert "no approved playbook for checkout, payments" in no_playbook.activity["text"]
     assert {e["mentioned"]["id"] for e in invitation.activity["entities"]} == {"29:alice", "29:bob"}
@@ -310,8 +313,9 @@ async def test_teams_throttling_and_gateway_errors_are_retried_and_nothing_is_se
     assert updates.count(space.activity_id) == 1 and updates.count(announcement.activity_id) == 1
     posted_after = [m for m in connector.messages() if m.conversation_id in
                     (space.conversation_id, announcement.conversation_id)]
-    # The invitation, the plan, the no-delegate warning, the missing playbooks; nothing sent again.
-    assert len(posted_after) == 4
+    # The invitation, the plan, why there is no bridge (issue #18), the no-delegate warning, the missing
+    # playbooks; nothing sent again.
+    assert len(posted_after) == 5
 
 
 async def test_a_teams_error_that_is_not_retried_leaves_the_change_stored(

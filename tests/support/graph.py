@@ -8,6 +8,7 @@ endpoint and the App Service managed-identity endpoint in-process, so msal's rea
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 import json
@@ -17,6 +18,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
@@ -58,6 +60,11 @@ class GraphDouble:
     page_size: int = 2  # messages per delta page, so paging is exercised
     service_issues: list[dict[str, Any]] = field(default_factory=list)  # the tenant's serviceHealthIssue objects
     service_health_granted: bool = True  # ServiceHealth.Read.All granted to the app; else 403 as Graph answers
+    # Online meetings: the organisers a Teams application access policy lets the app act for (anyone else: 403),
+    # the meetings made, and how long each creation takes (past the client's timeout: Graph "times out").
+    meeting_organizers: set[str] = field(default_factory=set)
+    meetings: list[dict[str, Any]] = field(default_factory=list)
+    meeting_delay: float = 0.0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def app(self) -> web.Application:
@@ -69,7 +76,31 @@ class GraphDouble:
         app.router.add_post("/v1.0/users/{user}/sendMail", self._send_mail)
         app.router.add_get("/v1.0/users/{user}/mailFolders/inbox/messages/delta", self._delta)
         app.router.add_get("/v1.0/admin/serviceAnnouncement/issues", self._issues)
+        app.router.add_post("/v1.0/users/{user}/onlineMeetings", self._create_meeting)
         return app
+
+    async def _create_meeting(self, request: web.Request) -> web.Response:
+        """POST /users/{id}/onlineMeetings with an application token: refused (403) unless an application access
+        policy grants the organiser; a body that is not an onlineMeeting Graph accepts is a 400."""
+        organizer = unquote(request.match_info["user"])
+        if organizer not in self.meeting_organizers:
+            return graph_error(403, "Forbidden", "Application is not allowed to perform operations on the user "
+                                                 f"'{organizer}', neither is allowed access through a user policy.")
+        body = await request.json()
+        known = {"subject", "startDateTime", "endDateTime", "participants", "lobbyBypassSettings", "chatInfo"}
+        times = [_instant(body.get(name)) for name in ("startDateTime", "endDateTime")]
+        if (not isinstance(body, dict) or set(body) - known or not isinstance(body.get("subject"), str)
+                or None in times or times[0] >= times[1]):  # type: ignore[operator]
+            return graph_error(400, "BadRequest", "Invalid onlineMeeting: subject, startDateTime < endDateTime.")
+        await asyncio.sleep(self.meeting_delay)
+        number = next(self._ids)
+        meeting = {"id": f"MSo1N2Y5ZGFjYy03MWJm{number}", "subject": body["subject"],
+                   "startDateTime": body["startDateTime"], "endDateTime": body["endDateTime"],
+                   "joinWebUrl": f"https://teams.microsoft.com/l/meetup-join/19%3ameeting_{number}%40thread.v2/0"
+                                 "?context=%7b%22Tid%22%3a%22tenant-1%22%7d",
+                   "participants": {"organizer": {"identity": {"user": {"id": organizer}}}}}
+        self.meetings.append(meeting)
+        return web.json_response(meeting, status=201)
 
     def announce(self, issue_id: str, status: str, *, service: str = "Microsoft Teams",
                  classification: str = "Incident", resolved: bool = False, title: str = "") -> None:
@@ -254,6 +285,15 @@ def odata_eq_clauses(text: str) -> list[tuple[str, str]] | None:
             return None
         rest = rest.removeprefix(" and ")
     return clauses
+
+
+def _instant(value: Any) -> datetime | None:
+    """An ISO 8601 instant with its offset (Graph's DateTimeOffset), or None."""
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
 
 
 def _odata_value(value: Any) -> str:
