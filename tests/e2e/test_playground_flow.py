@@ -28,6 +28,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.azurite]
 ALICE = "Alice Martin <29:alice> alice@contoso.example"
 BOB = "Bob Durand <29:bob> bob@contoso.example"
 CHLOE = "Chloe Nguyen <29:chloe> chloe@contoso.example"
+APOLOGY = "Sorry, something went wrong"  # reply.failure: what a person sees when the bot fails
 ESSENTIALS = {"title", "severity", "type", "commander", "private"}
 PLAYBOOK = """# Checkout
 Owner: Payments team
@@ -113,7 +114,7 @@ async def test_the_commanders_happy_path_moves_the_cards(playground: Playground,
     me = playground.current_user["id"]
 
     # The short form: the essentials in view, the rest folded behind "More details".
-    mark = playground.mark()
+    start = mark = playground.mark()
     posted = await playground.send_message(general, "declare Checkout failing")
     form = await playground.wait_for_message(lambda e: heading(e) == "Declare an incident",
                                              conversation_id=posted["postConversationId"], since=mark, timeout=30)
@@ -239,3 +240,6 @@ async def test_the_commanders_happy_path_moves_the_cards(playground: Playground,
     # The incident card in the thread now says the incident can be closed.
     mine = await playground.invoke_action(space_thread, space_id, "incident.refresh", {"incident_id": incident_id})
     assert facts(mine["value"])["Next"] == "The postmortem is complete: the incident can be closed."
+    # Nothing the bot said on the way was an apology.
+    said = [text_of(e) + json.dumps(card(e)) for e in playground.events[start:] if e.get("message")]
+    assert not [s for s in said if APOLOGY in s], playground.describe(start)
