@@ -23,6 +23,13 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run
 ARTIFACTS = ROOT / "tests" / "artifacts"
 WAIT = 30_000  # ms for the bot's answer to show
 MAX_SHOT = 300_000  # bytes of a kept screenshot
+# ``element`` at the top of its scrolling list, a little below the edge so its card's frame shows.
+SCROLL_TO_TOP = """element => {
+    element.scrollIntoView({block: 'start'});
+    let list = element.parentElement;
+    while (list && list.scrollHeight <= list.clientHeight) list = list.parentElement;
+    if (list) list.scrollTop -= 48;
+}"""
 ERRORS = ("Sorry, something went wrong", "Traceback", "BadArgument", "That did not work")
 
 
@@ -46,7 +53,7 @@ async def reply(page: Page, where: Locator, text: str) -> None:
 
 async def shot(page: Page, top: Locator, name: str) -> None:
     """Scroll ``top`` to the top of the view, check no error shows, keep the view as tests/artifacts/``name``."""
-    await top.evaluate("element => element.scrollIntoView({block: 'start'})")
+    await top.evaluate(SCROLL_TO_TOP)
     await page.mouse.move(0, 0)  # no hover highlight
     await page.wait_for_timeout(300)
     shown = await page.locator("main, body").first.inner_text()
