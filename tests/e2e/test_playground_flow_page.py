@@ -7,19 +7,15 @@ buttons are typed as commands here (status, severity, resolve); tests/e2e/test_p
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from playwright.async_api import Locator, Page, async_playwright
 
 from devopsbot.settings import ROOT
+from tests.e2e.test_playground_page import CHROMIUM, CHROMIUM_FLAGS
 from tests.support.playground import Playground
 
 pytestmark = [pytest.mark.e2e, pytest.mark.azurite, pytest.mark.browser]
 
-CHROMIUM = os.environ.get("TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-quic",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 WAIT = 30_000  # ms for the bot's answer to show
 MAX_SHOT = 300_000  # bytes of a kept screenshot
