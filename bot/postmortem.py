@@ -16,6 +16,7 @@ from pydantic import Field
 
 from adapters.templates import markdown_escape, render_card
 from bot.actions import choice_input, execute, show_card, text_input
+from bot.card_times import card_date_time
 from bot.locale import Translator
 from bot.submissions import IncidentAction, Text, parse_payload
 from bot.turns import Answer, Turns, actor_of
@@ -85,9 +86,10 @@ def _postmortem_card(incident: Incident, t: Translator, viewer: Person | None, *
     ref = {"incident_id": incident.id}
     state = t("postmortem.completed") if pm.is_complete else t("postmortem.in_progress")
     facts = [{"title": t("postmortem.owner"), "value": markdown_escape(pm.owner.name)},
-             {"title": t("postmortem.due"), "value": f"{pm.due_at:%Y-%m-%d %H:%M} UTC"},
+             # An instant in the reader's own zone and language, as on the incident card (bot/card_times.py).
+             {"title": t("postmortem.due"), "value": card_date_time(pm.due_at)},
              {"title": t("postmortem.state"), "value": state},
-             {"title": t("postmortem.status"), "value": incident.status.value}]
+             {"title": t("postmortem.status"), "value": t(f"status.{incident.status.value}")}]
     fields: list[dict[str, Any]] = []
     editing = editable and not pm.is_complete
     for key in SECTIONS:

@@ -27,3 +27,19 @@ def test_a_postmortem_too_long_for_a_card_is_shown_cut_and_read_only(policy: Org
 def test_an_ordinary_postmortem_is_edited_on_the_card(policy: OrganisationPolicy) -> None:
     card = postmortem_card(rich_incident(policy), Translator("en"))
     assert inputs(card) == {"summary", "impact", "went_well", "went_wrong", "got_lucky", "contributing_factors"}
+
+
+def facts(card: dict[str, Any]) -> dict[str, str]:
+    found = next(b for b in card["body"] if b.get("type") == "FactSet")
+    return {str(f["title"]): str(f["value"]) for f in found["facts"]}
+
+
+def test_the_due_date_is_in_the_readers_zone_and_the_status_in_their_language(policy: OrganisationPolicy) -> None:
+    """As on the incident card: Teams writes the instant in the reader's zone, not a fixed "UTC" one."""
+    incident = rich_incident(policy)
+    assert incident.postmortem is not None
+    stamp = incident.postmortem.due_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    english = facts(postmortem_card(incident, Translator("en")))
+    assert english["Due"] == f"{{{{DATE({stamp}, SHORT)}}}} {{{{TIME({stamp})}}}}"
+    assert english["Incident"] == "Postmortem"  # its status, as the incident card words it
+    assert facts(postmortem_card(incident, Translator("fr")))["Incident"] == "Post-mortem"
