@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 from typing import Any
 
 from devopsbot.cli import common
@@ -31,6 +32,7 @@ def register(sub: Any) -> None:
     # ``incident show ID --json`` as well as ``incident --json show ID``: set only when given.
     actions.choices["show"].add_argument("--json", action="store_true", default=argparse.SUPPRESS,
                                          help="print JSON, with the timeline and the notes")
+    actions.add_parser("bridge", help="open the incident's Teams meeting bridge, or show its link").add_argument("id")
     note = actions.add_parser("note", help="add a note to the timeline (--pin: a key event)")
     note.add_argument("id")
     note.add_argument("text", nargs="+")
@@ -145,12 +147,34 @@ def _incident_command(args: argparse.Namespace) -> int:
                     print(f"  {event.at:%Y-%m-%d %H:%M:%S} UTC  {event.kind:<16} "
                           f"{event.actor}: {event.summary}")
                 return 0
+            if action == "bridge":
+                return await _bridge(container, incident_id, actor, common.on_behalf(args))
             command = _change_command(args, incident_id, actor)
         incident = await bus.handle(command)
         _print_incident(incident, args.json)
         return 0
 
     return asyncio.run(common.with_container(work))
+
+
+async def _bridge(container: Any, incident_id: str, actor: Any, on_behalf: bool) -> int:
+    """As the Teams ``bridge`` command: the meeting's join link, opened now if there is none yet."""
+    from incident.access import Action, require
+    from incident.bridge import phone_bridge
+    from services.bridge import ensure_bridge
+
+    deps = container.bus.dependencies  # the bus's own: the stored link's reactions go through it
+    incident = await deps.incidents.get(incident_id)
+    if on_behalf:
+        require(incident, Action.SEE, actor, deps.policy.admins)
+    outcome = await ensure_bridge(deps, incident)
+    if outcome.url:
+        print(f"{incident.id}: {outcome.url}")
+        return 0
+    phone = phone_bridge(incident, deps.policy)
+    print(f"devopsbot: error: no meeting bridge for {incident.id} ({outcome.reason.replace('_', ' ')})"
+          + (f"; the response plan's phone bridge: {phone}" if phone else ""), file=sys.stderr)
+    return 1
 
 
 def _print_listing(found: list[Any]) -> None:

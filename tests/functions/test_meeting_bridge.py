@@ -4,6 +4,7 @@ one sentence why when Graph refuses, throttles, times out or is not configured; 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -23,6 +24,7 @@ from incident.policy import OrganisationPolicy
 from tests.functions.conftest import built_function, request, teams_invoke
 from tests.functions.test_documents import get
 from tests.functions.test_teams_conversation import BOB, click, declare, say, threads
+from tests.support.card_check import buttons
 from tests.support.connector import ConnectorDouble, Sent
 from tests.support.graph import GraphDouble, IdentityDouble, running_graph
 
@@ -208,7 +210,7 @@ async def test_the_commanders_card_offers_the_button_which_opens_the_bridge(
         bridged: Container, graph: GraphDouble) -> None:
     incident_id = await declare(bridged, severity="SEV3")
     commander_view = (await click("incident.refresh", {"incident_id": incident_id}))["value"]
-    [button] = [a for a in commander_view["actions"] if a["title"] == "Open a bridge"]
+    [button] = [a for a in buttons(commander_view) if a["title"] == "Open a bridge"]
     assert graph.meetings == []
     answer = await click(button["verb"], button["data"])
     assert f"[Join the bridge]({graph.meetings[0]['joinWebUrl']})" in json.dumps(answer)
@@ -254,3 +256,16 @@ async def test_graph_refuses_a_meeting_that_ends_before_it_starts(graph: GraphDo
         assert refused.value.status == 400 and graph.meetings == []
     finally:
         await client.close()
+
+
+async def test_the_cli_opens_the_bridge_as_the_teams_command_does(
+        bridged: Container, graph: GraphDouble, capsys: pytest.CaptureFixture[str]) -> None:
+    from devopsbot.cli.main import main
+
+    incident_id = await declare(bridged, severity="SEV3")  # below the severities that open one by themselves
+    assert graph.meetings == []
+    assert await asyncio.to_thread(main, ["incident", "bridge", incident_id]) == 0
+    [meeting] = graph.meetings
+    assert capsys.readouterr().out.strip() == f"{incident_id}: {meeting['joinWebUrl']}"
+    assert await asyncio.to_thread(main, ["incident", "bridge", incident_id]) == 0  # shown again, not reopened
+    assert len(graph.meetings) == 1

@@ -35,6 +35,7 @@ COUNTERPARTS: dict[str, tuple[str, ...]] = {
     "assess accept": ("assess", "accept"),
     "assess override": ("assess", "override"),
     "assess answer": ("assess", "answer"),  # the assessment card's form in Teams
+    "bridge": ("incident", "bridge"),
     "note": ("incident", "note"),
     "note!": ("incident", "note"),  # --pin: a key event
 }
