@@ -35,6 +35,8 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("postmortem", "usage.postmortem", "cmd.postmortem"),
         CommandSpec("assess", "usage.assess", "cmd.assess"),
         CommandSpec("home", "usage.home", "cmd.home"),
+        CommandSpec("task", "usage.task", "cmd.task"),
+        CommandSpec("followup", "usage.followup", "cmd.followup"),
     )
 }
 

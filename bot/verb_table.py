@@ -18,6 +18,7 @@ from bot.playbook_commands import PlaybookTeams
 from bot.postmortem import PostmortemTeams
 from bot.replies import help_card
 from bot.roster_commands import RosterTeams
+from bot.task_commands import TaskTeams
 from bot.turns import Answer, Command, Turns, Verb, in_personal_chat
 
 
@@ -41,12 +42,14 @@ def verb_table(turns: Turns) -> VerbTable:
     postmortem = PostmortemTeams(turns)
     assessment = AssessmentTeams(turns)
     home = HomeCommands(turns.deps)
+    tasks = TaskTeams(turns)
     commands: dict[str, Command] = {
         "help": help_command, "declare": declaration.form, "status": incident.status, "list": incident.listing,
         "ack": incident.ack, "update": incident.update, "assign": incident.assign, "severity": incident.severity,
         "resolve": incident.resolve_form, "reopen": incident.reopen, "roster": roster.command,
         "playbook": playbook.command, "postmortem": postmortem.show, "assess": assessment.command,
         "home": home.command,
+        "task": tasks.command, "followup": tasks.follow_up,
     }
     verbs: dict[str, Verb] = {
         "declare.submit": declaration.submit,
@@ -62,6 +65,7 @@ def verb_table(turns: Turns) -> VerbTable:
         "postmortem.close": postmortem.close,
         "assessment.request": assessment.request_from_card, FORM: assessment.show, REFRESH: assessment.show,
         ANSWER: assessment.answer, ACCEPT: assessment.accept, OVERRIDE: assessment.override,
+        "task.done": tasks.card_done, "task.reassign": tasks.card_reassign,
     }
     if unmatched := set(commands) ^ set(COMMANDS):
         raise LookupError(f"commands without both a help entry and a handler: {', '.join(sorted(unmatched))}")

@@ -13,6 +13,7 @@ from bot.card_colours import URGENT, heading_colour
 from bot.card_times import card_date, card_date_time
 from bot.effort import effort_facts
 from bot.locale import Translator
+from bot.task_views import resolve_task_fields, task_items
 from incident.lifecycle import PROGRESS, Status
 from incident.model import Incident, Person
 from incident.playbook import version_link
@@ -89,6 +90,15 @@ def _heading(incident: Incident, t: Translator) -> str:
              status=t(f"status.{incident.status.value}")) + f" — {incident.title}"
 
 
+def _known_people(incident: Incident, members: list[Member]) -> list[tuple[str, str]]:
+    """The people the incident already knows, to pick from; anyone else is named with an @mention."""
+    known = {m.id: m.name for m in members}
+    for person in (incident.declared_by, *incident.roles.values(), *incident.invitees,
+                   *(task.owner for task in incident.tasks)):
+        known.setdefault(person.id, person.name)
+    return sorted(known.items(), key=lambda p: p[1].casefold())
+
+
 def _incident_actions(incident: Incident, policy: OrganisationPolicy, t: Translator,
                       members: list[Member], manage: bool) -> list[dict[str, Any]]:
     """Everyone may acknowledge, post updates and assign roles; severity and resolve are shown to those
@@ -98,11 +108,7 @@ def _incident_actions(incident: Incident, policy: OrganisationPolicy, t: Transla
     data = {"incident_id": incident.id}
     send = t("action.send")
     role_choices = [(r.key, r.name) for r in policy.roles]
-    # The people the incident already knows; anyone else is assigned with "assign <role> @person".
-    known = {m.id: m.name for m in members}
-    for person in (incident.declared_by, *incident.roles.values(), *incident.invitees):
-        known.setdefault(person.id, person.name)
-    people = sorted(known.items(), key=lambda p: p[1].casefold())
+    people = _known_people(incident, members)
     everyone = [
         *([execute(t("action.ack"), "incident.ack", data)] if incident.acknowledged_at is None else []),
         show_card(t("action.update"), [text_input("text", t("action.update"), multiline=True, required=True,
@@ -146,7 +152,7 @@ def incident_card(incident: Incident, policy: OrganisationPolicy, t: Translator,
         summary=cut(incident.summary, MAX_CARD_TEXT, more),
         facts=_facts(incident, policy, t) + effort_facts(incident, policy, t),
         actions=_incident_actions(incident, policy, t, members, manage) + _playbook_links(incident, policy, t),
-        refresh=refresh)
+        refresh=refresh, tasks=task_items(incident, policy, t, now, _known_people(incident, members)))
 
 
 def _playbook_links(incident: Incident, policy: OrganisationPolicy, t: Translator) -> list[dict[str, Any]]:
@@ -203,6 +209,7 @@ def resolve_card(incident: Incident, policy: OrganisationPolicy, t: Translator, 
         fields.append(text_input(name, label, value=str(values.get(name, "")), multiline=True, required=required))
         if name in errors:
             fields.append(error_text(errors[name]))
+    fields += resolve_task_fields(incident, t, values)  # each open task: carried over or dropped, never lost
     return render_card(
         "resolve", heading=t("resolve.heading", id=incident.id), notice=notice,
         criteria_label=t("resolve.criteria"), fields=fields,

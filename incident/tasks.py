@@ -64,6 +64,16 @@ class TaskSubject(Recorder, Protocol):
     tasks: tuple[Task, ...]
 
 
+def zone_of(policy: OrganisationPolicy, severity: str) -> ZoneInfo:
+    """The time zone "by 10:30" is read in and due times are shown in: the organisation's, as its severity's
+    coverage names it (UTC unless configured)."""
+    return ZoneInfo(policy.severity(severity).coverage.timezone)
+
+
+def shown_due(due_at: datetime, zone: ZoneInfo) -> str:
+    return f"{due_at.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
+
+
 # -- reading what someone typed ------------------------------------------------------------------------
 
 
@@ -208,7 +218,9 @@ def decisions_for(incident: TaskSubject, choices: Mapping[int, tuple[str, str]])
         choice, reason = choices.get(task.number, (CARRY, ""))
         if choice not in (CARRY, DROP):
             raise InvalidValue("tasks", f"'{choice}' for task #{task.number}: carry it over or drop it")
-        reason = clean_text(f"reason to drop task #{task.number}", reason, limit=MAX_REASON, required=choice == DROP)
+        reason = clean_text(f"reason to drop task #{task.number}", reason, limit=MAX_REASON, required=False)
+        if choice == DROP and not reason:
+            raise InvalidValue("tasks", f"task #{task.number} is dropped without a reason: say why, or carry it over")
         decided[task.number] = (choice, reason)
     unknown = sorted(set(choices) - {t.number for t in incident.tasks})
     if unknown:
