@@ -43,7 +43,7 @@ def task_items(incident: Incident, policy: OrganisationPolicy, t: Translator, no
                     execute(t("task.done_button"), "task.done", data),
                     show_card(t("task.reassign_button"), [
                         choice_input("task_owner", t("task.new_owner"), people, value=task.owner.id, required=True,
-                                     filtered=True)], [execute(t("action.send"), "task.reassign", data)])]}]
+                                     filtered=True, error_message=t("task.new_owner"))], [execute(t("action.send"), "task.reassign", data)])]}]
         used += len(json.dumps(pair).encode())
         if used > TASKS_BUDGET:
             items.append({"type": "TextBlock", "text": t("task.more", count=len(open_tasks) - shown),
