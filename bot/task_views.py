@@ -38,12 +38,13 @@ def task_items(incident: Incident, policy: OrganisationPolicy, t: Translator, no
     for shown, task in enumerate(open_tasks):
         data = {"incident_id": incident.id, "number": task.number}
         line = _line(task, incident, policy, t, now)
-        pair: list[dict[str, Any]] = [{"type": "TextBlock", "text": line, "wrap": True, "spacing": "Small"},
-                {"type": "ActionSet", "actions": [
-                    execute(t("task.done_button"), "task.done", data),
-                    show_card(t("task.reassign_button"), [
-                        choice_input("task_owner", t("task.new_owner"), people, value=task.owner.id, required=True,
-                                     filtered=True, error_message=t("task.new_owner"))], [execute(t("action.send"), "task.reassign", data)])]}]
+        owner = choice_input("task_owner", t("task.new_owner"), people, value=task.owner.id, required=True,
+                             filtered=True, error_message=t("task.new_owner"))
+        pair: list[dict[str, Any]] = [
+            {"type": "TextBlock", "text": line, "wrap": True, "spacing": "Small"},
+            {"type": "ActionSet", "actions": [
+                execute(t("task.done_button"), "task.done", data),
+                show_card(t("task.reassign_button"), [owner], [execute(t("action.send"), "task.reassign", data)])]}]
         used += len(json.dumps(pair).encode())
         if used > TASKS_BUDGET:
             items.append({"type": "TextBlock", "text": t("task.more", count=len(open_tasks) - shown),
