@@ -129,7 +129,7 @@ async def test_a_task_done_before_it_is_due_is_not_reminded(installed: Container
                                                             clock: FixedClock) -> None:
     incident_id = await declare(installed)
     await say(f"task {incident_id} Roll back in 30m")
-    await say(f"task {incident_id} done 1")
+    assert (await say(f"task {incident_id} done 1"))["text"] == f"Task #1 of {incident_id} is done."
     clock.advance(timedelta(hours=1))
     await run_tick(installed.bus, clock.now())
     assert not [m for m in connector.messages() if "is due now" in json.dumps(m.activity)]
