@@ -186,3 +186,10 @@ async def test_a_follow_up_on_an_active_incident_is_refused_in_a_sentence(instal
     incident_id = await declare(installed)
     answer = (await say(f"followup {incident_id} Add a canary"))["text"]
     assert "follow-ups are added once the incident is resolved" in answer
+
+
+async def test_someone_outside_a_security_incident_may_not_add_a_task(installed: Container) -> None:
+    incident_id = await declare(installed, private="true", type="security", title="Ransomware on file server")
+    answer = (await say(f"task {incident_id} Wipe the server", user=BOB))["text"]
+    assert "only the people in the incident or an incident admin may add or change the tasks of" in answer
+    assert (await installed.dependencies.incidents.get(incident_id)).tasks == ()
