@@ -177,7 +177,8 @@ def incident_entity(incident: Incident) -> dict[str, Any]:
         "Playbooks": json.dumps([list(p) for p in incident.playbooks]) if incident.playbooks else "",
         "RemindersSnoozedUntil": incident.reminders_snoozed_until,
         "Bridge": incident.bridge,
-        "Postmortem": True if incident.postmortem else None,  # its rows are read only when there is one
+        # The postmortem's and follow-ups' rows are read only when there are any.
+        "Postmortem": True if incident.postmortem or incident.follow_ups else None,
         "Assessment": True if incident.assessment else None,  # likewise its row (adapters/table_assessment.py)
         "EventCount": incident.event_count + len(incident.pending),
     })

@@ -22,6 +22,7 @@ from azure.data.tables import UpdateMode
 from adapters import table_assessment as ta
 from adapters import table_entities as te
 from adapters import table_postmortem as tp
+from adapters import table_tasks as tt
 from adapters.table_storage import MAX_TRANSACTION, TableStore, etag_of, storage_errors
 from incident.errors import ConcurrencyConflict, NotFound
 from incident.lifecycle import Status
@@ -97,7 +98,7 @@ class TableIncidentRepository:
             await table.upsert_entity({"PartitionKey": te.OPEN_INDEX_PARTITION, "RowKey": incident.id})
             # Likewise the declaration-month index, which reports read instead of scanning the table.
             await table.upsert_entity(te.declared_index_entity(incident))
-            operations: list[Any] = [("create", te.incident_entity(incident))]
+            operations: list[Any] = [("create", tt.with_tasks(te.incident_entity(incident), incident))]
             await self._commit(table, incident, operations)
 
     async def save(self, incident: Incident) -> None:
@@ -106,7 +107,7 @@ class TableIncidentRepository:
         table = await self._store.table("incidents")
         async with storage_errors(f"saving {incident.id}"):
             operations: list[Any] = [(
-                "update", te.incident_entity(incident),
+                "update", tt.with_tasks(te.incident_entity(incident), incident),
                 {"mode": UpdateMode.REPLACE, "etag": incident.storage_tag,
                  "match_condition": MatchConditions.IfNotModified},
             )]
@@ -173,6 +174,7 @@ class TableIncidentRepository:
             except ResourceNotFoundError:
                 raise NotFound(f"no incident {incident_id}") from None
             incident = te.incident_from(entity, etag_of(entity))
+            tt.attach(incident, entity)
             if entity.get("Postmortem"):
                 await tp.load(table, incident)
             if entity.get("Assessment"):

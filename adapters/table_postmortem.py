@@ -47,11 +47,10 @@ def _drop_empty(entity: dict[str, Any]) -> dict[str, Any]:
 
 
 def postmortem_entities(incident: Incident) -> list[dict[str, Any]]:
-    """The postmortem row and one row per follow-up (empty when there is no postmortem)."""
+    """The postmortem row (when there is one) and one row per follow-up (a resolved incident may have follow-ups
+    without a postmortem)."""
     pm = incident.postmortem
-    if pm is None:
-        return []
-    rows = [_drop_empty({
+    rows = [] if pm is None else [_drop_empty({
         "PartitionKey": incident.id, "RowKey": postmortem_row(incident.id),
         "Owner": person_json(pm.owner), "OpenedAt": pm.opened_at, "DueAt": pm.due_at,
         "Summary": pm.summary, "Impact": pm.impact, "WentWell": pm.went_well, "WentWrong": pm.went_wrong,

@@ -38,6 +38,8 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("note", "usage.note", "cmd.note"),
         CommandSpec("note!", "usage.note!", "cmd.note!"),  # a key event: stands out in the incident document
         CommandSpec("bridge", "", "cmd.bridge"),
+        CommandSpec("task", "usage.task", "cmd.task"),
+        CommandSpec("followup", "usage.followup", "cmd.followup"),
     )
 }
 

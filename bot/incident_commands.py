@@ -224,13 +224,16 @@ class IncidentTeams:
         incident = await self.turns.card_incident(payload)
         met = payload.met([c.key for c in self.deps.policy.incident_type(incident.type).exit_criteria])
         values: dict[str, Any] = {"criteria_met": met, "resolution": payload.resolution,
-                                  "override_reason": payload.override_reason}
+                                  "override_reason": payload.override_reason, **(payload.model_extra or {})}
         if not incident.status.is_active:  # a second click on Resolve: show what is, not an error
             return self._resolved(turn_context, incident, payload, t)
         try:
             done = await self.bus.handle(commands.Resolve(incident.id, payload.resolution, actor_of(turn_context),
-                                                          met, payload.override_reason))
+                                                          met, payload.override_reason, tasks=payload.task_choices()))
         except InvalidValue as error:
+            if error.field.startswith(("task", "reason to drop")):  # a task's choice: said above the form
+                return Answer(card=resolve_card(incident, self.deps.policy, t, values=values, notice=str(error),
+                                                standalone=payload.standalone))
             field = "resolution" if error.field == "resolution" else "override_reason"
             return Answer(card=resolve_card(incident, self.deps.policy, t, values=values,
                                             errors={field: error.reason}, standalone=payload.standalone))

@@ -61,6 +61,13 @@ class ResolveAction(ResolveFormAction):
         extra = self.model_extra or {}
         return tuple(k for k in keys if str(extra.get(f"criterion_{k}", "false")).lower() == "true")
 
+    def task_choices(self) -> tuple[tuple[int, str, str], ...]:
+        """The form's choice per open task (``task_<n>``: carry or drop; ``task_<n>_reason``), for the command."""
+        extra = self.model_extra or {}
+        numbers = [key[5:] for key in extra if key.startswith("task_") and key[5:].isdigit() and len(key) < 10]
+        return tuple((int(n), str(extra[f"task_{n}"])[:10], str(extra.get(f"task_{n}_reason", ""))[:4000])
+                     for n in numbers)
+
 
 class PayloadError(ValueError):
     """A card action's payload is malformed: forged, stale or cut."""

@@ -20,6 +20,7 @@ from bot.playbook_commands import PlaybookTeams
 from bot.postmortem import PostmortemTeams
 from bot.replies import help_card
 from bot.roster_commands import RosterTeams
+from bot.task_commands import TaskTeams
 from bot.timeline_capture import FETCH_TASK, SUBMIT_ACTION, CaptureTeams, Invoke
 from bot.turns import Answer, Command, Turns, Verb, in_personal_chat
 
@@ -47,6 +48,7 @@ def verb_table(turns: Turns) -> VerbTable:
     home = HomeCommands(turns.deps)
     capture = CaptureTeams(turns)
     bridge = BridgeTeams(turns)
+    tasks = TaskTeams(turns)
     commands: dict[str, Command] = {
         "help": help_command, "declare": declaration.form, "status": incident.status, "list": incident.listing,
         "ack": incident.ack, "update": incident.update, "assign": incident.assign, "severity": incident.severity,
@@ -54,6 +56,7 @@ def verb_table(turns: Turns) -> VerbTable:
         "playbook": playbook.command, "postmortem": postmortem.show, "assess": assessment.command,
         "home": home.command, "bridge": bridge.command,
         "note": capture.note, "note!": capture.key_event,
+        "task": tasks.command, "followup": tasks.follow_up,
     }
     verbs: dict[str, Verb] = {
         "declare.submit": declaration.submit,
@@ -70,6 +73,7 @@ def verb_table(turns: Turns) -> VerbTable:
         "assessment.request": assessment.request_from_card, FORM: assessment.show, REFRESH: assessment.show,
         ANSWER: assessment.answer, ACCEPT: assessment.accept, OVERRIDE: assessment.override,
         BRIDGE_VERB: bridge.card,
+        "task.done": tasks.card_done, "task.reassign": tasks.card_reassign,
     }
     if unmatched := set(commands) ^ set(COMMANDS):
         raise LookupError(f"commands without both a help entry and a handler: {', '.join(sorted(unmatched))}")

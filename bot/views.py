@@ -14,6 +14,7 @@ from bot.card_colours import URGENT, heading_colour
 from bot.card_times import card_date, card_date_time
 from bot.effort import effort_facts
 from bot.locale import Translator
+from bot.task_views import resolve_task_fields, task_items
 from incident.lifecycle import PROGRESS, Status
 from incident.model import Incident, Person
 from incident.playbook import version_link
@@ -91,6 +92,15 @@ def _heading(incident: Incident, t: Translator) -> str:
              status=t(f"status.{incident.status.value}")) + f" — {incident.title}"
 
 
+def _known_people(incident: Incident, members: list[Member]) -> list[tuple[str, str]]:
+    """The people the incident already knows, to pick from; anyone else is named with an @mention."""
+    known = {m.id: m.name for m in members}
+    for person in (incident.declared_by, *incident.roles.values(), *incident.invitees,
+                   *(task.owner for task in incident.tasks)):
+        known.setdefault(person.id, person.name)
+    return sorted(known.items(), key=lambda p: p[1].casefold())
+
+
 def _incident_actions(incident: Incident, policy: OrganisationPolicy, t: Translator,
                       members: list[Member]) -> list[dict[str, Any]]:
     """Everyone may acknowledge, post updates and assign roles: the card's own buttons."""
@@ -99,12 +109,8 @@ def _incident_actions(incident: Incident, policy: OrganisationPolicy, t: Transla
     data = {"incident_id": incident.id}
     send = t("action.send")
     role_choices = [(r.key, r.name) for r in policy.roles]
-    # The people the incident already knows; anyone else is assigned with "assign <role> @person".
-    known = {m.id: m.name for m in members}
-    for person in (incident.declared_by, *incident.roles.values(), *incident.invitees):
-        known.setdefault(person.id, person.name)
-    people = sorted(known.items(), key=lambda p: p[1].casefold())
-    return [
+    people = _known_people(incident, members)
+    everyone = [
         *([execute(t("action.ack"), "incident.ack", data)] if incident.acknowledged_at is None else []),
         update_action(incident, t),
         show_card(t("action.assign"), [
@@ -114,6 +120,7 @@ def _incident_actions(incident: Incident, policy: OrganisationPolicy, t: Transla
                          error_message=t("action.assign.person.required"))],
             [execute(send, "incident.assign", data)]),
     ]
+    return everyone
 
 
 def _manager_tools(incident: Incident, policy: OrganisationPolicy, t: Translator) -> list[dict[str, Any]]:
@@ -163,7 +170,8 @@ def incident_card(incident: Incident, policy: OrganisationPolicy, t: Translator,
         # The join link first, then the card's own buttons, then playbooks while the row has room (five at most).
         actions=(bridge_actions(incident, t, button=False) + _incident_actions(incident, policy, t, members)
                  + _playbook_links(incident, policy, t))[:MAX_ROW],
-        tools=_manager_tools(incident, policy, t) + _open_bridge(incident, t) if manage else [], refresh=refresh)
+        tools=_manager_tools(incident, policy, t) + _open_bridge(incident, t) if manage else [], refresh=refresh,
+        tasks=task_items(incident, policy, t, now, _known_people(incident, members)))
 
 
 def _open_bridge(incident: Incident, t: Translator) -> list[dict[str, Any]]:
@@ -227,6 +235,7 @@ def resolve_card(incident: Incident, policy: OrganisationPolicy, t: Translator, 
                                  error_message=t("resolve.resolution.required") if required else ""))
         if name in errors:
             fields.append(error_text(errors[name]))
+    fields += resolve_task_fields(incident, t, values)  # each open task: carried over or dropped, never lost
     return render_card(
         "resolve", heading=t("resolve.heading", id=incident.id), notice=notice,
         criteria_label=t("resolve.criteria"), fields=fields,

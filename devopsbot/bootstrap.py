@@ -21,6 +21,7 @@ from services.handlers import HANDLERS
 from services.ports import Clock, IssueTracker, Mailer, Notifier
 from services.postmortem_handlers import POSTMORTEM_HANDLERS
 from services.reactions import DEFAULT_REACTIONS, EVENT_REACTIONS, REACTIONS
+from services.task_handlers import TASK_HANDLERS
 
 if TYPE_CHECKING:
     from adapters.graph import GraphClient
@@ -283,7 +284,7 @@ class Container:
 
     @cached_property
     def bus(self) -> MessageBus:
-        handlers = {**HANDLERS, **POSTMORTEM_HANDLERS, **ALERT_HANDLERS, **BRIDGE_HANDLERS}
+        handlers = {**HANDLERS, **POSTMORTEM_HANDLERS, **ALERT_HANDLERS, **BRIDGE_HANDLERS, **TASK_HANDLERS}
         return MessageBus(self.dependencies, handlers, REACTIONS, DEFAULT_REACTIONS, EVENT_REACTIONS)
 
     @cached_property

@@ -17,6 +17,7 @@ from incident.assessment import Assessment
 from incident.errors import NotPermitted
 from incident.people import Person
 from incident.postmortem import FollowUp, Postmortem
+from incident.tasks import Task
 
 MANAGING_ROLES = ("commander", "deputy")
 
@@ -40,6 +41,8 @@ class Members(Protocol):
     def postmortem(self) -> Postmortem | None: ...
     @property
     def follow_ups(self) -> tuple[FollowUp, ...]: ...
+    @property
+    def tasks(self) -> tuple[Task, ...]: ...
 
 
 class Audience(StrEnum):
@@ -73,6 +76,7 @@ class Action(StrEnum):
     DECIDE_ASSESSMENT = "decide the risk assessment of"
     WRITE_POSTMORTEM = "write the postmortem of"
     COMPLETE_FOLLOW_UP = "complete a follow-up of"
+    MANAGE_TASKS = "add or change the tasks of"
     CLOSE = "close"
     ADD_NOTE = "add a note to"
 
@@ -101,6 +105,7 @@ RULES: dict[Action, Rule] = {
     Action.POST_UPDATE: _OPEN,
     Action.SNOOZE: _OPEN,
     Action.TICK_PLAN_STEP: _OPEN,
+    Action.MANAGE_TASKS: _OPEN,  # like ticking the plan: the people working on it
     Action.FILL_ROLE: _OPEN,  # an empty role, or one that does not command the incident
     Action.ANSWER_ASSESSMENT: _OPEN,  # the domain also checks the person was asked
     Action.ADD_PEOPLE: _rule([Audience.EVERYONE], _MANAGERS),  # joining a private incident needs a manager
@@ -141,6 +146,7 @@ def people_of(incident: Members) -> tuple[Person, ...]:
     if incident.postmortem is not None:
         found.append(incident.postmortem.owner)
     found.extend(f.owner for f in incident.follow_ups)
+    found.extend(t.owner for t in incident.tasks)
     return tuple(found)
 
 

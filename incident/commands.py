@@ -66,6 +66,8 @@ class Resolve:
     criteria_met: tuple[str, ...] = ()
     override_reason: str = ""
     enforce_roles: bool = True
+    # Open tasks: (number, "carry" or "drop", reason to drop); a task not listed is carried over (incident/tasks.py).
+    tasks: tuple[tuple[int, str, str], ...] = ()
 
 
 @dataclass(frozen=True)

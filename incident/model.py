@@ -13,6 +13,7 @@ from incident.lifecycle import TRANSITIONS, Guard, Status
 from incident.people import Person
 from incident.policy import OrganisationPolicy
 from incident.postmortem import FollowUp, Postmortem, closing_gaps
+from incident.tasks import Task
 from incident.timeline import MAX_TEXT, MAX_TITLE, TimelineEvent, choices, clean_text, require_aware
 
 __all__ = ["MAX_TEXT", "Incident", "Person", "TimelineEvent"]
@@ -56,6 +57,7 @@ class Incident:
     follow_ups: tuple[FollowUp, ...] = ()  # the postmortem's priority-1 bugs, numbered from 1
     assessment: Assessment | None = None  # the latest risk assessment (incident/assessment.py)
     bridge: str = ""  # the Teams meeting's join link, once opened (incident/bridge.py)
+    tasks: tuple[Task, ...] = ()  # what people do during the incident (incident/tasks.py), numbered from 1
     event_count: int = 0
     pending: list[TimelineEvent] = field(default_factory=list)
     just_stored: list[TimelineEvent] = field(default_factory=list, repr=False, compare=False)  # what reactions get
@@ -374,8 +376,6 @@ class Incident:
         details = {"override_reason": reason, "gaps": "; ".join(gaps)} if gaps else {}
         return self._move(Status.CLOSED, actor=actor, at=at, policy=policy, details=details,
                           postmortem_checked=True)
-
-    # -- bookkeeping ----------------------------------------------------------------------------
 
     def record(self, actor: Person, at: datetime, kind: str, summary: str, *,
                before: Mapping[str, str] | None = None, after: Mapping[str, str] | None = None

@@ -127,11 +127,23 @@ def reopen_postmortem(incident: PostmortemSubject, *, actor: Person, at: datetim
                            after={"reason": clean})
 
 
+def _resolved(incident: PostmortemSubject, at: datetime) -> None:
+    """Follow-ups belong to any resolved incident, with or without a postmortem, until it is closed."""
+    require_aware(at)
+    if incident.status.is_active or incident.status is Status.CLOSED:
+        raise IllegalTransition(incident.id, incident.status.value, "follow-up added",
+                                "follow-ups are added once the incident is resolved, before it is closed")
+
+
 def add_follow_up(incident: PostmortemSubject, *, title: str, owner: Person, actor: Person, at: datetime,
                   policy: OrganisationPolicy, due_at: datetime | None = None, link: str = "",
-                  tracked: bool = False) -> TimelineEvent:
-    """A priority-1 bug: its due date defaults to the severity's; ``tracked`` files it in the tracker."""
-    _open_for_writing(incident, actor, at, policy)
+                  tracked: bool = False, from_task: int = 0) -> TimelineEvent:
+    """A priority-1 bug: its due date defaults to the severity's; ``tracked`` files it in the tracker. Without
+    a postmortem, or carried over from task ``from_task`` at resolve, it leaves the incident's status alone."""
+    if incident.postmortem is None or from_task:
+        _resolved(incident, at)
+    else:
+        _open_for_writing(incident, actor, at, policy)
     if len(incident.follow_ups) >= MAX_FOLLOW_UPS:
         raise InvalidValue("follow-ups", f"an incident has at most {MAX_FOLLOW_UPS}")
     clean_link = web_link("link", link, required=False)
@@ -144,9 +156,11 @@ def add_follow_up(incident: PostmortemSubject, *, title: str, owner: Person, act
         owner=owner, due_at=due, created_at=at, link=clean_link,
         tracker_state=TrackerState.PENDING if tracked else TrackerState.NONE)
     incident.follow_ups = (*incident.follow_ups, follow_up)
+    origin = f" (task #{from_task})" if from_task else ""
     return incident.record(actor, at, "follow_up_added", f"follow-up #{follow_up.number}: {follow_up.title} "
-                           f"({owner}, due {due:%Y-%m-%d})",
-                           after={"number": str(follow_up.number), "owner": owner.name, "due": due.isoformat()})
+                           f"({owner}, due {due:%Y-%m-%d}){origin}",
+                           after={"number": str(follow_up.number), "owner": owner.name, "due": due.isoformat(),
+                                  **({"task": str(from_task)} if from_task else {})})
 
 
 def find_follow_up(incident: PostmortemSubject, number: int) -> FollowUp:

@@ -96,9 +96,7 @@ CHANGES: dict[type, _Change] = {
     commands.Acknowledge: lambda c, i, now, p: progress.acknowledge(i, actor=c.actor, at=now, policy=p),
     commands.ChangeStatus: lambda c, i, now, p: i.transition(
         c.target, actor=c.actor, at=now, policy=p, reason=c.reason),
-    commands.Resolve: lambda c, i, now, p: i.resolve(
-        actor=c.actor, at=now, policy=p, resolution=c.resolution, criteria_met=c.criteria_met,
-        override_reason=c.override_reason),
+    # commands.Resolve also settles the open tasks: services/task_handlers.py handles it.
     commands.Reopen: lambda c, i, now, p: i.reopen(actor=c.actor, at=now, policy=p, reason=c.reason),
     commands.CompletePlanStep: lambda c, i, now, p: i.complete_plan_step(
         index=c.index, actor=c.actor, at=now, policy=p),

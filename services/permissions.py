@@ -13,6 +13,7 @@ from typing import Any
 
 from incident import commands
 from incident import postmortem_commands as pc
+from incident import task_commands as tc
 from incident.access import MANAGING_ROLES, Action, is_in, require
 from incident.errors import NotPermitted
 from incident.model import Incident, Person
@@ -41,6 +42,9 @@ ACTIONS: dict[type, Action] = {
     pc.CompleteFollowUp: Action.COMPLETE_FOLLOW_UP,
     pc.CloseIncident: Action.CLOSE,
     AddNote: Action.ADD_NOTE,
+    tc.AddTask: Action.MANAGE_TASKS,
+    tc.CompleteTask: Action.MANAGE_TASKS,
+    tc.ReassignTask: Action.MANAGE_TASKS,
 }
 # devopsbot's own commands: timers and the tracker's answer, which carry no actor.
 SYSTEM_COMMANDS = frozenset({commands.Escalate, commands.RevealAssessment, pc.RecordFollowUpFiled})
@@ -51,6 +55,8 @@ _NAMED: dict[type, Callable[[Any], Iterable[Person]]] = {
     commands.RequestAssessment: lambda c: c.assessors,
     pc.AssignPostmortemOwner: lambda c: (c.owner,),
     pc.AddFollowUp: lambda c: (c.owner,),
+    tc.AddTask: lambda c: (c.owner,),
+    tc.ReassignTask: lambda c: (c.owner,),
 }
 
 

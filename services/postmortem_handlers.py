@@ -3,7 +3,7 @@ transaction stores it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -53,17 +53,24 @@ POSTMORTEM_CHANGES: dict[type, _Change] = {
 }
 
 
-async def apply_postmortem_change(cmd: Any, deps: Dependencies) -> Incident:
-    """The one handler of every command in ``POSTMORTEM_CHANGES``."""
-    now = deps.clock.now()
-    change = POSTMORTEM_CHANGES[type(cmd)]
+def applying(changes: dict[type, _Change]) -> Callable[[Any, Dependencies], Awaitable[Incident]]:
+    """The one handler of every command in ``changes`` (deps-aware changes: postmortems, tasks)."""
 
-    def authorised_change(incident: Incident) -> object:
-        authorise(cmd, incident, deps.policy)
-        return change(cmd, incident, now, deps)
+    async def apply(cmd: Any, deps: Dependencies) -> Incident:
+        now = deps.clock.now()
+        change = changes[type(cmd)]
 
-    incident, _ = await change_incident(deps, cmd.incident_id, authorised_change)
-    return incident
+        def authorised_change(incident: Incident) -> object:
+            authorise(cmd, incident, deps.policy)
+            return change(cmd, incident, now, deps)
+
+        incident, _ = await change_incident(deps, cmd.incident_id, authorised_change)
+        return incident
+
+    return apply
+
+
+apply_postmortem_change = applying(POSTMORTEM_CHANGES)
 
 
 POSTMORTEM_HANDLERS: dict[type, Handler] = {command: apply_postmortem_change for command in POSTMORTEM_CHANGES}

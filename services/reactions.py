@@ -17,6 +17,7 @@ from services.postmortem_reactions import POSTMORTEM_REACTIONS
 from services.response_plan import mail_response_plan, schedule_plan_steps
 from services.roster_service import holders_for_roles
 from services.severity_news import mail_new_audiences, tell_severity_change
+from services.task_timers import task_reactions
 from services.timers import ACK_DEADLINE, ROLE_UNFILLED, STALE_CHECK, STATUS_REMINDER, for_effort
 
 
@@ -162,6 +163,7 @@ DEFAULT_REACTIONS: Sequence[Reaction] = (refresh_cards,)
 REACTIONS |= assessment_reactions(refresh_cards)  # risk assessment: the deadline, the commander told
 REACTIONS |= bridge_reactions(refresh_cards)  # a stored bridge link: the cards redrawn, the people invited
 REACTIONS |= alert_reactions(refresh_cards)  # a resolved alert: the criterion ticked, the commander told
+REACTIONS |= task_reactions(refresh_cards)  # a due task: its reminder scheduled
 # After resolution (services.postmortem_reactions): the cards are refreshed as for any change, then these.
 for _kind, _then in POSTMORTEM_REACTIONS.items():
     REACTIONS[_kind] = (*REACTIONS.get(_kind, DEFAULT_REACTIONS), *_then)

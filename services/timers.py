@@ -24,6 +24,7 @@ from services.ports import Alert, DueItem
 from services.postmortem_timers import POSTMORTEM_WORK
 from services.response_plan import PLAN_STEP_DUE, remind_overdue_steps
 from services.roster_service import chain_for
+from services.task_timers import TASK_WORK, tell_overdue_tasks
 from services.timer_work import Next, Work
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,7 @@ async def flag_stale(item: DueItem, incident: Incident, bus: MessageBus, now: da
         return Next()  # resolved: what it still owes (its postmortem) has clocks of its own
     days = max(1, int((now - incident.declared_at).total_seconds() // 86400))
     await deps.notifier.alert(incident, Alert("stale", (), {"days": str(days)}))
+    await tell_overdue_tasks(incident, deps, now)  # what it is waiting on, and who owes it
     return Next((DueItem(STALE_CHECK, incident.id, now + timedelta(days=1)),))  # daily until closed
 
 
@@ -151,6 +153,7 @@ WORK: dict[str, Work] = {
     **POSTMORTEM_WORK,  # after resolution: postmortem reminders, overdue follow-ups
     PLAN_STEP_DUE: remind_plan_steps,
     **ASSESSMENT_WORK,  # risk assessment: reveal what is in at the deadline
+    **TASK_WORK,  # a task's one reminder to its owner when due
 }
 
 

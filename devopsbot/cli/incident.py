@@ -64,6 +64,14 @@ def register(sub: Any) -> None:
     severity.add_argument("id")
     severity.add_argument("level")
     severity.add_argument("--reason")
+    task = actions.add_parser("task", help="add a task (any severity, until the incident is closed)")
+    task.add_argument("id")
+    task.add_argument("text", nargs="+")
+    task.add_argument("--owner", help='their email, or "Display Name <id>" (default: whoever acts)')
+    task.add_argument("--due", help="'by 10:30', 'in 30m', 'in 2h' or an ISO instant (organisation's time zone)")
+    task_done = actions.add_parser("task-done", help="mark a task done")
+    task_done.add_argument("id")
+    task_done.add_argument("number", type=int)
     incident.set_defaults(run=_incident_command)
 
 
@@ -78,6 +86,10 @@ def _print_incident(incident: Any, as_json: bool) -> None:
     print(f"  roles: {roles}")
     if incident.last_update:
         print(f"  last update: {incident.last_update}")
+    for task in incident.tasks:
+        due = f", due {task.due_at:%Y-%m-%d %H:%M} UTC" if task.due_at else ""
+        state = "open" if task.is_open else "done" if task.done_at else "settled at resolve"
+        print(f"  task #{task.number}: {task.text} ({task.owner}{due}, {state})")
 
 
 def _incident_json(incident: Any) -> dict[str, Any]:
@@ -88,6 +100,9 @@ def _incident_json(incident: Any) -> dict[str, Any]:
         "roles": {k: v.name for k, v in incident.roles.items()},
         "services": list(incident.services), "last_update": incident.last_update,
         "resolution": incident.resolution, "private": incident.private,
+        "tasks": [{"number": t.number, "text": t.text, "owner": t.owner.name, "open": t.is_open,
+                   "due": t.due_at.isoformat() if t.due_at else None, "done": t.done_at is not None,
+                   "dropped": t.dropped, "follow_up": t.follow_up} for t in incident.tasks],
     }
 
 
@@ -149,6 +164,8 @@ def _incident_command(args: argparse.Namespace) -> int:
                 return 0
             if action == "bridge":
                 return await _bridge(container, incident_id, actor, common.on_behalf(args))
+            if action == "task":
+                await _read_due(args, container, incident_id)
             command = _change_command(args, incident_id, actor)
         incident = await bus.handle(command)
         _print_incident(incident, args.json)
@@ -230,4 +247,39 @@ def _change_command(args: argparse.Namespace, incident_id: str, actor: Any) -> A
         return commands.CompletePlanStep(incident_id, args.step - 1, actor, enforce_roles=enforce)
     if action == "assign":
         return commands.AssignRole(incident_id, args.role, common.actor(args.person), actor, enforce_roles=enforce)
+    if action in ("task", "task-done"):
+        return _task_command(args, incident_id, actor, enforce)
     return commands.ChangeSeverity(incident_id, args.level, actor, args.reason or "", enforce_roles=enforce)
+
+
+def _owner(text: str | None, actor: Any) -> Any:
+    """``--owner``: an email address (the person's id and name until Teams knows them), or as ``--as``."""
+    from incident.model import Person
+
+    if not text:
+        return actor
+    cleaned = text.strip()
+    if "@" in cleaned and "<" not in cleaned and " " not in cleaned:
+        return Person(id=cleaned.lower(), name=cleaned, email=cleaned)
+    return common.actor(cleaned)
+
+
+def _task_command(args: argparse.Namespace, incident_id: str, actor: Any, enforce: bool) -> Any:
+    from incident import task_commands as tc
+
+    if args.incident_action == "task-done":
+        return tc.CompleteTask(incident_id, args.number, actor, enforce_roles=enforce)
+    return tc.AddTask(incident_id, " ".join(args.text), _owner(args.owner, actor), actor,
+                      due_at=getattr(args, "due_at", None), enforce_roles=enforce)
+
+
+async def _read_due(args: argparse.Namespace, container: Any, incident_id: str) -> None:
+    """``--due`` read against the clock, in the organisation's time zone for the incident's severity."""
+    from incident.tasks import due_from, zone_of
+
+    if getattr(args, "due", None):
+        incident = await container.dependencies.incidents.get(incident_id)
+        word, _, value = args.due.strip().partition(" ")
+        word, value = ("", word) if not value else (word, value)
+        args.due_at = due_from(word, value, container.dependencies.clock.now(),
+                               zone_of(container.policy, incident.severity))

@@ -11,6 +11,7 @@ from incident.policy import OrganisationPolicy
 from services.handlers import CHANGES
 from services.permissions import ACTIONS, SYSTEM_COMMANDS
 from services.postmortem_handlers import POSTMORTEM_CHANGES
+from services.task_handlers import TASK_CHANGES
 from tests.conftest import ALICE, BOB
 from tests.unit.test_incident_lifecycle import T0
 
@@ -35,7 +36,7 @@ def test_every_action_has_a_rule_for_public_and_private_incidents() -> None:
 
 
 def test_every_change_command_is_an_action_or_devopsbot_s_own() -> None:
-    assert set(CHANGES) | set(POSTMORTEM_CHANGES) == set(ACTIONS) | SYSTEM_COMMANDS
+    assert set(CHANGES) | set(POSTMORTEM_CHANGES) | set(TASK_CHANGES) == set(ACTIONS) | SYSTEM_COMMANDS
 
 
 @pytest.mark.parametrize("action", list(Action))
