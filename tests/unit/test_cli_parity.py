@@ -36,6 +36,8 @@ COUNTERPARTS: dict[str, tuple[str, ...]] = {
     "assess override": ("assess", "override"),
     "assess answer": ("assess", "answer"),  # the assessment card's form in Teams
     "bridge": ("incident", "bridge"),
+    "task": ("incident", "task"),  # and task done → incident task-done
+    "followup": ("postmortem", "followup"),  # on any resolved incident, with or without a postmortem
     "note": ("incident", "note"),
     "note!": ("incident", "note"),  # --pin: a key event
 }
