@@ -14,10 +14,14 @@ Used by tests/integration/test_many_hosts.py and bench/multi_host.py.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import itertools
+import json
 import os
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -30,7 +34,7 @@ from aiohttp import web
 from tests.functions import conftest as activities
 from tests.support.connector import ConnectorDouble, running_connector
 from tests.support.fault_proxy import HOP_BY_HOP
-from tests.support.processes import Service, free_port, health_ok, serving
+from tests.support.processes import ROOT, Service, free_port, health_ok, serving
 from tests.support.smtp import Inbox, smtp_server
 from tests.support.storage_count import StorageCount, counting_proxy
 
@@ -201,3 +205,42 @@ async def running_fleet(azurite: str, log_dir: Path, *, hosts: int = 3, prefix: 
         front._session = session
         front.url = await stack.enter_async_context(serving(front.app()))
         yield Fleet(fleet_hosts, front, connector, inbox, storage, azurite, prefix)
+
+
+ALERT_SERVICES = ("checkout", "payments", "search", "identity", "mobile-api")
+
+
+def alert_notification(n: int, services: int) -> tuple[bytes, dict[str, str]]:
+    """Generic alert ``n`` (on one of the first ``services`` services), signed with the fleet's secret."""
+    body = json.dumps({"id": f"fleet-alert-{n}", "summary": f"Fleet alert {n}", "severity": "high",
+                       "service": ALERT_SERVICES[n % services], "started_at": "2026-11-27T10:00:00Z"}).encode()
+    signature = "sha256=" + hmac.new(ALERT_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    return body, {"X-Devopsbot-Signature": signature, "Content-Type": "application/json"}
+
+
+async def send_alerts(url: str, notifications: list[int], services: int, senders: int
+                      ) -> list[tuple[int, float]]:
+    """POST each alert of ``notifications`` (alert numbers) from ``senders`` concurrent senders: (status, s)."""
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for n in notifications:
+        queue.put_nowait(n)
+    results: list[tuple[int, float]] = []
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=senders)) as session:
+        async def sender() -> None:
+            while not queue.empty():
+                body, headers = alert_notification(queue.get_nowait(), services)
+                started = time.perf_counter()
+                async with session.post(f"{url}/api/alerts/generic", data=body, headers=headers) as answer:
+                    await answer.read()
+                    results.append((answer.status, time.perf_counter() - started))
+        await asyncio.gather(*(sender() for _ in range(senders)))
+    return results
+
+
+def organisation_with_admin(directory: Path) -> Path:
+    """The shipped organisation file with one admin (so the roster report has someone to mail)."""
+    text = (ROOT / "config" / "organisation.toml").read_text(encoding="utf-8")
+    admin = 'admin_team = [{ id = "29:alice", name = "Alice Martin", email = "alice@contoso.example" }]'
+    written = directory / "organisation.toml"
+    written.write_text(text.replace("admin_team = []", admin, 1), encoding="utf-8")
+    return written
