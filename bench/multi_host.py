@@ -62,7 +62,8 @@ def shared_writes(window: StorageCount) -> Counter[tuple[str, str]]:
                     and not key[1].startswith("conversation:")})
 
 
-async def measure(azurite: str, hosts: int, declarations: int, clients: int, alerts: int, idle: float) -> dict[str, float]:
+async def measure(azurite: str, hosts: int, declarations: int, clients: int, alerts: int,
+                  idle: float) -> dict[str, float]:
     figures: dict[str, float] = {}
     prefix = f"bench{hosts}h{int(time.time()) % 100000}"
     async with running_fleet(azurite, Path(tempfile.mkdtemp(prefix="bench-fleet-")), hosts=hosts, prefix=prefix,

@@ -9,6 +9,7 @@ TEST_MANY_HOSTS_DECLARATIONS sets the storm's size (60 by default; bench/multi_h
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import time
@@ -16,7 +17,6 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -28,8 +28,7 @@ from incident.model import Incident
 from tests.conftest import unique_prefix
 from tests.functions import conftest as activities
 from tests.support.connector import ConnectorDouble
-from tests.support.hosts import (Fleet, organisation_with_admin, running_fleet, same_second_schedule,
-                                 send_alerts)
+from tests.support.hosts import Fleet, organisation_with_admin, running_fleet, same_second_schedule, send_alerts
 from tests.support.storm import INCIDENT_ID, PEOPLE, StormPlan, declaration_form, post_activity, run_storm
 
 pytestmark = [pytest.mark.azurite, pytest.mark.asyncio(loop_scope="module")]
@@ -121,7 +120,7 @@ async def test_fifty_concurrent_updates_on_one_incident_through_every_host_are_e
     incidents = shared.reader.dependencies.incidents
     updates = [e for e in await incidents.timeline(incident_id) if e.kind == "update_posted"]
     assert Counter(e.after["update"] for e in updates) == Counter(texts)
-    for previous, current in zip(updates, updates[1:], strict=False):  # no writer overwrote another's update
+    for previous, current in itertools.pairwise(updates):  # no writer overwrote another's update
         assert current.before == {"update": previous.after["update"]}
     assert (await incidents.get(incident_id)).last_update == updates[-1].after["update"]
     assert await undrained(shared.reader, [await incidents.get(incident_id)]) == {}
@@ -135,6 +134,7 @@ async def test_an_alert_storm_through_every_host_opens_one_incident_per_service(
     await quiet(shared.fleet.connector)
     assert Counter(status for status, _ in results) == {202: total}
     deps = shared.reader.dependencies
+    assert deps.signals is not None
     signals = [s for s in await deps.signals.since(datetime.now(UTC) - timedelta(hours=1))
                if "fleet-alert-" in s.signal.fingerprint]
     assert len(signals) == distinct
@@ -160,7 +160,9 @@ async def test_a_host_killed_mid_declaration_and_mid_tick_leaves_no_work_undone_
     victim = fleet.hosts[1]
     plan = StormPlan(declarations=30, clients=15, replays=0, reclicks=0, prefix="fleetkill")
     storm = asyncio.create_task(run_storm(fleet.url, plan))
-    while len([i for i in fleet.front.answered_by[-200:] if i == victim.index]) < 3 and not storm.done():
+    for _ in range(600):  # until the victim has answered a few declarations: more are under way on it
+        if storm.done() or fleet.front.answered_by.count(victim.index) >= 3:
+            break
         await asyncio.sleep(0.05)
     victim.kill()  # its due-work timer ticks every 2 s: a tick is under way or about to be
     result = await storm
@@ -187,4 +189,3 @@ async def test_a_host_killed_mid_declaration_and_mid_tick_leaves_no_work_undone_
     assert threads_per_incident(fleet.connector, "channel-broadcast") & Counter(dict.fromkeys(ids, 99)) == \
         Counter(dict.fromkeys(ids, 1)), "each incident announced once"
     assert await undrained(shared.reader, stored) == {}
-    assert Path(victim.log_dir).exists()

@@ -78,9 +78,9 @@ class Host:
             self.service.stop()
 
 
-async def until_healthy(service: Service, timeout: float = 90) -> None:
+async def until_healthy(service: Service, within: float = 90) -> None:
     """Wait (without blocking the loop that serves the doubles) until /api/health answers."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     while asyncio.get_running_loop().time() < deadline:
         if service.process.poll() is not None:
             raise RuntimeError(f"{service.name} exited ({service.process.returncode}):\n{service.tail()}")
@@ -88,7 +88,7 @@ async def until_healthy(service: Service, timeout: float = 90) -> None:
             return
         await asyncio.sleep(0.2)
     service.stop()
-    raise RuntimeError(f"{service.name} not ready after {timeout} s:\n{service.tail()}")
+    raise RuntimeError(f"{service.name} not ready after {within} s:\n{service.tail()}")
 
 
 @dataclass
