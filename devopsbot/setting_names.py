@@ -86,6 +86,8 @@ KNOWN_SETTINGS |= {
     "DEVOPSBOT_SERVICE_HEALTH_SCHEDULE":
         "NCRONTAB schedule of the Microsoft 365 service health check (Teams marked down and up; needs Graph and "
         "ServiceHealth.Read.All); default every 5 minutes, 0 */5 * * * *.",
+    "DEVOPSBOT_ROSTER_REPORT_SCHEDULE":
+        "NCRONTAB schedule of the weekly roster report to the admin team; default Mondays 08:00, 0 0 8 * * 1.",
 }
 KNOWN_SETTINGS |= ALERT_SETTINGS
 KNOWN_SETTINGS |= BRIDGE_SETTINGS

@@ -103,8 +103,8 @@ class FaultProxy:
 
 
 @asynccontextmanager
-async def fault_proxy(target: str) -> AsyncIterator[FaultProxy]:
-    proxy = FaultProxy(target)
+async def fault_proxy(target: str, *, kind: type[FaultProxy] = FaultProxy) -> AsyncIterator[FaultProxy]:
+    proxy = kind(target)
     # No decompression: the bytes go back exactly as the service sent them.
     async with aiohttp.ClientSession(auto_decompress=False) as session, serving(proxy.app()) as url:
         proxy._session, proxy.url = session, url

@@ -115,6 +115,15 @@ def test_the_timer_runs_every_minute_unless_told_otherwise() -> None:
         timer_schedule({"DEVOPSBOT_TIMER_SCHEDULE": "0 99 * * * *"})
 
 
+def test_the_roster_report_goes_out_on_mondays_at_eight_unless_told_otherwise() -> None:
+    from devopsbot.report_schedule import roster_report_schedule
+
+    assert roster_report_schedule({}) == "0 0 8 * * 1"
+    assert roster_report_schedule({"DEVOPSBOT_ROSTER_REPORT_SCHEDULE": "30 15 9 * * *"}) == "30 15 9 * * *"
+    with pytest.raises(ConfigurationError, match=r"DEVOPSBOT_ROSTER_REPORT_SCHEDULE: "):
+        roster_report_schedule({"DEVOPSBOT_ROSTER_REPORT_SCHEDULE": "0 0 25 * * *"})
+
+
 def test_during_a_key_rotation_the_previous_action_link_key_is_read() -> None:
     settings = load_settings({**LOCAL, "DEVOPSBOT_ACTION_LINK_KEY": "ab" * 32,
                               "DEVOPSBOT_ACTION_LINK_PREVIOUS_KEY": "cd" * 32})
