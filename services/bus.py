@@ -35,6 +35,7 @@ from services.ports import (
     TeamsHealth,
 )
 from services.signal_ports import SignalRepository
+from services.triage_ports import TriageCards
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Dependencies:
     tracker: IssueTracker | None = None  # None: follow-ups are tracked in devopsbot alone
     playbooks: PlaybookRepository | None = None  # the composition root always sets it; tests may leave it out
     signals: SignalRepository | None = None  # alerts in (services.alert_intake); the composition root sets it
+    triage: TriageCards | None = None  # triage cards of alerts (services.alert_triage); None: no card shown
 
 
 log = logging.getLogger(__name__)
