@@ -18,6 +18,7 @@ from bot.playbook_commands import PlaybookTeams
 from bot.postmortem import PostmortemTeams
 from bot.replies import help_card
 from bot.roster_commands import RosterTeams
+from bot.triage_commands import TriageTeams
 from bot.turns import Answer, Command, Turns, Verb, in_personal_chat
 
 
@@ -41,6 +42,7 @@ def verb_table(turns: Turns) -> VerbTable:
     postmortem = PostmortemTeams(turns)
     assessment = AssessmentTeams(turns)
     home = HomeCommands(turns.deps)
+    triage = TriageTeams(turns)
     commands: dict[str, Command] = {
         "help": help_command, "declare": declaration.form, "status": incident.status, "list": incident.listing,
         "ack": incident.ack, "update": incident.update, "assign": incident.assign, "severity": incident.severity,
@@ -62,6 +64,7 @@ def verb_table(turns: Turns) -> VerbTable:
         "postmortem.close": postmortem.close,
         "assessment.request": assessment.request_from_card, FORM: assessment.show, REFRESH: assessment.show,
         ANSWER: assessment.answer, ACCEPT: assessment.accept, OVERRIDE: assessment.override,
+        "triage.declare": triage.declare, "triage.attach": triage.attach, "triage.dismiss": triage.dismiss,
     }
     if unmatched := set(commands) ^ set(COMMANDS):
         raise LookupError(f"commands without both a help entry and a handler: {', '.join(sorted(unmatched))}")

@@ -257,8 +257,11 @@ class Container:
 
     @cached_property
     def dependencies(self) -> Dependencies:
+        from devopsbot.triage_wiring import triage_cards
+
         return Dependencies(policy=self.policy, clock=self.clock, notifier=self.notifier, mailer=self.mailer,
-                            tracker=self.tracker, **self._stores, **self._mail_options())
+                            tracker=self.tracker, **self._stores, **self._mail_options(),
+                            triage=triage_cards(self, own_notifier=self._notifier is not None))
 
     def _mail_options(self) -> dict[str, Any]:
         s = self.settings
