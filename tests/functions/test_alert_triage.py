@@ -127,7 +127,7 @@ async def test_declare_on_the_card_declares_with_the_roster_commander_once_whoev
     on_call = replace(ALICE, id="29:chloe", name="Chloe Nguyen")
     await triage.dependencies.roster.put(RosterEntry("*", "commander", on_call))
     await fire()
-    posted, card = the_card(connector)
+    _, card = the_card(connector)
     key = signal_of(card)
     first, again = await asyncio.gather(click("triage.declare", {"signal": key}),
                                         click("triage.declare", {"signal": key}, user=BOB))
@@ -234,7 +234,7 @@ async def test_repeats_count_on_the_card_updated_in_place_at_most_once_a_minute(
     await fire()
     again = await fire()
     assert again["repeat"] is True
-    posted, card = the_card(connector)
+    _, card = the_card(connector)
     assert "Received: 2 time(s)" in texts(card)
     await fire()  # the same minute: counted, not redrawn
     assert "Received: 2 time(s)" in texts(the_card(connector)[1])

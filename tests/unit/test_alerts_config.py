@@ -47,8 +47,10 @@ def test_without_alerts_no_rule_acts(tmp_path: Path) -> None:
      r"alerts.rules\[0\].exit_criterion: unknown exit criterion of outage 'party_held'"),
     ({"action": '"page"'}, r"alerts.rules\[0\].action"),
     ({"action": '"ignore"', "regex": '".*"'}, r"alerts.rules\[0\].regex: Extra inputs are not permitted"),
-    ({"action": '"triage"', "after_deadline": '"escalate"'}, r"alerts.rules\[0\].after_deadline: Input should be 'declare' or 'dismiss'"),
-    ({"action": '"triage"', "triage_minutes": "0"}, r"alerts.rules\[0\].triage_minutes: Input should be greater than or equal to 1"),
+    ({"action": '"triage"', "after_deadline": '"escalate"'},
+     r"alerts.rules\[0\].after_deadline: Input should be 'declare' or 'dismiss'"),
+    ({"action": '"triage"', "triage_minutes": "0"},
+     r"alerts.rules\[0\].triage_minutes: Input should be greater than or equal to 1"),
     ({"action": '"declare"', "triage_minutes": "10"}, r"apply to action = \"triage\" only"),
 ])
 def test_a_rule_naming_something_unknown_stops_start_up_naming_it(tmp_path: Path, fields: dict[str, str],
