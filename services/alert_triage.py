@@ -59,7 +59,7 @@ async def open_card(bus: MessageBus, signals: SignalRepository, signal: Signal, 
             if earlier is not None and earlier.outcome.startswith(OPEN):
                 _, counted = await signals.record(earlier)  # one more delivery of the alert on its card
                 await count_repeat(bus, counted)
-                return f"{OPEN}: counted on the open card of this alert", ""
+                return "counted on the open triage card of this alert", ""
         try:
             await signals.save_group(key, GroupOpen(signal.key, signal.received_at, signal.received_at), tag)
             break

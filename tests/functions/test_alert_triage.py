@@ -242,7 +242,13 @@ async def test_repeats_count_on_the_card_updated_in_place_at_most_once_a_minute(
     await fire()
     assert "Received: 4 time(s)" in texts(the_card(connector)[1])
     assert len(cards(connector)) == 1 and len(connector.messages("update")) == 2
-    # A new notification of the same alert (another episode) counts on the open card too, no second card.
+    # A new notification of the same alert (another episode) counts on the open card too, never a second card,
+    # and neither do its own repeats.
+    triage.clock.advance(timedelta(minutes=1))
+    other = await fire({**ALERT, "started_at": "2026-11-27T10:01:00Z"})
+    assert other["outcome"] == "counted on the open triage card of this alert"
+    assert "Received: 5 time(s)" in texts(the_card(connector)[1])
+    triage.clock.advance(timedelta(minutes=1))
     await fire({**ALERT, "started_at": "2026-11-27T10:01:00Z"})
     assert len(cards(connector)) == 1
 
