@@ -16,6 +16,7 @@ from bot.playbook_commands import review_card
 from bot.postmortem import postmortem_card
 from bot.replies import help_card
 from bot.setup import TeamsSetup
+from bot.triage_card import triage_card
 from bot.views import (
     Member,
     announcement_card,
@@ -28,6 +29,7 @@ from bot.views import (
 from incident.model import Incident
 from incident.playbook import PlaybookVersion
 from incident.policy import OrganisationPolicy
+from services.triage_ports import TriageCard
 from tests.conftest import ALICE, BOB
 from tests.unit.assessment_fixtures import longest_assessment_card
 from tests.unit.postmortem_fixtures import longest_postmortem, sample_digest_card
@@ -61,6 +63,11 @@ def every_card(policy: OrganisationPolicy) -> dict[str, dict[str, object]]:
         "postmortem": postmortem_card(longest_postmortem(policy, HOSTILE), t),
         "digest": sample_digest_card(HOSTILE),
         "assessment": longest_assessment_card(policy, hostile_incident(policy), HOSTILE),
+        "triage": triage_card(TriageCard(
+            signal_key=HOSTILE * 10, card_id="c" * 40, source="generic", summary=HOSTILE[:300], service=HOSTILE[:200],
+            severity="SEV1", links=(f"https://logs.example/{HOSTILE}", "https://logs.example/q?a=1") * 5,
+            deadline=NOW, after_deadline="declare", count=10**9,
+            open_incidents=tuple((f"INC-2026-{n:04}", HOSTILE[:200]) for n in range(20))), t),
     }
 
 
