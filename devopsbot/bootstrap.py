@@ -261,7 +261,8 @@ class Container:
 
         return Dependencies(policy=self.policy, clock=self.clock, notifier=self.notifier, mailer=self.mailer,
                             tracker=self.tracker, **self._stores, **self._mail_options(),
-                            triage=triage_cards(self, own_notifier=self._notifier is not None))
+                            triage=triage_cards(lambda: self.teams_notifier, self._stores["conversations"],
+                                                lambda: self.teams_setup, own_notifier=self._notifier is not None))
 
     def _mail_options(self) -> dict[str, Any]:
         s = self.settings

@@ -4,12 +4,10 @@ an alert is triaged), or none when a test hands in its own notifier."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Any
 
+from services.ports import ConversationReferenceRepository
 from services.triage_ports import TriageCard, TriageCards
-
-if TYPE_CHECKING:
-    from devopsbot.bootstrap import Container
 
 
 class LazyTriageCards:
@@ -23,7 +21,9 @@ class LazyTriageCards:
         await self._built.show(card)
 
 
-def triage_cards(container: Container, *, own_notifier: bool) -> TriageCards | None:
+def triage_cards(teams: Callable[[], Any], conversations: ConversationReferenceRepository, setup: Callable[[], Any],
+                 *, own_notifier: bool) -> TriageCards | None:
+    """``teams``: the Teams notifier, ``setup``: the Teams setup, both built on first use."""
     if own_notifier:
         return None
 
@@ -31,8 +31,8 @@ def triage_cards(container: Container, *, own_notifier: bool) -> TriageCards | N
         from bot.notifier import TeamsNotifier
         from bot.triage_cards import TeamsTriageCards
 
-        teams = container.teams_notifier
-        assert isinstance(teams, TeamsNotifier)
-        return TeamsTriageCards(teams, container.dependencies.conversations, container.teams_setup)
+        notifier = teams()
+        assert isinstance(notifier, TeamsNotifier)
+        return TeamsTriageCards(notifier, conversations, setup())
 
     return LazyTriageCards(build)
