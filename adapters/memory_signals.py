@@ -26,6 +26,9 @@ class MemorySignalRepository:
         self._signals[key] = counted
         return False, counted
 
+    async def get(self, key: str) -> StoredSignal | None:
+        return self._signals.get(key)
+
     async def set_outcome(self, key: str, outcome: str, incident_id: str = "") -> None:
         if key in self._signals:
             self._signals[key] = replace(self._signals[key], outcome=outcome, incident_id=incident_id)

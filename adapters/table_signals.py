@@ -81,6 +81,15 @@ class TableSignalRepository:
                 return False, _stored(existing)
         raise ConcurrencyConflict("this alert is being delivered too many times at once; it is stored, try again")
 
+    async def get(self, key: str) -> StoredSignal | None:
+        table = await self._store.table("signals")
+        partition, row = _keys(key)
+        async with storage_errors("reading an alert"):
+            try:
+                return _stored(await table.get_entity(partition, row))
+            except ResourceNotFoundError:
+                return None
+
     async def set_outcome(self, key: str, outcome: str, incident_id: str = "") -> None:
         table = await self._store.table("signals")
         partition, row = _keys(key)

@@ -22,6 +22,7 @@ from bot.replies import help_card
 from bot.roster_commands import RosterTeams
 from bot.task_commands import TaskTeams
 from bot.timeline_capture import FETCH_TASK, SUBMIT_ACTION, CaptureTeams, Invoke
+from bot.triage_commands import TriageTeams
 from bot.turns import Answer, Command, Turns, Verb, in_personal_chat
 
 
@@ -49,6 +50,7 @@ def verb_table(turns: Turns) -> VerbTable:
     capture = CaptureTeams(turns)
     bridge = BridgeTeams(turns)
     tasks = TaskTeams(turns)
+    triage = TriageTeams(turns)
     commands: dict[str, Command] = {
         "help": help_command, "declare": declaration.form, "status": incident.status, "list": incident.listing,
         "ack": incident.ack, "update": incident.update, "assign": incident.assign, "severity": incident.severity,
@@ -74,6 +76,7 @@ def verb_table(turns: Turns) -> VerbTable:
         ANSWER: assessment.answer, ACCEPT: assessment.accept, OVERRIDE: assessment.override,
         BRIDGE_VERB: bridge.card,
         "task.done": tasks.card_done, "task.reassign": tasks.card_reassign,
+        "triage.declare": triage.declare, "triage.attach": triage.attach, "triage.dismiss": triage.dismiss,
     }
     if unmatched := set(commands) ^ set(COMMANDS):
         raise LookupError(f"commands without both a help entry and a handler: {', '.join(sorted(unmatched))}")

@@ -15,6 +15,12 @@ AlertPolicy. Every severity, incident type, exit criterion and service a rule na
     group_by = ["service"]
     group_window_minutes = 60
     exit_criterion = "monitoring_green"
+
+    [[alerts.rules]]
+    name = "log-search"
+    action = "triage"          # a card with Declare / Attach / Dismiss in the incidents channel
+    triage_minutes = 30        # its deadline
+    after_deadline = "dismiss" # or "declare"
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ class _Strict(BaseModel):
 
 class AlertRuleModel(_Strict):
     name: Name
-    action: Literal["declare", "attach", "ignore"]
+    action: Literal["declare", "attach", "ignore", "triage"]
     sources: list[Literal["azure-monitor", "alertmanager", "grafana", "generic"]] = Field(default_factory=list)
     services: list[Value] = Field(default_factory=list)
     severities: list[Value] = Field(default_factory=list)
@@ -47,6 +53,15 @@ class AlertRuleModel(_Strict):
     group_by: list[Value] = Field(default_factory=lambda: ["service"], min_length=1, max_length=10)
     group_window_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     exit_criterion: str = ""
+    triage_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)  # ``triage``: the card's deadline
+    after_deadline: Literal["declare", "dismiss"] = "dismiss"  # ``triage``: what the deadline does
+
+    @model_validator(mode="after")
+    def _triage_only(self) -> AlertRuleModel:
+        if self.action != "triage" and {"triage_minutes", "after_deadline"} & self.model_fields_set:
+            raise ValueError(f"alerts.rules '{self.name}': triage_minutes and after_deadline apply to "
+                             "action = \"triage\" only")
+        return self
 
 
 class AlertsModel(_Strict):
@@ -97,7 +112,8 @@ def alert_policy(model: AlertsModel) -> AlertPolicy:
             name=r.name, action=RuleAction(r.action), sources=tuple(s for s in r.sources if s in SOURCES),
             services=tuple(r.services), severities=tuple(r.severities), labels=dict(r.labels), text=r.text,
             incident_type=r.incident_type, group_by=tuple(r.group_by),
-            group_window=timedelta(minutes=r.group_window_minutes), exit_criterion=r.exit_criterion)
+            group_window=timedelta(minutes=r.group_window_minutes), exit_criterion=r.exit_criterion,
+            triage_deadline=timedelta(minutes=r.triage_minutes), after_deadline=r.after_deadline)
             for r in model.rules),
         severity_map={k.lower(): v for k, v in model.severity_map.items()}, default_severity=model.default_severity,
         service_labels=tuple(model.service_labels), default_type=model.default_type,

@@ -9,6 +9,7 @@ from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from devopsbot.log_levels import configure_logging
 from devopsbot.organisation import OrganisationFile, load_organisation_file, to_policy
 from devopsbot.settings import Settings, load_settings
 from incident.errors import ConfigurationError
@@ -267,8 +268,12 @@ class Container:
 
     @cached_property
     def dependencies(self) -> Dependencies:
+        from devopsbot.triage_wiring import triage_cards
+
         return Dependencies(policy=self.policy, clock=self.clock, notifier=self.notifier, mailer=self.mailer,
-                            tracker=self.tracker, meetings=self.meetings, **self._stores, **self._mail_options())
+                            tracker=self.tracker, meetings=self.meetings, **self._stores, **self._mail_options(),
+                            triage=triage_cards(lambda: self.teams_notifier, self._stores["conversations"],
+                                                lambda: self.teams_setup, own_notifier=self._notifier is not None))
 
     def _mail_options(self) -> dict[str, Any]:
         s = self.settings
@@ -360,20 +365,6 @@ class Container:
 
 
 _container: Container | None = None
-
-
-# Loggers of the SDKs that log every HTTP request and response at INFO: noise in Application Insights, and
-# a measurable share of the CPU per request (bench/declaration_storm.py). They speak at DEBUG only.
-CHATTY_LOGGERS = ("azure.core.pipeline.policies.http_logging_policy",)
-
-
-def configure_logging(level: str) -> None:
-    """The process's log level; the chatty SDK loggers stay at WARNING or above unless DEBUG is asked for."""
-    root = logging.getLogger()
-    root.setLevel(level)
-    chatty = root.level if root.level <= logging.DEBUG else max(root.level, logging.WARNING)
-    for name in CHATTY_LOGGERS:
-        logging.getLogger(name).setLevel(chatty)
 
 
 def get_container() -> Container:

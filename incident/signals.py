@@ -3,7 +3,7 @@
 A signal is one alert in one state (firing or resolved) from one source, named by a stable
 fingerprint. ``key`` tells one notification from another: the same notification delivered again (a
 sender's retry) has the same key, and is counted, never acted on twice. Rules are data: the first rule
-whose conditions all hold decides (declare, attach or ignore); without any, nothing happens.
+whose conditions all hold decides (declare, attach, ignore or triage); without any, nothing happens.
 Matching is plain comparison and case-insensitive substring search: no pattern from the organisation
 file ever runs on text an alert sends.
 """
@@ -33,6 +33,7 @@ class RuleAction(StrEnum):
     DECLARE = "declare"
     ATTACH = "attach"
     IGNORE = "ignore"
+    TRIAGE = "triage"  # a card in the incidents channel: people declare, attach or dismiss before a deadline
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,8 @@ class AlertRule:
     group_by: tuple[str, ...] = ("service",)
     group_window: timedelta = timedelta(minutes=60)
     exit_criterion: str = ""  # ticked (as a hint) when the alert resolves
+    triage_deadline: timedelta = timedelta(minutes=30)  # ``triage``: undecided until then, then ``after_deadline``
+    after_deadline: str = "dismiss"  # "declare" or "dismiss" (a log search alert that never resolves closes)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from services.ports import (
     TeamsHealth,
 )
 from services.signal_ports import SignalRepository
+from services.triage_ports import TriageCards
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class Dependencies:
     signals: SignalRepository | None = None  # alerts in (services.alert_intake); the composition root sets it
     meetings: MeetingRooms | None = None  # None: no meeting bridge (services/bridge.py); the plan's phone bridge
     bus: MessageBus | None = None  # set by the bus itself: a reaction's follow-up command goes through it
+    triage: TriageCards | None = None  # triage cards of alerts (services.alert_triage); None: no card shown
 
 
 log = logging.getLogger(__name__)

@@ -16,6 +16,10 @@ class SignalRepository(Protocol):
         update, retried only when another delivery counted at the same moment), in the signal's own partition."""
         ...
 
+    async def get(self, key: str) -> StoredSignal | None:
+        """The signal stored under ``key`` (a point read), or None."""
+        ...
+
     async def set_outcome(self, key: str, outcome: str, incident_id: str = "") -> None: ...
 
     async def release(self, key: str) -> None:

@@ -17,6 +17,7 @@ from incident import commands
 from incident.errors import ConcurrencyConflict, DevopsbotError, NotFound
 from incident.escalation import next_holder
 from incident.model import Incident, Person
+from services.alert_triage import TRIAGE_DEADLINE, at_deadline
 from services.assessment import ASSESSMENT_WORK
 from services.bus import EVENT_SWEEP, RETRY_EVENT_REACTION, RETRY_REACTION, MessageBus
 from services.outbox import DELIVERY_KEY, OUTBOX_SWEEP
@@ -201,6 +202,9 @@ async def _act(item: DueItem, bus: MessageBus, now: datetime) -> Next:
         return Next()
     if item.kind == EVENT_SWEEP:  # what a crash may have left untold of such a change
         await bus.sweep_event(item.payload)
+        return Next()
+    if item.kind == TRIAGE_DEADLINE:  # an alert's triage card, before any incident exists
+        await at_deadline(bus, item)
         return Next()
     work = WORK.get(item.kind)
     if work is None:

@@ -3,8 +3,8 @@
 Each template in cards/ and each variant of it that changes what is on the card: the help in a channel and in a
 personal chat, the declaration form fresh, with errors and with 300 services, the incident card in every status
 and for its managers, the announcement, the plan, the resolve form, the postmortem, the risk assessment in each
-phase, the weekly digest with its real chart, the notices, the reminder and the playbook review. Alerts reach
-Teams as text messages (bot/notifier.py ``alert``), not cards, so there is no alert card here.
+phase, the weekly digest with its real chart, the notices, the reminder, the playbook review and an alert's
+triage card. Other alerts reach Teams as text messages (bot/notifier.py ``alert``), not cards.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from bot.private_space import declared_notice
 from bot.replies import help_card
 from bot.setup import TeamsSetup
 from bot.timeline_capture import Captured, capture_card
+from bot.triage_card import triage_card
 from bot.views import Member, announcement_card, incident_card, notice_card, plan_card, reminder_card, resolve_card
 from incident.assessment import answer_assessment, decide_assessment, request_assessment, reveal_assessment
 from incident.lifecycle import PROGRESS
@@ -36,6 +37,7 @@ from incident.policy import OrganisationPolicy
 from services.digest import Digest, by_owner
 from services.metrics import FollowUpFacts, compute_report
 from services.reporting import recent_weeks
+from services.triage_ports import TriageCard
 from tests.conftest import ALICE, BOB, OUTAGE_CRITERIA
 from tests.unit.postmortem_fixtures import CHLOE, longest_postmortem, rich_incident
 
@@ -215,11 +217,26 @@ def capture_cards(policy: OrganisationPolicy, language: str, t: Translator) -> C
             "add to timeline, forty incidents": capture_card(captured, many, "", t)}
 
 
+def alert_triage_cards(t: Translator) -> Cards:
+    """An alert's triage card undecided (with incidents to attach to), decided by someone, and closed by itself."""
+    card = TriageCard(signal_key="azure-monitor\x1fpayments-failed-captures\x1ffiring\x1f7a1c", card_id="c" * 40,
+                      source="azure-monitor", summary="Failed captures above 50 in 10 minutes", service="payments",
+                      severity="SEV3", links=("https://portal.azure.com/#blade/Logs/q/captures",),
+                      deadline=T0 + timedelta(minutes=30), after_deadline="dismiss", count=3,
+                      open_incidents=(("INC-2026-0001", "Checkout failing"), ("INC-2026-0002", "Payments slow")))
+    return {"triage card": triage_card(card, t),
+            "triage card declared": triage_card(replace(card, open_incidents=(), decision="declared",
+                                                        decided_by="Ana", incident_id="INC-2026-0003"), t),
+            "triage card closed at the deadline": triage_card(replace(card, open_incidents=(), decision="expired"),
+                                                              t)}
+
+
 BUILDERS: tuple[Callable[[OrganisationPolicy, str, Translator], Cards], ...] = (
     lambda policy, language, t: help_cards(t),
     lambda policy, language, t: declaration_cards(policy, t),
     incident_cards, form_cards, postmortem_cards, assessment_cards,
     lambda policy, language, t: review_cards(policy, t), capture_cards,
+    lambda policy, language, t: alert_triage_cards(t),
 )
 
 

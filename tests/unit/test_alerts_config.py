@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,11 @@ def test_without_alerts_no_rule_acts(tmp_path: Path) -> None:
      r"alerts.rules\[0\].exit_criterion: unknown exit criterion of outage 'party_held'"),
     ({"action": '"page"'}, r"alerts.rules\[0\].action"),
     ({"action": '"ignore"', "regex": '".*"'}, r"alerts.rules\[0\].regex: Extra inputs are not permitted"),
+    ({"action": '"triage"', "after_deadline": '"escalate"'},
+     r"alerts.rules\[0\].after_deadline: Input should be 'declare' or 'dismiss'"),
+    ({"action": '"triage"', "triage_minutes": "0"},
+     r"alerts.rules\[0\].triage_minutes: Input should be greater than or equal to 1"),
+    ({"action": '"declare"', "triage_minutes": "10"}, r"apply to action = \"triage\" only"),
 ])
 def test_a_rule_naming_something_unknown_stops_start_up_naming_it(tmp_path: Path, fields: dict[str, str],
                                                                  problem: str) -> None:
@@ -56,3 +62,12 @@ def test_a_rule_naming_something_unknown_stops_start_up_naming_it(tmp_path: Path
 def test_a_severity_map_to_an_unknown_severity_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match=r"alerts.severity_map.sev0: unknown severity 'P0'"):
         load(tmp_path, WITHOUT_ALERTS + '\n[alerts]\nseverity_map = { sev0 = "P0" }\n')
+
+
+def test_a_triage_rule_is_accepted_with_its_deadline_and_what_it_does(tmp_path: Path) -> None:
+    [given] = load(tmp_path, WITHOUT_ALERTS + rule(action='"triage"', triage_minutes="45",
+                                                   after_deadline='"declare"')).alerts.rules
+    assert (given.action, given.triage_deadline, given.after_deadline) == (RuleAction.TRIAGE, timedelta(minutes=45),
+                                                                           "declare")
+    [default] = load(tmp_path, WITHOUT_ALERTS + rule(action='"triage"')).alerts.rules
+    assert (default.triage_deadline, default.after_deadline) == (timedelta(minutes=30), "dismiss")

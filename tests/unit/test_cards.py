@@ -17,6 +17,7 @@ from bot.postmortem import postmortem_card
 from bot.replies import help_card
 from bot.setup import TeamsSetup
 from bot.timeline_capture import MAX_CHOICES, Captured, capture_card
+from bot.triage_card import triage_card
 from bot.views import (
     Member,
     announcement_card,
@@ -30,6 +31,7 @@ from incident.model import Incident
 from incident.notes import Source
 from incident.playbook import PlaybookVersion
 from incident.policy import OrganisationPolicy
+from services.triage_ports import TriageCard
 from tests.conftest import ALICE, BOB
 from tests.unit.assessment_fixtures import longest_assessment_card
 from tests.unit.postmortem_fixtures import longest_postmortem, sample_digest_card
@@ -65,6 +67,11 @@ def every_card(policy: OrganisationPolicy) -> dict[str, dict[str, object]]:
         "assessment": longest_assessment_card(policy, hostile_incident(policy), HOSTILE),
         "capture": capture_card(Captured((HOSTILE * 100)[:4000], Source(BOB, NOW, "")), [
             replace(incident, id=f"INC-2026-{n:04d}") for n in range(1, MAX_CHOICES + 1)], "INC-2026-0001", t),
+        "triage": triage_card(TriageCard(
+            signal_key=HOSTILE * 10, card_id="c" * 40, source="generic", summary=HOSTILE[:300], service=HOSTILE[:200],
+            severity="SEV1", links=(f"https://logs.example/{HOSTILE}", "https://logs.example/q?a=1") * 5,
+            deadline=NOW, after_deadline="declare", count=10**9,
+            open_incidents=tuple((f"INC-2026-{n:04}", HOSTILE[:200]) for n in range(20))), t),
     }
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from devopsbot.bootstrap import CHATTY_LOGGERS, configure_logging
+from devopsbot.log_levels import CHATTY_LOGGERS, configure_logging
 
 HTTP_LOG = "azure.core.pipeline.policies.http_logging_policy"
 

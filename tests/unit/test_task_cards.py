@@ -17,8 +17,8 @@ from incident.errors import IllegalTransition, InvalidValue
 from incident.lifecycle import Status
 from incident.model import Incident, Person
 from incident.policy import OrganisationPolicy
-from tests.unit.test_cards import HOSTILE, NOW, hostile_incident
 from tests.support.card_check import card_problems
+from tests.unit.test_cards import HOSTILE, NOW, hostile_incident
 
 PARIS = ZoneInfo("Europe/Paris")
 
