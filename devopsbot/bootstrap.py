@@ -59,6 +59,9 @@ class Container:
         self._graph = graph
         self._mailer = mailer
         self._table_client_options = dict(table_client_options or {})
+        from adapters.process_metrics import process_metrics
+
+        process_metrics()  # what the services count from now on is served at /api/metrics
 
     @cached_property
     def organisation(self) -> OrganisationFile:

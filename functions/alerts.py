@@ -69,12 +69,14 @@ async def alerts_in(req: func.HttpRequest) -> func.HttpResponse:
     from services.alert_intake import ingest
     from services.alert_payloads import MalformedAlert
     from services.ports import AuditRecord
+    from services.telemetry_ports import ALERTS_REFUSED, telemetry
 
     try:
         container = get_container()
         problem = credential_problem(source, dict(container.settings.alert_secrets).get(source, ""), req, body)
         deps = container.dependencies
         if problem:
+            telemetry().count(ALERTS_REFUSED, {"source": source})
             if deps.audit is not None:
                 await deps.audit.count(AuditRecord(deps.clock.now(), "alert_refused",
                                                    {"source": source, "problem": problem}))

@@ -44,6 +44,7 @@ from incident.timeline import MAX_TITLE
 from services.alert_payloads import parse
 from services.bus import MessageBus
 from services.signal_ports import SignalRepository
+from services.telemetry_ports import ALERT_INCIDENTS, ALERT_SIGNALS, telemetry
 
 log = logging.getLogger(__name__)
 PROCESSING_LEASE = timedelta(minutes=2)
@@ -76,6 +77,7 @@ async def take_one(bus: MessageBus, signals: SignalRepository, alerts: AlertPoli
     least = deps.policy.severities[-1].name
     severity = alerts.severity_of(signal, least)
     new, stored = await signals.record(StoredSignal(signal, severity))
+    telemetry().count(ALERT_SIGNALS, {"source": signal.source, "outcome": "new" if new else "repeat"})
     if not new and (stored.outcome or deps.clock.now() - stored.signal.received_at < PROCESSING_LEASE):
         return Taken(signal.key, signal.state.value, stored.outcome or "being handled", stored.incident_id,
                      repeat=True, deliveries=stored.deliveries)
@@ -182,6 +184,7 @@ async def _declare_or_attach(bus: MessageBus, signals: SignalRepository, alerts:
         except ConcurrencyConflict:
             continue  # the other opener recorded the group: attach to it on the next round
         await _remember(signals, signal, incident.id)
+        telemetry().count(ALERT_INCIDENTS, {"source": signal.source})
         return f"declared {incident.id} (rule {rule.name})", incident.id
     raise ConcurrencyConflict("this alert's group kept changing; the sender's retry will place it")
 

@@ -35,6 +35,7 @@ from services.ports import (
     TeamsHealth,
 )
 from services.signal_ports import SignalRepository
+from services.telemetry_ports import INCIDENT_EVENTS, REACTIONS_RETRIED, telemetry
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,8 @@ class MessageBus:
         result = await handler(command, self.dependencies)
         if isinstance(result, Incident) and result.just_stored:
             events, result.just_stored = result.just_stored, []
+            for stored in events:
+                telemetry().count(INCIDENT_EVENTS, {"kind": stored.kind})
             self._schedule(result.id, self._react(result.copy(), events))
         if isinstance(result, Recorded):
             for event in result.events:
@@ -215,6 +218,7 @@ class MessageBus:
 
     async def _retry_later(self, name: str, incident: Incident, events: Sequence[TimelineEvent]) -> None:
         """A failed reaction becomes due work, so a timer tick runs it again: nothing is lost with the process."""
+        telemetry().count(REACTIONS_RETRIED, {"reaction": name})
         try:
             # Named by the reaction: two reactions of one save failing at once are two retries, not one.
             await self.dependencies.due_work.schedule(DueItem(

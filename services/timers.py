@@ -19,11 +19,13 @@ from incident.escalation import next_holder
 from incident.model import Incident, Person
 from services.assessment import ASSESSMENT_WORK
 from services.bus import EVENT_SWEEP, RETRY_EVENT_REACTION, RETRY_REACTION, MessageBus
+from services.heartbeat import record_heartbeat
 from services.outbox import DELIVERY_KEY, OUTBOX_SWEEP
 from services.ports import Alert, DueItem
 from services.postmortem_timers import POSTMORTEM_WORK
 from services.response_plan import PLAN_STEP_DUE, remind_overdue_steps
 from services.roster_service import chain_for
+from services.telemetry_ports import DUE_WORK, DUE_WORK_LAG, telemetry
 from services.timer_work import Next, Work
 
 log = logging.getLogger(__name__)
@@ -162,17 +164,20 @@ async def run_tick(bus: MessageBus, now: datetime, *, limit: int = 200) -> TickR
         claimed = await deps.due_work.claim(item, now, LEASE)
         if claimed is None:
             report.skipped += 1
+            telemetry().count(DUE_WORK, {"kind": item.kind, "outcome": "taken_elsewhere"})
             continue
         if claimed.attempts > MAX_ATTEMPTS:
             log.error("%s for %s failed %d times; giving up on it", claimed.kind, claimed.incident_id,
                       claimed.attempts - 1)
             await deps.due_work.complete(claimed)
+            telemetry().count(DUE_WORK, {"kind": claimed.kind, "outcome": "given_up"})
             continue
         token = DELIVERY_KEY.set(f"{claimed.kind}:{claimed.due_at.isoformat()}")  # names this notification
         try:
             outcome = await _act(claimed, bus, now)
         except (DevopsbotError, OSError) as error:
             report.failed += 1
+            telemetry().count(DUE_WORK, {"kind": claimed.kind, "outcome": "retried"})
             backoff = min(MAX_BACKOFF, timedelta(minutes=2 ** min(claimed.attempts - 1, 6)))
             log.warning("%s for %s failed (attempt %d), retrying after %s: %s", claimed.kind,
                         claimed.incident_id, claimed.attempts, backoff, error)
@@ -188,7 +193,11 @@ async def run_tick(bus: MessageBus, now: datetime, *, limit: int = 200) -> TickR
         await deps.due_work.complete(claimed)
         report.acted += 1
         report.kinds[claimed.kind] = report.kinds.get(claimed.kind, 0) + 1
+        telemetry().count(DUE_WORK, {"kind": claimed.kind, "outcome": "done"})
+        telemetry().observe(DUE_WORK_LAG, max(0.0, (deps.clock.now() - claimed.due_at).total_seconds()),
+                            {"kind": claimed.kind})
     await bus.drain()  # what the work changed is told before the tick ends
+    await record_heartbeat(deps.state, now, report.due, report.acted, report.failed)
     return report
 
 
