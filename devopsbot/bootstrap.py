@@ -379,6 +379,9 @@ def get_container() -> Container:
         container = Container(settings)
         container.validate()  # the organisation file and settings now, not on first use
         configure_logging(settings.log_level)
+        from devopsbot.telemetry_setup import start_telemetry
+
+        start_telemetry(os.environ)  # only with Application Insights configured
         for feature, reason in settings.switched_off:  # the core runs; /api/health and `check` say the same
             log.warning("%s switched off: %s", feature, reason)
         _container = container

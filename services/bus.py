@@ -36,6 +36,7 @@ from services.ports import (
 )
 from services.signal_ports import SignalRepository
 from services.telemetry_ports import INCIDENT_EVENTS, REACTIONS_RETRIED, telemetry
+from services.tracing_ports import traced
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,14 @@ class MessageBus:
             handler = self._handlers[type(command)]
         except KeyError:
             raise TypeError(f"no handler for {type(command).__name__}") from None
-        result = await handler(command, self.dependencies)
+        with traced(f"command {type(command).__name__}", str(getattr(command, "incident_id", "") or "")) as operation:
+            result = await handler(command, self.dependencies)
+            if isinstance(result, Incident):
+                operation.incident(result.id)
+            return self._after(result)
+
+    def _after(self, result: Any) -> Any:
+        """What the handler stored goes to its reactions; the caller gets its answer."""
         if isinstance(result, Incident) and result.just_stored:
             events, result.just_stored = result.just_stored, []
             for stored in events:
@@ -254,7 +262,8 @@ class MessageBus:
         for reaction in self._event_reactions.get(type(event), ()):
             name = getattr(reaction, "__name__", str(reaction))
             try:
-                await reaction(event, self.dependencies)
+                with traced(f"reaction {name}"):
+                    await reaction(event, self.dependencies)
             except DevopsbotError as error:
                 log.warning("%s for %s did not complete, retrying later: %s", name, event, error)
                 await self._retry_event_later(name, event)
@@ -319,7 +328,8 @@ class MessageBus:
             name = getattr(reaction, "__name__", str(reaction))
             token = DELIVERY_KEY.set(f"{name}:{entry.first_sequence}")
             try:
-                await reaction(incident, events, self.dependencies)
+                with traced(f"reaction {name}", incident.id):
+                    await reaction(incident, events, self.dependencies)
             except DevopsbotError as error:  # expected failures (Teams unreachable, no team yet): retried
                 log.warning("%s for %s did not complete, retrying later: %s", name, incident.id, error)
                 await self._retry_later(name, incident, events)

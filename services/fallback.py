@@ -25,6 +25,7 @@ from services.once import once
 from services.outbox import DELIVERY_KEY
 from services.ports import Alert, Notifier, TeamsStatus
 from services.telemetry_ports import EMAIL_FALLBACKS, NOTIFICATIONS, TEAMS_FAILURES, telemetry
+from services.tracing_ports import traced
 
 log = logging.getLogger(__name__)
 
@@ -182,8 +183,9 @@ async def mail_once(deps: Dependencies, incident: Incident, mail: FallbackMail) 
                         release_on=(DevopsbotError,)) as claim:
             if claim.owned:
                 view = await incident_view(deps, incident, reader=person)
-                await deps.mailer.send_template((person.email,), mail.subject or subject(incident, mail.what),
-                                                mail.template, {"view": view, **mail.values})
+                with traced("mail fallback", incident.id, {"devopsbot.template": mail.template}):
+                    await deps.mailer.send_template((person.email,), mail.subject or subject(incident, mail.what),
+                                                    mail.template, {"view": view, **mail.values})
                 claim.result = "sent"
                 telemetry().count(EMAIL_FALLBACKS, {"template": mail.template})
 
@@ -200,8 +202,9 @@ async def send_batches_once(deps: Dependencies, incident: Incident, recipients: 
         async with once(deps.idempotency, claim_key, deps.clock.now(), FALLBACK_LEASE,
                         release_on=(DevopsbotError,)) as claim:
             if claim.owned:
-                await deps.mailer.send_template(recipients[start:start + MAX_RECIPIENTS], subject_line, template,
-                                                data)
+                with traced("mail batch", incident.id, {"devopsbot.template": template}):
+                    await deps.mailer.send_template(recipients[start:start + MAX_RECIPIENTS], subject_line, template,
+                                                    data)
                 claim.result = "sent"
 
 

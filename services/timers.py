@@ -27,6 +27,7 @@ from services.response_plan import PLAN_STEP_DUE, remind_overdue_steps
 from services.roster_service import chain_for
 from services.telemetry_ports import DUE_WORK, DUE_WORK_LAG, telemetry
 from services.timer_work import Next, Work
+from services.tracing_ports import traced
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +158,11 @@ WORK: dict[str, Work] = {
 
 
 async def run_tick(bus: MessageBus, now: datetime, *, limit: int = 200) -> TickReport:
+    with traced("timer tick"):  # one operation id for the tick, its items and what they change
+        return await _tick(bus, now, limit)
+
+
+async def _tick(bus: MessageBus, now: datetime, limit: int) -> TickReport:
     deps = bus.dependencies
     report = TickReport()
     for item in await deps.due_work.due(now, limit):
@@ -174,7 +180,8 @@ async def run_tick(bus: MessageBus, now: datetime, *, limit: int = 200) -> TickR
             continue
         token = DELIVERY_KEY.set(f"{claimed.kind}:{claimed.due_at.isoformat()}")  # names this notification
         try:
-            outcome = await _act(claimed, bus, now)
+            with traced(f"due work {claimed.kind}", _incident_of(claimed)):
+                outcome = await _act(claimed, bus, now)
         except (DevopsbotError, OSError) as error:
             report.failed += 1
             telemetry().count(DUE_WORK, {"kind": claimed.kind, "outcome": "retried"})
@@ -199,6 +206,10 @@ async def run_tick(bus: MessageBus, now: datetime, *, limit: int = 200) -> TickR
     await bus.drain()  # what the work changed is told before the tick ends
     await record_heartbeat(deps.state, now, report.due, report.acted, report.failed)
     return report
+
+
+def _incident_of(item: DueItem) -> str:
+    return "" if item.incident_id.startswith("event:") else item.incident_id  # (work outside any incident)
 
 
 async def _act(item: DueItem, bus: MessageBus, now: datetime) -> Next:
