@@ -9,6 +9,7 @@ from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from devopsbot.log_context import correlate
 from devopsbot.organisation import OrganisationFile, load_organisation_file, to_policy
 from devopsbot.settings import Settings, load_settings
 from incident.errors import ConfigurationError
@@ -362,6 +363,7 @@ def configure_logging(level: str) -> None:
     """The process's log level; the chatty SDK loggers stay at WARNING or above unless DEBUG is asked for."""
     root = logging.getLogger()
     root.setLevel(level)
+    correlate(root)  # every line of a turn or a tick says which operation and incident it belongs to
     chatty = root.level if root.level <= logging.DEBUG else max(root.level, logging.WARNING)
     for name in CHATTY_LOGGERS:
         logging.getLogger(name).setLevel(chatty)
