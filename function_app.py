@@ -14,6 +14,7 @@ from functions.health import blueprint as health
 from functions.legal import blueprint as legal
 from functions.mailbox import blueprint as mailbox
 from functions.messages import blueprint as messages
+from functions.metrics import blueprint as metrics
 from functions.playbooks import blueprint as playbooks
 from functions.roster_report import blueprint as roster_report
 from functions.service_health import blueprint as service_health
@@ -22,5 +23,5 @@ from functions.timers import blueprint as timers
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
 for blueprint in (health, messages, timers, dashboard, actions, documents, mailbox, roster_report, playbooks,
-                  digest, legal, service_health, alerts):
+                  digest, legal, service_health, alerts, metrics):
     app.register_functions(blueprint)

@@ -24,6 +24,7 @@ import aiohttp
 
 from incident.errors import ConfigurationError, GraphError
 from incident.service_health import ServiceIssue
+from services.tracing_ports import traced
 
 log = logging.getLogger(__name__)
 
@@ -310,6 +311,12 @@ class GraphClient:
 
     async def _call(self, operation: str, path: str, body: dict[str, Any] | None, *,
                     tolerate: tuple[int, ...] = ()) -> dict[str, Any]:
+        # The span is named by the method only: operations and paths carry ids and addresses.
+        with traced("graph " + ("GET" if body is None else "POST")):
+            return await self._request(operation, path, body, tolerate)
+
+    async def _request(self, operation: str, path: str, body: dict[str, Any] | None,
+                       tolerate: tuple[int, ...]) -> dict[str, Any]:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self._timeout))
         retries, refreshed = 0, False

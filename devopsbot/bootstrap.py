@@ -63,6 +63,9 @@ class Container:
         self._graph = graph
         self._mailer = mailer
         self._table_client_options = dict(table_client_options or {})
+        from adapters.process_metrics import process_metrics
+
+        process_metrics()  # what the services count from now on is served at /api/metrics
 
     @cached_property
     def organisation(self) -> OrganisationFile:
@@ -379,6 +382,9 @@ def get_container() -> Container:
         container = Container(settings)
         container.validate()  # the organisation file and settings now, not on first use
         configure_logging(settings.log_level)
+        from devopsbot.telemetry_setup import start_telemetry
+
+        start_telemetry(os.environ)  # only with Application Insights configured
         for feature, reason in settings.switched_off:  # the core runs; /api/health and `check` say the same
             log.warning("%s switched off: %s", feature, reason)
         _container = container

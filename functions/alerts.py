@@ -69,18 +69,22 @@ async def alerts_in(req: func.HttpRequest) -> func.HttpResponse:
     from services.alert_intake import ingest
     from services.alert_payloads import MalformedAlert
     from services.ports import AuditRecord
+    from services.telemetry_ports import ALERTS_REFUSED, telemetry
+    from services.tracing_ports import traced
 
     try:
         container = get_container()
         problem = credential_problem(source, dict(container.settings.alert_secrets).get(source, ""), req, body)
         deps = container.dependencies
         if problem:
+            telemetry().count(ALERTS_REFUSED, {"source": source})
             if deps.audit is not None:
                 await deps.audit.count(AuditRecord(deps.clock.now(), "alert_refused",
                                                    {"source": source, "problem": problem}))
             return json_response({"error": f"not accepted: {problem}"}, 401)
-        async with container.bus.answering():
-            taken = await ingest(container.bus, source, body)
+        with traced("alert in", attributes={"devopsbot.source": source}):
+            async with container.bus.answering():
+                taken = await ingest(container.bus, source, body)
     except MalformedAlert as error:
         return json_response({"error": str(error)}, 400)
     except Exception as error:

@@ -20,11 +20,14 @@ async def messages(req: func.HttpRequest) -> func.HttpResponse:
     if isinstance(body, func.HttpResponse):
         return body
     from devopsbot.bootstrap import get_container
+    from services.tracing_ports import traced
 
     try:
         container = get_container()
-        async with container.bus.answering():  # the person first, then the reactions to what they did
-            result = await container.bot.handle(body, req.headers.get("Authorization", ""))
+        # One operation for the turn: its command, its reactions and every log line they write.
+        with traced("teams turn", attributes={"devopsbot.activity_type": str(body.get("type", ""))[:32]}):
+            async with container.bus.answering():  # the person first, then the reactions to what they did
+                result = await container.bot.handle(body, req.headers.get("Authorization", ""))
     except Exception as error:
         return error_response(error)
     if result.body is None:

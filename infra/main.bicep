@@ -87,6 +87,9 @@ param teamsAppId string = ''
 ])
 param mailTransport string = ''
 
+@description('The admin team\'s address, mailed by the heartbeat alert when the due-work timer stops (empty: the alert fires in the portal only).')
+param adminAlertEmail string = ''
+
 @description('DEVOPSBOT_MAIL_FROM: sender address of devopsbot\'s email.')
 param mailFrom string = ''
 
@@ -209,6 +212,19 @@ module monitoring 'modules/monitoring.bicep' = {
     tags: tags
     workspaceName: 'log-devopsbot-${resourceToken}'
     applicationInsightsName: 'appi-devopsbot-${resourceToken}'
+  }
+}
+
+// The dead-man's switch: Azure Monitor mails the admin team when the timer logs no heartbeat for 5 minutes.
+module heartbeat 'modules/heartbeat.bicep' = {
+  name: 'heartbeat'
+  params: {
+    location: location
+    tags: tags
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    adminEmail: adminAlertEmail
+    actionGroupName: 'ag-devopsbot-${resourceToken}'
+    alertRuleName: 'alert-devopsbot-heartbeat-${resourceToken}'
   }
 }
 

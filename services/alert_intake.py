@@ -32,6 +32,7 @@ from services.alert_payloads import parse
 from services.alert_triage import count_repeat, decide, open_card, open_card_of
 from services.bus import MessageBus
 from services.signal_ports import SignalRepository
+from services.telemetry_ports import ALERT_INCIDENTS, ALERT_SIGNALS, telemetry
 
 log = logging.getLogger(__name__)
 PROCESSING_LEASE = timedelta(minutes=2)
@@ -63,6 +64,7 @@ async def take_one(bus: MessageBus, signals: SignalRepository, alerts: AlertPoli
     least = deps.policy.severities[-1].name
     severity = alerts.severity_of(signal, least)
     new, stored = await signals.record(StoredSignal(signal, severity))
+    telemetry().count(ALERT_SIGNALS, {"source": signal.source, "outcome": "new" if new else "repeat"})
     if not new and (stored.outcome or deps.clock.now() - stored.signal.received_at < PROCESSING_LEASE):
         await count_repeat(bus, stored)  # an open triage card shows the count
         return Taken(signal.key, signal.state.value, stored.outcome or "being handled", stored.incident_id,
@@ -142,6 +144,7 @@ async def _declare_or_attach(bus: MessageBus, signals: SignalRepository, alerts:
         except ConcurrencyConflict:
             continue  # the other opener recorded the group: attach to it on the next round
         await remember(signals, signal, incident.id)
+        telemetry().count(ALERT_INCIDENTS, {"source": signal.source})
         return f"declared {incident.id} (rule {rule.name})", incident.id
     raise ConcurrencyConflict("this alert's group kept changing; the sender's retry will place it")
 

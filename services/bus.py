@@ -36,6 +36,8 @@ from services.ports import (
     TeamsHealth,
 )
 from services.signal_ports import SignalRepository
+from services.telemetry_ports import INCIDENT_EVENTS, REACTIONS_RETRIED, telemetry
+from services.tracing_ports import traced
 from services.triage_ports import TriageCards
 
 
@@ -178,9 +180,18 @@ class MessageBus:
             handler = self._handlers[type(command)]
         except KeyError:
             raise TypeError(f"no handler for {type(command).__name__}") from None
-        result = await handler(command, self.dependencies)
+        with traced(f"command {type(command).__name__}", str(getattr(command, "incident_id", "") or "")) as operation:
+            result = await handler(command, self.dependencies)
+            if isinstance(result, Incident):
+                operation.incident(result.id)
+            return self._after(result)
+
+    def _after(self, result: Any) -> Any:
+        """What the handler stored goes to its reactions; the caller gets its answer."""
         if isinstance(result, Incident) and result.just_stored:
             events, result.just_stored = result.just_stored, []
+            for stored in events:
+                telemetry().count(INCIDENT_EVENTS, {"kind": stored.kind})
             self._schedule(result.id, self._react(result.copy(), events))
         if isinstance(result, Recorded):
             for event in result.events:
@@ -220,6 +231,7 @@ class MessageBus:
 
     async def _retry_later(self, name: str, incident: Incident, events: Sequence[TimelineEvent]) -> None:
         """A failed reaction becomes due work, so a timer tick runs it again: nothing is lost with the process."""
+        telemetry().count(REACTIONS_RETRIED, {"reaction": name})
         try:
             # Named by the reaction: two reactions of one save failing at once are two retries, not one.
             await self.dependencies.due_work.schedule(DueItem(
@@ -255,7 +267,8 @@ class MessageBus:
         for reaction in self._event_reactions.get(type(event), ()):
             name = getattr(reaction, "__name__", str(reaction))
             try:
-                await reaction(event, self.dependencies)
+                with traced(f"reaction {name}"):
+                    await reaction(event, self.dependencies)
             except DevopsbotError as error:
                 log.warning("%s for %s did not complete, retrying later: %s", name, event, error)
                 await self._retry_event_later(name, event)
@@ -320,7 +333,8 @@ class MessageBus:
             name = getattr(reaction, "__name__", str(reaction))
             token = DELIVERY_KEY.set(f"{name}:{entry.first_sequence}")
             try:
-                await reaction(incident, events, self.dependencies)
+                with traced(f"reaction {name}", incident.id):
+                    await reaction(incident, events, self.dependencies)
             except DevopsbotError as error:  # expected failures (Teams unreachable, no team yet): retried
                 log.warning("%s for %s did not complete, retrying later: %s", name, incident.id, error)
                 await self._retry_later(name, incident, events)

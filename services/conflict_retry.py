@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from incident.errors import ConcurrencyConflict
+from services.telemetry_ports import STORAGE_CONFLICTS, STORAGE_CONFLICTS_EXHAUSTED, telemetry
 
 T = TypeVar("T")
 Write = Callable[[], Awaitable[None]]
@@ -31,6 +32,8 @@ async def until_stored(attempt: Callable[[], Awaitable[tuple[T, Write | None]]],
         try:
             await write()
         except ConcurrencyConflict:
+            telemetry().count(STORAGE_CONFLICTS)
             continue
         return outcome
+    telemetry().count(STORAGE_CONFLICTS_EXHAUSTED)
     raise ConcurrencyConflict(exhausted)

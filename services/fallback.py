@@ -24,6 +24,8 @@ from services.mail_content import incident_view, subject
 from services.once import once
 from services.outbox import DELIVERY_KEY
 from services.ports import Alert, Notifier, TeamsStatus
+from services.telemetry_ports import EMAIL_FALLBACKS, NOTIFICATIONS, TEAMS_FAILURES, telemetry
+from services.tracing_ports import traced
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +138,7 @@ class FallbackNotifier:
     async def _deliver(self, incident: Incident, send: Callable[[], Awaitable[None]],
                        mail: FallbackMail | None) -> None:
         deps = self._dependencies()
+        kind = mail.template if mail is not None else "severity_changed"
         status = await self.teams_status()
         if status.down:
             failure = NotificationFailed(f"Teams is marked down ({status.reason}); email carries this instead")
@@ -151,7 +154,10 @@ class FallbackNotifier:
                 if status.recent_failures and deps.health is not None:
                     await deps.health.record_success(deps.clock.now())
                     self._status = None
+                telemetry().count(NOTIFICATIONS, {"kind": kind, "channel": "teams"})
                 return
+        telemetry().count(TEAMS_FAILURES)
+        telemetry().count(NOTIFICATIONS, {"kind": kind, "channel": "email" if mail and deps.mailer else "none"})
         # Teams reached some of them (each person's own chat): email goes to the others only.
         if mail is not None:
             await mail_once(deps, incident, replace(mail, people=failure.people) if failure.people else mail)
@@ -177,9 +183,11 @@ async def mail_once(deps: Dependencies, incident: Incident, mail: FallbackMail) 
                         release_on=(DevopsbotError,)) as claim:
             if claim.owned:
                 view = await incident_view(deps, incident, reader=person)
-                await deps.mailer.send_template((person.email,), mail.subject or subject(incident, mail.what),
-                                                mail.template, {"view": view, **mail.values})
+                with traced("mail fallback", incident.id, {"devopsbot.template": mail.template}):
+                    await deps.mailer.send_template((person.email,), mail.subject or subject(incident, mail.what),
+                                                    mail.template, {"view": view, **mail.values})
                 claim.result = "sent"
+                telemetry().count(EMAIL_FALLBACKS, {"template": mail.template})
 
 
 async def send_batches_once(deps: Dependencies, incident: Incident, recipients: Sequence[str], subject_line: str,
@@ -194,8 +202,9 @@ async def send_batches_once(deps: Dependencies, incident: Incident, recipients: 
         async with once(deps.idempotency, claim_key, deps.clock.now(), FALLBACK_LEASE,
                         release_on=(DevopsbotError,)) as claim:
             if claim.owned:
-                await deps.mailer.send_template(recipients[start:start + MAX_RECIPIENTS], subject_line, template,
-                                                data)
+                with traced("mail batch", incident.id, {"devopsbot.template": template}):
+                    await deps.mailer.send_template(recipients[start:start + MAX_RECIPIENTS], subject_line, template,
+                                                    data)
                 claim.result = "sent"
 
 

@@ -27,6 +27,8 @@ from incident.errors import ConcurrencyConflict, DomainError, NotFound, NotPermi
 from incident.model import MAX_TEXT, Incident, Person
 from services.bus import MessageBus
 from services.once import once
+from services.telemetry_ports import MAIL_IN, telemetry
+from services.tracing_ports import traced
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +111,14 @@ def understand(message: InboundMessage, id_prefix: str, severities: tuple[str, .
 
 async def ingest(bus: MessageBus, message: InboundMessage, directory: Directory, *, own_address: str = "") -> Handled:
     """Act on one message, once (its Message-ID is the idempotency key), and answer the sender if not acted on."""
+    with traced("mail in") as operation:
+        handled = await _ingest(bus, message, directory, own_address)
+        operation.incident(handled.incident_id)
+    telemetry().count(MAIL_IN, {"outcome": handled.outcome.value})  # all but declared and updated were refused
+    return handled
+
+
+async def _ingest(bus: MessageBus, message: InboundMessage, directory: Directory, own_address: str) -> Handled:
     deps = bus.dependencies
     sender = message.sender.strip().lower()
     if not sender or (own_address and sender == own_address.strip().lower()):

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 
 from incident.errors import DevopsbotError
 from services.ports import IdempotencyRecord, IdempotencyStore
+from services.telemetry_ports import DUPLICATES_ABSORBED, duplicate_scope, telemetry
 
 log = logging.getLogger(__name__)
 DONE = "done"
@@ -67,6 +68,7 @@ async def once(store: IdempotencyStore, key: str, now: datetime, lease: timedelt
     begun = await store.begin(key, now, lease)
     claim = Claim(store, key, begun.owned, begun.record)
     if not claim.owned:
+        telemetry().count(DUPLICATES_ABSORBED, {"scope": duplicate_scope(key)})
         yield claim
         return
     try:

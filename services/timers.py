@@ -20,13 +20,16 @@ from incident.model import Incident, Person
 from services.alert_triage import TRIAGE_DEADLINE, at_deadline
 from services.assessment import ASSESSMENT_WORK
 from services.bus import EVENT_SWEEP, RETRY_EVENT_REACTION, RETRY_REACTION, MessageBus
+from services.heartbeat import record_heartbeat
 from services.outbox import DELIVERY_KEY, OUTBOX_SWEEP
 from services.ports import Alert, DueItem
 from services.postmortem_timers import POSTMORTEM_WORK
 from services.response_plan import PLAN_STEP_DUE, remind_overdue_steps
 from services.roster_service import chain_for
 from services.task_timers import TASK_WORK, tell_overdue_tasks
+from services.telemetry_ports import DUE_WORK, DUE_WORK_LAG, telemetry
 from services.timer_work import Next, Work
+from services.tracing_ports import traced
 
 log = logging.getLogger(__name__)
 
@@ -159,41 +162,64 @@ WORK: dict[str, Work] = {
 
 
 async def run_tick(bus: MessageBus, now: datetime, *, limit: int = 200) -> TickReport:
+    with traced("timer tick"):  # one operation id for the tick, its items and what they change
+        return await _tick(bus, now, limit)
+
+
+async def _tick(bus: MessageBus, now: datetime, limit: int) -> TickReport:
     deps = bus.dependencies
     report = TickReport()
     for item in await deps.due_work.due(now, limit):
         report.due += 1
-        claimed = await deps.due_work.claim(item, now, LEASE)
-        if claimed is None:
-            report.skipped += 1
-            continue
-        if claimed.attempts > MAX_ATTEMPTS:
-            log.error("%s for %s failed %d times; giving up on it", claimed.kind, claimed.incident_id,
-                      claimed.attempts - 1)
-            await deps.due_work.complete(claimed)
-            continue
-        token = DELIVERY_KEY.set(f"{claimed.kind}:{claimed.due_at.isoformat()}")  # names this notification
-        try:
-            outcome = await _act(claimed, bus, now)
-        except (DevopsbotError, OSError) as error:
-            report.failed += 1
-            backoff = min(MAX_BACKOFF, timedelta(minutes=2 ** min(claimed.attempts - 1, 6)))
-            log.warning("%s for %s failed (attempt %d), retrying after %s: %s", claimed.kind,
-                        claimed.incident_id, claimed.attempts, backoff, error)
-            try:
-                await deps.due_work.retry_later(claimed, now + backoff)
-            except ConcurrencyConflict:
-                pass  # its lease ran out and another run took it over
-            continue
-        finally:
-            DELIVERY_KEY.reset(token)
-        for successor in outcome.schedule:
-            await deps.due_work.schedule(successor)
-        await deps.due_work.complete(claimed)
-        report.acted += 1
-        report.kinds[claimed.kind] = report.kinds.get(claimed.kind, 0) + 1
+        with traced(f"due work {item.kind}", _incident_of(item)):  # its log lines name the incident
+            await _run_item(item, bus, now, report)
     await bus.drain()  # what the work changed is told before the tick ends
+    await record_heartbeat(deps.state, now, report.due, report.acted, report.failed)
     return report
+
+
+async def _run_item(item: DueItem, bus: MessageBus, now: datetime, report: TickReport) -> None:
+    """Claim the item, act on it, then complete it, schedule its successors, or retry it later."""
+    deps = bus.dependencies
+    claimed = await deps.due_work.claim(item, now, LEASE)
+    if claimed is None:
+        report.skipped += 1
+        telemetry().count(DUE_WORK, {"kind": item.kind, "outcome": "taken_elsewhere"})
+        return
+    if claimed.attempts > MAX_ATTEMPTS:
+        log.error("%s for %s failed %d times; giving up on it", claimed.kind, claimed.incident_id,
+                  claimed.attempts - 1)
+        await deps.due_work.complete(claimed)
+        telemetry().count(DUE_WORK, {"kind": claimed.kind, "outcome": "given_up"})
+        return
+    token = DELIVERY_KEY.set(f"{claimed.kind}:{claimed.due_at.isoformat()}")  # names this notification
+    try:
+        outcome = await _act(claimed, bus, now)
+    except (DevopsbotError, OSError) as error:
+        report.failed += 1
+        telemetry().count(DUE_WORK, {"kind": claimed.kind, "outcome": "retried"})
+        backoff = min(MAX_BACKOFF, timedelta(minutes=2 ** min(claimed.attempts - 1, 6)))
+        log.warning("%s for %s failed (attempt %d), retrying after %s: %s", claimed.kind,
+                    claimed.incident_id, claimed.attempts, backoff, error)
+        try:
+            await deps.due_work.retry_later(claimed, now + backoff)
+        except ConcurrencyConflict:
+            pass  # its lease ran out and another run took it over
+        return
+    finally:
+        DELIVERY_KEY.reset(token)
+    for successor in outcome.schedule:
+        await deps.due_work.schedule(successor)
+    await deps.due_work.complete(claimed)
+    report.acted += 1
+    report.kinds[claimed.kind] = report.kinds.get(claimed.kind, 0) + 1
+    telemetry().count(DUE_WORK, {"kind": claimed.kind, "outcome": "done"})
+    telemetry().observe(DUE_WORK_LAG, max(0.0, (deps.clock.now() - claimed.due_at).total_seconds()),
+                        {"kind": claimed.kind})
+
+
+def _incident_of(item: DueItem) -> str:
+    return "" if item.incident_id.startswith("event:") else item.incident_id  # (work outside any incident)
 
 
 async def _act(item: DueItem, bus: MessageBus, now: datetime) -> Next:

@@ -56,7 +56,8 @@ def test_the_real_app_exposes_health_and_messages_under_api_and_the_due_work_tim
         ("playbook_version", "/api/playbooks/{service}/{version}", ("GET",)),
         ("incident_document", "/api/incidents/{id}/document", ("GET",)), ("act", "/api/act", ("GET", "POST")),
         ("privacy", "/api/privacy", ("GET",)), ("terms", "/api/terms", ("GET",)),
-        ("alerts_in", "/api/alerts/{source}", ("POST",))}
+        ("alerts_in", "/api/alerts/{source}", ("POST",)), ("health_live", "/api/health/live", ("GET",)),
+        ("health_ready", "/api/health/ready", ("GET",)), ("metrics", "/api/metrics", ("GET",))}
     assert [(t.name, str(t.schedule)) for t in timers] == [("due_work", "0 * * * * *"),
                                                            ("incoming_mail", "0 * * * * *"),
                                                            ("roster_report", "0 0 8 * * 1"),
