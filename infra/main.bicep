@@ -108,6 +108,9 @@ param smtpUsername string = ''
 @description('DEVOPSBOT_INBOUND_MAILBOX: the incidents mailbox read through Graph (needs graphAuth); empty: off.')
 param inboundMailbox string = ''
 
+@description('DEVOPSBOT_BRIDGE_ORGANIZER: the user (id or UPN) who organises incident meetings, allowed by a Teams application access policy (needs graphAuth and OnlineMeetings.ReadWrite.All); empty: the response plan\'s phone bridge.')
+param bridgeOrganizer string = ''
+
 @description('DEVOPSBOT_TRACKER_KIND: where postmortem follow-ups are filed: azure_devops, github, or empty.')
 @allowed([
   ''
@@ -302,6 +305,7 @@ var devopsbotSettings = {
   DEVOPSBOT_ACTION_LINK_KEY: '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=action-link-key)'
   DEVOPSBOT_ACTION_LINK_PREVIOUS_KEY: actionLinkKeyRotating ? '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=action-link-previous-key)' : ''
   DEVOPSBOT_INBOUND_MAILBOX: inboundMailbox
+  DEVOPSBOT_BRIDGE_ORGANIZER: bridgeOrganizer
   DEVOPSBOT_TRACKER_KIND: trackerKind
   DEVOPSBOT_TRACKER_URL: trackerUrl
   DEVOPSBOT_TRACKER_TOKEN: empty(trackerKind) ? '' : '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=tracker-token)'
