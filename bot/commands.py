@@ -35,6 +35,8 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("postmortem", "usage.postmortem", "cmd.postmortem"),
         CommandSpec("assess", "usage.assess", "cmd.assess"),
         CommandSpec("home", "usage.home", "cmd.home"),
+        CommandSpec("public", "usage.public", "cmd.public"),
+        CommandSpec("public-title", "usage.public_title", "cmd.public_title"),
     )
 }
 

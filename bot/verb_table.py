@@ -18,6 +18,7 @@ from bot.playbook_commands import PlaybookTeams
 from bot.postmortem import PostmortemTeams
 from bot.replies import help_card
 from bot.roster_commands import RosterTeams
+from bot.status_page_commands import PublicTeams
 from bot.turns import Answer, Command, Turns, Verb, in_personal_chat
 
 
@@ -41,12 +42,13 @@ def verb_table(turns: Turns) -> VerbTable:
     postmortem = PostmortemTeams(turns)
     assessment = AssessmentTeams(turns)
     home = HomeCommands(turns.deps)
+    public = PublicTeams(turns)
     commands: dict[str, Command] = {
         "help": help_command, "declare": declaration.form, "status": incident.status, "list": incident.listing,
         "ack": incident.ack, "update": incident.update, "assign": incident.assign, "severity": incident.severity,
         "resolve": incident.resolve_form, "reopen": incident.reopen, "roster": roster.command,
         "playbook": playbook.command, "postmortem": postmortem.show, "assess": assessment.command,
-        "home": home.command,
+        "home": home.command, "public": public.update, "public-title": public.title,
     }
     verbs: dict[str, Verb] = {
         "declare.submit": declaration.submit,

@@ -51,6 +51,7 @@ class Audience(StrEnum):
     PEOPLE = "the people in the incident"
     MANAGERS = "the commander, the deputy"
     ADMINS = "an incident admin"
+    COMMUNICATIONS = "the communications lead"
 
 
 class Action(StrEnum):
@@ -74,6 +75,7 @@ class Action(StrEnum):
     WRITE_POSTMORTEM = "write the postmortem of"
     COMPLETE_FOLLOW_UP = "complete a follow-up of"
     CLOSE = "close"
+    PUBLISH = "publish a public update on"
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ RULES: dict[Action, Rule] = {
     Action.CLOSE: _MANAGED,
     Action.WRITE_POSTMORTEM: _rule(_WRITERS),
     Action.COMPLETE_FOLLOW_UP: _rule([Audience.FOLLOW_UP_OWNER, *_WRITERS]),
+    Action.PUBLISH: _rule([Audience.COMMUNICATIONS, *_MANAGERS]),  # the domain refuses a private one outright
 }
 
 
@@ -158,6 +161,8 @@ def audiences(incident: Members, person: Person, admins: Iterable[str],
         found.add(Audience.ADMINS)
     if incident.postmortem is not None and same_person(person, incident.postmortem.owner):
         found.add(Audience.POSTMORTEM_OWNER)
+    if (lead := incident.roles.get("communications_lead")) is not None and same_person(person, lead):
+        found.add(Audience.COMMUNICATIONS)
     owners = [f.owner for f in incident.follow_ups if f.number == follow_up]
     if any(same_person(person, owner) for owner in owners):
         found.add(Audience.FOLLOW_UP_OWNER)

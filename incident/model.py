@@ -13,6 +13,7 @@ from incident.lifecycle import TRANSITIONS, Guard, Status
 from incident.people import Person
 from incident.policy import OrganisationPolicy
 from incident.postmortem import FollowUp, Postmortem, closing_gaps
+from incident.public_face import PublicFace
 from incident.timeline import MAX_TEXT, MAX_TITLE, TimelineEvent, choices, clean_text, require_aware
 
 __all__ = ["MAX_TEXT", "Incident", "Person", "TimelineEvent"]
@@ -55,6 +56,7 @@ class Incident:
     postmortem: Postmortem | None = None  # opened on resolve where policy requires one
     follow_ups: tuple[FollowUp, ...] = ()  # the postmortem's priority-1 bugs, numbered from 1
     assessment: Assessment | None = None  # the latest risk assessment (incident/assessment.py)
+    public: PublicFace = field(default_factory=PublicFace)  # the status page (incident/publishing.py)
     event_count: int = 0
     pending: list[TimelineEvent] = field(default_factory=list)
     # Events the last save stored: what the service layer reacts to (not persisted).
@@ -374,8 +376,6 @@ class Incident:
         details = {"override_reason": reason, "gaps": "; ".join(gaps)} if gaps else {}
         return self._move(Status.CLOSED, actor=actor, at=at, policy=policy, details=details,
                           postmortem_checked=True)
-
-    # -- bookkeeping ----------------------------------------------------------------------------
 
     def record(self, actor: Person, at: datetime, kind: str, summary: str, *,
                before: Mapping[str, str] | None = None, after: Mapping[str, str] | None = None

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from incident import assessment, commands, progress
+from incident import assessment, commands, progress, publishing
 from incident.errors import ConcurrencyConflict, DeclarationInProgress, NotFound, StorageUnavailable
 from incident.ids import format_incident_id
 from incident.model import Incident, TimelineEvent
@@ -120,6 +120,10 @@ CHANGES: dict[type, _Change] = {
     commands.DecideAssessment: lambda c, i, now, p: assessment.decide_assessment(
         i, actor=c.actor, at=now, policy=p, accept=c.accept, severity=c.severity, priority=c.priority,
         reason=c.reason, round_number=c.round),
+    # The status page (incident/publishing.py): communications lead, managers and admins; never a private one.
+    commands.PostPublicUpdate: lambda c, i, now, p: publishing.post_public_update(
+        i, actor=c.actor, at=now, text=c.text, policy=p),
+    commands.SetPublicTitle: lambda c, i, now, p: publishing.set_public_title(i, actor=c.actor, at=now, title=c.title),
 }
 
 

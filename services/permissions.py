@@ -39,6 +39,8 @@ ACTIONS: dict[type, Action] = {
     pc.AddFollowUp: Action.WRITE_POSTMORTEM,
     pc.CompleteFollowUp: Action.COMPLETE_FOLLOW_UP,
     pc.CloseIncident: Action.CLOSE,
+    commands.PostPublicUpdate: Action.PUBLISH,
+    commands.SetPublicTitle: Action.PUBLISH,
 }
 # devopsbot's own commands: timers and the tracker's answer, which carry no actor.
 SYSTEM_COMMANDS = frozenset({commands.Escalate, commands.RevealAssessment, pc.RecordFollowUpFiled})

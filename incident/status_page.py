@@ -1,0 +1,104 @@
+"""The status page as data: each component's state, the active published incidents and the last days' history,
+built only from what was made public (``PublicFace``) and never from a private incident."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from incident.lifecycle import Status
+from incident.model import Incident
+from incident.public_face import Component, PublicUpdate, StatusPagePolicy
+
+# The lifecycle's statuses in the words status pages use (Statuspage, incident.io, Atlassian's vocabulary).
+PUBLIC_STATES: Mapping[Status, str] = {
+    Status.DECLARED: "investigating", Status.INVESTIGATING: "investigating", Status.IDENTIFIED: "identified",
+    Status.MONITORING: "monitoring", Status.RESOLVED: "resolved", Status.POSTMORTEM: "resolved",
+    Status.CLOSED: "resolved",
+}
+# A component's state, best first; the worst one of its active published incidents wins.
+COMPONENT_STATES = ("operational", "degraded_performance", "partial_outage", "major_outage")
+
+
+def public_state(status: Status) -> str:
+    return PUBLIC_STATES[status]
+
+
+def impact_of(severity_rank: int) -> str:
+    """The most severe level is a major outage, the next a partial one, any other degraded performance."""
+    return COMPONENT_STATES[max(1, 4 - severity_rank)]
+
+
+@dataclass(frozen=True)
+class PublicIncident:
+    """Everything the page shows of one incident: nothing here comes from its internal title or timeline."""
+
+    id: str
+    title: str
+    state: str
+    impact: str
+    components: tuple[str, ...]  # the components' public names
+    started_at: datetime
+    resolved_at: datetime | None
+    updates: tuple[PublicUpdate, ...]  # newest first
+
+
+@dataclass(frozen=True)
+class ComponentState:
+    component: Component
+    state: str
+
+
+@dataclass(frozen=True)
+class StatusPage:
+    title: str
+    generated_at: datetime
+    overall: str  # the worst component state, or "operational"
+    components: tuple[ComponentState, ...]
+    active: tuple[PublicIncident, ...]
+    history: tuple[PublicIncident, ...]  # resolved within the history window, newest first
+
+
+def components_of(policy: StatusPagePolicy, services: Iterable[str]) -> tuple[Component, ...]:
+    """Every service of the organisation as a component, with the public name and group the file gives."""
+    named = {c.key: c for c in policy.components}
+    return tuple(named.get(key, Component(key, key)) for key in services)
+
+
+def public_incident(incident: Incident, policy: StatusPagePolicy, names: Mapping[str, str],
+                    ranks: Mapping[str, int]) -> PublicIncident:
+    face = incident.public
+    return PublicIncident(
+        id=incident.id, title=face.title or policy.default_title, state=public_state(incident.status),
+        impact=impact_of(ranks.get(incident.severity, 99)),
+        components=tuple(names[s] for s in incident.services if s in names),
+        started_at=incident.declared_at,
+        resolved_at=incident.resolved_at if not incident.status.is_active else None,
+        updates=tuple(sorted(face.updates, key=lambda u: u.at, reverse=True)))
+
+
+def build_status_page(incidents: Iterable[Incident], *, policy: StatusPagePolicy, services: Iterable[str],
+                      severity_ranks: Mapping[str, int], now: datetime) -> StatusPage:
+    """The page as of ``now``: private and unpublished incidents are dropped before anything is read of them."""
+    components = components_of(policy, services)
+    names = {c.key: c.name for c in components}
+    since = now - timedelta(days=policy.history_days)
+    published = [i for i in dict((i.id, i) for i in incidents).values() if not i.private and i.public.published]
+    active, history = [], []
+    worst = dict.fromkeys(names, 0)
+    for incident in published:
+        shown = public_incident(incident, policy, names, severity_ranks)
+        if incident.status.is_active:
+            active.append(shown)
+            for service in incident.services:
+                if service in worst:
+                    worst[service] = max(worst[service], COMPONENT_STATES.index(shown.impact))
+        elif shown.resolved_at is not None and shown.resolved_at >= since:
+            history.append(shown)
+    states = tuple(ComponentState(c, COMPONENT_STATES[worst[c.key]]) for c in components)
+    overall = COMPONENT_STATES[max(worst.values(), default=0)]
+    return StatusPage(
+        title=policy.title, generated_at=now, overall=overall, components=states,
+        active=tuple(sorted(active, key=lambda i: i.started_at, reverse=True)),
+        history=tuple(sorted(history, key=lambda i: i.resolved_at or i.started_at, reverse=True)))
