@@ -19,6 +19,11 @@ PUBLIC_UPDATE = "public_update_posted"
 PUBLIC_TITLE = "public_title_set"
 
 
+def _printable(text: str) -> str:
+    """Control characters (other than line breaks and tabs) never reach a published file: XML refuses them."""
+    return "".join(ch for ch in text if ch.isprintable() or ch in "\n\t")
+
+
 def _publishable(incident: Incident, what: str) -> None:
     if incident.private:
         raise NotPermitted(f"{incident.id} is private: a private incident is never published on the status page.")
@@ -31,7 +36,7 @@ def post_public_update(incident: Incident, *, actor: Person, at: datetime, text:
     """A public update (the incident's first one publishes it); the latest MAX_PUBLIC_UPDATES stay on it."""
     require_aware(at)
     _publishable(incident, "publicly updated")
-    clean = clean_text("public update", text, limit=MAX_PUBLIC_TEXT, required=True)
+    clean = clean_text("public update", _printable(text), limit=MAX_PUBLIC_TEXT, required=True)
     update = PublicUpdate(at=at, text=clean, state=public_state(incident.status))
     face = incident.public
     incident.public = replace(face, updates=(*face.updates, update)[-MAX_PUBLIC_UPDATES:])
@@ -44,7 +49,7 @@ def set_public_title(incident: Incident, *, actor: Person, at: datetime, title: 
     """The title the page shows; without one the page says only that there is a disruption."""
     require_aware(at)
     _publishable(incident, "given a public title")
-    clean = clean_text("public title", title, limit=MAX_TITLE, required=True)
+    clean = clean_text("public title", _printable(title), limit=MAX_TITLE, required=True)
     if clean == incident.public.title:
         return None
     before = {"public_title": incident.public.title} if incident.public.title else {}
