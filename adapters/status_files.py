@@ -39,7 +39,7 @@ def _incident_json(incident: PublicIncident) -> dict[str, Any]:
 
 def status_json(page: StatusPage) -> dict[str, Any]:
     return {
-        "schema_version": SCHEMA_VERSION, "title": page.title, "updated_at": _iso(page.generated_at),
+        "schema_version": SCHEMA_VERSION, "title": page.title, "updated_at": _iso(page.updated_at),
         "status": {"indicator": page.overall, "description": OVERALL_TEXT[page.overall]},
         "components": [{"id": c.component.key, "name": c.component.name, "group": c.component.group or None,
                         "status": c.state} for c in page.components],
@@ -69,6 +69,11 @@ def render_status_files(page: StatusPage, history_days: int) -> dict[str, bytes]
                      key=lambda e: e.post.at, reverse=True)[:FEED_ENTRIES]
     feed = status_environment("atom").get_template("feed.atom.j2").render(
         page=page, entries=entries, feed_id=FEED_ID, state_text=STATE_TEXT,
-        updated=entries[0].post.at if entries else page.generated_at)
+        updated=page.updated_at or page.generated_at)
     data = json.dumps(status_json(page), ensure_ascii=False, separators=(",", ":"))
     return {"index.html": html.encode(), "status.json": data.encode(), "feed.atom": feed.encode()}
+
+
+def status_page_files(page: StatusPage, history_days: int) -> dict[str, tuple[bytes, str]]:
+    """What services.status_page uploads: each file's content and content type."""
+    return {name: (content, CONTENT_TYPES[name]) for name, content in render_status_files(page, history_days).items()}

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from adapters.table_storage import TableStore
     from bot.endpoint import BotEndpoint, BotIdentity, TeamsAdapter
     from bot.setup import TeamsSetup
+    from services.status_page_ports import StatusFiles, StatusPagePublishing
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +50,10 @@ class Container:
                  policy: OrganisationPolicy | None = None, notifier: Notifier | None = None,
                  graph: GraphClient | None = None, mailer: Mailer | None = None,
                  table_client_options: Mapping[str, Any] | None = None,
-                 tracker: IssueTracker | None = None) -> None:
+                 tracker: IssueTracker | None = None, status_files: StatusFiles | None = None,
+                 status_container: str = "$web") -> None:
         self.settings = settings
+        self._status = (status_files, status_container)  # where the status page goes; tests publish to their own
         self._tracker = tracker
         self._clock = clock
         self._in_memory = in_memory
@@ -258,7 +261,14 @@ class Container:
     @cached_property
     def dependencies(self) -> Dependencies:
         return Dependencies(policy=self.policy, clock=self.clock, notifier=self.notifier, mailer=self.mailer,
-                            tracker=self.tracker, **self._stores, **self._mail_options())
+                            tracker=self.tracker, status_page=self.status_page, **self._stores,
+                            **self._mail_options())
+
+    @cached_property
+    def status_page(self) -> StatusPagePublishing:
+        from devopsbot.status_page_wiring import status_page_publishing
+
+        return status_page_publishing(self.settings, self._in_memory, *self._status)
 
     def _mail_options(self) -> dict[str, Any]:
         s = self.settings
@@ -340,6 +350,8 @@ class Container:
             await self.bus.drain()  # reactions still telling people finish before the clients close
         if self.__dict__.get("graph") is not None:
             await self.graph.close()  # type: ignore[union-attr]
+        if "status_page" in self.__dict__:
+            await self.status_page.close()
         if "store" in self.__dict__:
             await self.store.close()
             credential = getattr(self.store.service, "credential", None)

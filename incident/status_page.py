@@ -54,6 +54,9 @@ class ComponentState:
 class StatusPage:
     title: str
     generated_at: datetime
+    # The newest public change shown (an update, a resolution): what the page says it was updated at, so the
+    # same public state renders the same bytes and an unchanged file is not uploaded again. None: nothing shown.
+    updated_at: datetime | None
     overall: str  # the worst component state, or "operational"
     components: tuple[ComponentState, ...]
     active: tuple[PublicIncident, ...]
@@ -98,7 +101,10 @@ def build_status_page(incidents: Iterable[Incident], *, policy: StatusPagePolicy
             history.append(shown)
     states = tuple(ComponentState(c, COMPONENT_STATES[worst[c.key]]) for c in components)
     overall = COMPONENT_STATES[max(worst.values(), default=0)]
+    changes = [u.at for i in (*active, *history) for u in i.updates]
+    changes += [i.resolved_at for i in history if i.resolved_at is not None]
     return StatusPage(
-        title=policy.title, generated_at=now, overall=overall, components=states,
+        title=policy.title, generated_at=now, updated_at=max(changes, default=None), overall=overall,
+        components=states,
         active=tuple(sorted(active, key=lambda i: i.started_at, reverse=True)),
         history=tuple(sorted(history, key=lambda i: i.resolved_at or i.started_at, reverse=True)))

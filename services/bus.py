@@ -35,6 +35,7 @@ from services.ports import (
     TeamsHealth,
 )
 from services.signal_ports import SignalRepository
+from services.status_page_ports import StatusPagePublishing
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Dependencies:
     tracker: IssueTracker | None = None  # None: follow-ups are tracked in devopsbot alone
     playbooks: PlaybookRepository | None = None  # the composition root always sets it; tests may leave it out
     signals: SignalRepository | None = None  # alerts in (services.alert_intake); the composition root sets it
+    status_page: StatusPagePublishing | None = None  # None: no public status page is published
 
 
 log = logging.getLogger(__name__)
