@@ -55,3 +55,11 @@ def set_public_title(incident: Incident, *, actor: Person, at: datetime, title: 
     before = {"public_title": incident.public.title} if incident.public.title else {}
     incident.public = replace(incident.public, title=clean)
     return incident.record(actor, at, PUBLIC_TITLE, clean, before=before, after={"public_title": clean})
+
+
+def final_public_update(incident: Incident, text: str) -> str:
+    """The public update to post with a resolution, checked before resolving so that a refusal loses nothing:
+    "" when the incident is not on the status page (never published, or private) or none is given."""
+    if incident.private or not incident.public.published:
+        return ""
+    return clean_text("public update", _printable(text), limit=MAX_PUBLIC_TEXT, required=False)

@@ -78,7 +78,7 @@ def public_incident(incident: Incident, policy: StatusPagePolicy, names: Mapping
         components=tuple(names[s] for s in incident.services if s in names),
         started_at=incident.declared_at,
         resolved_at=incident.resolved_at if not incident.status.is_active else None,
-        updates=tuple(sorted(face.updates, key=lambda u: u.at, reverse=True)))
+        updates=tuple(reversed(sorted(face.updates, key=lambda u: u.at))))  # newest first; of two at once, the later
 
 
 def build_status_page(incidents: Iterable[Incident], *, policy: StatusPagePolicy, services: Iterable[str],
