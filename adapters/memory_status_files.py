@@ -1,4 +1,5 @@
-"""The published status page in memory: the files, and every request made, for tests and the playground."""
+"""The published status page in memory: the files and every request made, and the records of published
+incidents it is built from; for tests and anything else that wants the page without storage."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from incident.errors import ConcurrencyConflict
+from incident.status_page import PublicRecord
 from services.status_page_ports import PublishedFile
 
 
@@ -31,3 +33,19 @@ class MemoryStatusFiles:
 
     async def close(self) -> None:
         return None
+
+
+@dataclass
+class MemoryPublicRecords:
+    records: dict[str, PublicRecord] = field(default_factory=dict)
+
+    async def put(self, record: PublicRecord) -> None:
+        kept = self.records.get(record.id)
+        if kept is None or kept.version < record.version:
+            self.records[record.id] = record
+
+    async def remove(self, incident_id: str) -> None:
+        self.records.pop(incident_id, None)
+
+    async def all(self) -> list[PublicRecord]:
+        return list(self.records.values())

@@ -268,7 +268,7 @@ class Container:
     def status_page(self) -> StatusPagePublishing:
         from devopsbot.status_page_wiring import status_page_publishing
 
-        return status_page_publishing(self.settings, self._in_memory, *self._status)
+        return status_page_publishing(self.settings, self._in_memory, *self._status, store=lambda: self.store)
 
     def _mail_options(self) -> dict[str, Any]:
         s = self.settings

@@ -4,11 +4,15 @@ first publication: the blob SDK and the templates cost nothing at cold start."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from devopsbot.settings import Settings
 from incident.status_page import StatusPage
-from services.status_page_ports import StatusFiles, StatusPagePublishing
+from services.status_page_ports import PublicRecords, StatusFiles, StatusPagePublishing
+
+if TYPE_CHECKING:
+    from adapters.table_storage import TableStore
 
 WEBSITE_CONTAINER = "$web"
 
@@ -20,7 +24,8 @@ def _render(page: StatusPage, history_days: int) -> Mapping[str, tuple[bytes, st
 
 
 def status_page_publishing(settings: Settings, in_memory: bool, files: StatusFiles | None = None,
-                           container: str = WEBSITE_CONTAINER) -> StatusPagePublishing:
+                           container: str = WEBSITE_CONTAINER, *,
+                           store: Callable[[], TableStore]) -> StatusPagePublishing:
     def connect() -> StatusFiles:
         if files is not None:
             return files
@@ -34,4 +39,13 @@ def status_page_publishing(settings: Settings, in_memory: bool, files: StatusFil
         service = blob_service(s.storage_connection_string, s.storage_account_url, s.storage_client_id)
         return BlobStatusFiles(service, container, public_read=bool(s.storage_connection_string))
 
-    return StatusPagePublishing(connect, _render)
+    def records() -> PublicRecords:
+        if in_memory:
+            from adapters.memory_status_files import MemoryPublicRecords
+
+            return MemoryPublicRecords()
+        from adapters.table_public_records import TablePublicRecords
+
+        return TablePublicRecords(store())
+
+    return StatusPagePublishing(connect, records, _render)

@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from incident.lifecycle import Status
 from incident.model import Incident
-from incident.public_face import Component, PublicUpdate, StatusPagePolicy
+from incident.public_face import Component, PublicFace, PublicUpdate, StatusPagePolicy
 
 # The lifecycle's statuses in the words status pages use (Statuspage, incident.io, Atlassian's vocabulary).
 PUBLIC_STATES: Mapping[Status, str] = {
@@ -19,6 +20,53 @@ PUBLIC_STATES: Mapping[Status, str] = {
 }
 # A component's state, best first; the worst one of its active published incidents wins.
 COMPONENT_STATES = ("operational", "degraded_performance", "partial_outage", "major_outage")
+
+
+class Publishable(Protocol):
+    """What the page reads of an incident: an ``Incident``, or the ``PublicRecord`` kept of it."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def private(self) -> bool: ...
+    @property
+    def public(self) -> PublicFace: ...
+    @property
+    def status(self) -> Status: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def services(self) -> tuple[str, ...]: ...
+    @property
+    def declared_at(self) -> datetime: ...
+    @property
+    def resolved_at(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True)
+class PublicRecord:
+    """The part of a published incident the page is built from, kept apart so that publishing reads one
+    record per published incident and never an incident's internal fields. ``version``: the incident's
+    stored event count, so an older record never replaces a newer one."""
+
+    id: str
+    public: PublicFace
+    status: Status
+    severity: str
+    services: tuple[str, ...]
+    declared_at: datetime
+    resolved_at: datetime | None
+    version: int
+    private: bool = False  # never stored: a private incident has no record
+
+
+def public_record(incident: Incident) -> PublicRecord | None:
+    """The record to keep of ``incident``; None when it must be on no page (private, or never published)."""
+    if incident.private or not incident.public.published:
+        return None
+    return PublicRecord(id=incident.id, public=incident.public, status=incident.status, severity=incident.severity,
+                        services=incident.services, declared_at=incident.declared_at,
+                        resolved_at=incident.resolved_at, version=incident.event_count + len(incident.pending))
 
 
 def public_state(status: Status) -> str:
@@ -69,7 +117,7 @@ def components_of(policy: StatusPagePolicy, services: Iterable[str]) -> tuple[Co
     return tuple(named.get(key, Component(key, key)) for key in services)
 
 
-def public_incident(incident: Incident, policy: StatusPagePolicy, names: Mapping[str, str],
+def public_incident(incident: Publishable, policy: StatusPagePolicy, names: Mapping[str, str],
                     ranks: Mapping[str, int]) -> PublicIncident:
     face = incident.public
     return PublicIncident(
@@ -81,7 +129,7 @@ def public_incident(incident: Incident, policy: StatusPagePolicy, names: Mapping
         updates=tuple(reversed(sorted(face.updates, key=lambda u: u.at))))  # newest first; of two at once, the later
 
 
-def build_status_page(incidents: Iterable[Incident], *, policy: StatusPagePolicy, services: Iterable[str],
+def build_status_page(incidents: Iterable[Publishable], *, policy: StatusPagePolicy, services: Iterable[str],
                       severity_ranks: Mapping[str, int], now: datetime) -> StatusPage:
     """The page as of ``now``: private and unpublished incidents are dropped before anything is read of them."""
     components = components_of(policy, services)

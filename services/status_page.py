@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from incident.errors import ConcurrencyConflict
 from incident.model import Incident, TimelineEvent
-from incident.status_page import build_status_page
+from incident.status_page import build_status_page, public_record
 from services.bus import Dependencies, Reaction, repeatable
 from services.status_page_ports import StatusPagePublishing
 
@@ -20,24 +20,26 @@ PUBLIC_CHANGES = ("public_update_posted", "public_title_set", "status_changed", 
 ATTEMPTS = 3  # someone else published between our listing and our upload: build the page again
 
 
-async def published_incidents(deps: Dependencies) -> list[Incident]:
-    """Incidents the page may show: those declared within the history window, and any still open."""
-    now = deps.clock.now()
-    since = now - timedelta(days=deps.policy.status_page.history_days)
-    found = {i.id: i for i in await deps.incidents.declared_between(since, now)}
-    found |= {i.id: i for i in await deps.incidents.list_open()}
-    return list(found.values())
+async def keep_record(publishing: StatusPagePublishing, incident: Incident) -> None:
+    """The incident's public record as it is now; none for a private one (were one ever kept, it goes)."""
+    record = public_record(incident)
+    if record is None:
+        await publishing.records.remove(incident.id)
+    else:
+        await publishing.records.put(record)
 
 
 async def publish_status_page(deps: Dependencies, publishing: StatusPagePublishing) -> list[str]:
-    """The files uploaded (only those whose content changed). The listing comes before the incidents are
+    """The files uploaded (only those whose content changed). The listing comes before the records are
     read, so an upload that finds the file changed since (another publisher) means that publisher may have
-    read older incidents than ours could: the page is built again from the incidents as they are now."""
+    read newer records than ours: the page is built again from the records as they are now. Records of
+    incidents resolved before the history window are dropped once the page no longer shows them."""
     policy = deps.policy
     for _ in range(ATTEMPTS):
         listed = await publishing.files.listing()
-        page = build_status_page(await published_incidents(deps), policy=policy.status_page,
-                                 services=policy.services, now=deps.clock.now(),
+        records = await publishing.records.all()
+        now = deps.clock.now()
+        page = build_status_page(records, policy=policy.status_page, services=policy.services, now=now,
                                  severity_ranks={s.name: s.rank for s in policy.severities})
         uploaded = []
         try:
@@ -50,15 +52,18 @@ async def publish_status_page(deps: Dependencies, publishing: StatusPagePublishi
                 uploaded.append(name)
         except ConcurrencyConflict:
             continue
+        since = now - timedelta(days=policy.status_page.history_days)
+        for old in (r for r in records if r.resolved_at is not None and r.resolved_at < since):
+            await publishing.records.remove(old.id)
         return uploaded
     raise ConcurrencyConflict("the status page kept being published by someone else; trying again later")
 
 
 @repeatable
 async def publish_public_change(incident: Incident, events: Sequence[TimelineEvent], deps: Dependencies) -> None:
-    """A published incident changed as the outside world sees it: the page follows. A private incident is
-    dropped by the page itself, so one that became private is taken off the page too."""
+    """A published incident changed as the outside world sees it: its record, then the page, follow."""
     if deps.status_page is not None and incident.public.published:
+        await keep_record(deps.status_page, incident)
         await publish_status_page(deps, deps.status_page)
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from incident.status_page import StatusPage
+from incident.status_page import PublicRecord, StatusPage
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,20 @@ class StatusFiles(Protocol):
     async def close(self) -> None: ...
 
 
+class PublicRecords(Protocol):
+    """One record per published incident (incident/status_page.py): what the page is built from."""
+
+    async def put(self, record: PublicRecord) -> None:
+        """Store ``record`` unless the one stored is as new or newer (its ``version``)."""
+        ...
+
+    async def remove(self, incident_id: str) -> None: ...
+
+    async def all(self) -> list[PublicRecord]:
+        """Every record, in one query (a page of a thousand)."""
+        ...
+
+
 Renderer = Callable[[StatusPage, int], Mapping[str, tuple[bytes, str]]]  # page, history days → name: (bytes, type)
 
 
@@ -38,10 +52,19 @@ class StatusPagePublishing:
     """Where the page goes and how it is rendered (adapters/status_files.py). The store is connected on the
     first publication, so its SDK is imported then and not at cold start."""
 
-    def __init__(self, connect: Callable[[], StatusFiles], render: Renderer) -> None:
+    def __init__(self, connect: Callable[[], StatusFiles], records: Callable[[], PublicRecords],
+                 render: Renderer) -> None:
         self._connect = connect
+        self._records = records
         self.render = render
         self._files: StatusFiles | None = None
+        self._kept: PublicRecords | None = None
+
+    @property
+    def records(self) -> PublicRecords:
+        if self._kept is None:
+            self._kept = self._records()
+        return self._kept
 
     @property
     def files(self) -> StatusFiles:

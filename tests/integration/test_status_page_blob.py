@@ -1,18 +1,22 @@
 """The status page published to Azurite's blob service: readable without the app (anonymously, as the static
-website serves it), one upload per changed file, and a publisher that lost a race builds the page again."""
+website serves it), one upload per changed file, and a publisher that lost a race builds the page again; the
+records the page is built from are kept newest-first and dropped past the history window."""
 
 from __future__ import annotations
 
 import json
 import urllib.request
+from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
 from adapters.blob_status_files import BlobStatusFiles
 from devopsbot.bootstrap import Container
 from incident import commands
-from services.status_page import publish_status_page
-from tests.conftest import ALICE
+from incident.public_face import PublicFace
+from services.status_page import keep_record, publish_status_page
+from tests.conftest import ALICE, OUTAGE_CRITERIA
 
 pytestmark = pytest.mark.azurite
 
@@ -66,3 +70,32 @@ async def test_a_file_published_by_someone_else_meanwhile_makes_the_page_build_a
         await files.upload("status.json", b"{}", "application/json", "mine", stale["status.json"])
     assert await publish_status_page(deps, deps.status_page) == ["status.json"]  # put right from the incidents
     assert json.loads(fetch(azurite_status_container, "status.json")[0])["active_incidents"]
+
+
+async def test_an_older_record_never_replaces_a_newer_one_and_a_private_incident_keeps_none(
+        azurite_status_container: Container) -> None:
+    incident_id = await declare_and_publish(azurite_status_container, "Investigating")
+    deps = azurite_status_container.dependencies
+    assert deps.status_page is not None
+    records = deps.status_page.records
+    [kept] = await records.all()
+    assert (kept.id, [u.text for u in kept.public.updates]) == (incident_id, ["Investigating"])
+    await records.put(replace(kept, version=kept.version - 1, public=PublicFace(title="stale")))
+    assert await records.all() == [kept]
+    incident = await deps.incidents.get(incident_id)
+    await keep_record(deps.status_page, replace(incident, private=True))
+    assert await records.all() == []
+
+
+async def test_records_resolved_before_the_history_window_are_dropped_once_published(
+        azurite_status_container: Container) -> None:
+    incident_id = await declare_and_publish(azurite_status_container, "Investigating")
+    deps = azurite_status_container.dependencies
+    assert deps.status_page is not None
+    await azurite_status_container.bus.handle(commands.Resolve(incident_id, "fixed", ALICE, OUTAGE_CRITERIA))
+    await azurite_status_container.bus.drain()
+    assert [r.status.value for r in await deps.status_page.records.all()] == ["resolved"]
+    azurite_status_container.clock.advance(timedelta(days=91))  # type: ignore[attr-defined]
+    assert await publish_status_page(deps, deps.status_page) == ["index.html", "status.json", "feed.atom"]
+    assert await deps.status_page.records.all() == []
+    assert json.loads(fetch(azurite_status_container, "status.json")[0])["history"] == []
