@@ -11,7 +11,7 @@ from tests.infra.test_deployment_rules import _block, _text
 BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
 
 
-def test_the_apps_identity_may_write_the_static_website_and_no_one_else_is_given_a_role() -> None:
+def test_the_apps_identity_may_write_the_static_website_and_nothing_is_public() -> None:
     roles = _text("infra/modules/roles.bicep")
     assert f"var storageBlobDataContributor = '{BLOB_DATA_CONTRIBUTOR}'" in roles
     assignment = _block(roles, "resource statusPageData")

@@ -14,6 +14,7 @@ import pytest
 from adapters.blob_status_files import BlobStatusFiles
 from devopsbot.bootstrap import Container
 from incident import commands
+from incident.errors import ConcurrencyConflict
 from incident.public_face import PublicFace
 from services.status_page import keep_record, publish_status_page
 from tests.conftest import ALICE, OUTAGE_CRITERIA
@@ -66,7 +67,7 @@ async def test_a_file_published_by_someone_else_meanwhile_makes_the_page_build_a
     files = deps.status_page.files
     stale = await files.listing()
     await files.upload("status.json", b"{}", "application/json", "another", stale["status.json"])
-    with pytest.raises(Exception, match="published by someone else"):
+    with pytest.raises(ConcurrencyConflict, match="published by someone else"):
         await files.upload("status.json", b"{}", "application/json", "mine", stale["status.json"])
     assert await publish_status_page(deps, deps.status_page) == ["status.json"]  # put right from the incidents
     assert json.loads(fetch(azurite_status_container, "status.json")[0])["active_incidents"]
