@@ -10,6 +10,7 @@ from typing import Any
 
 from incident.lifecycle import Status
 from incident.model import Incident, Person, TimelineEvent
+from incident.public_face import PublicFace, PublicUpdate
 from services.ports import DueItem, OutboxEntry
 
 # Row keys are unique across partitions (the incident id leads them): Azurite looks rows up by RowKey
@@ -144,6 +145,20 @@ def _drop_empty(entity: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in entity.items() if v is not None and v != ""}
 
 
+def public_json(face: PublicFace) -> str:
+    """The status page's view of an incident ("" while unpublished): at most 20 updates of 1000 characters."""
+    if not face.title and not face.updates:
+        return ""
+    return json.dumps({"title": face.title, "updates": [
+        {"at": u.at.isoformat(), "text": u.text, "state": u.state} for u in face.updates]})
+
+
+def public_from(value: Any) -> PublicFace:
+    data = json.loads(value) if value else {}
+    return PublicFace(title=data.get("title", ""), updates=tuple(
+        PublicUpdate(datetime.fromisoformat(u["at"]), u["text"], u["state"]) for u in data.get("updates", ())))
+
+
 def incident_entity(incident: Incident) -> dict[str, Any]:
     return _drop_empty({
         "PartitionKey": incident.id,
@@ -181,6 +196,7 @@ def incident_entity(incident: Incident) -> dict[str, Any]:
         "Postmortem": True if incident.postmortem or incident.follow_ups else None,
         "Assessment": True if incident.assessment else None,  # likewise its row (adapters/table_assessment.py)
         "EventCount": incident.event_count + len(incident.pending),
+        "Public": public_json(incident.public),
     })
 
 
@@ -219,6 +235,7 @@ def incident_from(entity: Mapping[str, Any], tag: str) -> Incident:
         reminders_snoozed_until=_optional_time(entity.get("RemindersSnoozedUntil")),
         bridge=entity.get("Bridge", ""),
         event_count=int(entity.get("EventCount", 0)),
+        public=public_from(entity.get("Public")),
         storage_tag=tag,
     )
 

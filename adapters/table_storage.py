@@ -32,7 +32,7 @@ MAX_TRANSACTION = 100  # Table Storage's limit of operations in one entity-group
 
 
 @asynccontextmanager
-async def storage_errors(what: str) -> AsyncIterator[None]:
+async def storage_errors(what: str, service: str = "Table Storage") -> AsyncIterator[None]:
     """Turn transport failures and server errors into StorageUnavailable; let the rest through."""
     try:
         yield
@@ -40,11 +40,11 @@ async def storage_errors(what: str) -> AsyncIterator[None]:
         raise
     except HttpResponseError as error:
         if error.status_code in (401, 403):
-            raise StorageUnavailable(f"Table Storage refused access while {what} ({error.status_code}): check "
+            raise StorageUnavailable(f"{service} refused access while {what} ({error.status_code}): check "
                                      "the connection string's key or the managed identity's role") from error
-        raise StorageUnavailable(f"Table Storage failed while {what}: {error.status_code} {error.reason}") from error
+        raise StorageUnavailable(f"{service} failed while {what}: {error.status_code} {error.reason}") from error
     except AzureError as error:
-        raise StorageUnavailable(f"Table Storage is unreachable while {what}: {type(error).__name__}") from error
+        raise StorageUnavailable(f"{service} is unreachable while {what}: {type(error).__name__}") from error
 
 
 async def submit_guarded(table: TableClient, operations: list[Any], *, what: str, conflict: str) -> list[Any]:

@@ -3,6 +3,8 @@
 - cards (``cards/``): every value a JSON literal, never raw markup;
 - email (``templates/email/``): HTML parts autoescaped, text parts left as text;
 - pages (``templates/pages/``, ``templates/dashboard/``): HTML people open outside Teams, autoescaped;
+- status page (``templates/status/``): the public page as HTML and its Atom feed, both autoescaped (XML
+  text needs the same five escapes as HTML);
 - documents (``templates/postmortem/``): the incident document as HTML (autoescaped) or Markdown (every
   value Markdown-escaped), whitespace trimmed around tags.
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +32,7 @@ EMAILS = ROOT / "templates" / "email"
 PAGES = ROOT / "templates" / "pages"
 DASHBOARD = ROOT / "templates" / "dashboard"
 DOCUMENTS = ROOT / "templates" / "postmortem"
+STATUS = ROOT / "templates" / "status"
 
 
 def _json_literal(value: Any) -> str:
@@ -82,6 +86,26 @@ def page_environment() -> Environment:
 
     return jinja2.Environment(loader=jinja2.FileSystemLoader([PAGES, DASHBOARD]), undefined=jinja2.StrictUndefined,
                               autoescape=True)
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+@cache
+def status_environment(kind: str) -> Environment:
+    """The public status page: ``html`` (index.html.j2) or ``atom`` (feed.atom.j2); times shown in UTC."""
+    import jinja2
+
+    if kind not in ("html", "atom"):
+        raise ValueError(f"no status page template environment for {kind!r}")
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(STATUS), undefined=jinja2.StrictUndefined,
+                                     autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    environment.filters["iso"] = lambda at: _utc(at).isoformat(timespec="seconds").replace("+00:00", "Z")
+    environment.filters["when"] = lambda at: _utc(at).strftime("%d %b %Y %H:%M UTC")
+    environment.filters["day"] = lambda at: _utc(at).strftime("%d %b %Y")
+    environment.filters["iso_day"] = lambda at: _utc(at).date().isoformat()
+    return environment
 
 
 def _markdown_value(value: Any) -> str:

@@ -40,6 +40,8 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("bridge", "", "cmd.bridge"),
         CommandSpec("task", "usage.task", "cmd.task"),
         CommandSpec("followup", "usage.followup", "cmd.followup"),
+        CommandSpec("public", "usage.public", "cmd.public"),
+        CommandSpec("public-title", "usage.public_title", "cmd.public_title"),
     )
 }
 

@@ -30,6 +30,7 @@ from incident.access import Action, permits, require
 from incident.errors import DomainError, InvalidValue, NotPermitted
 from incident.lifecycle import PROGRESS, Status
 from incident.model import Incident, Person
+from incident.publishing import final_public_update
 from incident.signal_changes import hinted_criteria
 from services.handlers import active_and_resolved, open_incidents
 
@@ -224,17 +225,22 @@ class IncidentTeams:
         incident = await self.turns.card_incident(payload)
         met = payload.met([c.key for c in self.deps.policy.incident_type(incident.type).exit_criteria])
         values: dict[str, Any] = {"criteria_met": met, "resolution": payload.resolution,
-                                  "override_reason": payload.override_reason, **(payload.model_extra or {})}
+                                  "override_reason": payload.override_reason,
+                                  "final_public_update": payload.final_public_update, **(payload.model_extra or {})}
         if not incident.status.is_active:  # a second click on Resolve: show what is, not an error
             return self._resolved(turn_context, incident, payload, t)
         try:
+            final = final_public_update(incident, payload.final_public_update)
             done = await self.bus.handle(commands.Resolve(incident.id, payload.resolution, actor_of(turn_context),
                                                           met, payload.override_reason, tasks=payload.task_choices()))
+            if final:
+                done = await self.bus.handle(commands.PostPublicUpdate(incident.id, final, actor_of(turn_context)))
         except InvalidValue as error:
             if error.field.startswith(("task", "reason to drop")):  # a task's choice: said above the form
                 return Answer(card=resolve_card(incident, self.deps.policy, t, values=values, notice=str(error),
                                                 standalone=payload.standalone))
-            field = "resolution" if error.field == "resolution" else "override_reason"
+            field = {"resolution": "resolution", "public update": "final_public_update"}.get(
+                error.field, "override_reason")
             return Answer(card=resolve_card(incident, self.deps.policy, t, values=values,
                                             errors={field: error.reason}, standalone=payload.standalone))
         except DomainError as error:

@@ -56,6 +56,7 @@ class ResolveAction(ResolveFormAction):
     model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
     resolution: Text = ""
     override_reason: Text = ""
+    final_public_update: Text = ""  # offered when the incident is on the status page (bot/views.py)
 
     def met(self, keys: list[str]) -> tuple[str, ...]:
         extra = self.model_extra or {}

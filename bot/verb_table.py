@@ -20,6 +20,7 @@ from bot.playbook_commands import PlaybookTeams
 from bot.postmortem import PostmortemTeams
 from bot.replies import help_card
 from bot.roster_commands import RosterTeams
+from bot.status_page_commands import PublicTeams
 from bot.task_commands import TaskTeams
 from bot.timeline_capture import FETCH_TASK, SUBMIT_ACTION, CaptureTeams, Invoke
 from bot.triage_commands import TriageTeams
@@ -51,6 +52,7 @@ def verb_table(turns: Turns) -> VerbTable:
     bridge = BridgeTeams(turns)
     tasks = TaskTeams(turns)
     triage = TriageTeams(turns)
+    public = PublicTeams(turns)
     commands: dict[str, Command] = {
         "help": help_command, "declare": declaration.form, "status": incident.status, "list": incident.listing,
         "ack": incident.ack, "update": incident.update, "assign": incident.assign, "severity": incident.severity,
@@ -59,6 +61,7 @@ def verb_table(turns: Turns) -> VerbTable:
         "home": home.command, "bridge": bridge.command,
         "note": capture.note, "note!": capture.key_event,
         "task": tasks.command, "followup": tasks.follow_up,
+        "public": public.update, "public-title": public.title,
     }
     verbs: dict[str, Verb] = {
         "declare.submit": declaration.submit,

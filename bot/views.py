@@ -19,6 +19,7 @@ from incident.lifecycle import PROGRESS, Status
 from incident.model import Incident, Person
 from incident.playbook import version_link
 from incident.policy import OrganisationPolicy
+from incident.public_face import MAX_PUBLIC_TEXT
 
 MAX_CARD_TEXT = 1500  # long text is cut so a card stays far below Teams' 28 KB
 MAX_MENTION_NAME = 64  # characters of a name inside <at>…</at>; the rest is cut
@@ -235,6 +236,12 @@ def resolve_card(incident: Incident, policy: OrganisationPolicy, t: Translator, 
                                  error_message=t("resolve.resolution.required") if required else ""))
         if name in errors:
             fields.append(error_text(errors[name]))
+    if incident.public.published and not incident.private:  # closing the loop: the page says it is over
+        fields.append(text_input("final_public_update", t("resolve.final_update"), multiline=True,
+                                 value=str(values.get("final_public_update", policy.status_page.final_update)),
+                                 max_length=MAX_PUBLIC_TEXT))
+        if "final_public_update" in errors:
+            fields.append(error_text(errors["final_public_update"]))
     fields += resolve_task_fields(incident, t, values)  # each open task: carried over or dropped, never lost
     return render_card(
         "resolve", heading=t("resolve.heading", id=incident.id), notice=notice,

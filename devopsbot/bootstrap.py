@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from adapters.table_storage import TableStore
     from bot.endpoint import BotEndpoint, BotIdentity, TeamsAdapter
     from bot.setup import TeamsSetup
+    from services.status_page_ports import StatusFiles, StatusPagePublishing
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,10 @@ class Container:
                  policy: OrganisationPolicy | None = None, notifier: Notifier | None = None,
                  graph: GraphClient | None = None, mailer: Mailer | None = None,
                  table_client_options: Mapping[str, Any] | None = None,
-                 tracker: IssueTracker | None = None) -> None:
+                 tracker: IssueTracker | None = None, status_files: StatusFiles | None = None,
+                 status_container: str = "$web") -> None:
         self.settings = settings
+        self._status = (status_files, status_container)  # where the status page goes; tests publish to their own
         self._tracker = tracker
         self._clock = clock
         self._in_memory = in_memory
@@ -240,43 +243,27 @@ class Container:
     def _stores(self) -> dict[str, Any]:
         """The repositories and stores, built before the dependencies that also hold the notifier (which
         needs the conversation references)."""
+        from devopsbot.stores import memory_stores, table_stores
+
         if self._in_memory:
-            from adapters import memory
-            from adapters.memory_playbooks import MemoryPlaybookRepository
-            from adapters.memory_roster import MemoryRosterRepository
-            from adapters.memory_signals import MemorySignalRepository
-
-            return {"incidents": memory.MemoryIncidentRepository(), "due_work": memory.MemoryDueWorkRepository(),
-                    "conversations": memory.MemoryConversationReferenceRepository(),
-                    "roster": MemoryRosterRepository(), "playbooks": MemoryPlaybookRepository(),
-                    "idempotency": memory.MemoryIdempotencyStore(), "signals": MemorySignalRepository(),
-                    "health": memory.MemoryTeamsHealth(self.settings.teams_down_after),
-                    "audit": memory.MemoryAuditLog(), "state": memory.MemoryStateStore()}
-        from adapters import table_operations as ops
-        from adapters.table_conversations import TableConversationReferenceRepository
-        from adapters.table_due_work import TableDueWorkRepository
-        from adapters.table_idempotency import TableIdempotencyStore
-        from adapters.table_incidents import TableIncidentRepository
-        from adapters.table_playbooks import TablePlaybookRepository
-        from adapters.table_roster import TableRosterRepository
-        from adapters.table_signals import TableSignalRepository
-
-        store = self.store
-        return {"incidents": TableIncidentRepository(store), "due_work": TableDueWorkRepository(store),
-                "conversations": TableConversationReferenceRepository(store),
-                "roster": TableRosterRepository(store), "playbooks": TablePlaybookRepository(store),
-                "idempotency": TableIdempotencyStore(store), "signals": TableSignalRepository(store),
-                "health": ops.TableTeamsHealth(store, self.settings.teams_down_after),
-                "audit": ops.TableAuditLog(store), "state": ops.TableStateStore(store)}
+            return memory_stores(self.settings.teams_down_after)
+        return table_stores(self.store, self.settings.teams_down_after)
 
     @cached_property
     def dependencies(self) -> Dependencies:
         from devopsbot.triage_wiring import triage_cards
 
         return Dependencies(policy=self.policy, clock=self.clock, notifier=self.notifier, mailer=self.mailer,
-                            tracker=self.tracker, meetings=self.meetings, **self._stores, **self._mail_options(),
+                            tracker=self.tracker, meetings=self.meetings, status_page=self.status_page,
+                            **self._stores, **self._mail_options(),
                             triage=triage_cards(lambda: self.teams_notifier, self._stores["conversations"],
                                                 lambda: self.teams_setup, own_notifier=self._notifier is not None))
+
+    @cached_property
+    def status_page(self) -> StatusPagePublishing:
+        from devopsbot.status_page_wiring import status_page_publishing
+
+        return status_page_publishing(self.settings, self._in_memory, *self._status, store=lambda: self.store)
 
     def _mail_options(self) -> dict[str, Any]:
         s = self.settings
@@ -360,6 +347,8 @@ class Container:
             await self.graph.close()  # type: ignore[union-attr]
         if self.__dict__.get("meetings") is not None:
             await self.meetings.close()  # type: ignore[union-attr]
+        if "status_page" in self.__dict__:
+            await self.status_page.close()
         if "store" in self.__dict__:
             await self.store.close()
             credential = getattr(self.store.service, "credential", None)

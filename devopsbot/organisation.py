@@ -22,6 +22,7 @@ from pydantic import (
 
 from devopsbot.alerts_config import AlertsModel, alert_policy, check_alerts
 from devopsbot.assessment_config import PriorityConfigModel, RiskModel, priority_model, risk_matrix
+from devopsbot.status_page_config import StatusPageModel, check_status_page, status_page_policy
 from incident.errors import ConfigurationError
 from incident.people import Person
 from incident.playbook import PlaybookPolicy
@@ -112,7 +113,7 @@ class StepModel(_Strict):
     title: Text
     owner_role: Key
     due_minutes: int = Field(ge=0, le=7 * 24 * 60)
-    done_when: Literal["", "acknowledged", "first_update"] = ""  # what devopsbot sees that ticks it
+    done_when: Literal["", "acknowledged", "first_update", "public_update"] = ""  # what devopsbot sees that ticks it
 
 
 class CommunicationModel(_Strict):
@@ -208,6 +209,7 @@ class OrganisationFile(_Strict):
     lifecycle: LifecycleModel = Field(default_factory=LifecycleModel)
     priorities: dict[str, PriorityEffortModel] = Field(default_factory=dict)  # absent: the severity alone decides
     alerts: AlertsModel = Field(default_factory=AlertsModel)  # absent: alerts are stored, no rule acts on them
+    status_page: StatusPageModel = Field(default_factory=StatusPageModel)  # absent: every service by its key
 
     @model_validator(mode="after")
     def _references(self) -> OrganisationFile:
@@ -238,6 +240,7 @@ class OrganisationFile(_Strict):
         if self.organisation.services:
             for service in self.playbooks.approvers:
                 _must_exist(service, dict.fromkeys(self.organisation.services), "playbooks.approvers", "service")
+        check_status_page(self.status_page, self.organisation.services)
         return self
 
     @model_validator(mode="after")
@@ -338,6 +341,7 @@ def to_policy(model: OrganisationFile) -> OrganisationPolicy:
         assessment_deadline=timedelta(minutes=model.assessment.deadline_minutes),
         acknowledge_starts_investigation=model.lifecycle.acknowledge_starts_investigation,
         alerts=alert_policy(model.alerts),
+        status_page=status_page_policy(model.status_page),
         priorities={name: PriorityEffort(
             update_cadence=timedelta(minutes=x.update_cadence_minutes) if x.update_cadence_minutes else None,
             ack_timeout=timedelta(minutes=x.ack_timeout_minutes) if x.ack_timeout_minutes else None,

@@ -54,6 +54,7 @@ class Audience(StrEnum):
     PEOPLE = "the people in the incident"
     MANAGERS = "the commander, the deputy"
     ADMINS = "an incident admin"
+    COMMUNICATIONS = "the communications lead"
 
 
 class Action(StrEnum):
@@ -79,6 +80,7 @@ class Action(StrEnum):
     MANAGE_TASKS = "add or change the tasks of"
     CLOSE = "close"
     ADD_NOTE = "add a note to"
+    PUBLISH = "publish a public update on"
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,7 @@ RULES: dict[Action, Rule] = {
     Action.WRITE_POSTMORTEM: _rule(_WRITERS),
     Action.COMPLETE_FOLLOW_UP: _rule([Audience.FOLLOW_UP_OWNER, *_WRITERS]),
     Action.ADD_NOTE: _OPEN,  # a note or a captured message in the timeline; a private incident's own people only
+    Action.PUBLISH: _rule([Audience.COMMUNICATIONS, *_MANAGERS]),  # the domain refuses a private one outright
 }
 
 
@@ -166,6 +169,8 @@ def audiences(incident: Members, person: Person, admins: Iterable[str],
         found.add(Audience.ADMINS)
     if incident.postmortem is not None and same_person(person, incident.postmortem.owner):
         found.add(Audience.POSTMORTEM_OWNER)
+    if (lead := incident.roles.get("communications_lead")) is not None and same_person(person, lead):
+        found.add(Audience.COMMUNICATIONS)
     owners = [f.owner for f in incident.follow_ups if f.number == follow_up]
     if any(same_person(person, owner) for owner in owners):
         found.add(Audience.FOLLOW_UP_OWNER)

@@ -168,6 +168,25 @@ class DecideAssessment:
     enforce_roles: bool = True
 
 
+@dataclass(frozen=True)
+class PostPublicUpdate:
+    """An update for the public status page (incident/publishing.py), apart from internal updates."""
+
+    incident_id: str
+    text: str
+    actor: Person
+    enforce_roles: bool = True
+
+
+@dataclass(frozen=True)
+class SetPublicTitle:
+    incident_id: str
+    title: str
+    actor: Person
+    enforce_roles: bool = True
+
+
 Command = (DeclareIncident | PostUpdate | Acknowledge | ChangeStatus | Resolve | Reopen
            | AssignRole | ChangeSeverity | CompletePlanStep | SnoozeReminders | Escalate
-           | RequestAssessment | AnswerAssessment | RevealAssessment | DecideAssessment)
+           | RequestAssessment | AnswerAssessment | RevealAssessment | DecideAssessment
+           | PostPublicUpdate | SetPublicTitle)

@@ -13,6 +13,7 @@ from incident.lifecycle import TRANSITIONS, Guard, Status
 from incident.people import Person
 from incident.policy import OrganisationPolicy
 from incident.postmortem import FollowUp, Postmortem, closing_gaps
+from incident.public_face import PublicFace
 from incident.tasks import Task
 from incident.timeline import MAX_TEXT, MAX_TITLE, TimelineEvent, choices, clean_text, require_aware
 
@@ -58,6 +59,7 @@ class Incident:
     assessment: Assessment | None = None  # the latest risk assessment (incident/assessment.py)
     bridge: str = ""  # the Teams meeting's join link, once opened (incident/bridge.py)
     tasks: tuple[Task, ...] = ()  # what people do during the incident (incident/tasks.py), numbered from 1
+    public: PublicFace = field(default_factory=PublicFace)  # the status page (incident/publishing.py)
     event_count: int = 0
     pending: list[TimelineEvent] = field(default_factory=list)
     just_stored: list[TimelineEvent] = field(default_factory=list, repr=False, compare=False)  # what reactions get
@@ -67,28 +69,12 @@ class Incident:
     # -- creation -------------------------------------------------------------------------------
 
     @classmethod
-    def declare(
-        cls,
-        *,
-        incident_id: str,
-        title: str,
-        summary: str,
-        incident_type: str,
-        severity: str,
-        declared_by: Person,
-        at: datetime,
-        policy: OrganisationPolicy,
-        roles: Mapping[str, Person] | None = None,
-        services: Iterable[str] = (),
-        environments: Iterable[str] = (),
-        regions: Iterable[str] = (),
-        private: bool = False,
-        priority: str = "",
-        invitees: Iterable[Person] = (),
-        broadcast: str = "",
-        language: str = "en",
-        team: str = "",
-    ) -> Incident:
+    def declare(cls, *, incident_id: str, title: str, summary: str, incident_type: str, severity: str,
+                declared_by: Person, at: datetime, policy: OrganisationPolicy,
+                roles: Mapping[str, Person] | None = None, services: Iterable[str] = (),
+                environments: Iterable[str] = (), regions: Iterable[str] = (), private: bool = False,
+                priority: str = "", invitees: Iterable[Person] = (), broadcast: str = "", language: str = "en",
+                team: str = "") -> Incident:
         """A new incident in ``declared``, validated against the policy, with its first event."""
         require_aware(at)
         assigned = dict(roles or {})

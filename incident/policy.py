@@ -11,6 +11,7 @@ from incident.errors import UnknownChoice
 from incident.people import Person
 from incident.playbook import PlaybookPolicy
 from incident.priority import PriorityModel, default_priority_model
+from incident.public_face import StatusPagePolicy
 from incident.risk import RiskMatrix, default_risk_matrix
 from incident.signals import AlertPolicy
 
@@ -173,6 +174,7 @@ class OrganisationPolicy:
     priorities: dict[str, PriorityEffort] = field(default_factory=dict)  # priority → how it tightens the effort
     acknowledge_starts_investigation: bool = True  # acknowledging a declared incident moves it to investigating
     alerts: AlertPolicy = field(default_factory=AlertPolicy)  # [alerts]: severity mapping and rules
+    status_page: StatusPagePolicy = field(default_factory=StatusPagePolicy)  # [status_page]: components, texts
 
     def stakeholders(self, severity: str, priority: str = "") -> tuple[str, ...]:
         """The addresses told of every incident of this severity (and priority), by email, always."""

@@ -14,6 +14,7 @@ from incident.timeline import TimelineEvent
 OBSERVED_STEPS: dict[str, str] = {
     "acknowledged": "acknowledged",
     "first_update": "update_posted",
+    "public_update": "public_update_posted",  # incident/publishing.py
 }
 
 

@@ -384,3 +384,5 @@ output ALERT_URL_ALERTMANAGER string = '${alertBaseUrl}/alertmanager'
 output ALERT_URL_GRAFANA string = '${alertBaseUrl}/grafana'
 output ALERT_URL_GENERIC string = '${alertBaseUrl}/generic'
 output FUNCTION_KEY_SECRET_NAME string = functionKey.outputs.secretName
+output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output STATUS_PAGE_URL string = storage.outputs.webEndpoint

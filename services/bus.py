@@ -36,6 +36,7 @@ from services.ports import (
     TeamsHealth,
 )
 from services.signal_ports import SignalRepository
+from services.status_page_ports import StatusPagePublishing
 from services.telemetry_ports import INCIDENT_EVENTS, REACTIONS_RETRIED, telemetry
 from services.tracing_ports import traced
 from services.triage_ports import TriageCards
@@ -67,6 +68,7 @@ class Dependencies:
     meetings: MeetingRooms | None = None  # None: no meeting bridge (services/bridge.py); the plan's phone bridge
     bus: MessageBus | None = None  # set by the bus itself: a reaction's follow-up command goes through it
     triage: TriageCards | None = None  # triage cards of alerts (services.alert_triage); None: no card shown
+    status_page: StatusPagePublishing | None = None  # None: no public status page is published
 
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from incident import assessment, commands, notes, progress
+from incident import assessment, commands, notes, progress, publishing
 from incident.errors import ConcurrencyConflict, DeclarationInProgress, NotFound, StorageUnavailable
 from incident.ids import format_incident_id
 from incident.model import Incident, TimelineEvent
@@ -122,6 +122,10 @@ CHANGES: dict[type, _Change] = {
     # A note typed by hand or a Teams message captured (incident/notes.py): anyone who may see the incident.
     AddNote: lambda c, i, now, p: notes.add_note(i, actor=c.actor, at=now, text=c.text, pinned=c.pinned,
                                                  source=c.source),
+    # The status page (incident/publishing.py): communications lead, managers and admins; never a private one.
+    commands.PostPublicUpdate: lambda c, i, now, p: publishing.post_public_update(
+        i, actor=c.actor, at=now, text=c.text, policy=p),
+    commands.SetPublicTitle: lambda c, i, now, p: publishing.set_public_title(i, actor=c.actor, at=now, title=c.title),
 }
 
 

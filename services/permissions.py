@@ -45,6 +45,8 @@ ACTIONS: dict[type, Action] = {
     tc.AddTask: Action.MANAGE_TASKS,
     tc.CompleteTask: Action.MANAGE_TASKS,
     tc.ReassignTask: Action.MANAGE_TASKS,
+    commands.PostPublicUpdate: Action.PUBLISH,
+    commands.SetPublicTitle: Action.PUBLISH,
 }
 # devopsbot's own commands: timers and the tracker's answer, which carry no actor.
 SYSTEM_COMMANDS = frozenset({commands.Escalate, commands.RevealAssessment, pc.RecordFollowUpFiled})

@@ -17,6 +17,7 @@ from services.postmortem_reactions import POSTMORTEM_REACTIONS
 from services.response_plan import mail_response_plan, schedule_plan_steps
 from services.roster_service import holders_for_roles
 from services.severity_news import mail_new_audiences, tell_severity_change
+from services.status_page import STATUS_PAGE_REACTIONS
 from services.task_timers import task_reactions
 from services.timers import ACK_DEADLINE, ROLE_UNFILLED, STALE_CHECK, STATUS_REMINDER, for_effort
 
@@ -166,6 +167,8 @@ REACTIONS |= alert_reactions(refresh_cards)  # a resolved alert: the criterion t
 REACTIONS |= task_reactions(refresh_cards)  # a due task: its reminder scheduled
 # After resolution (services.postmortem_reactions): the cards are refreshed as for any change, then these.
 for _kind, _then in POSTMORTEM_REACTIONS.items():
+    REACTIONS[_kind] = (*REACTIONS.get(_kind, DEFAULT_REACTIONS), *_then)
+for _kind, _then in STATUS_PAGE_REACTIONS.items():  # the public status page (services.status_page)
     REACTIONS[_kind] = (*REACTIONS.get(_kind, DEFAULT_REACTIONS), *_then)
 
 # Events of changes outside any incident (services.bus.Recorded), by type → what follows them.

@@ -17,7 +17,7 @@ from devopsbot.organisation import load_organisation
 from devopsbot.settings import ROOT, Settings
 from incident.model import Person
 from incident.policy import OrganisationPolicy
-from tests.support.processes import start_azurite
+from tests.support.processes import start_azurite, start_azurite_blob
 
 ALICE = Person(id="29:alice", name="Alice Martin", email="alice@contoso.example",
                aad_id="00000000-0000-0000-0000-0000000a11ce")
@@ -54,6 +54,28 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield azurite_connection_string(port)
     finally:
         service.stop()
+
+
+@pytest.fixture(scope="session")
+def azurite_blob(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """The port of an in-memory Azurite blob service these tests start and stop themselves."""
+    service, port = start_azurite_blob(tmp_path_factory.mktemp("azurite-blob"))
+    try:
+        yield port
+    finally:
+        service.stop()
+
+
+@pytest.fixture
+async def azurite_status_container(azurite: str, azurite_blob: int, policy: OrganisationPolicy,
+                                   clock: FixedClock) -> AsyncIterator[Container]:
+    """A container on Azurite's tables and blobs, publishing its status page to a container of its own."""
+    prefix = unique_prefix()
+    connection_string = azurite + f"BlobEndpoint=http://127.0.0.1:{azurite_blob}/devstoreaccount1;"
+    container = Container(Settings(storage_connection_string=connection_string, table_prefix=prefix),
+                          clock=clock, policy=policy, status_container=f"{prefix}web")
+    yield container
+    await container.aclose()
 
 
 def unique_prefix() -> str:

@@ -130,5 +130,5 @@ def _dev_command(args: argparse.Namespace) -> int:
     if base and not 1024 <= base <= 65530:
         print("devopsbot: error: --base-port must be between 1024 and 65530", file=sys.stderr)
         return 2
-    ports = Ports(base, base + 1, base + 2, base + 3, base + 4) if base else Ports()
+    ports = Ports(base, base + 1, base + 2, base + 3, base + 4, base + 5) if base else Ports()
     return run_dev_stack(ports, args.data or DATA)

@@ -28,9 +28,15 @@ AZURITE_ACCOUNT_KEY = ("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErC
                        "K1SZFPTOtr/KBHBeksoGMGw==")  # Azurite's public, well-known development key
 
 
-def azurite_connection_string(port: int) -> str:
+def azurite_connection_string(port: int, blob_port: int | None = None) -> str:
+    blob = f"BlobEndpoint=http://{HOST}:{blob_port}/devstoreaccount1;" if blob_port else ""
     return (f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
-            f"AccountKey={AZURITE_ACCOUNT_KEY};TableEndpoint=http://{HOST}:{port}/devstoreaccount1;")
+            f"AccountKey={AZURITE_ACCOUNT_KEY};TableEndpoint=http://{HOST}:{port}/devstoreaccount1;{blob}")
+
+
+def status_page_url(blob_port: int) -> str:
+    """Where Azurite serves the published status page (the static website's container, read anonymously)."""
+    return f"http://{HOST}:{blob_port}/devstoreaccount1/$web/index.html"
 
 
 @dataclass(frozen=True)
@@ -40,11 +46,12 @@ class Ports:
     playground: int = 56150
     smtp: int = 1025
     maildev_web: int = 1080
+    azurite_blob: int = 10000  # the status page's static files
 
     def named(self) -> list[tuple[str, int]]:
         return [("Azurite Table storage", self.azurite), ("local Functions host", self.functions),
                 ("Agents Playground", self.playground), ("maildev SMTP", self.smtp),
-                ("maildev web inbox", self.maildev_web)]
+                ("maildev web inbox", self.maildev_web), ("Azurite Blob storage", self.azurite_blob)]
 
 
 class StackError(Exception):
@@ -160,11 +167,18 @@ def start_stack(children: Children, ports: Ports, data: Path = DATA) -> list[str
         _require("azurite-table"), "--tableHost", HOST, "--tablePort", str(ports.azurite),
         "--location", str(data / "azurite"), "--disableTelemetry"], log=logs / "azurite.log")
     wait_until(port_open(ports.azurite), "Azurite", azurite)
+    azurite_blob = children.start("Azurite blob", [
+        _require("azurite-blob"), "--blobHost", HOST, "--blobPort", str(ports.azurite_blob),
+        # azure-storage-blob speaks a newer API version than Azurite knows; the calls the page makes exist in both
+        "--location", str(data / "azurite"), "--disableTelemetry", "--skipApiVersionCheck"],
+        log=logs / "azurite-blob.log")
+    wait_until(port_open(ports.azurite_blob), "Azurite blob", azurite_blob)
 
+    storage = azurite_connection_string(ports.azurite, ports.azurite_blob)
     env = dict(os.environ)
-    env.setdefault("DEVOPSBOT_STORAGE_CONNECTION_STRING", azurite_connection_string(ports.azurite))
+    env.setdefault("DEVOPSBOT_STORAGE_CONNECTION_STRING", storage)
     if ports != Ports():  # a second stack: its host talks to its own Azurite and maildev
-        env |= {"DEVOPSBOT_STORAGE_CONNECTION_STRING": azurite_connection_string(ports.azurite),
+        env |= {"DEVOPSBOT_STORAGE_CONNECTION_STRING": storage,
                 "DEVOPSBOT_SMTP_PORT": str(ports.smtp), "DEVOPSBOT_PUBLIC_URL": f"http://{HOST}:{ports.functions}"}
     functions = children.start("local Functions host", [
         sys.executable, "-m", "devopsbot", "serve", "--port", str(ports.functions),
@@ -192,6 +206,7 @@ def start_stack(children: Children, ports: Ports, data: Path = DATA) -> list[str
         f"  Dashboard:                  http://{HOST}:{ports.functions}/api/dashboard",
         f"  Email inbox (maildev):      http://{HOST}:{ports.maildev_web}  (SMTP on {HOST}:{ports.smtp})",
         f"  Table Storage (Azurite):    http://{HOST}:{ports.azurite}  (data in {data / 'azurite'})",
+        f"  Status page (Azurite blob): {status_page_url(ports.azurite_blob)}  (after the first 'public' update)",
         f"  Logs:                       {logs}  (the bot's host: host.log)",
         "Press Ctrl-C to stop everything.",
     ]

@@ -69,4 +69,6 @@ output name string = account.name
 output id string = account.id
 output blobEndpoint string = account.properties.primaryEndpoints.blob
 output tableEndpoint string = account.properties.primaryEndpoints.table
+// The static website serving the public status page from $web (enabled after provisioning: see azure.yaml).
+output webEndpoint string = account.properties.primaryEndpoints.web
 output deploymentContainerUrl string = '${account.properties.primaryEndpoints.blob}${deploymentContainer.name}'

@@ -19,7 +19,7 @@ from tests.support.processes import port_open
 pytestmark = [pytest.mark.e2e]
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = 5  # Azurite, the host, the Playground, maildev's SMTP and its inbox
+SERVICES = 6  # Azurite's tables, the host, the Playground, maildev's SMTP and its inbox, Azurite's blobs
 
 
 def five_free_ports() -> int:
@@ -83,6 +83,7 @@ def test_stopping_make_run_stops_every_service_it_started(tmp_path: Path, stop: 
         banner = output.read_text()
         assert "Press Ctrl-C" in banner, banner
         assert f"http://127.0.0.1:{base + 2}" in banner  # the Playground on the asked port
+        assert f"http://127.0.0.1:{base + 5}/devstoreaccount1/$web/index.html" in banner  # the status page
         assert all(port_open(base + offset) for offset in range(SERVICES))
         started = descendants(stack.pid)
         assert len(started) >= 4  # one process per service at least

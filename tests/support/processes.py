@@ -84,6 +84,19 @@ def start_azurite(log_dir: Path) -> tuple[Service, int]:
     return service, port
 
 
+def start_azurite_blob(log_dir: Path) -> tuple[Service, int]:
+    """Azurite's blob service on a free port: in memory, telemetry off, loopback only."""
+    binary = ROOT / "node_modules" / ".bin" / "azurite-blob"
+    if not binary.exists():
+        raise RuntimeError(f"{binary} is missing: run 'make test' (it runs npm ci) or 'npm ci'")
+    port = free_port()
+    service = Service("Azurite blob", [str(binary), "--blobHost", "127.0.0.1", "--blobPort", str(port),
+                                       "--inMemoryPersistence", "--disableTelemetry", "--skipApiVersionCheck"],
+                      log_dir / "azurite-blob.log")
+    service.wait_until(lambda: port_open(port))
+    return service, port
+
+
 @asynccontextmanager
 async def serving(app: web.Application) -> AsyncIterator[str]:
     """Serve an aiohttp app (a local double of some service) on a free loopback port; yields its base URL."""

@@ -68,7 +68,7 @@ def test_only_bot_imports_botbuilder() -> None:
 
 def test_importing_function_app_loads_no_heavy_package() -> None:
     heavy = ["botbuilder", "botframework", "aiohttp", "msal", "jinja2", "pydantic", "azure.data.tables",
-             "azure.identity", "matplotlib", "numpy", "PIL"]
+             "azure.identity", "matplotlib", "numpy", "PIL", "azure.storage.blob"]
     script = ("import json, sys, function_app; "
               f"print(json.dumps([m for m in {heavy!r} if m in sys.modules]))")
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,

@@ -107,7 +107,7 @@ def test_acknowledging_starts_the_investigation_unless_the_file_says_otherwise(t
                                                                               policy: OrganisationPolicy) -> None:
     assert policy.acknowledge_starts_investigation
     outage = policy.incident_type("outage").response_plan.steps
-    assert [s.done_when for s in outage] == ["acknowledged", "first_update", "", ""]
+    assert [s.done_when for s in outage] == ["acknowledged", "first_update", "", "public_update"]
     without_section = DEFAULT.replace("[lifecycle]\nacknowledge_starts_investigation = true\n", "")
     assert without_section != DEFAULT
     assert load_organisation(write(tmp_path, without_section)).acknowledge_starts_investigation
@@ -119,7 +119,7 @@ def test_acknowledging_starts_the_investigation_unless_the_file_says_otherwise(t
     ("acknowledge_starts_investigation = true", 'acknowledge_starts_investigation = "sometimes"',
      "lifecycle.acknowledge_starts_investigation", "valid boolean"),
     ('due_minutes = 5, done_when = "acknowledged" }', 'due_minutes = 5, done_when = "acknowledged_by_magic" }',
-     "incident_types.outage.response_plan.steps[0].done_when", "'acknowledged' or 'first_update'"),
+     "incident_types.outage.response_plan.steps[0].done_when", "'first_update' or 'public_update'"),
 ])
 def test_a_bad_lifecycle_setting_stops_start_up_naming_the_field(tmp_path: Path, old: str, new: str, field: str,
                                                                   reason: str) -> None:

@@ -1,0 +1,77 @@
+"""Where the public status page is published: static files in a store that needs no running app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from incident.status_page import PublicRecord, StatusPage
+
+
+@dataclass(frozen=True)
+class PublishedFile:
+    """A file as the store has it: the SHA-256 of its content, and the tag a conditional upload checks."""
+
+    sha256: str
+    tag: str
+
+
+class StatusFiles(Protocol):
+    async def listing(self) -> dict[str, PublishedFile]:
+        """Every published file by name, in one request."""
+        ...
+
+    async def upload(self, name: str, content: bytes, content_type: str, sha256: str,
+                     expected: PublishedFile | None) -> None:
+        """Store ``content``, only if the file is still as ``expected`` (None: absent); otherwise raise
+        ConcurrencyConflict: someone published after the listing, so the page is built again."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class PublicRecords(Protocol):
+    """One record per published incident (incident/status_page.py): what the page is built from."""
+
+    async def put(self, record: PublicRecord) -> None:
+        """Store ``record`` unless the one stored is as new or newer (its ``version``)."""
+        ...
+
+    async def remove(self, incident_id: str) -> None: ...
+
+    async def all(self) -> list[PublicRecord]:
+        """Every record, in one query (a page of a thousand)."""
+        ...
+
+
+Renderer = Callable[[StatusPage, int], Mapping[str, tuple[bytes, str]]]  # page, history days → name: (bytes, type)
+
+
+class StatusPagePublishing:
+    """Where the page goes and how it is rendered (adapters/status_files.py). The store is connected on the
+    first publication, so its SDK is imported then and not at cold start."""
+
+    def __init__(self, connect: Callable[[], StatusFiles], records: Callable[[], PublicRecords],
+                 render: Renderer) -> None:
+        self._connect = connect
+        self._records = records
+        self.render = render
+        self._files: StatusFiles | None = None
+        self._kept: PublicRecords | None = None
+
+    @property
+    def records(self) -> PublicRecords:
+        if self._kept is None:
+            self._kept = self._records()
+        return self._kept
+
+    @property
+    def files(self) -> StatusFiles:
+        if self._files is None:
+            self._files = self._connect()
+        return self._files
+
+    async def close(self) -> None:
+        if self._files is not None:
+            await self._files.close()
