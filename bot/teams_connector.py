@@ -149,7 +149,9 @@ class TeamsConnector:
             except HttpOperationError as error:
                 status = error.response.status_code if error.response is not None else None
                 if status not in RETRIED_STATUSES or attempt == ATTEMPTS - 1:
-                    raise NotificationFailed(f"Teams answered {status}: {error}") from error
+                    # A 4xx other than throttling: Teams is up and refused this one (its conversation is gone).
+                    refused = status is not None and 400 <= status < 500 and status not in RETRIED_STATUSES
+                    raise NotificationFailed(f"Teams answered {status}: {error}", refused=refused) from error
                 await asyncio.sleep(_retry_after(error, attempt))
             # Connection refused, reset, DNS, a timeout: msrest's connector client wraps them all in
             # ClientRequestError, which is not an OSError; unretried, it also bypassed the email fallback.

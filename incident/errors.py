@@ -114,12 +114,15 @@ class StorageUnavailable(DevopsbotError):
 class NotificationFailed(DevopsbotError):
     """Teams (or another channel) could not be told; the change itself is stored, and it is retried.
 
-    ``people``, when given, are the only ones it failed to reach: the others were told.
+    ``people``, when given, are the only ones it failed to reach: the others were told. ``refused``: Teams
+    answered and refused this message (a conversation that is gone, a bad argument), which says nothing about
+    whether Teams is up, so it does not count towards marking Teams down.
     """
 
-    def __init__(self, message: str, *, people: tuple[Person, ...] = ()) -> None:
+    def __init__(self, message: str, *, people: tuple[Person, ...] = (), refused: bool = False) -> None:
         super().__init__(message)
         self.people = people
+        self.refused = refused
 
 
 class GraphError(DevopsbotError):

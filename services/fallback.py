@@ -147,7 +147,7 @@ class FallbackNotifier:
                 await send()
             except NotificationFailed as error:
                 failure = error
-                if deps.health is not None:
+                if deps.health is not None and not error.refused:  # a refusal is Teams answering: not down
                     await deps.health.record_failure(deps.clock.now(), str(error))
                     self._status = None
             else:

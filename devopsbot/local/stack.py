@@ -6,6 +6,7 @@ Ctrl-C (or any child dying) stops every child. A port already in use is reported
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -157,12 +158,25 @@ def _require(binary: str) -> str:
     return str(path)
 
 
+def fresh_store(location: Path) -> Path | None:
+    """An empty Azurite store for this run. The Playground forgets its conversations when it stops, so the last
+    run's incidents would only have timers posting into conversations that no longer exist; that store is kept
+    beside it (one run back) for anyone who wants to look. Returns where it was kept, if there was one."""
+    kept = location.with_name(location.name + ".previous")
+    found = location.is_dir() and any(location.iterdir())
+    if found:
+        shutil.rmtree(kept, ignore_errors=True)
+        location.rename(kept)
+    location.mkdir(parents=True, exist_ok=True)
+    return kept if found else None
+
+
 def start_stack(children: Children, ports: Ports, data: Path = DATA) -> list[str]:
     """Start every service in dependency order; returns the lines to print for a person."""
     ensure_ports_free(ports)
     logs = data / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    (data / "azurite").mkdir(parents=True, exist_ok=True)
+    kept = fresh_store(data / "azurite")
     azurite = children.start("Azurite", [
         _require("azurite-table"), "--tableHost", HOST, "--tablePort", str(ports.azurite),
         "--location", str(data / "azurite"), "--disableTelemetry"], log=logs / "azurite.log")
@@ -205,7 +219,8 @@ def start_stack(children: Children, ports: Ports, data: Path = DATA) -> list[str
         f"  Health:                     http://{HOST}:{ports.functions}/api/health",
         f"  Dashboard:                  http://{HOST}:{ports.functions}/api/dashboard",
         f"  Email inbox (maildev):      http://{HOST}:{ports.maildev_web}  (SMTP on {HOST}:{ports.smtp})",
-        f"  Table Storage (Azurite):    http://{HOST}:{ports.azurite}  (data in {data / 'azurite'})",
+        f"  Table Storage (Azurite):    http://{HOST}:{ports.azurite}  (a fresh store in {data / 'azurite'}"
+        + (f"; the last run's is in {kept}" if kept else "") + ")",
         f"  Status page (Azurite blob): {status_page_url(ports.azurite_blob)}  (after the first 'public' update)",
         f"  Logs:                       {logs}  (the bot's host: host.log)",
         "Press Ctrl-C to stop everything.",

@@ -129,3 +129,45 @@ async def test_a_refused_proactive_message_is_retried_not_apologised_for_in_the_
     await catch_up(installed, clock)  # the refused update was a failure its caller saw: it is done again
     updates: list[Any] = [s for s in connector.messages("update") if s.conversation_id.startswith("team-id;")]
     assert updates and "Rolled back" in json.dumps(updates[-1].activity)
+
+
+async def alert_until_told(installed: Container, incident_id: str, times: int) -> int:
+    """The stale-incident alert in the incident's space ``times`` times (each a proactive message that can fail,
+    as a timer's would); how many failed."""
+    from incident.errors import NotificationFailed
+    from services.ports import Alert
+
+    incident = await installed.dependencies.incidents.get(incident_id)
+    failed = 0
+    for n in range(times):
+        try:
+            await installed.dependencies.notifier.alert(incident, Alert("stale", (), {"days": str(n + 1)}))
+        except NotificationFailed:
+            failed += 1
+    return failed
+
+
+@pytest.mark.parametrize("refusal", [404, 403])
+async def test_messages_teams_refuses_do_not_mark_teams_down(
+        installed: Container, connector: ConnectorDouble, clock: FixedClock, refusal: int) -> None:
+    """A conversation that is gone (404) or a message refused (403) is Teams answering: it is retried and
+    mailed as any failure, but no sign that Teams is down, so everything else still goes to Teams first."""
+    incident_id = await declare(6)
+    await installed.bus.drain()
+    connector.failures = [refusal] * 8  # more than DEVOPSBOT_TEAMS_DOWN_AFTER (5) failures
+    assert await alert_until_told(installed, incident_id, 8) == 8
+    health = installed.dependencies.health
+    assert health is not None
+    status = await health.status(clock.now())
+    assert (status.down, status.recent_failures) == (False, 0)
+
+
+async def test_teams_failing_to_answer_still_marks_teams_down(
+        installed: Container, connector: ConnectorDouble, clock: FixedClock) -> None:
+    incident_id = await declare(7)
+    await installed.bus.drain()
+    connector.failures = [500] * 8
+    assert await alert_until_told(installed, incident_id, 8) == 8
+    health = installed.dependencies.health
+    assert health is not None
+    assert (await health.status(clock.now())).down

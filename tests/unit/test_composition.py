@@ -94,3 +94,19 @@ async def test_table_storage_reads_proxy_settings_only_when_a_proxy_is_configure
     transport = service._client._client._pipeline._transport
     assert getattr(transport, "_transport", transport)._use_env_settings is reads_environment
     await service.close()
+
+
+def test_each_make_run_starts_with_a_fresh_store_and_keeps_the_last_one_beside_it(tmp_path: Path) -> None:
+    """The Playground forgets its conversations when it stops: incidents of the last run would only have timers
+    posting into conversations that are gone (and failing), so a run starts empty and keeps one run back."""
+    from devopsbot.local.stack import fresh_store
+
+    store = tmp_path / "azurite"
+    assert fresh_store(store) is None and store.is_dir()  # the first run: nothing to keep
+    (store / "__azurite_db_table__.json").write_text("run 1")
+    kept = fresh_store(store)
+    assert kept == tmp_path / "azurite.previous" and (kept / "__azurite_db_table__.json").read_text() == "run 1"
+    assert list(store.iterdir()) == []
+    (store / "__azurite_db_table__.json").write_text("run 2")
+    fresh_store(store)
+    assert (kept / "__azurite_db_table__.json").read_text() == "run 2"  # one run back, not every run
