@@ -234,6 +234,8 @@ def _interrupt(signum: int, frame: object) -> None:
 def run_dev_stack(ports: Ports = Ports(), data: Path = DATA) -> int:
     children = Children()
     signal.signal(signal.SIGTERM, _interrupt)  # stop like Ctrl-C does
+    # Ctrl-C too, even when started in the background of a shell, which leaves SIGINT ignored for its children.
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         for line in start_stack(children, ports, data):
             print(line, flush=True)

@@ -66,15 +66,24 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_stopping_make_run_stops_every_service_it_started(tmp_path: Path, stop: signal.Signals) -> None:
+def _as_a_background_job() -> None:
+    """What a shell does for `make run &`: the job starts with Ctrl-C's SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize(("stop", "background"), [(signal.SIGINT, False), (signal.SIGTERM, False),
+                                                   (signal.SIGINT, True)],
+                         ids=["ctrl-c", "sigterm", "sigint-to-a-background-job"])
+def test_stopping_make_run_stops_every_service_it_started(tmp_path: Path, stop: signal.Signals,
+                                                          background: bool) -> None:
     base = five_free_ports()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEVOPSBOT_")}
     output = tmp_path / "make-run.out"  # a file, not a pipe: services that outlive the stack cannot block it
     with output.open("wb") as sink:
         stack = subprocess.Popen([sys.executable, "-m", "devopsbot", "dev", "--base-port", str(base),
                                   "--data", str(tmp_path / "data")], cwd=ROOT, env=env, start_new_session=True,
-                                 stdout=sink, stderr=subprocess.STDOUT)
+                                 stdout=sink, stderr=subprocess.STDOUT,
+                                 preexec_fn=_as_a_background_job if background else None)
     started: set[int] = set()
     try:
         deadline = time.monotonic() + 180
