@@ -8,8 +8,8 @@ from botbuilder.core import TurnContext
 from adapters.templates import markdown_escape
 from bot.locale import Translator
 from bot.turns import Answer, Turns, actor_of, mentioned
-from incident.invitations import ChangePriority, InvitePeople
 from incident.errors import InvalidValue
+from incident.invitations import ChangePriority, InvitePeople
 from incident.model import Incident
 
 
@@ -62,4 +62,3 @@ class HandTeams:
                 return self.levels(t)
             return self.levels(t, incident)
         return await self.turns.with_incident(turn_context, arguments, t, act)
-
