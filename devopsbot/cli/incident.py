@@ -79,6 +79,12 @@ def register(sub: Any) -> None:
     priority.add_argument("id")
     priority.add_argument("level")
     priority.add_argument("--reason")
+    public = actions.add_parser("public", help="post an update on the public status page (never a private incident)")
+    public.add_argument("id")
+    public.add_argument("text", nargs="+")
+    public_title = actions.add_parser("public-title", help="the title the public status page shows")
+    public_title.add_argument("id")
+    public_title.add_argument("text", nargs="+")
     incident.set_defaults(run=_incident_command)
 
 
@@ -257,6 +263,10 @@ def _change_command(args: argparse.Namespace, incident_id: str, actor: Any) -> A
         return commands.AssignRole(incident_id, args.role, common.actor(args.person), actor, enforce_roles=enforce)
     if action in ("task", "task-done"):
         return _task_command(args, incident_id, actor, enforce)
+    if action == "public":
+        return commands.PostPublicUpdate(incident_id, " ".join(args.text), actor, enforce_roles=enforce)
+    if action == "public-title":
+        return commands.SetPublicTitle(incident_id, " ".join(args.text), actor, enforce_roles=enforce)
     if action in ("invite", "priority"):
         from incident.invitations import ChangePriority, InvitePeople
 

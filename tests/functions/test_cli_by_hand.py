@@ -84,3 +84,16 @@ def test_priority_by_hand_needs_a_manager_and_a_known_level(ids: dict[str, str],
     assert after["priority"] == "P1"
     assert (after["timeline"][-1]["kind"], after["timeline"][-1]["summary"]) == (
         "priority_changed", "no priority → P1: board")
+
+
+def test_the_public_status_page_by_hand_but_never_for_a_private_incident(ids: dict[str, str],
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["incident", "--as", AS_ALICE, "public-title", ids["public"], "Card payments slow"]) == 0
+    assert main(["incident", "--as", AS_ALICE, "public", ids["public"], "Payments are recovering"]) == 0
+    events = shown(capsys, ids["public"])["timeline"]
+    assert [(e["kind"], e["summary"]) for e in events if e["kind"].startswith("public_")] == [
+        ("public_title_set", "Card payments slow"), ("public_update_posted", "Payments are recovering")]
+    assert main(["incident", "--as", AS_BOB, "public", ids["public"], "All good"]) != 0
+    assert "may publish a public update on" in capsys.readouterr().err
+    assert main(["incident", "public", ids["private"], "Payments are recovering"]) != 0
+    assert "private" in capsys.readouterr().err

@@ -42,6 +42,8 @@ COUNTERPARTS: dict[str, tuple[str, ...]] = {
     "note!": ("incident", "note"),  # --pin: a key event
     "invite": ("incident", "invite"),
     "priority": ("incident", "priority"),
+    "public": ("incident", "public"),  # the public status page
+    "public-title": ("incident", "public-title"),
 }
 TEAMS_ONLY = {
     "help": "the CLI's own --help lists its commands",
