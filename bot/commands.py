@@ -42,6 +42,8 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("followup", "usage.followup", "cmd.followup"),
         CommandSpec("public", "usage.public", "cmd.public"),
         CommandSpec("public-title", "usage.public_title", "cmd.public_title"),
+        CommandSpec("invite", "usage.invite", "cmd.invite"),
+        CommandSpec("priority", "usage.priority", "cmd.priority"),
     )
 }
 

@@ -13,6 +13,7 @@ from bot.bridge_card import BRIDGE_VERB
 from bot.bridge_commands import BridgeTeams
 from bot.commands import COMMANDS
 from bot.declaration_commands import DeclarationTeams
+from bot.hand_commands import HandTeams
 from bot.home_team import HomeCommands
 from bot.incident_commands import IncidentTeams
 from bot.locale import Translator
@@ -53,6 +54,7 @@ def verb_table(turns: Turns) -> VerbTable:
     tasks = TaskTeams(turns)
     triage = TriageTeams(turns)
     public = PublicTeams(turns)
+    hand = HandTeams(turns)
     commands: dict[str, Command] = {
         "help": help_command, "declare": declaration.form, "status": incident.status, "list": incident.listing,
         "ack": incident.ack, "update": incident.update, "assign": incident.assign, "severity": incident.severity,
@@ -62,6 +64,7 @@ def verb_table(turns: Turns) -> VerbTable:
         "note": capture.note, "note!": capture.key_event,
         "task": tasks.command, "followup": tasks.follow_up,
         "public": public.update, "public-title": public.title,
+        "invite": hand.invite, "priority": hand.priority,
     }
     verbs: dict[str, Verb] = {
         "declare.submit": declaration.submit,

@@ -81,6 +81,8 @@ class Action(StrEnum):
     CLOSE = "close"
     ADD_NOTE = "add a note to"
     PUBLISH = "publish a public update on"
+    INVITE = "invite people to"
+    CHANGE_PRIORITY = "change the priority of"
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,8 @@ RULES: dict[Action, Rule] = {
     Action.COMPLETE_FOLLOW_UP: _rule([Audience.FOLLOW_UP_OWNER, *_WRITERS]),
     Action.ADD_NOTE: _OPEN,  # a note or a captured message in the timeline; a private incident's own people only
     Action.PUBLISH: _rule([Audience.COMMUNICATIONS, *_MANAGERS]),  # the domain refuses a private one outright
+    Action.INVITE: _rule([Audience.PEOPLE, *_MANAGERS], _MANAGERS),  # a private incident's managers bring people in
+    Action.CHANGE_PRIORITY: _MANAGED,
 }
 
 

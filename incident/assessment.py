@@ -299,7 +299,7 @@ def decide_assessment(incident: AssessedSubject, *, actor: Person, at: datetime,
         if not clean_reason:
             raise ReasonRequired("overriding the risk assessment needs a reason")
         new_severity = policy.severity(severity or incident.severity).name
-        new_priority = _priority_name(priority or incident.priority or (outcome.priority if outcome else ""),
+        new_priority = priority_name(priority or incident.priority or (outcome.priority if outcome else ""),
                                       policy)
     decision = "accepted" if accept else "overridden"
     incident.assessment = replace(assessment, decision=decision, decided_by=actor, decided_at=at,
@@ -327,7 +327,8 @@ def decide_assessment(incident: AssessedSubject, *, actor: Person, at: datetime,
     return events
 
 
-def _priority_name(given: str, policy: OrganisationPolicy) -> str:
+def priority_name(given: str, policy: OrganisationPolicy) -> str:
+    """One of the organisation's priority bands (P1..P4), upper-cased; refused with the known ones listed."""
     known = [band.priority for band in policy.priority.bands]
     wanted = given.strip().upper()
     if not wanted:

@@ -46,6 +46,7 @@ ALERT_TEXT = {
                            "Accept or override it on the assessment card in Teams.",
     "postmortem_opened": "The blameless postmortem is yours, due {due}.",
     "document_ready": "The postmortem is completed. Incident document: {html} (Markdown: {markdown}).",
+    "invited": "{by} invited you to this incident: join its Teams space.",
 }
 
 

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from incident import assessment, commands, notes, progress, publishing
 from incident.errors import ConcurrencyConflict, DeclarationInProgress, NotFound, StorageUnavailable
 from incident.ids import format_incident_id
+from incident.invitations import ChangePriority, InvitePeople, change_priority, invite_people
 from incident.model import Incident, TimelineEvent
 from incident.note_commands import AddNote
 from incident.policy import OrganisationPolicy
@@ -126,6 +127,10 @@ CHANGES: dict[type, _Change] = {
     commands.PostPublicUpdate: lambda c, i, now, p: publishing.post_public_update(
         i, actor=c.actor, at=now, text=c.text, policy=p),
     commands.SetPublicTitle: lambda c, i, now, p: publishing.set_public_title(i, actor=c.actor, at=now, title=c.title),
+    # By hand (incident/invitations.py): people invited after the declaration, and the priority set.
+    InvitePeople: lambda c, i, now, p: invite_people(i, people=c.people, actor=c.actor, at=now),
+    ChangePriority: lambda c, i, now, p: change_priority(i, priority=c.priority, actor=c.actor, at=now, policy=p,
+                                                         reason=c.reason),
 }
 
 

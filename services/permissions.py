@@ -16,6 +16,7 @@ from incident import postmortem_commands as pc
 from incident import task_commands as tc
 from incident.access import MANAGING_ROLES, Action, is_in, require
 from incident.errors import NotPermitted
+from incident.invitations import ChangePriority, InvitePeople
 from incident.model import Incident, Person
 from incident.note_commands import AddNote
 from incident.policy import OrganisationPolicy
@@ -47,6 +48,8 @@ ACTIONS: dict[type, Action] = {
     tc.ReassignTask: Action.MANAGE_TASKS,
     commands.PostPublicUpdate: Action.PUBLISH,
     commands.SetPublicTitle: Action.PUBLISH,
+    InvitePeople: Action.INVITE,
+    ChangePriority: Action.CHANGE_PRIORITY,
 }
 # devopsbot's own commands: timers and the tracker's answer, which carry no actor.
 SYSTEM_COMMANDS = frozenset({commands.Escalate, commands.RevealAssessment, pc.RecordFollowUpFiled})
@@ -59,6 +62,7 @@ _NAMED: dict[type, Callable[[Any], Iterable[Person]]] = {
     pc.AddFollowUp: lambda c: (c.owner,),
     tc.AddTask: lambda c: (c.owner,),
     tc.ReassignTask: lambda c: (c.owner,),
+    InvitePeople: lambda c: c.people,
 }
 
 

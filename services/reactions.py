@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from incident.invitations import INVITED, invited_by
 from incident.model import Incident, TimelineEvent
 from services.alert_handlers import alert_reactions
 from services.assessment import assessment_reactions
@@ -104,6 +105,14 @@ async def warn_missing_delegates(incident: Incident, events: Sequence[TimelineEv
                                                   {"roles": ", ".join(missing)}))
 
 
+async def tell_invited(incident: Incident, events: Sequence[TimelineEvent], deps: Dependencies) -> None:
+    """The people invited after the declaration, @mentioned in the incident's space as the declaration's invitation
+    does (in a thread, a mention is the invitation); by email when Teams cannot carry it (services/fallback.py)."""
+    for event in events:
+        if event.kind == INVITED and (people := invited_by(incident, event)):
+            await deps.notifier.alert(incident, Alert("invited", people, {"by": event.actor.name or event.actor.id}))
+
+
 async def tell_declared(incident: Incident, events: Sequence[TimelineEvent], deps: Dependencies) -> None:
     await deps.notifier.incident_declared(incident)
 
@@ -157,7 +166,8 @@ REACTIONS: dict[str, Sequence[Reaction]] = {
     "escalated": (refresh_cards, after_escalation),
     # Severity changes are news (services.severity_news): the broadcast thread, and the audiences a raise adds.
     "severity_changed": (refresh_cards, follow_the_new_severity, tell_severity_change, mail_new_audiences),
-    "priority_changed": (refresh_cards, follow_the_new_severity),  # set by the risk assessment's decision
+    "priority_changed": (refresh_cards, follow_the_new_severity),  # the risk assessment's decision, or by hand
+    INVITED: (refresh_cards, tell_invited),  # people invited after the declaration (incident/invitations.py)
     "note_added": (),  # a note (incident/notes.py) changes nothing a card shows: no call to Teams for it
 }
 DEFAULT_REACTIONS: Sequence[Reaction] = (refresh_cards,)

@@ -72,6 +72,19 @@ def register(sub: Any) -> None:
     task_done = actions.add_parser("task-done", help="mark a task done")
     task_done.add_argument("id")
     task_done.add_argument("number", type=int)
+    invite = actions.add_parser("invite", help='invite people after the declaration ("Display Name <id> [email]")')
+    invite.add_argument("id")
+    invite.add_argument("people", nargs="+", metavar="PERSON")
+    priority = actions.add_parser("priority", help="set the priority (one of the organisation's bands, e.g. P2)")
+    priority.add_argument("id")
+    priority.add_argument("level")
+    priority.add_argument("--reason")
+    public = actions.add_parser("public", help="post an update on the public status page (never a private incident)")
+    public.add_argument("id")
+    public.add_argument("text", nargs="+")
+    public_title = actions.add_parser("public-title", help="the title the public status page shows")
+    public_title.add_argument("id")
+    public_title.add_argument("text", nargs="+")
     incident.set_defaults(run=_incident_command)
 
 
@@ -99,7 +112,8 @@ def _incident_json(incident: Any) -> dict[str, Any]:
         "declared_at": incident.declared_at.isoformat(), "declared_by": incident.declared_by.name,
         "roles": {k: v.name for k, v in incident.roles.items()},
         "services": list(incident.services), "last_update": incident.last_update,
-        "resolution": incident.resolution, "private": incident.private,
+        "resolution": incident.resolution, "private": incident.private, "priority": incident.priority,
+        "invitees": [{"id": p.id, "name": p.name, "email": p.email} for p in incident.invitees],
         "tasks": [{"number": t.number, "text": t.text, "owner": t.owner.name, "open": t.is_open,
                    "due": t.due_at.isoformat() if t.due_at else None, "done": t.done_at is not None,
                    "dropped": t.dropped, "follow_up": t.follow_up} for t in incident.tasks],
@@ -216,7 +230,7 @@ def _withheld(incident: Any) -> Any:
     """A security incident as someone outside it may list it: its id, severity and status only."""
     from dataclasses import replace
 
-    return replace(incident.copy(), title="security incident", summary="", roles={}, last_update="",
+    return replace(incident.copy(), title="security incident", summary="", roles={}, invitees=(), last_update="",
                    resolution="", services=())
 
 
@@ -249,6 +263,16 @@ def _change_command(args: argparse.Namespace, incident_id: str, actor: Any) -> A
         return commands.AssignRole(incident_id, args.role, common.actor(args.person), actor, enforce_roles=enforce)
     if action in ("task", "task-done"):
         return _task_command(args, incident_id, actor, enforce)
+    if action == "public":
+        return commands.PostPublicUpdate(incident_id, " ".join(args.text), actor, enforce_roles=enforce)
+    if action == "public-title":
+        return commands.SetPublicTitle(incident_id, " ".join(args.text), actor, enforce_roles=enforce)
+    if action in ("invite", "priority"):
+        from incident.invitations import ChangePriority, InvitePeople
+
+        if action == "priority":
+            return ChangePriority(incident_id, args.level, actor, args.reason or "", enforce_roles=enforce)
+        return InvitePeople(incident_id, tuple(map(invitee, args.people)), actor, enforce_roles=enforce)
     return commands.ChangeSeverity(incident_id, args.level, actor, args.reason or "", enforce_roles=enforce)
 
 
@@ -262,6 +286,23 @@ def _owner(text: str | None, actor: Any) -> Any:
     if "@" in cleaned and "<" not in cleaned and " " not in cleaned:
         return Person(id=cleaned.lower(), name=cleaned, email=cleaned)
     return common.actor(cleaned)
+
+
+def invitee(text: str) -> Any:
+    """``"Display Name <id> [email]"``, or an email address alone (their id and name until Teams knows them)."""
+    from incident.errors import InvalidValue
+    from incident.model import Person
+    from incident.people import split_named
+
+    named = split_named(text)
+    if named is None:
+        if "@" in text and " " not in text.strip():
+            return _owner(text, None)
+        raise InvalidValue("person", f"'{text[:80]}' is not \"Display Name <id> [email]\" nor an email address")
+    name, person_id, email = named
+    if email and ("@" not in email or " " in email):
+        raise InvalidValue("email", f"'{email[:80]}' after <{person_id}> is not an email address")
+    return Person(id=person_id, name=name or person_id, email=email)
 
 
 def _task_command(args: argparse.Namespace, incident_id: str, actor: Any, enforce: bool) -> Any:

@@ -40,6 +40,10 @@ COUNTERPARTS: dict[str, tuple[str, ...]] = {
     "followup": ("postmortem", "followup"),  # on any resolved incident, with or without a postmortem
     "note": ("incident", "note"),
     "note!": ("incident", "note"),  # --pin: a key event
+    "invite": ("incident", "invite"),
+    "priority": ("incident", "priority"),
+    "public": ("incident", "public"),  # the public status page
+    "public-title": ("incident", "public-title"),
 }
 TEAMS_ONLY = {
     "help": "the CLI's own --help lists its commands",
