@@ -10,7 +10,7 @@ from incident.lifecycle import Status
 from tests.conftest import OUTAGE_CRITERIA
 from tests.functions.test_status_page_publication import published
 from tests.functions.test_teams_conversation import click, declare, inputs, say
-from tests.unit.test_declaration_card_renderer import warnings
+from tests.support.card_check import card_problems
 
 DEFAULT = "This incident has been resolved. Thank you for your patience."
 
@@ -26,7 +26,7 @@ async def test_the_resolve_form_of_a_published_incident_offers_the_final_update(
     form = (await click("incident.resolve_form", {"incident_id": incident_id}))["value"]
     field = inputs(form)["final_public_update"]
     assert field["value"] == DEFAULT and field["maxLength"] == 1000
-    assert warnings({"resolve": form}) == {"resolve": []}
+    assert card_problems({"resolve": form}) == {"resolve": []}
 
 
 async def test_an_unpublished_incidents_resolve_form_asks_nothing_about_the_page(installed: Container) -> None:
