@@ -45,9 +45,10 @@ def page_headers() -> dict[str, str]:
     }
 
 
-def render_dashboard(**data: Any) -> str:
+def render_dashboard(language: str = "en", **data: Any) -> str:
+    """The page in ``language`` ("fr" or "en", the reader's Accept-Language)."""
     from markupsafe import Markup
 
     # Our own stylesheet, inserted as is: the policy above allows exactly these bytes.
     css = Markup(stylesheet())  # noqa: S704 - a file of this repository, not user input
-    return page_environment().get_template("dashboard.html.j2").render(css=css, **data)
+    return page_environment().get_template("dashboard.html.j2").render(css=css, language=language, **data)

@@ -77,17 +77,28 @@ def weekly_series(weeks: Sequence[Week]) -> WeeklySeries:
     return WeeklySeries(tuple(f"W{w.number:02d}" for w in weeks), tuple(w.declared for w in weeks), medians, unit)
 
 
-def weekly_chart_description(weeks: Sequence[Week]) -> str:
+UNIT_NAMES_FR = {"seconds": "secondes", "minutes": "minutes", "hours": "heures", "days": "jours"}
+
+
+def weekly_chart_description(weeks: Sequence[Week], language: str = "en") -> str:
     """The chart in words, for its alt text and for mail clients that block images; each median as the
-    dashboard's header writes it (``2 min 25 s``)."""
+    dashboard's header writes it (``2 min 25 s``). In French when ``language`` is "fr"."""
+    fr = language == "fr"
     if not weeks:
-        return "No weeks to chart."
+        return "Aucune semaine à représenter." if fr else "No weeks to chart."
     parts = []
     for week in weeks:
         span = week.median_time_to_resolve
-        resolve = f", median {human_duration(span)} to resolve" if span is not None else ""
-        parts.append(f"{week.label}: {week.declared} declared{resolve}")
+        if fr:
+            resolve = f", délai médian de résolution {human_duration(span)}" if span is not None else ""
+            parts.append(f"{week.label} : {week.declared} déclaré(s){resolve}")
+        else:
+            resolve = f", median {human_duration(span)} to resolve" if span is not None else ""
+            parts.append(f"{week.label}: {week.declared} declared{resolve}")
     unit = weekly_series(weeks).unit.name
+    if fr:
+        return (f"Incidents par semaine et délai médian de résolution (en {UNIT_NAMES_FR.get(unit, unit)}). "
+                + " ; ".join(parts) + ".")
     return f"Incidents per week and median time to resolve (in {unit}). " + "; ".join(parts) + "."
 
 

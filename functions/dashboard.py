@@ -22,6 +22,7 @@ async def dashboard(req: func.HttpRequest) -> func.HttpResponse:
     from adapters.dashboard_page import page_headers, render_dashboard
     from adapters.weekly_chart import WEEKLY_CHART_SIZE, weekly_chart_description, weekly_chart_rows
     from devopsbot.bootstrap import get_container
+    from functions.accept_language import preferred_language
     from services.dashboard import load_dashboard, page_data
 
     try:
@@ -33,12 +34,14 @@ async def dashboard(req: func.HttpRequest) -> func.HttpResponse:
     except Exception as error:
         return error_response(error)
     width, height = WEEKLY_CHART_SIZE
-    html = render_dashboard(**page_data(data, container.policy, viewer), refresh_seconds=REFRESH_SECONDS,
+    language = preferred_language(req.headers.get("Accept-Language"))
+    html = render_dashboard(**page_data(data, container.policy, viewer), language=language,
+                            refresh_seconds=REFRESH_SECONDS,
                             chart_url=CHART_PATH, chart_width=width, chart_height=height,
-                            chart_description=weekly_chart_description(data.report.weeks),
+                            chart_description=weekly_chart_description(data.report.weeks, language),
                             chart_rows=weekly_chart_rows(data.report.weeks))
     return func.HttpResponse(html, status_code=200, mimetype="text/html", charset="utf-8",
-                             headers=page_headers())
+                             headers={**page_headers(), "Content-Language": language})
 
 
 @blueprint.route(route=CHART_PATH, methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

@@ -17,6 +17,12 @@ from services.bus import Dependencies
 
 ACTION_LABELS = {LinkAction.ACKNOWLEDGE: "Acknowledge", LinkAction.UPDATE: "Post an update",
                  LinkAction.RESOLVE: "Resolve"}
+ACTION_LABELS_FR = {LinkAction.ACKNOWLEDGE: "Accuser réception", LinkAction.UPDATE: "Publier un point",
+                    LinkAction.RESOLVE: "Résoudre"}
+# The subject's "what" in French; the templates read ``view.language`` the same way.
+SUBJECT_WORDS_FR = {"declared": "déclaré", "status update": "point de situation", "resolved": "résolu",
+                    "status update due": "point de situation attendu", "escalated": "escalade",
+                    "needs attention": "demande votre attention"}
 
 
 def teams_link(record: dict[str, Any] | None) -> str:
@@ -61,18 +67,21 @@ def permitted_actions(incident: Incident, person: Person, admins: Sequence[str])
     return [a for a in offered if permits(incident, LINK_ACTIONS[a], person, admins)]
 
 
-def action_links(deps: Dependencies, incident: Incident, person: Person, now: datetime) -> list[dict[str, str]]:
+def action_links(deps: Dependencies, incident: Incident, person: Person, now: datetime,
+                 language: str = "en") -> list[dict[str, str]]:
     if deps.links is None or not person.email:
         return []
-    return [{"label": ACTION_LABELS[action],
+    labels = ACTION_LABELS_FR if language == "fr" else ACTION_LABELS
+    return [{"label": labels[action],
              "url": f"{deps.public_url}/api/act?{urlencode({'t': deps.links.issue(incident.id, person, action, now)})}"}
             for action in permitted_actions(incident, person, deps.policy.admins)]
 
 
 async def incident_view(deps: Dependencies, incident: Incident, *, reader: Person | None = None,
-                        restricted: bool = False) -> dict[str, Any]:
+                        restricted: bool = False, language: str = "") -> dict[str, Any]:
     """Template data shared by every incident email. ``restricted``: a private incident read by people
-    outside it (stakeholders) shows no details."""
+    outside it (stakeholders) shows no details. ``language``: the reader's, when known; else the incident's."""
+    language = language or incident.language
     # The incident's space; when it has none (Teams failed, or a private incident told one by one), the
     # broadcast announcement, where a public incident's stakeholders follow it.
     space = (await deps.conversations.get(incident.id, "space")
@@ -85,8 +94,8 @@ async def incident_view(deps: Dependencies, incident: Incident, *, reader: Perso
         "summary": incident.summary, "roles": roles, "latest_update": incident.last_update,
         "latest_update_at": incident.last_update_at, "declared_at": incident.declared_at,
         "space_url": teams_link(space), "page_url": document_link(deps, incident),
-        "dashboard_url": dashboard_link(deps), "language": incident.language, "replies": bool(deps.inbound_mailbox),
-        "actions": action_links(deps, incident, reader, deps.clock.now()) if reader else [],
+        "dashboard_url": dashboard_link(deps), "language": language, "replies": bool(deps.inbound_mailbox),
+        "actions": action_links(deps, incident, reader, deps.clock.now(), language) if reader else [],
         # The meeting bridge, or the plan's phone bridge while there is none; never to outsiders of a private one.
         "bridge_url": "" if restricted and incident.private else incident.bridge,
         "phone_bridge": "" if (restricted and incident.private) or incident.bridge or not wants_bridge(
@@ -94,6 +103,10 @@ async def incident_view(deps: Dependencies, incident: Incident, *, reader: Perso
     }
 
 
-def subject(incident: Incident, what: str) -> str:
+def subject(incident: Incident, what: str, language: str = "") -> str:
+    """``[id] SEV what: title`` in ``language`` (else the incident's); French puts a space before the colon."""
+    if (language or incident.language) == "fr":
+        title = "incident de sécurité" if incident.private else incident.title
+        return f"[{incident.id}] {incident.severity} {SUBJECT_WORDS_FR.get(what, what)} : {title}"
     title = "security incident" if incident.private else incident.title
     return f"[{incident.id}] {incident.severity} {what}: {title}"

@@ -153,3 +153,23 @@ async def test_active_incidents_are_counted_apart_from_resolved_ones_awaiting_th
     assert "INC-2026-0003" not in active and "Open incidents" not in page
     resolved = page[page.index("Resolved, awaiting a postmortem or closing (1)"):page.index("Past-due follow-ups")]
     assert "<td>INC-2026-0003</td>" in resolved and "Slow search" in resolved and "19 d 21 h ago" in resolved
+
+
+async def test_a_french_browser_gets_the_page_in_french(stack: Container) -> None:
+    response = await built_function("dashboard")(request("GET", "dashboard",
+                                                         headers={"Accept-Language": "fr-FR,fr;q=0.9"}))
+    assert response.status_code == 200 and response.headers["Content-Language"] == "fr"
+    page = response.get_body().decode()
+    assert '<html lang="fr">' in page and "Tableau de bord des incidents" in page
+    assert "Incidents en cours (2)" in page and "Actions de suivi en retard (1)" in page and "il y a 19 d 21 h" in page
+    for english in ("Incidents dashboard", "Active incidents", "Past-due follow-ups", "No active incidents",
+                    "Severity", "Commander", " ago", "median time to resolve"):
+        assert english not in page
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; checkout" in page and "<script>" not in page
+
+
+@pytest.mark.parametrize("header", ["", "de-DE,de;q=0.9", "en-GB,fr;q=0.5", "fr;q=0", "x" * 100_000 + ",fr"])
+async def test_any_other_browser_gets_the_page_in_english(stack: Container, header: str) -> None:
+    response = await built_function("dashboard")(request("GET", "dashboard", headers={"Accept-Language": header}))
+    page = response.get_body().decode()
+    assert '<html lang="en">' in page and "Active incidents (2)" in page and "Tableau de bord" not in page
