@@ -31,12 +31,29 @@ def blob_endpoint(table_endpoint: str) -> str:
     return table_endpoint.replace(".table.", ".blob.", 1)
 
 
+def with_blob_endpoint(connection_string: str) -> str:
+    """A connection string naming its table endpoint but not its blob endpoint (an older local.settings.json)
+    gets the blob endpoint beside it, never the public cloud's default: Azurite's blob port beside its table port,
+    or the account's .blob. host beside its .table. host."""
+    parts = dict(part.split("=", 1) for part in connection_string.split(";") if "=" in part)
+    table = parts.get("TableEndpoint", "")
+    if "BlobEndpoint" in parts or not table:
+        return connection_string
+    if ".table." in table:
+        blob = blob_endpoint(table)
+    elif ":10002/" in table:  # Azurite's default ports: table 10002, blob 10000
+        blob = table.replace(":10002/", ":10000/", 1)
+    else:
+        return connection_string
+    return f"{connection_string.rstrip(';')};BlobEndpoint={blob};"
+
+
 def blob_service(connection_string: str, table_endpoint: str, client_id: str) -> BlobServiceClient:
     """The storage account's blob service: the connection string's (Azurite), or the managed identity's."""
     from azure.storage.blob.aio import BlobServiceClient
 
     if connection_string:
-        return BlobServiceClient.from_connection_string(connection_string, **CLIENT_OPTIONS)
+        return BlobServiceClient.from_connection_string(with_blob_endpoint(connection_string), **CLIENT_OPTIONS)
     from azure.identity.aio import ManagedIdentityCredential
 
     return BlobServiceClient(blob_endpoint(table_endpoint), credential=ManagedIdentityCredential(

@@ -28,5 +28,8 @@ def bridge_facts(incident: Incident, policy: OrganisationPolicy, t: Translator) 
     not answered, or not opened yet)."""
     if incident.bridge or not wants_bridge(incident, policy) or not incident.status.is_active:
         return []
-    phone = phone_bridge(incident, policy)
-    return [{"title": t("bridge.phone"), "value": phone}] if phone else []
+    phone, title = phone_bridge(incident, policy), t("bridge.phone")
+    label, colon, number = phone.partition(":")
+    if colon and label.strip().casefold() == title.casefold():  # "Phone bridge: +1 555 ..." under "Phone bridge"
+        phone = number.strip()
+    return [{"title": title, "value": phone}] if phone else []

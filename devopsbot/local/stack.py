@@ -189,11 +189,10 @@ def start_stack(children: Children, ports: Ports, data: Path = DATA) -> list[str
     wait_until(port_open(ports.azurite_blob), "Azurite blob", azurite_blob)
 
     storage = azurite_connection_string(ports.azurite, ports.azurite_blob)
-    env = dict(os.environ)
-    env.setdefault("DEVOPSBOT_STORAGE_CONNECTION_STRING", storage)
-    if ports != Ports():  # a second stack: its host talks to its own Azurite and maildev
-        env |= {"DEVOPSBOT_STORAGE_CONNECTION_STRING": storage,
-                "DEVOPSBOT_SMTP_PORT": str(ports.smtp), "DEVOPSBOT_PUBLIC_URL": f"http://{HOST}:{ports.functions}"}
+    # The host talks to the Azurite just started (its table and blob services), whatever local.settings.json says.
+    env = dict(os.environ) | {"DEVOPSBOT_STORAGE_CONNECTION_STRING": storage}
+    if ports != Ports():  # a second stack: its host talks to its own maildev too
+        env |= {"DEVOPSBOT_SMTP_PORT": str(ports.smtp), "DEVOPSBOT_PUBLIC_URL": f"http://{HOST}:{ports.functions}"}
     functions = children.start("local Functions host", [
         sys.executable, "-m", "devopsbot", "serve", "--port", str(ports.functions),
         "--log-file", str(logs / "host.log")], env=env)

@@ -76,7 +76,8 @@ def test_the_bridge_adds_no_warning_to_the_cards(policy: OrganisationPolicy) -> 
     assert "Open a bridge" in [a["title"] for a in buttons(cards["phone managers en"])]
     assert "Open a bridge" not in [a["title"] for a in buttons(cards["phone everyone en"])]
     assert "Open a bridge" not in [a["title"] for a in buttons(cards["joined managers en"])]
-    assert any(f["value"] == "Phone bridge: +1 555 0100, PIN 4242" for item in cards["phone everyone en"]["body"]
+    phone = {"title": "Phone bridge", "value": r"\+1 555 0100, PIN 4242"}  # not "Phone bridge: ..." twice
+    assert any(f == phone for item in cards["phone everyone en"]["body"]
                if item.get("type") == "FactSet" for f in item["facts"])
 
 

@@ -158,3 +158,18 @@ def test_a_page_with_nothing_published_says_all_is_well(policy: OrganisationPoli
     files = files_of(policy, declare(policy, severity="SEV1"))
     assert "All systems operational" in "".join(outline(files).text)
     assert atom(files).findall(f"{ATOM}entry") == []
+
+
+def test_a_connection_string_without_a_blob_endpoint_stays_on_its_own_storage() -> None:
+    """An older local.settings.json names only Azurite's table endpoint: the status page goes to Azurite's blob
+    service beside it, never to the public cloud's default endpoint."""
+    from adapters.blob_status_files import with_blob_endpoint
+
+    azurite = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=k;" \
+              "TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;"
+    assert with_blob_endpoint(azurite).endswith(";BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;")
+    account = "AccountName=acme;AccountKey=k;TableEndpoint=https://acme.table.core.windows.net/"
+    assert with_blob_endpoint(account).endswith(";BlobEndpoint=https://acme.blob.core.windows.net/;")
+    both = azurite + "BlobEndpoint=http://127.0.0.1:20000/devstoreaccount1;"
+    assert with_blob_endpoint(both) == both
+    assert with_blob_endpoint("AccountName=acme;AccountKey=k") == "AccountName=acme;AccountKey=k"
