@@ -104,5 +104,5 @@ KNOWN_SETTINGS |= {
     "DEVOPSBOT_ANONYMOUS_PATHS":
         "Comma-separated paths App Service Authentication lets through unauthenticated (its excludedPaths); "
         "the sign-in header is never believed under them. "
-        "Default /api/messages,/api/health,/api/act,/api/privacy,/api/terms,/api/alerts.",
+        "Default /api/messages,/api/health,/api/act,/api/privacy,/api/terms,/api/alerts,/api/metrics.",
 }

@@ -125,7 +125,7 @@ param trackerUrl string = ''
 @description('Client id of the Entra app registration for signing in to the dashboard. Empty: the dashboard answers 401.')
 param dashboardAuthClientId string = ''
 
-@description('Paths App Service Authentication lets through unauthenticated; each checks its own credentials (Bot Framework tokens, signed links, the alert senders\' function key and secret) or is public (privacy and terms pages).')
+@description('Paths App Service Authentication lets through unauthenticated; each checks its own credentials (Bot Framework tokens, signed links, the alert senders\' and the metrics scraper\'s function key) or is public (privacy and terms pages).')
 param anonymousPaths array = [
   '/api/messages'
   '/api/health'
@@ -133,6 +133,7 @@ param anonymousPaths array = [
   '/api/privacy'
   '/api/terms'
   '/api/alerts'
+  '/api/metrics'
 ]
 
 @description('Storage replication: LRS works in every Flex Consumption region; ask for ZRS (or GZRS) only where the region offers availability zones.')

@@ -65,3 +65,11 @@ def test_alert_senders_get_past_app_service_authentication_to_the_secret_check()
     assert all(left_anonymous(f"https://app.example/api/alerts/{source}", DEFAULT_ANONYMOUS_PATHS)
                for source in ("azure-monitor", "alertmanager", "grafana", "generic"))
     assert not left_anonymous("https://app.example/api/dashboard", DEFAULT_ANONYMOUS_PATHS)
+
+
+def test_a_metrics_scraper_needs_only_the_function_key() -> None:
+    """/api/metrics is function-key protected in Azure (issue: telemetry); App Service Authentication lets it
+    through so a Prometheus scraper need not sign in."""
+    from functions.signed_in import left_anonymous
+
+    assert left_anonymous("https://app.example/api/metrics", DEFAULT_ANONYMOUS_PATHS)
