@@ -20,6 +20,7 @@ import pytest
 
 from tests.conftest import unique_prefix
 from tests.e2e.test_playground_incident import card, heading
+from tests.support.card_check import buttons
 from tests.support.playground import Event, Playground, thread_id
 from tests.support.processes import ROOT, Service, devopsbot_host
 
@@ -163,7 +164,7 @@ async def test_the_commanders_happy_path_moves_the_cards(playground: Playground,
 
     # The commander's own view has the status buttons; Identified moves the card.
     mine = await playground.invoke_action(space_thread, space_id, "incident.refresh", {"incident_id": incident_id})
-    change = next(a for a in mine["value"]["actions"] if a["title"] == "Change status")
+    change = next(a for a in buttons(mine["value"]) if a["title"] == "Change status")  # the managers' row
     moves = {a["title"]: a for a in change["card"]["actions"]}
     assert set(moves) == {"Identified", "Monitoring"}
     identified = await playground.invoke_action(space_thread, space_id, moves["Identified"]["verb"],
@@ -201,7 +202,7 @@ async def test_the_commanders_happy_path_moves_the_cards(playground: Playground,
 
     # Resolve through the exit criteria: the card says what comes next, the broadcast thread hears it.
     mine = await playground.invoke_action(space_thread, space_id, "incident.refresh", {"incident_id": incident_id})
-    resolve = next(a for a in mine["value"]["actions"] if a["title"] == "Resolve")
+    resolve = next(a for a in buttons(mine["value"]) if a["title"] == "Resolve")
     form_card = await playground.invoke_action(space_thread, space_id, resolve["verb"], resolve["data"])
     criteria = [i["id"] for i in form_card["value"]["body"] if i.get("type") == "Input.Toggle"]
     assert criteria == ["criterion_service_restored", "criterion_monitoring_green", "criterion_customers_told"]
@@ -211,7 +212,7 @@ async def test_the_commanders_happy_path_moves_the_cards(playground: Playground,
     shown = facts(resolved["value"])
     assert shown["Status"] == "Resolved" and "Next update due" not in shown
     assert shown["Next"].startswith("Postmortem by Alice Martin, due ")
-    assert [a for a in resolved["value"]["actions"] if a["type"] != "Action.OpenUrl"] == []  # only playbook links
+    assert [a for a in buttons(resolved["value"]) if a["type"] != "Action.OpenUrl"] == []  # only playbook links
     told = await playground.wait_for_message(lambda e: text_of(e).startswith(f"Resolved {incident_id}"),
                                              conversation_id=thread_id(announcement), since=mark, timeout=30)
     assert "Rolled back release 42" in text_of(told)
