@@ -18,10 +18,11 @@ from functions.metrics import blueprint as metrics
 from functions.playbooks import blueprint as playbooks
 from functions.roster_report import blueprint as roster_report
 from functions.service_health import blueprint as service_health
+from functions.status_subscriptions import blueprint as status_subscriptions
 from functions.timers import blueprint as timers
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
 for blueprint in (health, messages, timers, dashboard, actions, documents, mailbox, roster_report, playbooks,
-                  digest, legal, service_health, alerts, metrics):
+                  digest, legal, service_health, alerts, metrics, status_subscriptions):
     app.register_functions(blueprint)

@@ -36,7 +36,8 @@ class GraphMailer(TemplateMailer):
                 "bccRecipients": [_address(a) for a in batch],
             }
             # Exchange sends no out-of-office replies to this (Graph accepts only x- custom headers).
-            message["internetMessageHeaders"] = [{"name": "X-Auto-Response-Suppress", "value": "All"}]
+            message["internetMessageHeaders"] = [{"name": "X-Auto-Response-Suppress", "value": "All"}] + [
+                {"name": name, "value": value} for name, value in email.headers if name.lower().startswith("x-")]
             if self._reply_to:
                 message["replyTo"] = [_address(self._reply_to)]
             if email.attachments:

@@ -64,6 +64,8 @@ class SmtpMailer(TemplateMailer):
         message["X-Auto-Response-Suppress"] = "All"  # the same request, as Exchange reads it
         if self._reply_to:
             message["Reply-To"] = self._reply_to  # replies become status updates through the incidents mailbox
+        for name, value in email.headers:  # e.g. List-Unsubscribe (RFC 8058); CR/LF in a value is refused
+            message[name] = value
         message.set_content(email.text)
         if email.html:
             message.add_alternative(email.html, subtype="html")

@@ -60,11 +60,12 @@ class FeedEntry(NamedTuple):
     post: PublicUpdate  # not "update": Jinja would find the mapping method of that name first
 
 
-def render_status_files(page: StatusPage, history_days: int) -> dict[str, bytes]:
-    """Every file of the page, by name, as the bytes to upload."""
+def render_status_files(page: StatusPage, history_days: int, subscribe_url: str = "") -> dict[str, bytes]:
+    """Every file of the page, by name, as the bytes to upload; ``subscribe_url``: where the page's
+    subscription form posts (the app's public address), "" for no form."""
     html = status_environment("html").get_template("index.html.j2").render(
         page=page, groups=_groups(page.components), history_days=history_days, state_text=STATE_TEXT,
-        component_text=COMPONENT_TEXT, overall_text=OVERALL_TEXT)
+        component_text=COMPONENT_TEXT, overall_text=OVERALL_TEXT, subscribe_url=subscribe_url)
     entries = sorted((FeedEntry(i, u) for i in (*page.active, *page.history) for u in i.updates),
                      key=lambda e: e.post.at, reverse=True)[:FEED_ENTRIES]
     feed = status_environment("atom").get_template("feed.atom.j2").render(
@@ -74,6 +75,7 @@ def render_status_files(page: StatusPage, history_days: int) -> dict[str, bytes]
     return {"index.html": html.encode(), "status.json": data.encode(), "feed.atom": feed.encode()}
 
 
-def status_page_files(page: StatusPage, history_days: int) -> dict[str, tuple[bytes, str]]:
+def status_page_files(page: StatusPage, history_days: int, subscribe_url: str = "") -> dict[str, tuple[bytes, str]]:
     """What services.status_page uploads: each file's content and content type."""
-    return {name: (content, CONTENT_TYPES[name]) for name, content in render_status_files(page, history_days).items()}
+    files = render_status_files(page, history_days, subscribe_url)
+    return {name: (content, CONTENT_TYPES[name]) for name, content in files.items()}

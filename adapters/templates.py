@@ -144,10 +144,11 @@ def render_email(name: str, **data: Any) -> tuple[str, str]:
 
 
 def compose_email(to: Sequence[str], subject: str, template: str, data: Mapping[str, Any],
-                  attachments: Sequence[Attachment] = ()) -> Email:
+                  attachments: Sequence[Attachment] = (), headers: Sequence[tuple[str, str]] = ()) -> Email:
     """The message every mailer sends for ``send_template``: both parts of ``templates/email/<template>``."""
     text, html = render_email(template, **data)
-    return Email(to=tuple(to), subject=subject, text=text, html=html, attachments=tuple(attachments))
+    return Email(to=tuple(to), subject=subject, text=text, html=html, attachments=tuple(attachments),
+                 headers=tuple(headers))
 
 
 class TemplateMailer:
@@ -157,7 +158,8 @@ class TemplateMailer:
         raise NotImplementedError
 
     async def send_template(self, to: Sequence[str], subject: str, template: str,
-                            data: Mapping[str, Any], attachments: Sequence[Attachment] = ()) -> Email:
-        email = compose_email(to, subject, template, data, attachments)
+                            data: Mapping[str, Any], attachments: Sequence[Attachment] = (),
+                            headers: Sequence[tuple[str, str]] = ()) -> Email:
+        email = compose_email(to, subject, template, data, attachments, headers)
         await self.send(email)
         return email

@@ -22,7 +22,7 @@ PREFIX = "DEVOPSBOT_"
 TRACKER_KINDS = ("azure_devops", "github")
 
 DEFAULT_ANONYMOUS_PATHS = ("/api/messages", "/api/health", "/api/act", "/api/privacy", "/api/terms", "/api/alerts",
-                           "/api/metrics")
+                           "/api/metrics", "/api/status/")
 
 _TABLE_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,39}$")
 APP_TYPES = ("SingleTenant", "UserAssignedMSI")

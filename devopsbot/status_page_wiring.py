@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING
 from devopsbot.settings import Settings
 from incident.status_page import StatusPage
 from services.status_page_ports import PublicRecords, StatusFiles, StatusPagePublishing
+from services.subscription_ports import Subscriptions
+from services.subscription_tokens import SubscriptionSigner
+from services.subscriptions import SUBSCRIBE_PATH
 
 if TYPE_CHECKING:
     from adapters.table_storage import TableStore
@@ -17,10 +20,20 @@ if TYPE_CHECKING:
 WEBSITE_CONTAINER = "$web"
 
 
-def _render(page: StatusPage, history_days: int) -> Mapping[str, tuple[bytes, str]]:
-    from adapters.status_files import status_page_files
+def _renderer(subscribe_url: str) -> Callable[[StatusPage, int], Mapping[str, tuple[bytes, str]]]:
+    def render(page: StatusPage, history_days: int) -> Mapping[str, tuple[bytes, str]]:
+        from adapters.status_files import status_page_files
 
-    return status_page_files(page, history_days)
+        return status_page_files(page, history_days, subscribe_url=subscribe_url)
+
+    return render
+
+
+def _signer(settings: Settings) -> SubscriptionSigner | None:
+    """Subscription links are signed with the action-link key (under their own domain); none: no form."""
+    if not settings.action_link_key:
+        return None
+    return SubscriptionSigner(settings.action_link_key, previous_key=settings.action_link_previous_key)
 
 
 def status_page_publishing(settings: Settings, in_memory: bool, files: StatusFiles | None = None,
@@ -48,4 +61,16 @@ def status_page_publishing(settings: Settings, in_memory: bool, files: StatusFil
 
         return TablePublicRecords(store())
 
-    return StatusPagePublishing(connect, records, _render)
+    def subscriptions() -> Subscriptions:
+        if in_memory:
+            from adapters.memory_subscriptions import MemorySubscriptions
+
+            return MemorySubscriptions()
+        from adapters.table_subscriptions import TableSubscriptions
+
+        return TableSubscriptions(store())
+
+    signer = _signer(settings)
+    subscribe_url = f"{settings.public_url}{SUBSCRIBE_PATH}" if signer is not None else ""
+    return StatusPagePublishing(connect, records, _renderer(subscribe_url), subscriptions=subscriptions,
+                                signer=signer)

@@ -134,6 +134,7 @@ param anonymousPaths array = [
   '/api/terms'
   '/api/alerts'
   '/api/metrics'
+  '/api/status/'
 ]
 
 @description('Storage replication: LRS works in every Flex Consumption region; ask for ZRS (or GZRS) only where the region offers availability zones.')

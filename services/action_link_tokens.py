@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -79,18 +80,13 @@ class ActionLinkSigner:
     def issue(self, incident_id: str, person: Person, action: LinkAction, now: datetime) -> str:
         claims = {"i": incident_id, "p": person.id, "n": person.name, "m": person.email, "a": action.value,
                   "x": int((now + self.ttl).timestamp()), "j": secrets.token_urlsafe(16)}
-        body = _b64(json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode())
-        return f"{body}.{self._signature(body, self._key)}"
+        body = encode_claims(claims)
+        return f"{body}.{signature(body, self._key, _DOMAIN)}"
 
     def verify(self, token: str, now: datetime) -> LinkClaims:
         """The claims of an authentic, unexpired link; LinkRejected otherwise. Nothing in the token is
         read before its signature is found good."""
-        if not token or len(token) > MAX_TOKEN or token.count(".") != 1:
-            raise LinkRejected(LinkProblem.MALFORMED, "the link is incomplete or damaged")
-        body, signature = token.split(".")
-        given = signature.encode("ascii", "replace")
-        if not any(hmac.compare_digest(given, self._signature(body, key).encode("ascii")) for key in self._accepted):
-            raise LinkRejected(LinkProblem.TAMPERED, "the link's signature does not match its content")
+        body = authentic_body(token, self._accepted, _DOMAIN)
         try:
             raw = json.loads(_unb64(body))
             claims = LinkClaims(
@@ -103,9 +99,32 @@ class ActionLinkSigner:
             raise LinkRejected(LinkProblem.EXPIRED, "the link has expired", claims)
         return claims
 
-    @staticmethod
-    def _signature(body: str, key: bytes) -> str:
-        return _b64(hmac.new(key, _DOMAIN + body.encode("ascii", "replace"), hashlib.sha256).digest())
+
+
+def signature(body: str, key: bytes, domain: bytes) -> str:
+    """HMAC-SHA256 of ``body`` under ``domain``: each kind of signed link has its own domain, so a signature
+    made for one kind is never valid for another, though the key is the same."""
+    return _b64(hmac.new(key, domain + body.encode("ascii", "replace"), hashlib.sha256).digest())
+
+
+def authentic_body(token: str, keys: tuple[bytes, ...], domain: bytes) -> str:
+    """The body of ``token`` (``body.signature``) when one of ``keys`` signed it under ``domain``, compared in
+    constant time; LinkRejected (malformed or tampered) otherwise."""
+    if not token or len(token) > MAX_TOKEN or token.count(".") != 1:
+        raise LinkRejected(LinkProblem.MALFORMED, "the link is incomplete or damaged")
+    body, given = token.split(".")
+    given_bytes = given.encode("ascii", "replace")
+    if not any(hmac.compare_digest(given_bytes, signature(body, key, domain).encode("ascii")) for key in keys):
+        raise LinkRejected(LinkProblem.TAMPERED, "the link's signature does not match its content")
+    return body
+
+
+def encode_claims(claims: Mapping[str, object]) -> str:
+    return _b64(json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def decode_claims(body: str) -> object:
+    return json.loads(_unb64(body))
 
 
 def nonce_key(claims: LinkClaims) -> str:

@@ -26,7 +26,7 @@ from incident import commands
 from incident.errors import ConcurrencyConflict, DomainError, NotFound, NotPermitted
 from incident.model import MAX_TEXT, Incident, Person
 from services.bus import MessageBus
-from services.once import once
+from services.once import once, take_slot
 from services.telemetry_ports import MAIL_IN, telemetry
 from services.tracing_ports import traced
 
@@ -229,12 +229,9 @@ async def _reply_policy(bus: MessageBus, message: InboundMessage, directory: Dir
         return Handled(Outcome.UNANSWERED, handled.incident_id, handled.reply)
     now = deps.clock.now()
     sender = message.sender.strip().lower()
-    for slot in range(REPLIES_PER_HOUR):
-        key = f"mail-reply:{sender}:{now:%Y-%m-%dT%H}:{slot}"
-        async with once(deps.idempotency, key, now, _REPLY_SLOT_LEASE) as claim:
-            if claim.owned:
-                claim.result = message.message_id or "answered"
-                return handled
+    if await take_slot(deps.idempotency, f"mail-reply:{sender}:{now:%Y-%m-%dT%H}", REPLIES_PER_HOUR, now,
+                       _REPLY_SLOT_LEASE, message.message_id or "answered"):
+        return handled
     log.warning("not answering %s: %d answers this hour already (%s)", message.sender, REPLIES_PER_HOUR,
                 handled.reply)
     return Handled(Outcome.UNANSWERED, handled.incident_id, handled.reply)

@@ -89,3 +89,15 @@ async def _release(store: IdempotencyStore, key: str) -> None:
         await store.release(key)
     except DevopsbotError as error:
         log.warning("could not release %s (a retry waits for its lease): %s", key, error)
+
+
+async def take_slot(store: IdempotencyStore, prefix: str, slots: int, now: datetime, lease: timedelta,
+                    result: str = DONE) -> bool:
+    """One of ``slots`` claims named ``prefix:0`` … (a prefix naming, say, a sender and an hour): False when
+    every one is taken. A cap that holds across hosts, since the idempotency store is shared."""
+    for slot in range(slots):
+        async with once(store, f"{prefix}:{slot}", now, lease) as claim:
+            if claim.owned:
+                claim.result = result
+                return True
+    return False

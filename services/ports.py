@@ -290,15 +290,17 @@ class Email:
     text: str
     html: str = ""
     attachments: tuple[Attachment, ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()  # extra headers (List-Unsubscribe); a mailer that cannot set one drops it
 
 
 class Mailer(Protocol):
     """Sends email (SMTP, or Microsoft Graph's sendMail); a failure raises NotificationFailed."""
 
     async def send_template(self, to: Sequence[str], subject: str, template: str,
-                            data: Mapping[str, Any], attachments: Sequence[Attachment] = ()) -> Email:
+                            data: Mapping[str, Any], attachments: Sequence[Attachment] = (),
+                            headers: Sequence[tuple[str, str]] = ()) -> Email:
         """Render ``templates/email/<template>`` (text and HTML, escaped for each) and send it, with any
-        attachments (inline ones appear in the HTML)."""
+        attachments (inline ones appear in the HTML) and extra headers."""
         ...
 
 

@@ -19,6 +19,7 @@ from services.response_plan import mail_response_plan, schedule_plan_steps
 from services.roster_service import holders_for_roles
 from services.severity_news import mail_new_audiences, tell_severity_change
 from services.status_page import STATUS_PAGE_REACTIONS
+from services.subscriber_mail import SUBSCRIBER_REACTIONS
 from services.task_timers import task_reactions
 from services.timers import ACK_DEADLINE, ROLE_UNFILLED, STALE_CHECK, STATUS_REMINDER, for_effort
 
@@ -179,6 +180,8 @@ REACTIONS |= task_reactions(refresh_cards)  # a due task: its reminder scheduled
 for _kind, _then in POSTMORTEM_REACTIONS.items():
     REACTIONS[_kind] = (*REACTIONS.get(_kind, DEFAULT_REACTIONS), *_then)
 for _kind, _then in STATUS_PAGE_REACTIONS.items():  # the public status page (services.status_page)
+    REACTIONS[_kind] = (*REACTIONS.get(_kind, DEFAULT_REACTIONS), *_then)
+for _kind, _then in SUBSCRIBER_REACTIONS.items():  # public updates to subscribers (services.subscriber_mail)
     REACTIONS[_kind] = (*REACTIONS.get(_kind, DEFAULT_REACTIONS), *_then)
 
 # Events of changes outside any incident (services.bus.Recorded), by type → what follows them.

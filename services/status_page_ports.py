@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from incident.status_page import PublicRecord, StatusPage
+from services.subscription_ports import Subscriptions
+from services.subscription_tokens import SubscriptionSigner
 
 
 @dataclass(frozen=True)
@@ -50,15 +52,27 @@ Renderer = Callable[[StatusPage, int], Mapping[str, tuple[bytes, str]]]  # page,
 
 class StatusPagePublishing:
     """Where the page goes and how it is rendered (adapters/status_files.py). The store is connected on the
-    first publication, so its SDK is imported then and not at cold start."""
+    first publication, so its SDK is imported then and not at cold start. Stakeholder subscriptions
+    (services/subscriptions.py) need ``subscriptions`` and ``signer``: without them the page has no form."""
 
     def __init__(self, connect: Callable[[], StatusFiles], records: Callable[[], PublicRecords],
-                 render: Renderer) -> None:
+                 render: Renderer, *, subscriptions: Callable[[], Subscriptions] | None = None,
+                 signer: SubscriptionSigner | None = None) -> None:
         self._connect = connect
         self._records = records
         self.render = render
         self._files: StatusFiles | None = None
         self._kept: PublicRecords | None = None
+        self._subscriptions = subscriptions
+        self._subscribers: Subscriptions | None = None
+        self.signer = signer
+
+    @property
+    def subscriptions(self) -> Subscriptions | None:
+        """None: subscriptions are off (no key to sign their links)."""
+        if self._subscribers is None and self._subscriptions is not None and self.signer is not None:
+            self._subscribers = self._subscriptions()
+        return self._subscribers
 
     @property
     def records(self) -> PublicRecords:

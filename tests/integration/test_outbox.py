@@ -109,13 +109,14 @@ class BatchingMailer(RecordingMailer):
         self.messages = 0
 
     async def send_template(self, to: Sequence[str], subject: str, template: str,
-                            data: Mapping[str, Any], attachments: Sequence[Attachment] = ()) -> Email:
+                            data: Mapping[str, Any], attachments: Sequence[Attachment] = (),
+                            headers: Sequence[tuple[str, str]] = ()) -> Email:
         email: Email | None = None
         for start in range(0, len(to), 500):
             self.messages += 1
             if self.messages == 2:
                 raise NotificationFailed("the mail server dropped the connection")
-            email = await super().send_template(to[start:start + 500], subject, template, data, attachments)
+            email = await super().send_template(to[start:start + 500], subject, template, data, attachments, headers)
         assert email is not None
         return email
 

@@ -1,0 +1,71 @@
+"""Public updates by email to the confirmed subscribers of the incident's components.
+
+A reaction to ``public_update_posted`` (the ``public`` command, and the final update at resolve), so it runs
+through the bus's outbox: promised before the update is stored, swept after a crash. Each subscriber's mail
+is claimed in the idempotency store (per incident, update and address), so a retry or a sweep mails only
+those not mailed yet: once per subscriber per update, even when subscribed to several of its components.
+Only the public face is mailed (public title, public update text, public state), never a private incident.
+Every mail carries the reader's own unsubscribe link, also as RFC 8058 one-click headers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, timedelta
+
+from incident.errors import DevopsbotError
+from incident.model import Incident, TimelineEvent
+from incident.publishing import PUBLIC_UPDATE
+from incident.status_page import public_state
+from services.bus import Dependencies, Reaction
+from services.once import once
+from services.subscription_tokens import Purpose
+from services.subscriptions import UNSUBSCRIBE_PATH, component_names, link
+
+WHEN = {"en": "%d %b %Y %H:%M UTC", "fr": "%d/%m/%Y %H:%M UTC"}
+MAIL_LEASE = timedelta(minutes=10)  # a send that crashed may be retried after this
+STATE_TEXT = {"en": {"investigating": "Investigating", "identified": "Identified", "monitoring": "Monitoring",
+                     "resolved": "Resolved"},
+              "fr": {"investigating": "Analyse en cours", "identified": "Cause identifiée",
+                     "monitoring": "Sous surveillance", "resolved": "Résolu"}}
+
+
+async def mail_subscribers(incident: Incident, events: Sequence[TimelineEvent], deps: Dependencies) -> None:
+    publishing = deps.status_page
+    store = publishing.subscriptions if publishing is not None else None
+    signer = publishing.signer if publishing is not None else None
+    if incident.private or store is None or signer is None or deps.mailer is None:
+        return
+    updates = [e for e in events if e.kind == PUBLIC_UPDATE]
+    if not updates:
+        return
+    readers: dict[str, str] = {}  # address → language: one mail per subscriber, however many components
+    for component in incident.services:
+        for subscription in await store.of_component(component):
+            if subscription.confirmed:
+                readers.setdefault(subscription.address, subscription.language)
+    names = component_names(deps)
+    title = incident.public.title or deps.policy.status_page.default_title
+    state = public_state(incident.status)
+    for event in updates:
+        text = event.after.get("public_update", event.summary)
+        for address, language in sorted(readers.items()):
+            key = f"subscriber-mail:{incident.id}:{event.sequence}:{address}"
+            async with once(deps.idempotency, key, deps.clock.now(), MAIL_LEASE,
+                            release_on=(DevopsbotError,)) as claim:
+                if not claim.owned:
+                    continue
+                url = link(deps, UNSUBSCRIBE_PATH, signer.issue(Purpose.UNSUBSCRIBE, address, deps.clock.now(),
+                                                                language=language))
+                await deps.mailer.send_template(
+                    (address,), f"{title} · {STATE_TEXT[language][state]}", "subscriber_update",
+                    {"language": language, "page_title": deps.policy.status_page.title, "title": title,
+                     "state": STATE_TEXT[language][state], "text": text,
+                     "when": event.at.astimezone(UTC).strftime(WHEN[language]),
+                     "components": [names[s] for s in incident.services if s in names], "unsubscribe_url": url},
+                    headers=(("List-Unsubscribe", f"<{url}>"),
+                             ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")))
+                claim.result = "sent"
+
+
+SUBSCRIBER_REACTIONS: dict[str, tuple[Reaction, ...]] = {PUBLIC_UPDATE: (mail_subscribers,)}
