@@ -25,6 +25,7 @@ from incident import commands
 from incident.errors import NotificationFailed, NotPermitted
 from incident.policy import OrganisationPolicy
 from services.action_link_tokens import ActionLinkSigner, LinkAction
+from services.handlers import apply_change
 from services.ports import Email
 from services.subscriber_mail import mail_subscribers
 from services.subscription_tokens import Purpose
@@ -36,6 +37,7 @@ from tests.support.smtp import Inbox, Received, smtp_server
 KEY = bytes(range(32, 64))
 BASE = "https://devopsbot.contoso.example"
 ADDRESS = "ana.martin@example.com"
+FUNCTIONS = {"/api/status/confirm": "confirm_subscription", "/api/status/unsubscribe": "unsubscribe_link"}
 
 
 class FlakyMailer(SmtpMailer):
@@ -93,7 +95,7 @@ async def subscribe(address: str = ADDRESS, components: tuple[str, ...] = ("chec
 
 async def open_link(url: str, method: str = "GET", body: bytes = b"") -> func.HttpResponse:
     parts = urlsplit(url)
-    function = {"/api/status/confirm": "confirm_subscription", "/api/status/unsubscribe": "unsubscribe_link"}[parts.path]
+    function = FUNCTIONS[parts.path]
     params = {k: v[0] for k, v in parse_qs(parts.query).items()}
     response: func.HttpResponse = await built_function(function)(
         http(method, parts.path.removeprefix("/api/"), params=params, body=body))
@@ -301,3 +303,19 @@ async def test_a_failed_send_is_retried_and_nobody_is_mailed_twice(
     clock.advance(timedelta(minutes=30))
     await run_tick(container.bus, clock.now())  # a sweep or a second retry mails nobody again
     assert len(mails_to(inbox, "a@example.com", "Service disruption")) == 1
+
+
+async def test_a_public_update_stored_just_before_a_crash_reaches_subscribers_once(
+        container: Container, inbox: Inbox, clock: FixedClock) -> None:
+    await confirmed_subscriber(inbox)
+    incident_id = await declare(container)
+    # The handler alone: the update is stored, then the process "dies" before any reaction runs.
+    await apply_change(commands.PostPublicUpdate(incident_id, "Investigating", ALICE), container.dependencies)
+    assert mails_to(inbox, ADDRESS, "Service disruption") == []
+    clock.advance(timedelta(minutes=11))
+    await run_tick(container.bus, clock.now())
+    await container.bus.drain()
+    clock.advance(timedelta(minutes=30))
+    await run_tick(container.bus, clock.now())
+    [update] = mails_to(inbox, ADDRESS, "Service disruption")
+    assert "Investigating" in update.part("plain")
