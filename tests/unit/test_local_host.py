@@ -57,7 +57,10 @@ def test_the_real_app_exposes_health_and_messages_under_api_and_the_due_work_tim
         ("incident_document", "/api/incidents/{id}/document", ("GET",)), ("act", "/api/act", ("GET", "POST")),
         ("privacy", "/api/privacy", ("GET",)), ("terms", "/api/terms", ("GET",)),
         ("alerts_in", "/api/alerts/{source}", ("POST",)), ("health_live", "/api/health/live", ("GET",)),
-        ("health_ready", "/api/health/ready", ("GET",)), ("metrics", "/api/metrics", ("GET",))}
+        ("health_ready", "/api/health/ready", ("GET",)), ("metrics", "/api/metrics", ("GET",)),
+            ("subscribe", "/api/status/subscribe", ("POST",)),
+            ("confirm_subscription", "/api/status/confirm", ("GET", "POST")),
+            ("unsubscribe_link", "/api/status/unsubscribe", ("GET", "POST"))}
     assert [(t.name, str(t.schedule)) for t in timers] == [("due_work", "0 * * * * *"),
                                                            ("incoming_mail", "0 * * * * *"),
                                                            ("roster_report", "0 0 8 * * 1"),
