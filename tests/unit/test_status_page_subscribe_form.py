@@ -57,3 +57,12 @@ def test_with_the_form_the_html_stays_under_50_kb_for_100_components_and_200_inc
     html = render_status_files(shown, 90, subscribe_url=URL)["index.html"]
     assert html.count(b"type=checkbox") == 100
     assert len(html) < 50_000, len(html)
+
+
+def test_app_service_authentication_lets_the_form_and_its_links_through_and_nothing_else_under_status() -> None:
+    from devopsbot.settings import DEFAULT_ANONYMOUS_PATHS
+    from functions.signed_in import left_anonymous
+
+    for path in ("status/subscribe", "status/confirm?t=x", "status/unsubscribe?t=x"):
+        assert left_anonymous(f"https://app.example/api/{path}", DEFAULT_ANONYMOUS_PATHS)
+    assert not left_anonymous("https://app.example/api/statuses", DEFAULT_ANONYMOUS_PATHS)
