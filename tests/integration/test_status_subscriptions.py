@@ -165,6 +165,10 @@ async def test_subscribe_confirm_receive_an_update_unsubscribe_in_one_click_and_
     assert str(update.message["List-Unsubscribe"]) == f"<{unsubscribe_url}>"
     assert str(update.message["List-Unsubscribe-Post"]) == "List-Unsubscribe=One-Click"
 
+    body, signature = parse_qs(urlsplit(unsubscribe_url).query)["t"][0].split(".")
+    forged = f"{BASE}/api/status/unsubscribe?{urlencode({'t': f'{body}x.{signature}'})}"
+    refused = await open_link(forged, "POST", b"List-Unsubscribe=One-Click")
+    assert refused.status_code == 400 and "changed after it was sent" in refused.get_body().decode()
     asked = await open_link(unsubscribe_url)  # GET only asks
     assert asked.status_code == 200 and "Unsubscribe" in asked.get_body().decode()
     await public(container, incident_id, "Recovering")
