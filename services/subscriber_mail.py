@@ -4,7 +4,7 @@ A reaction to ``public_update_posted`` (the ``public`` command, and the final up
 through the bus's outbox: promised before the update is stored, swept after a crash. Each subscriber's mail
 is claimed in the idempotency store (per incident, update and address), so a retry or a sweep mails only
 those not mailed yet: once per subscriber per update, even when subscribed to several of its components.
-Only the public face is mailed (public title, public update text, public state), never a private incident.
+Unconfirmed requests past their link's expiry are removed on the way. Only the public face is mailed (public title, public update text, public state), never a private incident.
 Every mail carries the reader's own unsubscribe link, also as RFC 8058 one-click headers.
 """
 
@@ -19,7 +19,7 @@ from incident.publishing import PUBLIC_UPDATE
 from incident.status_page import public_state
 from services.bus import Dependencies, Reaction
 from services.once import once
-from services.subscription_tokens import Purpose
+from services.subscription_tokens import CONFIRM_TTL, Purpose
 from services.subscriptions import UNSUBSCRIBE_PATH, component_names, link
 
 WHEN = {"en": "%d %b %Y %H:%M UTC", "fr": "%d/%m/%Y %H:%M UTC"}
@@ -40,10 +40,13 @@ async def mail_subscribers(incident: Incident, events: Sequence[TimelineEvent], 
     if not updates:
         return
     readers: dict[str, str] = {}  # address → language: one mail per subscriber, however many components
+    stale = deps.clock.now() - CONFIRM_TTL  # a request never confirmed in time can no longer be: it goes
     for component in incident.services:
         for subscription in await store.of_component(component):
             if subscription.confirmed:
                 readers.setdefault(subscription.address, subscription.language)
+            elif subscription.requested_at is None or subscription.requested_at < stale:
+                await store.remove(subscription.component, subscription.address)
     names = component_names(deps)
     title = incident.public.title or deps.policy.status_page.default_title
     state = public_state(incident.status)

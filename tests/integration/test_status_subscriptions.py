@@ -323,3 +323,19 @@ async def test_a_public_update_stored_just_before_a_crash_reaches_subscribers_on
     await run_tick(container.bus, clock.now())
     [update] = mails_to(inbox, ADDRESS, "Service disruption")
     assert "Investigating" in update.part("plain")
+
+
+async def test_a_request_never_confirmed_in_time_is_removed_when_its_component_is_next_mailed(
+        container: Container, inbox: Inbox, clock: FixedClock) -> None:
+    await confirmed_subscriber(inbox, "kept@example.com")
+    await subscribe("late@example.com")
+    await subscribe("recent@example.com", ("checkout", "payments"))
+    store = container.status_page.subscriptions
+    assert store is not None
+    clock.advance(timedelta(hours=49))
+    await subscribe("recent@example.com")
+    incident_id = await declare(container)
+    await public(container, incident_id, "Investigating")
+    assert sorted((s.component, s.address) for s in await store.every()) == [
+        ("checkout", "kept@example.com"), ("checkout", "recent@example.com"), ("payments", "recent@example.com")]
+    assert [len(mails_to(inbox, a, "Service disruption")) for a in ("kept@example.com", "late@example.com")] == [1, 0]
