@@ -4,7 +4,8 @@ A reaction to ``public_update_posted`` (the ``public`` command, and the final up
 through the bus's outbox: promised before the update is stored, swept after a crash. Each subscriber's mail
 is claimed in the idempotency store (per incident, update and address), so a retry or a sweep mails only
 those not mailed yet: once per subscriber per update, even when subscribed to several of its components.
-Unconfirmed requests past their link's expiry are removed on the way. Only the public face is mailed (public title, public update text, public state), never a private incident.
+Unconfirmed requests past their link's expiry are removed on the way.
+Only the public face is mailed (public title, public update text, public state), never a private incident.
 Every mail carries the reader's own unsubscribe link, also as RFC 8058 one-click headers.
 """
 
