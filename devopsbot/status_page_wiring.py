@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from devopsbot.settings import Settings
 from incident.status_page import StatusPage
-from services.status_page_ports import PublicRecords, StatusFiles, StatusPagePublishing
+from services.status_page_ports import MaintenanceWindows, PublicRecords, StatusFiles, StatusPagePublishing
 
 if TYPE_CHECKING:
     from adapters.table_storage import TableStore
@@ -48,4 +48,13 @@ def status_page_publishing(settings: Settings, in_memory: bool, files: StatusFil
 
         return TablePublicRecords(store())
 
-    return StatusPagePublishing(connect, records, _render)
+    def windows() -> MaintenanceWindows:
+        if in_memory:
+            from adapters.memory_status_files import MemoryMaintenanceWindows
+
+            return MemoryMaintenanceWindows()
+        from adapters.table_maintenance import TableMaintenanceWindows
+
+        return TableMaintenanceWindows(store())
+
+    return StatusPagePublishing(connect, records, _render, windows)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from incident.maintenance import MaintenanceWindow
 from incident.status_page import PublicRecord, StatusPage
 
 
@@ -45,6 +46,22 @@ class PublicRecords(Protocol):
         ...
 
 
+class MaintenanceWindows(Protocol):
+    """The scheduled maintenance windows (incident/maintenance.py), kept beside the public records."""
+
+    async def put(self, window: MaintenanceWindow) -> None:
+        """Store ``window``, replacing the one of the same id."""
+        ...
+
+    async def get(self, window_id: str) -> MaintenanceWindow | None: ...
+
+    async def remove(self, window_id: str) -> None: ...
+
+    async def all(self) -> list[MaintenanceWindow]:
+        """Every window kept, in one query."""
+        ...
+
+
 Renderer = Callable[[StatusPage, int], Mapping[str, tuple[bytes, str]]]  # page, history days → name: (bytes, type)
 
 
@@ -53,12 +70,20 @@ class StatusPagePublishing:
     first publication, so its SDK is imported then and not at cold start."""
 
     def __init__(self, connect: Callable[[], StatusFiles], records: Callable[[], PublicRecords],
-                 render: Renderer) -> None:
+                 render: Renderer, windows: Callable[[], MaintenanceWindows]) -> None:
         self._connect = connect
         self._records = records
+        self._windows = windows
         self.render = render
         self._files: StatusFiles | None = None
         self._kept: PublicRecords | None = None
+        self._maintenance: MaintenanceWindows | None = None
+
+    @property
+    def maintenance(self) -> MaintenanceWindows:
+        if self._maintenance is None:
+            self._maintenance = self._windows()
+        return self._maintenance
 
     @property
     def records(self) -> PublicRecords:

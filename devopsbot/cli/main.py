@@ -35,7 +35,8 @@ HOST_ERROR_EXIT = 7
 COMMAND_MODULES: tuple[str, ...] = ("devopsbot.cli.host", "devopsbot.cli.incident", "devopsbot.cli.assess",
                                     "devopsbot.cli.report", "devopsbot.cli.package", "devopsbot.cli.roster",
                                     "devopsbot.cli.postmortem", "devopsbot.cli.mail", "devopsbot.cli.playbook",
-                                    "devopsbot.cli.smoke", "devopsbot.cli.alert", "devopsbot.cli.assessment")
+                                    "devopsbot.cli.smoke", "devopsbot.cli.alert", "devopsbot.cli.assessment",
+                                    "devopsbot.cli.status_page")
 
 
 def _prepare_environment() -> None:
