@@ -15,12 +15,12 @@ from bot.locale import Translator
 from bot.turns import Answer, Turns, actor_of
 from incident.maintenance import CancelMaintenance, MaintenanceError, MaintenanceWindow, parse_add, utc_text, window_id
 from incident.policy import OrganisationPolicy
+from incident.status_page import components_of
 from services.maintenance import current_windows
 
 
 def component_names(window: MaintenanceWindow, policy: OrganisationPolicy) -> str:
-    named = {c.key: c.name for c in policy.status_page.components}
-    return ", ".join(markdown_escape(named.get(c, c)) for c in window.components)
+    return ", ".join(markdown_escape(c.name) for c in components_of(policy.status_page, window.components))
 
 
 class MaintenanceTeams:

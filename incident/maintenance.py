@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from incident.errors import DomainError, InvalidValue, NotFound, NotPermitted
+from incident.errors import DevopsbotError, DomainError, InvalidValue, NotFound, NotPermitted
 from incident.instants import parse_instant
 from incident.people import Person
 
@@ -50,7 +50,7 @@ SENTENCES = {
 }
 
 
-class MaintenanceError:
+class MaintenanceError(DevopsbotError):
     """A refusal Teams says in the reader's language: its locale key (``maintenance.error.<key>``) and values."""
 
     key: str
