@@ -91,9 +91,10 @@ def render_status_files(page: StatusPage, history_days: int) -> dict[str, bytes]
     html = status_environment("html").get_template("index.html.j2").render(
         page=page, groups=_groups(page.components), history_days=history_days, state_text=STATE_TEXT,
         component_text=COMPONENT_TEXT, overall_text=OVERALL_TEXT, maintenance_text=MAINTENANCE_TEXT)
-    windows = [MaintenanceEntry(w) for w in (*page.maintenance, *page.maintenance_history)]
-    entries = sorted([*(FeedEntry(i, u) for i in (*page.active, *page.history) for u in i.updates), *windows],
-                     key=lambda e: e.at, reverse=True)[:FEED_ENTRIES]
+    entries: list[FeedEntry | MaintenanceEntry] = [FeedEntry(i, u) for i in (*page.active, *page.history)
+                                                   for u in i.updates]
+    entries += [MaintenanceEntry(w) for w in (*page.maintenance, *page.maintenance_history)]
+    entries = sorted(entries, key=lambda e: e.at, reverse=True)[:FEED_ENTRIES]
     feed = status_environment("atom").get_template("feed.atom.j2").render(
         page=page, entries=entries, feed_id=FEED_ID, state_text=STATE_TEXT, maintenance_text=MAINTENANCE_TEXT,
         updated=page.updated_at or page.generated_at)

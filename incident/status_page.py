@@ -158,7 +158,9 @@ def public_maintenance(window: MaintenanceWindow, names: Mapping[str, str], now:
 def maintenance_now(windows: Iterable[MaintenanceWindow], names: Mapping[str, str], now: datetime,
                     since: datetime) -> tuple[list[PublicMaintenance], list[PublicMaintenance], set[str]]:
     """The windows to announce, those completed since ``since``, and the components under maintenance now."""
-    coming, done, worked_on = [], [], set()
+    coming: list[PublicMaintenance] = []
+    done: list[PublicMaintenance] = []
+    worked_on: set[str] = set()
     for window in windows:
         if not window.shown:
             continue

@@ -31,7 +31,7 @@ COMMUNICATIONS_ROLE = "communications_lead"
 
 def _publishing(deps: Dependencies) -> StatusPagePublishing:
     if deps.status_page is None:
-        raise ConfigurationError("no status page is published here, so no maintenance can be scheduled on it")
+        raise ConfigurationError("status page", "", "none is published here, so no maintenance can be scheduled")
     return deps.status_page
 
 

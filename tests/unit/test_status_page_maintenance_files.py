@@ -8,13 +8,21 @@ import json
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import jsonschema
 import pytest
 
 from adapters.status_files import render_status_files
-from incident.maintenance import MaintenanceRefused, ScheduleMaintenance, cancelled, new_window, parse_add
-from incident.model import Person
+from incident.maintenance import (
+    MaintenanceRefused,
+    MaintenanceWindow,
+    ScheduleMaintenance,
+    cancelled,
+    new_window,
+    parse_add,
+)
+from incident.model import Incident, Person
 from incident.policy import OrganisationPolicy
 from incident.status_page import build_status_page
 from tests.unit.test_incident_lifecycle import T0
@@ -25,25 +33,25 @@ SCHEDULER = Person(id="29:zqxsecret-id", name="Zqxsecret Scheduler", email="zqxs
 
 
 def window(policy: OrganisationPolicy, start: timedelta, hours: int = 2, title: str = "Database upgrade",
-           components: tuple[str, ...] = ("checkout", "search")) -> object:
+           components: tuple[str, ...] = ("checkout", "search")) -> MaintenanceWindow:
     cmd = ScheduleMaintenance(title=title, description="Checkout may be slow <for> a few minutes.",
                               components=components, starts_at=T0 + start, ends_at=T0 + start + timedelta(hours=hours),
                               actor=SCHEDULER)
     return new_window(cmd, policy.services, T0)
 
 
-def files(policy: OrganisationPolicy, *windows: object, at: timedelta, incidents: tuple[object, ...] = ()
-          ) -> dict[str, bytes]:
-    shown = build_status_page(incidents, policy=policy.status_page, services=policy.services,  # type: ignore[arg-type]
+def files(policy: OrganisationPolicy, *windows: MaintenanceWindow, at: timedelta,
+          incidents: tuple[Incident, ...] = ()) -> dict[str, bytes]:
+    shown = build_status_page(incidents, policy=policy.status_page, services=policy.services,
                               severity_ranks={s.name: s.rank for s in policy.severities}, now=T0 + at,
-                              maintenance=windows)  # type: ignore[arg-type]
+                              maintenance=windows)
     return render_status_files(shown, policy.status_page.history_days)
 
 
-def valid(content: bytes) -> dict[str, object]:
-    data = json.loads(content)
+def valid(content: bytes) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(content)
     jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(data)
-    return dict(data)
+    return data
 
 
 @pytest.mark.parametrize(("at", "state", "checkout", "heading"), [
@@ -54,7 +62,7 @@ def test_a_window_to_come_or_under_way_is_announced_in_every_file(
         policy: OrganisationPolicy, at: timedelta, state: str, checkout: str, heading: str) -> None:
     published_files = files(policy, window(policy, timedelta(hours=24)), at=at)
     data = valid(published_files["status.json"])
-    assert [(w["title"], w["status"], w["components"]) for w in data["scheduled_maintenance"]] == [  # type: ignore[union-attr]
+    assert [(w["title"], w["status"], w["components"]) for w in data["scheduled_maintenance"]] == [
         ("Database upgrade", state, ["Checkout", "Search"])]
     parsed = outline(published_files)
     assert "Database upgrade" in parsed.headings
@@ -71,7 +79,7 @@ def test_a_completed_window_moves_to_the_history(policy: OrganisationPolicy) -> 
     published_files = files(policy, window(policy, timedelta(hours=24)), at=timedelta(days=2))
     data = valid(published_files["status.json"])
     assert data["scheduled_maintenance"] == []
-    assert [(w["status"], w["ends_at"]) for w in data["maintenance_history"]] == [  # type: ignore[union-attr]
+    assert [(w["status"], w["ends_at"]) for w in data["maintenance_history"]] == [
         ("completed", "2026-11-28T12:00:00Z")]
     assert data["status"] == {"indicator": "operational", "description": "All systems operational"}
     assert "Maintenance completed: Database upgrade" in "".join(outline(published_files).text)
@@ -86,10 +94,10 @@ def test_an_incident_outranks_maintenance_and_a_cancelled_window_is_on_no_page(p
     incident = replace(published(policy, "SEV1"), services=("checkout",))
     under_way = window(policy, timedelta(hours=-1))
     data = valid(files(policy, under_way, at=timedelta(0), incidents=(incident,))["status.json"])
-    states = {c["id"]: c["status"] for c in data["components"]}  # type: ignore[union-attr]
+    states = {c["id"]: c["status"] for c in data["components"]}
     assert states["checkout"] == "major_outage" and states["search"] == "under_maintenance"
-    assert data["status"]["indicator"] == "major_outage"  # type: ignore[index]
-    called_off = cancelled(window(policy, timedelta(hours=3)), T0)  # type: ignore[arg-type]
+    assert data["status"]["indicator"] == "major_outage"
+    called_off = cancelled(window(policy, timedelta(hours=3)), T0)
     for content in files(policy, called_off, at=timedelta(0)).values():
         assert b"Database upgrade" not in content
 
