@@ -7,6 +7,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from incident.errors import ConcurrencyConflict
+from incident.maintenance import MaintenanceWindow
 from incident.status_page import PublicRecord
 from services.status_page_ports import PublishedFile
 
@@ -49,3 +50,20 @@ class MemoryPublicRecords:
 
     async def all(self) -> list[PublicRecord]:
         return list(self.records.values())
+
+
+@dataclass
+class MemoryMaintenanceWindows:
+    windows: dict[str, MaintenanceWindow] = field(default_factory=dict)
+
+    async def put(self, window: MaintenanceWindow) -> None:
+        self.windows[window.id] = window
+
+    async def get(self, window_id: str) -> MaintenanceWindow | None:
+        return self.windows.get(window_id)
+
+    async def remove(self, window_id: str) -> None:
+        self.windows.pop(window_id, None)
+
+    async def all(self) -> list[MaintenanceWindow]:
+        return list(self.windows.values())

@@ -4,8 +4,9 @@ Seeds incidents published on the page (a third of them resolved, in the history)
 one after another; each is followed by its reactions (the cards refreshed on a recording notifier, the page
 published). Prints p50/p99 of the time from the stored update to the published page, and per publication the
 blob requests (one listing, one upload per changed file: the target) and the table requests (the record kept,
-the records read in one query, the cards refreshed).
-Run: .venv/bin/python bench/status_page_publish.py [--incidents 30] [--updates 100]
+the records read in one query, the maintenance windows read in one query, the cards refreshed). ``--windows``
+scheduled maintenance windows are on the page too.
+Run: .venv/bin/python bench/status_page_publish.py [--incidents 30] [--updates 100] [--windows 5]
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +31,14 @@ from devopsbot.bootstrap import Container  # noqa: E402
 from devopsbot.local.stack import azurite_connection_string  # noqa: E402
 from devopsbot.settings import Settings  # noqa: E402
 from incident import commands  # noqa: E402
+from incident.maintenance import ScheduleMaintenance  # noqa: E402
 from tests.conftest import ALICE, OUTAGE_CRITERIA  # noqa: E402
 from tests.support.processes import start_azurite, start_azurite_blob  # noqa: E402
 
 SERVICES = ("checkout", "payments", "search", "identity", "mobile-api", "data-platform")
 
 
-async def run(connection_string: str, incidents: int, updates: int) -> None:
+async def run(connection_string: str, incidents: int, updates: int, windows: int) -> None:
     from azure.storage.blob.aio import BlobServiceClient
 
     requests: Counter[str] = Counter()
@@ -49,6 +52,12 @@ async def run(connection_string: str, incidents: int, updates: int) -> None:
                           notifier=RecordingNotifier(), table_client_options={"raw_response_hook": counted("table")},
                           status_files=BlobStatusFiles(blobs, "benchweb", public_read=True))
     bus = container.bus
+    now = container.clock.now()
+    for n in range(windows):  # every other one under way, the others to come
+        start = now + timedelta(hours=n - 1 if n % 2 == 0 else n * 24)
+        await bus.handle(ScheduleMaintenance(
+            title=f"Maintenance {n}", description="Some requests may be slow.", components=(SERVICES[n % 6],),
+            starts_at=start, ends_at=start + timedelta(hours=3), actor=ALICE, enforce_roles=False))
     ids = []
     for n in range(incidents):
         incident = await bus.handle(commands.DeclareIncident(
@@ -73,12 +82,13 @@ async def run(connection_string: str, incidents: int, updates: int) -> None:
     await container.aclose()
     times.sort()
     p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
-    print(f"{updates} public updates, {incidents} incidents on the page ({len(ids)} active):")
+    print(f"{updates} public updates, {incidents} incidents on the page ({len(ids)} active), {windows} "
+          "maintenance windows:")
     print(f"  publish after a public update: p50 {statistics.median(times) * 1000:.0f} ms, "
           f"p99 {p99 * 1000:.0f} ms (target: p99 under 500 ms)")
     print(f"  blob requests per publication: {statistics.mean(blob_counts):.1f} "
           f"(one listing + one upload per changed file: 3 files change with each update, so 4)")
-    print(f"  table requests per publication (record kept, records read, cards refreshed): "
+    print(f"  table requests per publication (record kept, records read, windows read, cards refreshed): "
           f"{statistics.mean(table_counts):.1f}")
     print(f"  the last publication's requests: {last}")
 
@@ -87,12 +97,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=30)
     parser.add_argument("--updates", type=int, default=100)
+    parser.add_argument("--windows", type=int, default=5)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-status-"))
     tables, table_port = start_azurite(work)
     blobs, blob_port = start_azurite_blob(work)
     try:
-        asyncio.run(run(azurite_connection_string(table_port, blob_port), args.incidents, args.updates))
+        asyncio.run(run(azurite_connection_string(table_port, blob_port), args.incidents, args.updates,
+                        args.windows))
     finally:
         blobs.stop()
         tables.stop()

@@ -44,6 +44,7 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("public-title", "usage.public_title", "cmd.public_title"),
         CommandSpec("invite", "usage.invite", "cmd.invite"),
         CommandSpec("priority", "usage.priority", "cmd.priority"),
+        CommandSpec("maintenance", "usage.maintenance", "cmd.maintenance"),
     )
 }
 

@@ -17,6 +17,7 @@ from bot.hand_commands import HandTeams
 from bot.home_team import HomeCommands
 from bot.incident_commands import IncidentTeams
 from bot.locale import Translator
+from bot.maintenance_commands import MaintenanceTeams
 from bot.playbook_commands import PlaybookTeams
 from bot.postmortem import PostmortemTeams
 from bot.replies import help_card
@@ -55,6 +56,7 @@ def verb_table(turns: Turns) -> VerbTable:
     triage = TriageTeams(turns)
     public = PublicTeams(turns)
     hand = HandTeams(turns)
+    maintenance = MaintenanceTeams(turns)
     commands: dict[str, Command] = {
         "help": help_command, "declare": declaration.form, "status": incident.status, "list": incident.listing,
         "ack": incident.ack, "update": incident.update, "assign": incident.assign, "severity": incident.severity,
@@ -65,6 +67,7 @@ def verb_table(turns: Turns) -> VerbTable:
         "task": tasks.command, "followup": tasks.follow_up,
         "public": public.update, "public-title": public.title,
         "invite": hand.invite, "priority": hand.priority,
+        "maintenance": maintenance.command,
     }
     verbs: dict[str, Verb] = {
         "declare.submit": declaration.submit,

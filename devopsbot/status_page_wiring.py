@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from devopsbot.settings import Settings
 from incident.status_page import StatusPage
-from services.status_page_ports import PublicRecords, StatusFiles, StatusPagePublishing
+from services.status_page_ports import MaintenanceWindows, PublicRecords, StatusFiles, StatusPagePublishing
 from services.subscription_ports import Subscriptions
 from services.subscription_tokens import SubscriptionSigner
 from services.subscriptions import SUBSCRIBE_PATH
@@ -61,6 +61,15 @@ def status_page_publishing(settings: Settings, in_memory: bool, files: StatusFil
 
         return TablePublicRecords(store())
 
+    def windows() -> MaintenanceWindows:
+        if in_memory:
+            from adapters.memory_status_files import MemoryMaintenanceWindows
+
+            return MemoryMaintenanceWindows()
+        from adapters.table_maintenance import TableMaintenanceWindows
+
+        return TableMaintenanceWindows(store())
+
     def subscriptions() -> Subscriptions:
         if in_memory:
             from adapters.memory_subscriptions import MemorySubscriptions
@@ -72,5 +81,5 @@ def status_page_publishing(settings: Settings, in_memory: bool, files: StatusFil
 
     signer = _signer(settings)
     subscribe_url = f"{settings.public_url}{SUBSCRIBE_PATH}" if signer is not None else ""
-    return StatusPagePublishing(connect, records, _renderer(subscribe_url), subscriptions=subscriptions,
-                                signer=signer)
+    return StatusPagePublishing(connect, records, _renderer(subscribe_url), windows,
+                                subscriptions=subscriptions, signer=signer)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from incident.lifecycle import Status
+from incident.maintenance import COMPLETED, IN_PROGRESS, MaintenanceWindow
 from incident.model import Incident
 from incident.public_face import Component, PublicFace, PublicUpdate, StatusPagePolicy
 
@@ -20,6 +21,7 @@ PUBLIC_STATES: Mapping[Status, str] = {
 }
 # A component's state, best first; the worst one of its active published incidents wins.
 COMPONENT_STATES = ("operational", "degraded_performance", "partial_outage", "major_outage")
+UNDER_MAINTENANCE = "under_maintenance"  # an operational component inside a maintenance window in progress
 
 
 class Publishable(Protocol):
@@ -93,6 +95,20 @@ class PublicIncident:
 
 
 @dataclass(frozen=True)
+class PublicMaintenance:
+    """Everything the page shows of a maintenance window: its public title and description, nothing else."""
+
+    id: str
+    title: str
+    description: str
+    state: str  # scheduled, in_progress or completed
+    components: tuple[str, ...]  # the components' public names
+    starts_at: datetime
+    ends_at: datetime
+    updated_at: datetime  # its newest change as of the page: scheduled, started, ended
+
+
+@dataclass(frozen=True)
 class ComponentState:
     component: Component
     state: str
@@ -109,6 +125,8 @@ class StatusPage:
     components: tuple[ComponentState, ...]
     active: tuple[PublicIncident, ...]
     history: tuple[PublicIncident, ...]  # resolved within the history window, newest first
+    maintenance: tuple[PublicMaintenance, ...] = ()  # scheduled or in progress, soonest first
+    maintenance_history: tuple[PublicMaintenance, ...] = ()  # completed within the history window, newest first
 
 
 def components_of(policy: StatusPagePolicy, services: Iterable[str]) -> tuple[Component, ...]:
@@ -129,8 +147,38 @@ def public_incident(incident: Publishable, policy: StatusPagePolicy, names: Mapp
         updates=tuple(reversed(sorted(face.updates, key=lambda u: u.at))))  # newest first; of two at once, the later
 
 
+def public_maintenance(window: MaintenanceWindow, names: Mapping[str, str], now: datetime) -> PublicMaintenance:
+    state = window.state(now)
+    edges = [window.scheduled_at, *(at for at in (window.starts_at, window.ends_at) if at <= now)]
+    return PublicMaintenance(id=window.id, title=window.title, description=window.description, state=state,
+                             components=tuple(names[c] for c in window.components if c in names),
+                             starts_at=window.starts_at, ends_at=window.ends_at, updated_at=max(edges))
+
+
+def maintenance_now(windows: Iterable[MaintenanceWindow], names: Mapping[str, str], now: datetime,
+                    since: datetime) -> tuple[list[PublicMaintenance], list[PublicMaintenance], set[str]]:
+    """The windows to announce, those completed since ``since``, and the components under maintenance now."""
+    coming: list[PublicMaintenance] = []
+    done: list[PublicMaintenance] = []
+    worked_on: set[str] = set()
+    for window in windows:
+        if not window.shown:
+            continue
+        shown = public_maintenance(window, names, now)
+        if shown.state == COMPLETED:
+            if window.ends_at >= since:
+                done.append(shown)
+            continue
+        coming.append(shown)
+        if shown.state == IN_PROGRESS:
+            worked_on.update(window.components)
+    return (sorted(coming, key=lambda w: w.starts_at), sorted(done, key=lambda w: w.ends_at, reverse=True),
+            worked_on)
+
+
 def build_status_page(incidents: Iterable[Publishable], *, policy: StatusPagePolicy, services: Iterable[str],
-                      severity_ranks: Mapping[str, int], now: datetime) -> StatusPage:
+                      severity_ranks: Mapping[str, int], now: datetime,
+                      maintenance: Iterable[MaintenanceWindow] = ()) -> StatusPage:
     """The page as of ``now``: private and unpublished incidents are dropped before anything is read of them."""
     components = components_of(policy, services)
     names = {c.key: c.name for c in components}
@@ -147,12 +195,18 @@ def build_status_page(incidents: Iterable[Publishable], *, policy: StatusPagePol
                     worst[service] = max(worst[service], COMPONENT_STATES.index(shown.impact))
         elif shown.resolved_at is not None and shown.resolved_at >= since:
             history.append(shown)
-    states = tuple(ComponentState(c, COMPONENT_STATES[worst[c.key]]) for c in components)
+    coming, done, worked_on = maintenance_now(maintenance, names, now, since)
+    states = tuple(ComponentState(c, UNDER_MAINTENANCE if not worst[c.key] and c.key in worked_on
+                                  else COMPONENT_STATES[worst[c.key]]) for c in components)
     overall = COMPONENT_STATES[max(worst.values(), default=0)]
+    if overall == COMPONENT_STATES[0] and any(s.state == UNDER_MAINTENANCE for s in states):
+        overall = UNDER_MAINTENANCE
     changes = [u.at for i in (*active, *history) for u in i.updates]
     changes += [i.resolved_at for i in history if i.resolved_at is not None]
+    changes += [w.updated_at for w in (*coming, *done)]
     return StatusPage(
         title=policy.title, generated_at=now, updated_at=max(changes, default=None), overall=overall,
         components=states,
         active=tuple(sorted(active, key=lambda i: i.started_at, reverse=True)),
-        history=tuple(sorted(history, key=lambda i: i.resolved_at or i.started_at, reverse=True)))
+        history=tuple(sorted(history, key=lambda i: i.resolved_at or i.started_at, reverse=True)),
+        maintenance=tuple(coming), maintenance_history=tuple(done))

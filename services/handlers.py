@@ -15,6 +15,7 @@ from incident.note_commands import AddNote
 from incident.policy import OrganisationPolicy
 from services.bus import Dependencies, Handler
 from services.conflict_retry import Write, until_stored
+from services.maintenance import MAINTENANCE_HANDLERS
 from services.once import once
 from services.permissions import authorise
 from services.playbooks import PLAYBOOK_HANDLERS, approved_for
@@ -153,6 +154,7 @@ HANDLERS: dict[type, Handler] = {
     **{command_type: apply_change for command_type in CHANGES},
     **PLAYBOOK_HANDLERS,  # playbooks and the roster: changes outside any incident, through the same bus
     **ROSTER_HANDLERS,
+    **MAINTENANCE_HANDLERS,  # scheduled maintenance on the status page, outside any incident
 }
 
 

@@ -38,9 +38,10 @@ async def publish_status_page(deps: Dependencies, publishing: StatusPagePublishi
     for _ in range(ATTEMPTS):
         listed = await publishing.files.listing()
         records = await publishing.records.all()
+        windows = await publishing.maintenance.all()
         now = deps.clock.now()
         page = build_status_page(records, policy=policy.status_page, services=policy.services, now=now,
-                                 severity_ranks={s.name: s.rank for s in policy.severities})
+                                 severity_ranks={s.name: s.rank for s in policy.severities}, maintenance=windows)
         uploaded = []
         try:
             for name, (content, content_type) in publishing.render(page, policy.status_page.history_days).items():
@@ -55,6 +56,8 @@ async def publish_status_page(deps: Dependencies, publishing: StatusPagePublishi
         since = now - timedelta(days=policy.status_page.history_days)
         for old in (r for r in records if r.resolved_at is not None and r.resolved_at < since):
             await publishing.records.remove(old.id)
+        for window in (w for w in windows if w.ends_at < since or (not w.shown and w.starts_at < now)):
+            await publishing.maintenance.remove(window.id)  # past the history, or cancelled and no longer due
         return uploaded
     raise ConcurrencyConflict("the status page kept being published by someone else; trying again later")
 

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from incident.maintenance import MaintenanceWindow
 from incident.status_page import PublicRecord, StatusPage
 from services.subscription_ports import Subscriptions
 from services.subscription_tokens import SubscriptionSigner
@@ -47,6 +48,22 @@ class PublicRecords(Protocol):
         ...
 
 
+class MaintenanceWindows(Protocol):
+    """The scheduled maintenance windows (incident/maintenance.py), kept beside the public records."""
+
+    async def put(self, window: MaintenanceWindow) -> None:
+        """Store ``window``, replacing the one of the same id."""
+        ...
+
+    async def get(self, window_id: str) -> MaintenanceWindow | None: ...
+
+    async def remove(self, window_id: str) -> None: ...
+
+    async def all(self) -> list[MaintenanceWindow]:
+        """Every window kept, in one query."""
+        ...
+
+
 Renderer = Callable[[StatusPage, int], Mapping[str, tuple[bytes, str]]]  # page, history days → name: (bytes, type)
 
 
@@ -56,16 +73,19 @@ class StatusPagePublishing:
     (services/subscriptions.py) need ``subscriptions`` and ``signer``: without them the page has no form."""
 
     def __init__(self, connect: Callable[[], StatusFiles], records: Callable[[], PublicRecords],
-                 render: Renderer, *, subscriptions: Callable[[], Subscriptions] | None = None,
+                 render: Renderer, windows: Callable[[], MaintenanceWindows], *,
+                 subscriptions: Callable[[], Subscriptions] | None = None,
                  signer: SubscriptionSigner | None = None) -> None:
         self._connect = connect
         self._records = records
+        self._windows = windows
         self.render = render
         self._files: StatusFiles | None = None
         self._kept: PublicRecords | None = None
         self._subscriptions = subscriptions
         self._subscribers: Subscriptions | None = None
         self.signer = signer
+        self._maintenance: MaintenanceWindows | None = None
 
     @property
     def subscriptions(self) -> Subscriptions | None:
@@ -73,6 +93,12 @@ class StatusPagePublishing:
         if self._subscribers is None and self._subscriptions is not None and self.signer is not None:
             self._subscribers = self._subscriptions()
         return self._subscribers
+
+    @property
+    def maintenance(self) -> MaintenanceWindows:
+        if self._maintenance is None:
+            self._maintenance = self._windows()
+        return self._maintenance
 
     @property
     def records(self) -> PublicRecords:

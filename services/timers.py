@@ -21,6 +21,7 @@ from services.alert_triage import TRIAGE_DEADLINE, at_deadline
 from services.assessment import ASSESSMENT_WORK
 from services.bus import EVENT_SWEEP, RETRY_EVENT_REACTION, RETRY_REACTION, MessageBus
 from services.heartbeat import record_heartbeat
+from services.maintenance import MAINTENANCE_EDGE, at_window_edge
 from services.outbox import DELIVERY_KEY, OUTBOX_SWEEP
 from services.ports import Alert, DueItem
 from services.postmortem_timers import POSTMORTEM_WORK
@@ -219,7 +220,8 @@ async def _run_item(item: DueItem, bus: MessageBus, now: datetime, report: TickR
 
 
 def _incident_of(item: DueItem) -> str:
-    return "" if item.incident_id.startswith("event:") else item.incident_id  # (work outside any incident)
+    outside = item.incident_id.startswith(("event:", "maintenance:"))  # work outside any incident
+    return "" if outside else item.incident_id
 
 
 async def _act(item: DueItem, bus: MessageBus, now: datetime) -> Next:
@@ -231,6 +233,9 @@ async def _act(item: DueItem, bus: MessageBus, now: datetime) -> Next:
         return Next()
     if item.kind == TRIAGE_DEADLINE:  # an alert's triage card, before any incident exists
         await at_deadline(bus, item)
+        return Next()
+    if item.kind == MAINTENANCE_EDGE:  # a maintenance window starts or ends: the status page follows
+        await at_window_edge(bus.dependencies)
         return Next()
     work = WORK.get(item.kind)
     if work is None:

@@ -1,4 +1,5 @@
-"""``python -m devopsbot status``: the status page's email subscribers (list, count) and removing an address.
+"""``python -m devopsbot status``: the status page's email subscribers (list, count) and removing an address;
+``status maintenance`` is devopsbot/cli/status_page.py.
 
 Nothing heavy is imported at module level: the CLI imports this module to build its parser.
 """
@@ -12,14 +13,18 @@ import sys
 from typing import Any
 
 from devopsbot.cli.common import with_container
+from devopsbot.cli.status_page import add_maintenance
 
 OFF_EXIT = 2
 
 
 def register(sub: Any) -> None:
-    status = sub.add_parser("status", help="the public status page's email subscribers",
-                            description="Subscribers of the status page's components (double opt-in from the page).")
+    status = sub.add_parser("status", help="the public status page: email subscribers and scheduled maintenance",
+                            description="Subscribers of the status page's components (double opt-in from the page) "
+                                        "and scheduled maintenance shown on the page.")
+    status.add_argument("--as", dest="actor", help='who is acting, as "Display Name <id>" (maintenance)')
     commands = status.add_subparsers(dest="status_command", required=True)
+    add_maintenance(commands)
     listing = commands.add_parser("subscribers", help="list the subscribers, confirmed and pending")
     listing.add_argument("--component", help="only this component's (a key of [organisation] services)")
     listing.add_argument("--count", action="store_true", help="only the numbers, confirmed and pending")

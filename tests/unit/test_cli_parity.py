@@ -44,6 +44,9 @@ COUNTERPARTS: dict[str, tuple[str, ...]] = {
     "priority": ("incident", "priority"),
     "public": ("incident", "public"),  # the public status page
     "public-title": ("incident", "public-title"),
+    "maintenance add": ("status", "maintenance", "add"),  # scheduled maintenance on the status page
+    "maintenance list": ("status", "maintenance", "list"),
+    "maintenance cancel": ("status", "maintenance", "cancel"),
 }
 TEAMS_ONLY = {
     "help": "the CLI's own --help lists its commands",

@@ -17,6 +17,7 @@ from adapters.status_files import render_status_files
 from devopsbot.settings import ROOT
 from incident import publishing
 from incident.lifecycle import Status
+from incident.maintenance import ScheduleMaintenance, new_window
 from incident.model import Incident
 from incident.policy import OrganisationPolicy
 from incident.public_face import Component, PublicFace, PublicUpdate, StatusPagePolicy
@@ -122,8 +123,18 @@ def test_the_html_stays_under_50_kb_for_100_components_and_200_incidents_in_hist
             declare(policy), id=f"INC-2026-{n:04}", status=Status.RESOLVED, declared_at=at,
             resolved_at=at + timedelta(hours=2), services=(services[n % 100],),
             public=PublicFace(title=f"Slow responses from service {n % 100:03} in one region", updates=updates)))
-    shown = build_status_page(incidents, policy=big, services=services, severity_ranks={"SEV2": 2}, now=T0)
+    windows = [new_window(ScheduleMaintenance(  # a few windows to come, one under way, a few done
+        title=f"Upgrade number {n} of the shared database cluster", components=tuple(services[n * 7:n * 7 + 3]),
+        description="Some requests may be slower than usual for a few minutes during the upgrade.",
+        starts_at=T0 + timedelta(days=n - 3), ends_at=T0 + timedelta(days=n - 3, hours=2), actor=ALICE),
+        services, T0 - timedelta(days=4)) for n in range(6)]
+    windows.append(new_window(ScheduleMaintenance(
+        title="Network maintenance", description="", components=tuple(services[:10]), starts_at=T0,
+        ends_at=T0 + timedelta(hours=1), actor=ALICE), services, T0 - timedelta(days=1)))
+    shown = build_status_page(incidents, policy=big, services=services, severity_ranks={"SEV2": 2}, now=T0,
+                              maintenance=windows)
     assert len(shown.history) == 200 and len(shown.components) == 100
+    assert (len(shown.maintenance), len(shown.maintenance_history)) == (4, 3)
     html = render_status_files(shown, 90)["index.html"]
     assert len(html) < 50_000, len(html)
 
