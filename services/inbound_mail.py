@@ -141,7 +141,7 @@ async def _ingest(bus: MessageBus, message: InboundMessage, directory: Directory
         claim.acted()  # the message was acted on: whatever follows, a retry must not act on it again
         if handled.outcome is Outcome.ANSWERED:
             try:
-                await _answer(bus, message, handled.reply)
+                await _answer(bus, message, handled.reply, await _language(bus, handled.incident_id))
             except Exception as error:  # the message was handled; only the courtesy answer failed
                 # Not raising: the mailbox would stay before this message and fetch it again on every poll,
                 # and the same failure would block every message after it.
@@ -248,7 +248,17 @@ def _participant(incident: Incident, address: str) -> Person | None:
     return None
 
 
-async def _answer(bus: MessageBus, message: InboundMessage, reply: str) -> None:
+async def _language(bus: MessageBus, incident_id: str) -> str:
+    """The answer's language: its incident's, else the organisation's."""
+    if incident_id:
+        try:
+            return (await bus.dependencies.incidents.get(incident_id)).language
+        except NotFound:
+            pass
+    return bus.dependencies.policy.language
+
+
+async def _answer(bus: MessageBus, message: InboundMessage, reply: str, language: str = "en") -> None:
     mailer = bus.dependencies.mailer
     if mailer is None:
         log.warning("could not answer %s (email is not configured): %s", message.sender, reply)
@@ -256,7 +266,8 @@ async def _answer(bus: MessageBus, message: InboundMessage, reply: str) -> None:
     subject = _PREFIXES.sub("", " ".join(message.subject.split())) or "your message"
     await mailer.send_template((message.sender,), f"Re: {subject}"[:250], "inbound_reply",
                                {"sender_name": message.sender_name or message.sender, "reply": reply,
-                                "subject": subject, "id_prefix": bus.dependencies.policy.id_prefix})
+                                "subject": subject, "id_prefix": bus.dependencies.policy.id_prefix,
+                                "language": language})
 
 
 class Mailbox(Protocol):
