@@ -144,8 +144,8 @@ async def test_a_french_organisations_digest_email_is_in_french(
     await send_weekly_digest(built, poster=RecordingPoster())
     [mail] = [m for m in inbox.messages if str(m.message["Subject"]).startswith("Bilan hebdomadaire des incidents")]
     text = mail.part("plain").replace("\r\n", "\n")
-    assert "Incidents déclarés: 1" in text and "7 derniers jours :" in text
-    assert "Chloe Nguyen:\n    INC-2026-0001 #1 Canary covers payments, pour le" in text and "(3 jours de retard)" in text
+    assert "Incidents déclarés : 1" in text and "7 derniers jours :" in text and "(3 jours de retard)" in text
+    assert "Chloe Nguyen :\n    INC-2026-0001 #1 Canary covers payments, pour le" in text
     assert "Graphique :" in text and "Tableau de bord :" in text
     html = mail.part("html")
     assert '<html lang="fr">' in html and "Ouvrir le tableau de bord" in html
