@@ -107,4 +107,4 @@ def pin_note(incident: Incident, *, actor: Person, at: datetime, note: Note, num
     what = "pinned as a key event" if pinned else "no longer a key event"
     text = note.text if len(note.text) <= 200 else note.text[:199] + "…"
     return incident.record(actor, at, NOTE_PINNED if pinned else NOTE_UNPINNED, f"note {number} {what}: {text}",
-                           after={"note": str(note.sequence), "number": str(number)})
+                           after={"note": str(note.sequence), "number": str(number), "text": text})

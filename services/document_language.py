@@ -105,6 +105,8 @@ EVENTS_FR: dict[str, Callable[[TimelineEvent], str]] = {
     "follow_up_done": _after("", "action de suivi n° {number} faite"),
     "invited": _after("", "a invité {people}"),
     "bridge_opened": _after("", "Pont de réunion ouvert"),
+    "note_pinned": _after("", "note {number} marquée comme événement clé : {text}"),
+    "note_unpinned": _after("", "note {number} n'est plus un événement clé : {text}"),
 }
 PREFIXES_FR = (("Alert resolved (", "Alerte résolue ("), ("Alert (", "Alerte ("))
 
