@@ -163,9 +163,11 @@ async def pin_note(cmd: PinNote, deps: Dependencies) -> Incident:
     return incident
 
 
+# Changes that read the timeline before they apply (the n-th note), each with its own handler.
+READ_FIRST: dict[type, Handler] = {PinNote: pin_note}
 HANDLERS: dict[type, Handler] = {
     commands.DeclareIncident: declare_incident,
-    PinNote: pin_note,
+    **READ_FIRST,
     **{command_type: apply_change for command_type in CHANGES},
     **PLAYBOOK_HANDLERS,  # playbooks and the roster: changes outside any incident, through the same bus
     **ROSTER_HANDLERS,
