@@ -115,3 +115,28 @@ async def test_someone_outside_a_security_incident_may_not_pin_its_notes(
     assert await pinned(installed, private.id) == [False]
     assert (await say("pin 1", conversation=chat_id, user=BOB))["text"].startswith(f"Note 1 of {private.id} is now")
     assert await pinned(installed, private.id) == [True]
+
+
+async def test_the_document_page_follows_the_incidents_language_or_the_one_asked(
+        installed: Container, connector: ConnectorDouble) -> None:
+    import azure.functions as func
+
+    incident_id = await declare(installed)
+    space, _ = threads(connector)
+    await say("note Failover to the replica started", conversation=space.conversation_id)
+    await say("pin 1", conversation=space.conversation_id)
+
+    def asked(language: str) -> func.HttpRequest:
+        return func.HttpRequest(method="GET", url=f"http://127.0.0.1/api/incidents/{incident_id}/document",
+                                params={"format": "html", "language": language}, route_params={"id": incident_id},
+                                body=b"")
+
+    page = built_function("incident_document")
+    english = (await page(get(incident_id, "html"))).get_body().decode()  # declared in English: English
+    assert '<html lang="en">' in english and "<h2>Key events</h2>" in english
+    french = (await page(asked("fr"))).get_body().decode()
+    assert '<html lang="fr">' in french and "<h2>Événements clés</h2>" in french
+    assert "<strong>Événement clé :</strong> Failover to the replica started" in french
+    assert "note 1 marquée comme événement clé : Failover to the replica started" in french
+    refused = await page(asked("klingon"))
+    assert refused.status_code == 400 and b"language must be one of en, fr" in refused.get_body()
