@@ -19,7 +19,7 @@ WORDS: dict[str, dict[str, str]] = {
         "join_meeting": "Join the Teams meeting", "declared": "Declared", "by": "by", "time_to_resolve":
         "Time to resolve", "postmortem": "Postmortem", "owner": "owner", "due": "due", "not_written":
         "Not written yet.", "key_events": "Key events", "no_key_event": "No key event was marked.",
-        "key_event_hint": "(In Teams: `note! <text>`, or the message action's key event switch.)",
+        "key_event_hint": "(In Teams: `note! <text>`, `pin <n>`, or the message action's key event switch.)",
         "severity_history": "Severity and priority history", "when_utc": "When (UTC)", "local_time": "Local time",
         "who": "Who", "change": "Change", "risk_assessments": "Risk assessments", "latest": "Latest:",
         "no_risk": "No risk assessment was recorded.", "roles_over_time": "Roles over time",
