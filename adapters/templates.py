@@ -110,9 +110,12 @@ def status_environment(kind: str) -> Environment:
 
 def _markdown_value(value: Any) -> str:
     from jinja2 import Undefined
+    from markupsafe import Markup
 
     if isinstance(value, Undefined):
         str(value)  # StrictUndefined raises here, naming the missing variable
+    if isinstance(value, Markup):  # the document's own words (adapters/documents.py), never what people typed
+        return str(value)
     return markdown_escape(str(value))
 
 

@@ -37,6 +37,8 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("home", "usage.home", "cmd.home"),
         CommandSpec("note", "usage.note", "cmd.note"),
         CommandSpec("note!", "usage.note!", "cmd.note!"),  # a key event: stands out in the incident document
+        CommandSpec("pin", "usage.pin", "cmd.pin"),  # an earlier note made a key event ('pin' alone lists them)
+        CommandSpec("unpin", "usage.unpin", "cmd.unpin"),
         CommandSpec("bridge", "", "cmd.bridge"),
         CommandSpec("task", "usage.task", "cmd.task"),
         CommandSpec("followup", "usage.followup", "cmd.followup"),

@@ -21,12 +21,13 @@ from bot.notifier import incident_of_conversation
 from bot.submissions import CaptureAction, parse_payload
 from bot.turns import Answer, Turns, actor_of, guarded
 from bot.views import cut
+from incident.access import Action, permits
 from incident.errors import NotFound
 from incident.instants import parse_instant
 from incident.lifecycle import Status
 from incident.model import Incident, Person
-from incident.note_commands import AddNote
-from incident.notes import Source
+from incident.note_commands import AddNote, PinNote
+from incident.notes import Source, notes_of
 from services.handlers import open_incidents
 from services.html_text import html_to_text
 
@@ -39,6 +40,12 @@ MAX_CHOICES = 40  # the most severe open incidents; the card stays far below 28 
 EXCERPT = 600  # characters of the message the dialog shows
 
 Invoke = Callable[[TurnContext, Translator], Awaitable[dict[str, Any]]]
+
+
+def _line(text: str, limit: int = 200) -> str:
+    """A note on one line of the numbered list."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True)
@@ -104,6 +111,42 @@ class CaptureTeams:
                 return Answer(text=t("reply.usage", usage=t("usage.note!" if pinned else "usage.note")))
             await self.bus.handle(AddNote(incident.id, rest, actor_of(turn_context), pinned=pinned))
             return Answer(text=t("reply.key_event_added" if pinned else "reply.note_added", id=incident.id))
+        return await self.turns.with_incident(turn_context, arguments, t, act)
+
+    # -- pin <n> / unpin <n>: an earlier note made a key event, or an ordinary note again ----------------
+
+    async def pin(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
+        return await self._pin(turn_context, arguments, t, pinned=True)
+
+    async def unpin(self, turn_context: TurnContext, arguments: str, t: Translator) -> Answer:
+        return await self._pin(turn_context, arguments, t, pinned=False)
+
+    async def _pin(self, turn_context: TurnContext, arguments: str, t: Translator, *, pinned: bool) -> Answer:
+        verb = "pin" if pinned else "unpin"
+
+        async def act(incident: Incident, rest: str) -> Answer:
+            actor = actor_of(turn_context)
+            number = int(rest) if rest.isdigit() and len(rest) <= 6 else None
+            command = PinNote(incident.id, number or 0, actor, pinned=pinned)
+            if not permits(incident, Action.ADD_NOTE, actor, self.deps.policy.admins):
+                await self.bus.handle(command)  # refused there, in the same words as for a note: nothing learnt
+            notes = notes_of(await self.deps.incidents.timeline(incident.id))
+            if not rest and pinned and notes:
+                lines = [f"{n}. {markdown_escape(_line(note.text))}"
+                         + (f" ({t('reply.notes_key_event')})" if note.pinned else "")
+                         for n, note in enumerate(notes, start=1)]
+                return Answer(text="\n\n".join([t("reply.notes_list", id=incident.id), *lines]))
+            if not notes:
+                return Answer(text=t("reply.no_notes", id=incident.id))
+            if number is None:
+                return Answer(text=t("reply.pin_number", verb=verb))
+            if not 1 <= number <= len(notes):
+                return Answer(text=t("reply.no_such_note", id=incident.id, n=number, count=len(notes)))
+            if notes[number - 1].pinned == pinned:
+                key = "reply.note_already_pinned" if pinned else "reply.note_not_pinned"
+                return Answer(text=t(key, id=incident.id, n=number))
+            await self.bus.handle(command)
+            return Answer(text=t("reply.note_pinned" if pinned else "reply.note_unpinned", id=incident.id, n=number))
         return await self.turns.with_incident(turn_context, arguments, t, act)
 
     # -- the message action ----------------------------------------------------------------------------

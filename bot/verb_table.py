@@ -63,7 +63,7 @@ def verb_table(turns: Turns) -> VerbTable:
         "resolve": incident.resolve_form, "reopen": incident.reopen, "roster": roster.command,
         "playbook": playbook.command, "postmortem": postmortem.show, "assess": assessment.command,
         "home": home.command, "bridge": bridge.command,
-        "note": capture.note, "note!": capture.key_event,
+        "note": capture.note, "note!": capture.key_event, "pin": capture.pin, "unpin": capture.unpin,
         "task": tasks.command, "followup": tasks.follow_up,
         "public": public.update, "public-title": public.title,
         "invite": hand.invite, "priority": hand.priority,

@@ -145,6 +145,7 @@ class OrganisationModel(_Strict):
     services: list[Key] = Field(default_factory=list)
     environments: list[Key] = Field(default_factory=list)
     regions: list[Key] = Field(default_factory=list)
+    language: Literal["en", "fr"] = "en"  # of mail that follows no incident (digest, reports, reviews)
 
 
 class PersonModel(_Strict):
@@ -352,4 +353,5 @@ def to_policy(model: OrganisationFile) -> OrganisationPolicy:
             last_tested_max_days=p.last_tested_max_days, max_bytes=p.max_kb * 1000,
             approvers={service: tuple(Person(a.id, a.name, a.email) for a in people)
                        for service, people in p.approvers.items()}),
+        language=org.language,
     )

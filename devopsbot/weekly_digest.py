@@ -64,6 +64,7 @@ async def send_weekly_digest(container: Container, *, poster: ChannelPoster | No
         digest = await build_digest(deps)
         chart = await asyncio.to_thread(render_weekly_chart, digest.trend.weeks)  # matplotlib blocks a while
         description = weekly_chart_description(digest.trend.weeks)
+        language = deps.policy.language
         dashboard_url = f"{deps.public_url.rstrip('/')}/api/dashboard"
         card = digest_card(digest, dashboard_url=dashboard_url, chart_description=description,
                            chart_url="data:image/png;base64," + base64.b64encode(chart).decode())
@@ -80,10 +81,13 @@ async def send_weekly_digest(container: Container, *, poster: ChannelPoster | No
         recipients = deps.policy.escalation.leadership_emails
         if deps.mailer is not None and recipients:
             width, height = WEEKLY_CHART_SIZE
+            subject = (f"Bilan hebdomadaire des incidents, semaine du {now:%Y-%m-%d}" if language == "fr"
+                       else f"Weekly incident digest, week of {now:%Y-%m-%d}")
             await deps.mailer.send_template(
-                recipients, f"Weekly incident digest, week of {now:%Y-%m-%d}", "weekly_digest",
-                {"now": now, "figures": digest.figures, "past_due": digest.past_due, "days_late": digest.days_late,
-                 "chart_cid": CHART_CID, "chart_description": description, "chart_width": width,
+                recipients, subject, "weekly_digest",
+                {"now": now, "figures": digest.figures_in(language), "past_due": digest.past_due,
+                 "days_late": digest.days_late, "chart_cid": CHART_CID, "language": language,
+                 "chart_description": weekly_chart_description(digest.trend.weeks, language), "chart_width": width,
                  "chart_height": height, "dashboard_url": dashboard_url},
                 attachments=(Attachment("incidents-per-week.png", "image/png", chart, CHART_CID),))
         elif not posted:

@@ -35,11 +35,15 @@ def _filename(incident_id: str, document_format: str) -> str:
 async def incident_document(req: func.HttpRequest) -> func.HttpResponse:
     from adapters.documents import FORMATS, content_type, render_document
     from devopsbot.bootstrap import get_container
+    from services.document_language import LANGUAGES
     from services.incident_document import build_document
 
     document_format = (req.params.get("format") or "html").lower()
     if document_format not in FORMATS:
         return json_response({"error": f"format must be one of {', '.join(FORMATS)}"}, 400)
+    language = (req.params.get("language") or "").lower()[:8]
+    if language not in ("", *LANGUAGES):
+        return json_response({"error": f"language must be one of {', '.join(LANGUAGES)}"}, 400)
     try:
         incident_id = parse_incident_id(req.route_params.get("id", ""))
         container = get_container()
@@ -54,8 +58,9 @@ async def incident_document(req: func.HttpRequest) -> func.HttpResponse:
                 person is None or not may_read(incident, person, container.policy.admins)):
             return json_response({"error": f"no incident {incident_id}"}, 404)
         timeline = await deps.incidents.timeline(incident_id)
-        document = build_document(incident, timeline, container.policy, deps.clock.now())
-        body = render_document(document, document_format)
+        language = language or incident.language  # the incident's own language unless the reader asks
+        document = build_document(incident, timeline, container.policy, deps.clock.now(), language)
+        body = render_document(document, document_format, language)
     except Exception as error:
         return error_response(error)
     headers: dict[str, Any] = {

@@ -26,7 +26,7 @@ async def teams_service_health(timer: func.TimerRequest) -> None:
     deps = container.dependencies
     if announcements is None or deps.health is None:
         return  # the container said why, once
-    admins = Admins(container.teams_setup.admin_team, deps.mailer, deps.idempotency)
+    admins = Admins(container.teams_setup.admin_team, deps.mailer, deps.idempotency, deps.policy.language)
     try:
         watched = await watch_teams(announcements, deps.health, admins, container.clock.now())
     except DevopsbotError as error:  # Graph refused (ServiceHealth.Read.All not granted?) or storage failed

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from incident.errors import IllegalTransition
+from incident.errors import IllegalTransition, InvalidValue
 from incident.lifecycle import Status
 from incident.model import Incident
 from incident.people import Person
 from incident.timeline import MAX_TEXT, TimelineEvent, clean_text, require_aware, web_link
 
 NOTE_ADDED = "note_added"
+NOTE_PINNED, NOTE_UNPINNED = "note_pinned", "note_unpinned"  # a note made a key event later, or no longer one
 MAX_NOTE = MAX_TEXT
 KEPT_CONTROLS = frozenset("\n\t")
 CUT = " […]"  # ends a captured message longer than a note; the link back keeps the whole of it
@@ -73,8 +74,37 @@ def add_note(incident: Incident, *, actor: Person, at: datetime, text: str, pinn
 
 
 def notes_of(timeline: Iterable[TimelineEvent]) -> list[Note]:
-    """Every note of a timeline, in the order they were added."""
-    return [Note(sequence=e.sequence, added_at=e.at, added_by=e.actor.name or e.actor.id, text=e.after.get("text", ""),
-                 pinned=e.after.get("pinned") == "yes", author=e.after.get("author") or e.actor.name or e.actor.id,
-                 said_at=e.after.get("said_at") or e.at.isoformat(), link=e.after.get("link", ""))
-            for e in timeline if e.kind == NOTE_ADDED]
+    """Every note of a timeline, in the order they were added (note 1 first), pinned as the latest ``pin`` or
+    ``unpin`` of it left it."""
+    found: dict[int, Note] = {}
+    for e in timeline:
+        if e.kind == NOTE_ADDED:
+            found[e.sequence] = Note(
+                sequence=e.sequence, added_at=e.at, added_by=e.actor.name or e.actor.id, text=e.after.get("text", ""),
+                pinned=e.after.get("pinned") == "yes", author=e.after.get("author") or e.actor.name or e.actor.id,
+                said_at=e.after.get("said_at") or e.at.isoformat(), link=e.after.get("link", ""))
+        elif e.kind in (NOTE_PINNED, NOTE_UNPINNED) and (note := found.get(int(e.after.get("note", "0") or 0))):
+            found[note.sequence] = replace(note, pinned=e.kind == NOTE_PINNED)
+    return list(found.values())
+
+
+def numbered_note(notes: list[Note], number: int, incident_id: str) -> Note:
+    """Note ``number`` (from 1, in the order the notes were added), or a sentence saying which numbers exist."""
+    if not notes:
+        raise InvalidValue("note", f"{incident_id} has no notes yet: add one with 'note <text>' first")
+    if not 1 <= number <= len(notes):
+        raise InvalidValue("note", f"there is no note {number} in {incident_id}: its notes are numbered 1 to "
+                                   f"{len(notes)}")
+    return notes[number - 1]
+
+
+def pin_note(incident: Incident, *, actor: Person, at: datetime, note: Note, number: int,
+             pinned: bool) -> TimelineEvent:
+    """Make note ``number`` a key event (``pinned``) or an ordinary note again: recorded, never rewritten."""
+    require_aware(at)
+    if incident.status is Status.CLOSED:
+        raise IllegalTransition(incident.id, incident.status.value, "pinned" if pinned else "unpinned")
+    what = "pinned as a key event" if pinned else "no longer a key event"
+    text = note.text if len(note.text) <= 200 else note.text[:199] + "…"
+    return incident.record(actor, at, NOTE_PINNED if pinned else NOTE_UNPINNED, f"note {number} {what}: {text}",
+                           after={"note": str(note.sequence), "number": str(number), "text": text})

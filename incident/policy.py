@@ -175,6 +175,7 @@ class OrganisationPolicy:
     acknowledge_starts_investigation: bool = True  # acknowledging a declared incident moves it to investigating
     alerts: AlertPolicy = field(default_factory=AlertPolicy)  # [alerts]: severity mapping and rules
     status_page: StatusPagePolicy = field(default_factory=StatusPagePolicy)  # [status_page]: components, texts
+    language: str = "en"  # [organisation] language: mail with no incident to follow (digest, reports)
 
     def stakeholders(self, severity: str, priority: str = "") -> tuple[str, ...]:
         """The addresses told of every incident of this severity (and priority), by email, always."""

@@ -15,6 +15,25 @@ from services.reporting import build_report, past_due_follow_ups, recent_weeks
 DIGEST_PERIOD = timedelta(days=7)
 
 
+FIGURE_LABELS_FR = {
+    "Incidents declared": "Incidents déclarés", "By severity": "Par gravité", "By type": "Par type",
+    "Time to acknowledge (mean / median)": "Délai de prise en charge (moyenne / médiane)",
+    "Time to mitigate (mean / median)": "Délai d'atténuation (moyenne / médiane)",
+    "Time to resolve (mean / median)": "Délai de résolution (moyenne / médiane)",
+    "Postmortems completed": "Postmortems terminés", "Follow-ups done": "Actions de suivi faites",
+    "Follow-ups past due (all incidents)": "Actions de suivi en retard (tous incidents)",
+}
+
+
+def _french_value(label: str, value: str) -> str:
+    """The few English words of a figure's value ("none", "of", days as "d") in French; names are left as named."""
+    if value in ("none", "— (none owed)"):
+        return {"none": "aucun", "— (none owed)": "— (aucun dû)"}[value]
+    if label.startswith("By "):
+        return value
+    return value.replace(" of ", " sur ").replace(" d ", " j ")
+
+
 @dataclass(frozen=True)
 class OwnerFollowUps:
     owner: Person
@@ -31,6 +50,15 @@ class Digest:
     @property
     def figures(self) -> list[tuple[str, str]]:
         """(label, value) of last week's figures, as the card and the email show them."""
+        return self.figures_in("en")
+
+    def figures_in(self, language: str) -> list[tuple[str, str]]:
+        """``figures`` in ``language`` ("fr" or English)."""
+        if language != "fr":
+            return self._figures()
+        return [(FIGURE_LABELS_FR.get(label, label), _french_value(label, value)) for label, value in self._figures()]
+
+    def _figures(self) -> list[tuple[str, str]]:
         w = self.week
         return [
             ("Incidents declared", str(w.total)),

@@ -48,6 +48,34 @@ ALERT_TEXT = {
     "document_ready": "The postmortem is completed. Incident document: {html} (Markdown: {markdown}).",
     "invited": "{by} invited you to this incident: join its Teams space.",
 }
+ALERT_TEXT_FR = {
+    "escalated": "Le rôle {role} vous revient : {reason}.",
+    "escalation_exhausted": "Personne n'a pris en charge cet incident et la chaîne {role} est épuisée : "
+                            "merci de le prendre.",
+    "roles_unfilled": "Ces rôles obligatoires ne sont toujours pas pourvus : {roles}.",
+    "no_delegates": "Ces rôles obligatoires n'ont personne vers qui escalader : {roles}.",
+    "stale": "Cet incident est ouvert depuis {days} jours : résolvez-le ou dites pourquoi il reste ouvert.",
+    "plan_step_overdue": "L'étape « {step} » du plan de réponse ({role}) était due {minutes} min après la "
+                         "déclaration et n'est pas encore cochée.",
+    "no_playbook": "Aucune procédure approuvée n'est jointe pour {services}.",
+    "assessment_revealed": "L'évaluation des risques n° {round} est révélée : risque {level}, proposant {severity} "
+                           "et {priority}. Acceptez-la ou modifiez-la sur la carte d'évaluation dans Teams.",
+    "postmortem_opened": "Le postmortem sans reproche vous revient, pour le {due}.",
+    "document_ready": "Le postmortem est terminé. Document d'incident : {html} (Markdown : {markdown}).",
+    "invited": "{by} vous a invité à cet incident : rejoignez son espace Teams.",
+}
+NOT_ASSIGNED = {"en": "not yet assigned", "fr": "pas encore attribué"}
+NEEDS_ATTENTION = {"en": "This incident needs attention.", "fr": "Cet incident demande votre attention."}
+
+
+def alert_message(kind: str, values: dict[str, str], language: str) -> str:
+    """The sentence an alert mail carries, in ``language`` ("fr", else English)."""
+    texts = ALERT_TEXT_FR if language == "fr" else ALERT_TEXT
+    fallback = NEEDS_ATTENTION["fr" if language == "fr" else "en"]
+    try:
+        return texts.get(kind, fallback).format_map(values)
+    except (KeyError, IndexError, ValueError):  # a value the text needs is missing: say less, not nothing
+        return fallback
 
 
 @dataclass(frozen=True)
@@ -78,8 +106,9 @@ class FallbackNotifier:
     async def incident_declared(self, incident: Incident) -> None:
         deps = self._dependencies()
         commander = incident.holder("commander")
+        nobody = NOT_ASSIGNED.get(incident.language, NOT_ASSIGNED["en"])
         values = {"kind": deps.policy.incident_type(incident.type).name, "services": list(incident.services),
-                  "commander": commander.name if commander else "not yet assigned", "stakeholder": False,
+                  "commander": commander.name if commander else nobody, "stakeholder": False,
                   "cadence": int(deps.policy.effort(incident.severity, incident.priority).update_cadence.total_seconds()
                               // 60)}
         await self._deliver(incident, lambda: self._teams.incident_declared(incident),
@@ -98,7 +127,8 @@ class FallbackNotifier:
         deps = self._dependencies()
         commander = incident.holder("commander")
         since = deps.clock.now() - (incident.last_update_at or incident.declared_at)
-        values = {"commander": commander.name if commander else "Commander", "since": _duration(since),
+        role = "Responsable" if incident.language == "fr" else "Commander"
+        values = {"commander": commander.name if commander else role, "since": _duration(since),
                   "cadence": int(deps.policy.effort(incident.severity, incident.priority).update_cadence.total_seconds()
                               // 60)}
         await self._deliver(incident, lambda: self._teams.remind(incident),
@@ -110,11 +140,7 @@ class FallbackNotifier:
             mail = FallbackMail("escalated", "escalated", people, {"role": alert.values.get("role", ""),
                                 "reason": alert.values.get("reason", ""), "previous": alert.values.get("previous", "")})
         else:
-            text = ALERT_TEXT.get(alert.kind, "This incident needs attention.")
-            try:
-                message = text.format_map(alert.values)
-            except (KeyError, IndexError, ValueError):  # a value the text needs is missing: say less, not nothing
-                message = "This incident needs attention."
+            message = alert_message(alert.kind, dict(alert.values), incident.language)
             digest = hashlib.sha256(f"{alert.kind}\n{message}".encode()).hexdigest()[:16]
             mail = FallbackMail("alert", "needs attention", people, {"message": message}, distinct=digest)
         await self._deliver(incident, lambda: self._teams.alert(incident, alert), mail)

@@ -11,7 +11,7 @@ from incident.errors import ConcurrencyConflict, DeclarationInProgress, NotFound
 from incident.ids import format_incident_id
 from incident.invitations import ChangePriority, InvitePeople, change_priority, invite_people
 from incident.model import Incident, TimelineEvent
-from incident.note_commands import AddNote
+from incident.note_commands import AddNote, PinNote
 from incident.policy import OrganisationPolicy
 from services.bus import Dependencies, Handler
 from services.conflict_retry import Write, until_stored
@@ -149,8 +149,26 @@ async def apply_change(cmd: Any, deps: Dependencies) -> Incident:
     return incident
 
 
+async def pin_note(cmd: PinNote, deps: Dependencies) -> Incident:
+    """``pin <n>`` / ``unpin <n>``: who may add a note may pin one; note n is read from the timeline (notes are
+    only ever added, so their numbers never change)."""
+    now = deps.clock.now()
+    found = notes.notes_of(await deps.incidents.timeline(cmd.incident_id))
+
+    def authorised_change(incident: Incident) -> object:
+        authorise(cmd, incident, deps.policy)
+        note = notes.numbered_note(found, cmd.note, incident.id)
+        return notes.pin_note(incident, actor=cmd.actor, at=now, note=note, number=cmd.note, pinned=cmd.pinned)
+
+    incident, _ = await change_incident(deps, cmd.incident_id, authorised_change)
+    return incident
+
+
+# Changes that read the timeline before they apply (the n-th note), each with its own handler.
+READ_FIRST: dict[type, Handler] = {PinNote: pin_note}
 HANDLERS: dict[type, Handler] = {
     commands.DeclareIncident: declare_incident,
+    **READ_FIRST,
     **{command_type: apply_change for command_type in CHANGES},
     **PLAYBOOK_HANDLERS,  # playbooks and the roster: changes outside any incident, through the same bus
     **ROSTER_HANDLERS,

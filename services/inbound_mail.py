@@ -75,6 +75,7 @@ class Handled:
     outcome: Outcome
     incident_id: str = ""
     reply: str = ""  # why it was not acted on: told to the sender when ANSWERED, only logged when UNANSWERED
+    reply_fr: str = ""  # the same in French, for a sender answered in French
 
 
 def new_text(body: str) -> str:
@@ -141,7 +142,9 @@ async def _ingest(bus: MessageBus, message: InboundMessage, directory: Directory
         claim.acted()  # the message was acted on: whatever follows, a retry must not act on it again
         if handled.outcome is Outcome.ANSWERED:
             try:
-                await _answer(bus, message, handled.reply)
+                language = await _language(bus, handled.incident_id, message.sender)
+                await _answer(bus, message, handled.reply_fr if language == "fr" and handled.reply_fr
+                              else handled.reply, language)
             except Exception as error:  # the message was handled; only the courtesy answer failed
                 # Not raising: the mailbox would stay before this message and fetch it again on every poll,
                 # and the same failure would block every message after it.
@@ -155,13 +158,18 @@ async def _act(bus: MessageBus, message: InboundMessage, directory: Directory) -
     what, values = understand(message, policy.id_prefix, tuple(s.name for s in policy.severities),
                               tuple(t.key for t in policy.incident_types))
     if what == "unclear":
-        return Handled(Outcome.ANSWERED, reply=f"Nothing was done: {values['reason']}.")
+        return Handled(Outcome.ANSWERED, reply=f"Nothing was done: {values['reason']}.",
+                       reply_fr=f"Rien n'a été fait : {values['reason']}.")
     person = await directory(message.sender)
     if what == "declare":
         if person is None:
             return Handled(Outcome.ANSWERED, reply=f"We understood a request to declare a {values['severity']} "
                            f"{values['type']} incident \"{values['title']}\", but {message.sender} is not a "
-                           "known responder, so nothing was declared. Ask an incident admin to add you to the roster.")
+                           "known responder, so nothing was declared. Ask an incident admin to add you to the roster.",
+                           reply_fr=f"Nous avons compris une demande de déclaration d'un incident {values['type']} "
+                           f"{values['severity']} « {values['title']} », mais {message.sender} n'est pas un "
+                           "intervenant connu : rien n'a été déclaré. Demandez à un administrateur des incidents de "
+                           "vous ajouter aux astreintes.")
         try:
             incident: Incident = await bus.handle(commands.DeclareIncident(
                 title=values["title"], incident_type=values["type"], severity=values["severity"], actor=person,
@@ -169,37 +177,43 @@ async def _act(bus: MessageBus, message: InboundMessage, directory: Directory) -
                 private=policy.is_private(values["type"], asked=False),  # `DECLARE SEV1 security: ...`
                 idempotency_key=f"mail-declare:{message.message_id}"))
         except DomainError as error:
-            return Handled(Outcome.ANSWERED, reply=f"Nothing was declared: {error}.")
+            return Handled(Outcome.ANSWERED, reply=f"Nothing was declared: {error}.",
+                           reply_fr=f"Rien n'a été déclaré : {error}.")
         return Handled(Outcome.DECLARED, incident.id)
     incident_id = values["incident_id"]
     try:
         incident = await bus.dependencies.incidents.get(incident_id)
     except NotFound:
-        return Handled(Outcome.ANSWERED, incident_id, reply=_not_posted(incident_id, message.sender))
+        return Handled(Outcome.ANSWERED, incident_id, *_not_posted(incident_id, message.sender))
     # Only people devopsbot knows write updates; who may post one on this incident (a security incident's
     # own people and incident admins) is decided by incident/access.py, as for Teams and action links.
     # Refused or unknown, the answer is the same, so it does not tell which incident ids exist.
     author = _participant(incident, message.sender) or person
-    not_posted = Handled(Outcome.ANSWERED, incident_id, reply=_not_posted(incident_id, message.sender))
+    not_posted = Handled(Outcome.ANSWERED, incident_id, *_not_posted(incident_id, message.sender))
     if author is None:
         return not_posted
     text = new_text(message.text)
     if not text:
         return Handled(Outcome.ANSWERED, incident_id,
-                       reply=f"We found no new text in your reply to {incident_id}; nothing was posted.")
+                       reply=f"We found no new text in your reply to {incident_id}; nothing was posted.",
+                       reply_fr=f"Votre réponse sur {incident_id} ne contient pas de nouveau texte : rien n'a été "
+                       "publié.")
     try:
         await bus.handle(commands.PostUpdate(incident_id, text[:MAX_TEXT], author))
     except NotPermitted:
         return not_posted
     except DomainError as error:
-        return Handled(Outcome.ANSWERED, incident_id, reply=f"Your update to {incident_id} was not posted: {error}.")
+        return Handled(Outcome.ANSWERED, incident_id, reply=f"Your update to {incident_id} was not posted: {error}.",
+                       reply_fr=f"Votre point sur {incident_id} n'a pas été publié : {error}.")
     return Handled(Outcome.UPDATED, incident_id)
 
 
-def _not_posted(incident_id: str, sender: str) -> str:
-    """One answer whether or not the incident exists: answers must not tell which incident ids exist."""
+def _not_posted(incident_id: str, sender: str) -> tuple[str, str]:
+    """One answer whether or not the incident exists (in English and French): answers must not tell which
+    incident ids exist."""
     return (f"Nothing was posted to {incident_id}: there is no such incident, or {sender} is not one of its "
-            "responders.")
+            "responders.", f"Rien n'a été publié sur {incident_id} : cet incident n'existe pas, ou {sender} ne fait "
+            "pas partie de ses intervenants.")
 
 
 def _remembered(directory: Directory) -> Directory:
@@ -245,7 +259,20 @@ def _participant(incident: Incident, address: str) -> Person | None:
     return None
 
 
-async def _answer(bus: MessageBus, message: InboundMessage, reply: str) -> None:
+async def _language(bus: MessageBus, incident_id: str, sender: str) -> str:
+    """The answer's language: its incident's for one of the incident's people, else the organisation's (so an
+    answer to anyone else is the same whether or not the incident exists)."""
+    if incident_id:
+        try:
+            incident = await bus.dependencies.incidents.get(incident_id)
+        except NotFound:
+            return bus.dependencies.policy.language
+        if _participant(incident, sender) is not None:
+            return incident.language
+    return bus.dependencies.policy.language
+
+
+async def _answer(bus: MessageBus, message: InboundMessage, reply: str, language: str = "en") -> None:
     mailer = bus.dependencies.mailer
     if mailer is None:
         log.warning("could not answer %s (email is not configured): %s", message.sender, reply)
@@ -253,7 +280,8 @@ async def _answer(bus: MessageBus, message: InboundMessage, reply: str) -> None:
     subject = _PREFIXES.sub("", " ".join(message.subject.split())) or "your message"
     await mailer.send_template((message.sender,), f"Re: {subject}"[:250], "inbound_reply",
                                {"sender_name": message.sender_name or message.sender, "reply": reply,
-                                "subject": subject, "id_prefix": bus.dependencies.policy.id_prefix})
+                                "subject": subject, "id_prefix": bus.dependencies.policy.id_prefix,
+                                "language": language})
 
 
 class Mailbox(Protocol):

@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from incident.errors import InvalidValue
 from incident.instants import parse_instant
 from incident.model import Incident, TimelineEvent
-from incident.notes import NOTE_ADDED, notes_of
+from incident.notes import notes_of
 from incident.policy import OrganisationPolicy
 from incident.postmortem import BLAMELESS_PROMPTS, SECTIONS
+from services.document_language import PROMPTS_FR, detail_key, event_text, section_heading, state_word
 
 # Event kinds that belong to the risk assessment (added by the risk-assessment feature); any kind naming
 # risk or assessment is shown, so the document keeps up without knowing each one.
@@ -70,6 +71,7 @@ class NoteView:
     link: str
     added_by: str
     pinned: bool
+    number: int = 0  # as ``pin <n>`` counts them: in the order the notes were added, from 1
 
 
 @dataclass(frozen=True)
@@ -107,9 +109,10 @@ def _moment(at: datetime, zone: ZoneInfo) -> Moment:
                   local=f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()} ({zone.key})")
 
 
-def _row(event: TimelineEvent, zone: ZoneInfo, details: dict[str, str] | None = None) -> Row:
-    return Row(_moment(event.at, zone), event.actor.name or event.actor.id, event.summary,
-               dict(event.after) if details is None else details)
+def row_in(event: TimelineEvent, zone: ZoneInfo, details: dict[str, str] | None = None, language: str = "en") -> Row:
+    shown = dict(event.after) if details is None else details
+    return Row(_moment(event.at, zone), event.actor.name or event.actor.id, event_text(event, language),
+               {detail_key(k, language): v for k, v in shown.items()})
 
 
 def _duration(incident: Incident) -> str:
@@ -141,13 +144,13 @@ def _web(link: str) -> str:
 def _notes(timeline: Sequence[TimelineEvent], zone: ZoneInfo) -> list[NoteView]:
     """Notes in the order things were said (a message captured late sits where it was said)."""
     found = [NoteView(_moment(parse_instant(n.said_at, "said_at"), zone), n.author, n.text, _web(n.link), n.added_by,
-                      n.pinned) for n in notes_of(timeline)]
+                      n.pinned, number) for number, n in enumerate(notes_of(timeline), start=1)]
     return sorted(found, key=lambda n: n.said.utc)
 
 
-def _timeline_row(event: TimelineEvent, zone: ZoneInfo) -> Row:
-    pinned = event.kind == NOTE_ADDED and event.after.get("pinned") == "yes"
-    return _row(event, zone, {"key_event": "yes"} if pinned else {})
+def _timeline_row(event: TimelineEvent, zone: ZoneInfo, language: str, pinned: set[int]) -> Row:
+    """A note that is a key event now (pinned when added, or by ``pin <n>`` since) is marked as one."""
+    return row_in(event, zone, {"key_event": "yes"} if event.sequence in pinned else {}, language)
 
 
 def document_zone(incident: Incident, policy: OrganisationPolicy) -> ZoneInfo:
@@ -159,8 +162,13 @@ def document_zone(incident: Incident, policy: OrganisationPolicy) -> ZoneInfo:
 
 
 def build_document(incident: Incident, timeline: Sequence[TimelineEvent], policy: OrganisationPolicy,
-                   now: datetime) -> IncidentDocument:
+                   now: datetime, language: str = "en") -> IncidentDocument:
+    """The document's content; devopsbot's own words in ``language`` ("fr", else English)."""
     zone = document_zone(incident, policy)
+
+    def _row(event: TimelineEvent, zone: ZoneInfo, details: dict[str, str] | None = None) -> Row:
+        return row_in(event, zone, details, language)
+
     kind = policy.incident_type(incident.type)
     pm = incident.postmortem
     first = timeline[0] if timeline else None
@@ -183,6 +191,7 @@ def build_document(incident: Incident, timeline: Sequence[TimelineEvent], policy
                          _moment(ticked[str(n)].at, zone) if str(n) in ticked else None)
             for n, step in enumerate(kind.response_plan.steps, start=1)]
     texts = {c.key: c.text for c in kind.exit_criteria}
+    key_events = {n.sequence for n in notes_of(timeline) if n.pinned}
 
     def criteria(keys: str) -> str:
         return "; ".join(texts.get(k.strip(), k.strip()) for k in keys.split(",") if k.strip())
@@ -196,15 +205,19 @@ def build_document(incident: Incident, timeline: Sequence[TimelineEvent], policy
                  for e in timeline if e.after.get("override_reason")]
     follow_ups = [FollowUpView(
         f.number, f.title, f.owner.name, _moment(f.due_at, zone), _web(f.link), _web(f.tracker_url),
-        "done" if f.is_done else "overdue" if f.is_overdue(now) else "open") for f in incident.follow_ups]
+        state_word("done" if f.is_done else "overdue" if f.is_overdue(now) else "open", language))
+        for f in incident.follow_ups]
     state = "not required" if pm is None else "completed" if pm.is_complete else "in progress"
     return IncidentDocument(
         incident=incident, generated=_moment(now, zone), zone=zone.key, type_name=kind.name,
-        duration=_duration(incident),
-        sections=[(heading, pm.section(key) if pm else "") for key, heading in SECTIONS.items()],
-        factors=list(pm.contributing_factors) if pm else [], prompts=BLAMELESS_PROMPTS,
+        duration=state_word(_duration(incident), language),
+        sections=[(section_heading(heading, language), pm.section(key) if pm else "")
+                  for key, heading in SECTIONS.items()],
+        factors=list(pm.contributing_factors) if pm else [],
+        prompts=PROMPTS_FR if language == "fr" else BLAMELESS_PROMPTS,
         postmortem_owner=pm.owner.name if pm else "", postmortem_due=_moment(pm.due_at, zone) if pm else None,
-        postmortem_state=state, severity_history=severity_history, latest_risk=_latest_risk(incident),
+        postmortem_state=state_word(state, language), severity_history=severity_history,
+        latest_risk={detail_key(k, language): v for k, v in _latest_risk(incident).items()},
         risk=[_row(e, zone) for e in timeline if any(w in e.kind for w in RISK_WORDS)],
-        roles=roles, timeline=[_timeline_row(e, zone) for e in timeline], plan=plan, exit_criteria=exit_rows,
-        overrides=overrides, follow_ups=follow_ups, notes=_notes(timeline, zone))
+        roles=roles, timeline=[_timeline_row(e, zone, language, key_events) for e in timeline], plan=plan,
+        exit_criteria=exit_rows,        overrides=overrides, follow_ups=follow_ups, notes=_notes(timeline, zone))

@@ -18,7 +18,7 @@ from incident.access import MANAGING_ROLES, Action, is_in, require
 from incident.errors import NotPermitted
 from incident.invitations import ChangePriority, InvitePeople
 from incident.model import Incident, Person
-from incident.note_commands import AddNote
+from incident.note_commands import AddNote, PinNote
 from incident.policy import OrganisationPolicy
 
 # What each command asks to do (assignments are worked out from the role: see ``_assignment``).
@@ -43,6 +43,7 @@ ACTIONS: dict[type, Action] = {
     pc.CompleteFollowUp: Action.COMPLETE_FOLLOW_UP,
     pc.CloseIncident: Action.CLOSE,
     AddNote: Action.ADD_NOTE,
+    PinNote: Action.ADD_NOTE,  # who may add a note may make it a key event
     tc.AddTask: Action.MANAGE_TASKS,
     tc.CompleteTask: Action.MANAGE_TASKS,
     tc.ReassignTask: Action.MANAGE_TASKS,

@@ -78,9 +78,12 @@ async def ask_approvers(event: PlaybookSubmitted, deps: Dependencies) -> None:
     key = f"playbook-review:{version.service}:{version.version}"
     async with once(deps.idempotency, key, deps.clock.now(), REVIEW_MAIL_LEASE) as claim:
         if claim.owned:
-            await deps.mailer.send_template(addresses, f"Playbook {version.service} v{version.version} to review",
+            title = (f"Procédure {version.service} v{version.version} à relire" if deps.policy.language == "fr"
+                     else f"Playbook {version.service} v{version.version} to review")
+            await deps.mailer.send_template(addresses, title,
                                             "playbook_review", {"version": version,
-                                                                "needed": deps.policy.playbooks.approvals_required})
+                                                                "needed": deps.policy.playbooks.approvals_required,
+                                                                "language": deps.policy.language})
             claim.result = "sent"
 
 

@@ -78,7 +78,8 @@ async def publish_document(incident: Incident, events: Sequence[TimelineEvent], 
     html, markdown = document_link(deps, incident, "html"), document_link(deps, incident, "md")
     await deps.notifier.alert(incident, Alert("document_ready", (pm.owner,), {"html": html, "markdown": markdown}))
     current = await deps.incidents.get(incident.id)
-    await mail(deps, current, (pm.owner.email,), f"[{incident.id}] Incident document: {current.title}",
+    what = "Document d'incident : " if current.language == "fr" else "Incident document: "
+    await mail(deps, current, (pm.owner.email,), f"[{incident.id}] {what}{current.title}",
                "postmortem_document", postmortem=current.postmortem, follow_ups=current.follow_ups,
                html_link=html, markdown_link=markdown)
 

@@ -46,6 +46,11 @@ def follow_up_items(incident: Incident, follow_up: FollowUp, grace: timedelta) -
             DueItem(FOLLOW_UP_LEADERSHIP, incident.id, follow_up.due_at + grace, payload, subject=subject))
 
 
+def fr(incident: Incident) -> bool:
+    """Whether the incident's mails are in French (its language, the declarer's)."""
+    return incident.language == "fr"
+
+
 def _postmortem_pending(incident: Incident) -> bool:
     """Reminders wait while the incident is active again (reopened) and stop once it is closed."""
     pm = incident.postmortem
@@ -53,11 +58,12 @@ def _postmortem_pending(incident: Incident) -> bool:
 
 
 async def mail(deps: Dependencies, incident: Incident, to: tuple[str, ...], subject: str, template: str, *,
-               restricted: bool = False, **data: object) -> None:
-    """Email beside Teams: the owner may be away from it. ``restricted``: readers outside a private incident."""
+               restricted: bool = False, language: str = "", **data: object) -> None:
+    """Email beside Teams: the owner may be away from it. ``restricted``: readers outside a private incident.
+    ``language``: the readers', when known; else the incident's (``subject`` is given in it)."""
     addresses = tuple(a for a in to if a)
     if deps.mailer is not None and addresses:
-        view = await incident_view(deps, incident, restricted=restricted)
+        view = await incident_view(deps, incident, restricted=restricted, language=language)
         await deps.mailer.send_template(addresses, subject, template, {"view": view, **data})
 
 
@@ -69,8 +75,9 @@ async def remind_postmortem(item: DueItem, incident: Incident, bus: MessageBus, 
     overdue = item.kind == POSTMORTEM_OVERDUE
     values = {"due": f"{pm.due_at:%Y-%m-%d %H:%M} UTC", "days": str(max(0, (now - pm.due_at).days))}
     await deps.notifier.alert(incident, Alert(item.kind, (pm.owner,), values))
-    await mail(deps, incident, (pm.owner.email,), f"[{incident.id}] Postmortem {'overdue' if overdue else 'due soon'}",
-               "postmortem_due", owner=pm.owner.name, overdue=overdue, due_at=pm.due_at)
+    when = ("en retard" if overdue else "à rendre bientôt") if fr(incident) else ("overdue" if overdue else "due soon")
+    await mail(deps, incident, (pm.owner.email,), f"[{incident.id}] Postmortem {when}", "postmortem_due",
+               owner=pm.owner.name, overdue=overdue, due_at=pm.due_at)
     return Next((DueItem(POSTMORTEM_OVERDUE, incident.id, now + OVERDUE_EVERY),) if overdue else ())
 
 
@@ -86,15 +93,22 @@ async def remind_follow_up(item: DueItem, incident: Incident, bus: MessageBus, n
               "due": f"{follow_up.due_at:%Y-%m-%d}", "owner": follow_up.owner.name}
     if item.kind == FOLLOW_UP_OVERDUE:
         await deps.notifier.alert(incident, Alert(FOLLOW_UP_OVERDUE, (follow_up.owner,), values))
-        await mail(deps, incident, (follow_up.owner.email,), f"[{incident.id}] Follow-up #{number} is overdue",
+        overdue = (f"Action de suivi n° {number} en retard" if fr(incident)
+                   else f"Follow-up #{number} is overdue")
+        await mail(deps, incident, (follow_up.owner.email,), f"[{incident.id}] {overdue}",
                    "followup_overdue", followup=follow_up.title, owner=follow_up.owner.name, due_at=follow_up.due_at,
                    link=follow_up.tracker_url or follow_up.link, leadership=False)
         successor = now + OVERDUE_EVERY
     else:
         await deps.notifier.alert(incident, Alert(FOLLOW_UP_LEADERSHIP, (follow_up.owner,), values))
-        title = "security incident follow-up" if incident.private else follow_up.title
-        await mail(deps, incident, deps.policy.escalation.leadership_emails,
-                   f"[{incident.id}] Follow-up #{number} overdue {late} days: {title}", "followup_overdue",
+        if fr(incident):
+            title = "action de suivi d'un incident de sécurité" if incident.private else follow_up.title
+            line = f"Action de suivi n° {number} en retard de {late} jours : {title}"
+        else:
+            title = "security incident follow-up" if incident.private else follow_up.title
+            line = f"Follow-up #{number} overdue {late} days: {title}"
+        await mail(deps, incident, deps.policy.escalation.leadership_emails, f"[{incident.id}] {line}",
+                   "followup_overdue",
                    restricted=True, followup=title, owner=follow_up.owner.name, due_at=follow_up.due_at,
                    link=follow_up.tracker_url or follow_up.link, leadership=True)
         successor = now + LEADERSHIP_EVERY

@@ -170,6 +170,7 @@ REACTIONS: dict[str, Sequence[Reaction]] = {
     "priority_changed": (refresh_cards, follow_the_new_severity),  # the risk assessment's decision, or by hand
     INVITED: (refresh_cards, tell_invited),  # people invited after the declaration (incident/invitations.py)
     "note_added": (),  # a note (incident/notes.py) changes nothing a card shows: no call to Teams for it
+    "note_pinned": (), "note_unpinned": (),  # nor does making a note a key event (``pin <n>``)
 }
 DEFAULT_REACTIONS: Sequence[Reaction] = (refresh_cards,)
 REACTIONS |= assessment_reactions(refresh_cards)  # risk assessment: the deadline, the commander told

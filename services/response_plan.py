@@ -75,16 +75,21 @@ async def mail_response_plan(incident: Incident, events: Sequence[TimelineEvent]
         if owner is not None:
             people.append(owner)
         steps.append({"title": step.title, "role": deps.policy.role(step.owner_role).name,
-                      "owner": owner.name if owner else "not assigned",
+                      "owner": owner.name if owner else "non attribué" if incident.language == "fr" else "not assigned",
                       "minutes": int(step.due_after.total_seconds() // 60)})
     addresses = list(dict.fromkeys(p.email.lower() for p in people if p.email))
     if not addresses:
         return
     holders = [{"role": deps.policy.role(role).name, "name": person.name, "email": person.email}
                for role, person in incident.roles.items()]
-    title = "security incident" if incident.private else incident.title
+    if incident.language == "fr":
+        title = "incident de sécurité" if incident.private else incident.title
+        line = f"[{incident.id}] Plan de réponse ({kind.name}) : {title}"
+    else:
+        title = "security incident" if incident.private else incident.title
+        line = f"[{incident.id}] Response plan ({kind.name}): {title}"
     await deps.mailer.send_template(
-        addresses, f"[{incident.id}] Response plan ({kind.name}): {title}", "response_plan",
+        addresses, line, "response_plan",
         {"incident": incident, "view": await incident_view(deps, incident), "kind": kind.name, "steps": steps,
          "holders": holders,
          "primary": kind.response_plan.communication.primary_channel,

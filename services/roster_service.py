@@ -107,9 +107,15 @@ async def send_weekly_report(roster: RosterRepository, policy: OrganisationPolic
             return False
         report = await check(roster, policy, now)
         label = f"{year}-W{week:02d}"
-        found = "no single point of failure" if report.ok else f"{len(report.findings)} single points of failure"
-        await mailer.send_template(addresses, f"Roster check {label}: {found}", "roster_report",
-                                   {"report": report, "week": label})
+        if policy.language == "fr":
+            found = ("aucun point de défaillance unique" if report.ok
+                     else f"{len(report.findings)} points de défaillance uniques")
+            title = f"Vérification des astreintes {label} : {found}"
+        else:
+            found = "no single point of failure" if report.ok else f"{len(report.findings)} single points of failure"
+            title = f"Roster check {label}: {found}"
+        await mailer.send_template(addresses, title, "roster_report",
+                                   {"report": report, "week": label, "language": policy.language})
         claim.result = "sent"
     return True
 

@@ -50,6 +50,7 @@ class Admins:
     people: Sequence[Person]
     mailer: Mailer | None
     idempotency: IdempotencyStore
+    language: str = "en"  # the organisation's: these mails follow no incident
 
 
 def told_key(kind: str, issue: str) -> str:
@@ -111,11 +112,16 @@ async def _announce(admins: Admins, kind: str, issue_id: str, issue: ServiceIssu
         if not claim.owned:
             return ()
         by_person = flag.down and flag.by != SERVICE_HEALTH
-        state = "still down (flagged by a person)" if by_person else "down" if kind == "down" else "back up"
-        await admins.mailer.send_template(addresses, f"Teams is {state}: Microsoft 365 service health {issue_id}",
-                                          "teams_service_health",
+        if admins.language == "fr":
+            state = ("toujours indisponible (signalé par une personne)" if by_person
+                     else "indisponible" if kind == "down" else "rétabli")
+            title = f"Teams est {state} : état des services Microsoft 365 {issue_id}"
+        else:
+            state = "still down (flagged by a person)" if by_person else "down" if kind == "down" else "back up"
+            title = f"Teams is {state}: Microsoft 365 service health {issue_id}"
+        await admins.mailer.send_template(addresses, title, "teams_service_health",
                                           {"kind": kind, "issue_id": issue_id, "issue": issue, "set_by": flag.by,
-                                           "by_person": by_person, "at": now})
+                                           "by_person": by_person, "at": now, "language": admins.language})
     return (f"{'noted' if by_person else kind}:{issue_id}",)
 
 

@@ -37,6 +37,11 @@ def register(sub: Any) -> None:
     note.add_argument("id")
     note.add_argument("text", nargs="+")
     note.add_argument("--pin", action="store_true", help="a key event: it stands out in the incident document")
+    for verb, text in (("pin", "make note N a key event (notes count from 1 in the order added)"),
+                       ("unpin", "make note N an ordinary note again")):
+        pin = actions.add_parser(verb, help=text)
+        pin.add_argument("id")
+        pin.add_argument("number", type=int, metavar="N")
     update = actions.add_parser("update", help="post a status update")
     update.add_argument("id")
     update.add_argument("text", nargs="+")
@@ -249,6 +254,10 @@ def _change_command(args: argparse.Namespace, incident_id: str, actor: Any) -> A
         from incident.note_commands import AddNote
 
         return AddNote(incident_id, " ".join(args.text), actor, pinned=args.pin, enforce_roles=enforce)
+    if action in ("pin", "unpin"):
+        from incident.note_commands import PinNote
+
+        return PinNote(incident_id, args.number, actor, pinned=action == "pin", enforce_roles=enforce)
     if action == "status":
         return commands.ChangeStatus(incident_id, Status(args.target), actor, args.reason or "",
                                      enforce_roles=enforce)

@@ -123,7 +123,9 @@ async def _document(container: Any, incident_id: str, args: argparse.Namespace) 
     deps = container.dependencies
     incident = await deps.incidents.get(incident_id)
     timeline = await deps.incidents.timeline(incident_id)
-    text = render_document(build_document(incident, timeline, container.policy, deps.clock.now()), args.format)
+    language = args.language or incident.language  # the incident's own language unless asked
+    text = render_document(build_document(incident, timeline, container.policy, deps.clock.now(), language),
+                           args.format, language)
     if args.output:
         await asyncio.to_thread(Path(args.output).write_text, text, encoding="utf-8")
         print(f"wrote {args.output}")
@@ -172,6 +174,8 @@ def register(subparsers: Any) -> None:
     document = actions.add_parser("document", help="print or write the incident document")
     document.add_argument("id")
     document.add_argument("--format", choices=["md", "html"], default="md")
+    document.add_argument("--language", choices=["en", "fr"],
+                          help="the document's language (default: the incident's, the declarer's Teams language)")
     document.add_argument("--output", help="write to this file instead of printing")
     parser.set_defaults(run=_run)
 

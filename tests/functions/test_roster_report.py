@@ -52,3 +52,24 @@ async def test_the_admin_team_gets_the_report_once_a_week(mailer: tuple[Containe
     container.clock.at = MONDAY + timedelta(days=7)
     await run_timer()
     assert [m.subject[:21] for m in sent.sent] == ["Roster check 2026-W49", "Roster check 2026-W50"]
+
+
+async def test_a_french_organisations_admins_get_the_report_in_french(tmp_path: Path) -> None:
+    source = (ROOT / "config" / "organisation.toml").read_text(encoding="utf-8")
+    organisation = tmp_path / "organisation.toml"
+    french = source.replace("admin_team = []", ADMINS, 1).replace('language = "en"', 'language = "fr"', 1)
+    organisation.write_text(french, encoding="utf-8")
+    sent = RecordingMailer()
+    container = Container(Settings(storage_connection_string="memory", organisation_file=organisation),
+                          clock=FixedClock(MONDAY), in_memory=True, notifier=RecordingNotifier(), mailer=sent)
+    bootstrap.reset_container(container)
+    try:
+        await container.dependencies.roster.put(RosterEntry("*", "commander", ALICE))
+        await run_timer()
+    finally:
+        bootstrap.reset_container(None)
+    [report] = sent.sent
+    assert report.subject.startswith("Vérification des astreintes 2026-W49 : ")
+    assert "points de défaillance uniques" in report.subject
+    assert "Corrigez-les avec « roster set »" in report.text and '<html lang="fr">' in report.html
+    assert "Roster check" not in report.text and "Fix them" not in report.html

@@ -41,3 +41,21 @@ async def test_two_plan_steps_due_together_are_both_mailed_once_while_teams_is_d
         await run_tick(container.bus, clock.at)
     reminders = [m.text for m in mailer.sent if m.to == (ALICE.email,) and "response plan step" in m.text]
     assert sorted(next(s for s in STEPS if f'"{s}"' in text) for text in reminders) == sorted(STEPS)
+
+
+async def test_a_french_incidents_alert_mail_says_its_sentence_in_french(
+        policy: OrganisationPolicy, clock: FixedClock) -> None:
+    teams, mailer = RecordingNotifier(), RecordingMailer()
+    teams.failures = 10**6
+    container = Container(Settings(storage_connection_string="memory"), clock=clock, in_memory=True,
+                          policy=two_steps_due_together(policy), notifier=teams, mailer=mailer)
+    await container.bus.handle(commands.DeclareIncident(
+        title="Paiement en panne", incident_type="outage", severity="SEV3", actor=ALICE, roles={"commander": ALICE},
+        services=("checkout",), language="fr"))
+    await container.bus.drain()
+    clock.at = T0 + timedelta(minutes=5)
+    await run_tick(container.bus, clock.at)
+    steps = [m for m in mailer.sent if m.to == (ALICE.email,) and "du plan de réponse" in m.text]
+    assert steps and all("demande votre attention" in m.subject for m in steps)
+    assert any("L'étape « Take command » du plan de réponse" in m.text for m in steps)
+    assert [m for m in mailer.sent if "response plan step" in m.text or "needs attention" in m.subject] == []

@@ -69,3 +69,17 @@ async def test_a_security_incidents_plan_mail_carries_no_title(
     [mail] = plan_mails(inbox)
     assert mail.message["Subject"] == f"[{incident_id}] Response plan (Outage): security incident"
     assert "Ransomware" not in mail.part("plain") and "Ransomware" not in mail.part("html")
+
+
+async def test_a_french_incidents_plan_mail_is_in_french(
+        inbox: Inbox, policy: OrganisationPolicy, clock: FixedClock) -> None:
+    incident_id = await declared(inbox, policy, clock, title="Paiement en panne", language="fr")
+    [mail] = [m for m in inbox.messages if "Plan de réponse" in str(m.message["Subject"])]
+    assert mail.message["Subject"] == f"[{incident_id}] Plan de réponse (Outage) : Paiement en panne"
+    text = mail.part("plain")
+    assert "Vous tenez un rôle dans cet incident" in text and "Canal principal : " in text
+    assert "2. Post the first status update — Communications lead (Chloe <Nguyen>), sous 15 min" in text
+    html = mail.part("html")
+    assert '<html lang="fr">' in html and "<h3>Plan de réponse</h3>" in html
+    for part in (text, html):
+        assert "You hold a role" not in part and "within 15 min" not in part and "Primary channel" not in part

@@ -124,3 +124,30 @@ async def test_a_second_run_in_the_same_week_sends_nothing(container: Container,
     again = await send_weekly_digest(container, poster=poster)
     assert not again.sent
     assert len(poster.posted) == len(digests(inbox)) == 1
+
+
+async def test_a_french_organisations_digest_email_is_in_french(
+        inbox: Inbox, policy: OrganisationPolicy, clock: FixedClock) -> None:
+    from dataclasses import replace
+
+    french = replace(policy, language="fr")
+    built = Container(Settings(storage_connection_string="memory"), clock=clock, in_memory=True, policy=french,
+                      notifier=RecordingNotifier(),
+                      mailer=SmtpMailer(host="127.0.0.1", port=inbox.port, sender="incidents@contoso.example"))
+    incident = await built.bus.handle(commands.DeclareIncident(
+        title="Checkout failing", incident_type="outage", severity="SEV1", actor=ALICE, roles={"commander": ALICE}))
+    await built.bus.handle(commands.Resolve(incident.id, "Rolled back", ALICE, OUTAGE_CRITERIA))
+    await built.bus.handle(pc.AddFollowUp(incident.id, "Canary covers payments", CHLOE, ALICE,
+                                          due_at=clock.now() + timedelta(days=1)))
+    await built.bus.drain()
+    clock.advance(timedelta(days=4))
+    await send_weekly_digest(built, poster=RecordingPoster())
+    [mail] = [m for m in inbox.messages if str(m.message["Subject"]).startswith("Bilan hebdomadaire des incidents")]
+    text = mail.part("plain").replace("\r\n", "\n")
+    assert "Incidents déclarés : 1" in text and "7 derniers jours :" in text and "(3 jours de retard)" in text
+    assert "Chloe Nguyen :\n    INC-2026-0001 #1 Canary covers payments, pour le" in text
+    assert "Graphique :" in text and "Tableau de bord :" in text
+    html = mail.part("html")
+    assert '<html lang="fr">' in html and "Ouvrir le tableau de bord" in html
+    for part in (text, html):
+        assert "Weekly" not in part and "days late" not in part and "Incidents declared" not in part

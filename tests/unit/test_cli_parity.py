@@ -40,6 +40,8 @@ COUNTERPARTS: dict[str, tuple[str, ...]] = {
     "followup": ("postmortem", "followup"),  # on any resolved incident, with or without a postmortem
     "note": ("incident", "note"),
     "note!": ("incident", "note"),  # --pin: a key event
+    "pin": ("incident", "pin"),  # an existing note made a key event
+    "unpin": ("incident", "unpin"),
     "invite": ("incident", "invite"),
     "priority": ("incident", "priority"),
     "public": ("incident", "public"),  # the public status page

@@ -130,3 +130,33 @@ async def test_a_message_whose_answer_cannot_be_sent_is_still_handled_once(polic
     mailbox.committed.clear()  # fetched again: recognised, not handled or answered twice
     [again] = await poll(container.bus, mailbox, directory)
     assert again.outcome is Outcome.IGNORED
+
+
+async def test_answers_are_in_the_incidents_language_for_its_people_and_the_organisations_for_others(
+        policy: OrganisationPolicy, clock: FixedClock) -> None:
+    from incident import commands
+    from tests.conftest import BOB
+
+    mailer = RecordingMailer()
+    container = Container(Settings(storage_connection_string="memory"), clock=clock, in_memory=True, policy=policy,
+                          mailer=mailer)
+    incident = await container.bus.handle(commands.DeclareIncident(
+        title="Clé divulguée", incident_type="security", severity="SEV2", actor=ALICE, roles={"commander": ALICE},
+        private=True, language="fr"))
+
+    async def everyone(address: str) -> Person | None:  # Bob is in the roster, not in this incident
+        return {ALICE.email: ALICE, BOB.email: BOB}.get(address.lower())
+
+    def reply(number: int, sender: Person, incident_id: str, text: str) -> InboundMessage:
+        return InboundMessage(message_id=f"<r{number}@contoso.example>", sender=str(sender.email),
+                              sender_name=sender.name, subject=f"RE: [{incident_id}] SEV2", text=text)
+
+    await poll(container.bus, Mailbox([reply(1, ALICE, incident.id, "> quoted only")]), everyone)
+    await poll(container.bus, Mailbox([reply(2, BOB, incident.id, "Rotated it.")]), everyone)
+    await poll(container.bus, Mailbox([reply(3, BOB, "INC-2026-0999", "Rotated it.")]), everyone)
+    mine, outsiders, missing = mailer.sent
+    assert mine.text.startswith("Bonjour Alice Martin,") and "ne contient pas de nouveau texte" in mine.text
+    assert '<html lang="fr">' in mine.html and "automatic answer" not in mine.text
+    # Someone outside it is answered as about an incident that does not exist: nothing learnt from the language.
+    assert outsiders.text.startswith("Hello Bob") and "not one of its responders" in outsiders.text
+    assert missing.text.replace("INC-2026-0999", incident.id).replace("<r3", "<r2") == outsiders.text

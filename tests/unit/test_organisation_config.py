@@ -127,3 +127,10 @@ def test_a_bad_lifecycle_setting_stops_start_up_naming_the_field(tmp_path: Path,
     error = error_for(tmp_path, DEFAULT.replace(old, new, 1))
     assert error.field == field
     assert reason in error.reason
+
+
+def test_the_organisations_language_is_english_unless_the_file_says_french(tmp_path: Path) -> None:
+    assert load_organisation(write(tmp_path, DEFAULT)).language == "en"
+    assert load_organisation(write(tmp_path, DEFAULT.replace('language = "en"', 'language = "fr"', 1))).language == "fr"
+    error = error_for(tmp_path, DEFAULT.replace('language = "en"', 'language = "de"', 1))
+    assert "organisation.language" in str(error)

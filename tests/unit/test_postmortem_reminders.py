@@ -121,3 +121,26 @@ async def test_two_follow_ups_due_the_same_day_are_each_reminded(container: Cont
     await container.bus.drain()
     await tick(container, clock, due + timedelta(seconds=1))
     assert sorted(told(container, "follow_up_overdue")) == sorted([(CHLOE.id,), (ALICE.id,)])
+
+
+async def test_a_french_incidents_postmortem_and_follow_up_reminders_are_mailed_in_french(
+        container: Container, clock: FixedClock) -> None:
+    incident = await container.bus.handle(commands.DeclareIncident(
+        title="Paiement en panne", incident_type="outage", severity="SEV1", actor=ALICE, roles={"commander": ALICE},
+        language="fr"))
+    await container.bus.handle(commands.Resolve(incident.id, "Retour arrière", ALICE, OUTAGE_CRITERIA))
+    await container.bus.handle(pc.AddFollowUp(incident.id, "Réparer le canari", CHLOE, ALICE, due_at=T0 + 2 * DAY))
+    await container.bus.drain()
+    await tick(container, clock, T0 + 4 * DAY)
+    mailer = container.mailer
+    assert isinstance(mailer, RecordingMailer)
+    [postmortem] = [e for e in mailer.sent if "Postmortem" in e.subject]
+    assert postmortem.subject == "[INC-2026-0001] Postmortem à rendre bientôt"
+    [follow_up] = [e for e in mailer.sent if e.to == (CHLOE.email,)]
+    assert follow_up.subject == "[INC-2026-0001] Action de suivi n° 1 en retard"
+    assert "le postmortem sans reproche de cet incident est à rendre le" in postmortem.text
+    assert "L'action de suivi « Réparer le canari », confiée à Chloe Nguyen" in follow_up.text
+    for mail in (postmortem, follow_up):
+        assert '<html lang="fr">' in mail.html and "Gravité" in mail.text
+        for english in ("blameless", "due on", "Write down", "follow-up", "Severity", "Latest update"):
+            assert english not in mail.text and english not in mail.html
