@@ -23,6 +23,7 @@ from services.bus import Dependencies
 from services.mail_content import incident_view, subject
 from services.once import once
 from services.outbox import DELIVERY_KEY
+from services.people_language import language_for
 from services.ports import Alert, Notifier, TeamsStatus
 from services.telemetry_ports import EMAIL_FALLBACKS, NOTIFICATIONS, TEAMS_FAILURES, telemetry
 from services.tracing_ports import traced
@@ -59,6 +60,7 @@ class FallbackMail:
     people: tuple[Person, ...]
     values: dict[str, Any] = field(default_factory=dict)
     subject: str = ""  # instead of the usual "[id] SEV what: title"
+    subjects: dict[str, str] = field(default_factory=dict)  # ``subject`` in other languages, by language
     # Tells apart several notifications sent under one DELIVERY_KEY (one timer item's alerts, say), so
     # each reaches its person once instead of the first standing in for all of them.
     distinct: str = ""
@@ -182,24 +184,29 @@ async def mail_once(deps: Dependencies, incident: Incident, mail: FallbackMail) 
         claim_key = f"fallback:{incident.id}:{key}:{person.email.lower()}"
         async with once(deps.idempotency, claim_key, deps.clock.now(), FALLBACK_LEASE,
                         release_on=(DevopsbotError,)) as claim:
-            if claim.owned:
-                view = await incident_view(deps, incident, reader=person)
+            if claim.owned:  # in the person's own language (services.people_language)
+                language = await language_for(deps, person, incident)
+                view = await incident_view(deps, incident, reader=person, language=language)
+                subject_line = mail.subjects.get(language) or mail.subject or subject(incident, mail.what, language)
                 with traced("mail fallback", incident.id, {"devopsbot.template": mail.template}):
-                    await deps.mailer.send_template((person.email,), mail.subject or subject(incident, mail.what),
-                                                    mail.template, {"view": view, **mail.values})
+                    await deps.mailer.send_template((person.email,), subject_line, mail.template,
+                                                    {"view": view, **mail.values})
                 claim.result = "sent"
                 telemetry().count(EMAIL_FALLBACKS, {"template": mail.template})
 
 
 async def send_batches_once(deps: Dependencies, incident: Incident, recipients: Sequence[str], subject_line: str,
-                            template: str, data: dict[str, Any]) -> None:
+                            template: str, data: dict[str, Any], language: str = "") -> None:
     """One message per ``MAX_RECIPIENTS`` recipients, each claimed under the notification's ``DELIVERY_KEY``:
-    when a later message fails, the retry sends only the messages not sent yet, so nobody gets one twice."""
+    when a later message fails, the retry sends only the messages not sent yet, so nobody gets one twice.
+    ``language``: the recipients' (services.people_language), when it is not English: a group of its own, with
+    claims of its own; the English group keeps the claim keys of the mails written before languages."""
     if deps.mailer is None:
         return
     key = DELIVERY_KEY.get() or f"{template}:{incident.event_count}"
+    group = f"{language}:" if language and language != "en" else ""
     for number, start in enumerate(range(0, len(recipients), MAX_RECIPIENTS)):
-        claim_key = f"batch:{incident.id}:{key}:{template}:{number}"
+        claim_key = f"batch:{incident.id}:{key}:{template}:{group}{number}"
         async with once(deps.idempotency, claim_key, deps.clock.now(), FALLBACK_LEASE,
                         release_on=(DevopsbotError,)) as claim:
             if claim.owned:

@@ -1,0 +1,74 @@
+"""Each person's language, the one answer to "which language for this person or address" for every mail.
+
+In order: what Teams told devopsbot (the locale of the person's own activities, remembered as they talk to the
+bot), what the organisation file says of them (their ``language``, or their audience's), else the incident's
+language, else the organisation's default. English and French only: anything else reads as English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from incident.languages import DEFAULT, language_of
+from incident.model import Incident, Person
+from services.bus import Dependencies
+from services.ports import ConversationReferenceRepository
+
+PURPOSE = "language"  # the record's purpose under the owner ``person:<Teams id>``
+MAX_LOCALE = 35  # a BCP 47 tag is far shorter; anything longer is not kept
+
+
+def _owner(person_id: str) -> str:
+    return f"person:{person_id}"
+
+
+async def remembered_language(conversations: ConversationReferenceRepository, person_id: str) -> str:
+    """The language of the person's Teams activities, or "" when they never talked to the bot."""
+    record = await conversations.get(_owner(person_id), PURPOSE) if person_id else None
+    return language_of(str(record.get("language", ""))) if record else ""
+
+
+async def remember_language(conversations: ConversationReferenceRepository, person_id: str, locale: str,
+                            now: datetime) -> str:
+    """Keep the language of a person's Teams locale (``fr-FR`` → ``fr``), written only when it changed.
+    Returns the language kept, "" when the activity said none."""
+    locale = locale.strip()
+    if not person_id or not locale or len(locale) > MAX_LOCALE:
+        return ""
+    language = language_of(locale)
+    if await remembered_language(conversations, person_id) != language:
+        await conversations.put(_owner(person_id), PURPOSE, {"language": language, "locale": locale,
+                                                             "at": now.isoformat()})
+    return language
+
+
+async def language_for(deps: Dependencies, who: Person | str, incident: Incident | None = None) -> str:
+    """``who``'s language: a person (their Teams language first) or an email address."""
+    keys: tuple[str, ...] = (who,) if isinstance(who, str) else (who.id, who.email)
+    if isinstance(who, Person) and (remembered := await remembered_language(deps.conversations, who.id)):
+        return remembered
+    for key in keys:
+        if key and (configured := deps.policy.languages.get(key.strip().lower())):
+            return configured
+    if incident is not None:
+        return language_of(incident.language)
+    return deps.policy.default_language or DEFAULT
+
+
+async def addresses_by_language(deps: Dependencies, addresses: Sequence[str],
+                                incident: Incident | None = None) -> dict[str, list[str]]:
+    """The addresses in groups of one language each (each group keeps the given order), the default first."""
+    groups: dict[str, list[str]] = {}
+    for address in addresses:
+        groups.setdefault(await language_for(deps, address, incident), []).append(address)
+    return dict(sorted(groups.items(), key=lambda item: item[0] != DEFAULT))
+
+
+async def people_by_language(deps: Dependencies, people: Sequence[Person],
+                             incident: Incident | None = None) -> dict[str, list[Person]]:
+    """People in groups of one language each, as ``addresses_by_language``."""
+    groups: dict[str, list[Person]] = {}
+    for person in people:
+        groups.setdefault(await language_for(deps, person, incident), []).append(person)
+    return dict(sorted(groups.items(), key=lambda item: item[0] != DEFAULT))
