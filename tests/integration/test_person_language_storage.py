@@ -19,8 +19,7 @@ from services.people_language import (
     remember_language,
     remembered_language,
 )
-from tests.conftest import unique_prefix
-from tests.conftest import ALICE
+from tests.conftest import ALICE, unique_prefix
 
 CHLOE = Person("29:chloe", "Chloe Nguyen", "chloe@contoso.example")
 LANGUAGES = {"chloe@contoso.example": "en", "marie@contoso.example": "fr"}
