@@ -1,8 +1,9 @@
 """Each person's language, the one answer to "which language for this person or address" for every mail.
 
 In order: what Teams told devopsbot (the locale of the person's own activities, remembered as they talk to the
-bot), what the organisation file says of them (their ``language``, or their audience's), else the incident's
-language, else the organisation's default. English and French only: anything else reads as English.
+bot), what the roster says of them (``person_language``), what the organisation file says of them (their
+``language``, or their audience's), else the incident's language, else the organisation's default. English and
+French only: anything else reads as English.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ async def language_for(deps: Dependencies, who: Person | str, incident: Incident
     keys: tuple[str, ...] = (who,) if isinstance(who, str) else (who.id, who.email)
     if isinstance(who, Person) and (remembered := await remembered_language(deps.conversations, who.id)):
         return remembered
+    if isinstance(who, Person) and who.language:  # the roster's
+        return language_of(who.language)
     for key in keys:
         if key and (configured := deps.policy.languages.get(key.strip().lower())):
             return configured

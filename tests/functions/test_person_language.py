@@ -56,15 +56,19 @@ async def started(inbox: Inbox, clock: FixedClock, organisation_file: Path | Non
                           in_memory=True, policy=policy,
                           mailer=SmtpMailer(host="127.0.0.1", port=inbox.port, sender="incidents@contoso.example"))
     bootstrap.reset_container(container)
+    STARTED.append(container)
     return container
+
+
+STARTED: list[Container] = []
 
 
 @pytest.fixture
 async def stopped() -> AsyncIterator[None]:
     yield
-    container = bootstrap.get_container()
     bootstrap.reset_container(None)
-    await container.aclose()
+    while STARTED:
+        await STARTED.pop().aclose()
 
 
 def mail_to(inbox: Inbox, address: str) -> list[Received]:
