@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from incident.languages import DEFAULT, language_of
 from incident.model import Incident, Person
@@ -18,6 +19,7 @@ from services.ports import ConversationReferenceRepository
 
 PURPOSE = "language"  # the record's purpose under the owner ``person:<Teams id>``
 MAX_LOCALE = 35  # a BCP 47 tag is far shorter; anything longer is not kept
+Recipient = TypeVar("Recipient", Person, str)
 
 
 def _owner(person_id: str) -> str:
@@ -59,19 +61,11 @@ async def language_for(deps: Dependencies, who: Person | str, incident: Incident
     return deps.policy.default_language or DEFAULT
 
 
-async def addresses_by_language(deps: Dependencies, addresses: Sequence[str],
-                                incident: Incident | None = None) -> dict[str, list[str]]:
-    """The addresses in groups of one language each (each group keeps the given order), the default first."""
-    groups: dict[str, list[str]] = {}
-    for address in addresses:
-        groups.setdefault(await language_for(deps, address, incident), []).append(address)
-    return dict(sorted(groups.items(), key=lambda item: item[0] != DEFAULT))
-
-
-async def people_by_language(deps: Dependencies, people: Sequence[Person],
-                             incident: Incident | None = None) -> dict[str, list[Person]]:
-    """People in groups of one language each, as ``addresses_by_language``."""
-    groups: dict[str, list[Person]] = {}
-    for person in people:
-        groups.setdefault(await language_for(deps, person, incident), []).append(person)
+async def by_language(deps: Dependencies, recipients: Sequence[Recipient],
+                      incident: Incident | None = None) -> dict[str, list[Recipient]]:
+    """Recipients (people or addresses) in groups of one language each, each group in the given order, the
+    default language's first."""
+    groups: dict[str, list[Recipient]] = {}
+    for recipient in recipients:
+        groups.setdefault(await language_for(deps, recipient, incident), []).append(recipient)
     return dict(sorted(groups.items(), key=lambda item: item[0] != DEFAULT))

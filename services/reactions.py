@@ -12,7 +12,7 @@ from services.bridge import bridge_reactions, open_bridge
 from services.bus import Dependencies, EventReaction, Reaction, repeatable
 from services.fallback import FallbackMail, mail_once, resolved_values, send_batches_once
 from services.mail_content import incident_view, subject
-from services.people_language import addresses_by_language
+from services.people_language import by_language
 from services.playbooks import PLAYBOOK_REACTIONS, flag_missing_playbook
 from services.ports import Alert, DueItem
 from services.postmortem_reactions import POSTMORTEM_REACTIONS
@@ -142,7 +142,7 @@ async def mail_stakeholders(incident: Incident, events: Sequence[TimelineEvent],
     cadence = deps.policy.effort(incident.severity, incident.priority).update_cadence
     # Each language group in its own language (services.people_language), each message claimed once
     # (send_batches_once): a retry after a failure resends only what was not sent.
-    for language, addresses in (await addresses_by_language(deps, stakeholders, incident)).items():
+    for language, addresses in (await by_language(deps, stakeholders, incident)).items():
         view = await incident_view(deps, incident, restricted=True, language=language)
         if "declared" in kinds:
             commander = incident.holder("commander")

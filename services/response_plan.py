@@ -11,7 +11,7 @@ from incident.model import Incident, Person, TimelineEvent
 from services.bus import Dependencies, repeatable
 from services.fallback import send_batches_once
 from services.mail_content import incident_view
-from services.people_language import people_by_language
+from services.people_language import by_language
 from services.ports import Alert, DueItem
 from services.roster_service import chain_for
 
@@ -86,7 +86,7 @@ async def mail_response_plan(incident: Incident, events: Sequence[TimelineEvent]
                for role, person in incident.roles.items()]
     title = "security incident" if incident.private else incident.title
     # One message per language (services.people_language): each reader's shared parts in their own.
-    for language, group in (await people_by_language(deps, unique, incident)).items():
+    for language, group in (await by_language(deps, unique, incident)).items():
         view = await incident_view(deps, incident, language=language)
         await send_batches_once(
             deps, incident, [p.email.lower() for p in group], f"[{incident.id}] Response plan ({kind.name}): {title}",

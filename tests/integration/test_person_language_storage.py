@@ -14,7 +14,7 @@ from devopsbot.settings import Settings
 from incident.model import Incident, Person
 from incident.policy import OrganisationPolicy
 from services.people_language import (
-    addresses_by_language,
+    by_language,
     language_for,
     remember_language,
     remembered_language,
@@ -63,6 +63,6 @@ async def test_teams_then_the_file_then_the_incident_then_the_default(container:
     assert await language_for(deps, "MARIE@contoso.example", incident) == "fr"  # the file, any case
     assert await language_for(deps, "paul@contoso.example", incident) == "en"  # the incident's
     assert await language_for(deps, "paul@contoso.example") == "fr"  # no incident: the organisation's default
-    groups = await addresses_by_language(deps, ["paul@contoso.example", "marie@contoso.example",
+    groups = await by_language(deps, ["paul@contoso.example", "marie@contoso.example",
                                                 "chloe@contoso.example"], incident)
     assert groups == {"en": ["paul@contoso.example", "chloe@contoso.example"], "fr": ["marie@contoso.example"]}
