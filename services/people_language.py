@@ -1,6 +1,7 @@
 """Each person's language, the one answer to "which language for this person or address" for every mail.
 
-In order: what Teams told devopsbot (the locale of the person's own activities, remembered as they talk to the
+An address is the roster's person with that address when the incident's services' roster has one. In order:
+what Teams told devopsbot (the locale of the person's own activities, remembered as they talk to the
 bot), what the roster says of them (``person_language``), what the organisation file says of them (their
 ``language``, or their audience's), else the incident's language, else the organisation's default. English and
 French only: anything else reads as English.
@@ -12,8 +13,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TypeVar
 
+from incident.errors import DevopsbotError
 from incident.languages import DEFAULT, language_of
 from incident.model import Incident, Person
+from incident.roster import ORGANISATION
 from services.bus import Dependencies
 from services.ports import ConversationReferenceRepository
 
@@ -46,8 +49,31 @@ async def remember_language(conversations: ConversationReferenceRepository, pers
     return language
 
 
-async def language_for(deps: Dependencies, who: Person | str, incident: Incident | None = None) -> str:
-    """``who``'s language: a person (their Teams language first) or an email address."""
+async def roster_people(deps: Dependencies, incident: Incident | None) -> dict[str, Person]:
+    """The people of the incident's services' roster (and the organisation-wide row), by lower-cased address: an
+    address mailed is theirs, so their language is. One read; a storage failure leaves the roster out."""
+    if incident is None:
+        return {}
+    try:
+        partitions = await deps.roster.partitions(list(dict.fromkeys((*incident.services, ORGANISATION))))
+    except DevopsbotError:
+        return {}
+    found: dict[str, Person] = {}
+    for partition in partitions:
+        people = [*(p for entry in partition.entries for p in entry.people), *(o.person for o in partition.overrides)]
+        for person in people:
+            if person.email:
+                found.setdefault(person.email.strip().lower(), person)
+    return found
+
+
+async def language_for(deps: Dependencies, who: Person | str, incident: Incident | None = None, *,
+                       known: dict[str, Person] | None = None) -> str:
+    """``who``'s language: a person (their Teams language first) or an email address (the roster's person with
+    that address, when there is one: ``known`` when the caller read them already, else read now)."""
+    if isinstance(who, str):
+        people = known if known is not None else await roster_people(deps, incident)
+        who = people.get(who.strip().lower(), who)
     keys: tuple[str, ...] = (who,) if isinstance(who, str) else (who.id, who.email)
     if isinstance(who, Person) and (remembered := await remembered_language(deps.conversations, who.id)):
         return remembered
@@ -66,6 +92,7 @@ async def by_language(deps: Dependencies, recipients: Sequence[Recipient],
     """Recipients (people or addresses) in groups of one language each, each group in the given order, the
     default language's first."""
     groups: dict[str, list[Recipient]] = {}
+    known = await roster_people(deps, incident) if any(isinstance(r, str) for r in recipients) else {}
     for recipient in recipients:
-        groups.setdefault(await language_for(deps, recipient, incident), []).append(recipient)
+        groups.setdefault(await language_for(deps, recipient, incident, known=known), []).append(recipient)
     return dict(sorted(groups.items(), key=lambda item: item[0] != DEFAULT))

@@ -88,6 +88,29 @@ async def test_a_french_and_an_english_stakeholder_each_get_the_declared_mail_in
     assert "Dashboard" in english.part("plain") and "Tableau de bord" not in english.part("plain")
 
 
+async def test_a_stakeholder_the_roster_says_is_french_gets_the_declared_mail_in_french(
+        inbox: Inbox, clock: FixedClock, connector: ConnectorDouble, tmp_path: Path, stopped: None) -> None:
+    """The roster's person_language for a person whose own address is in an audience; the others stay English."""
+    text = (ROOT / "config" / "organisation.toml").read_text(encoding="utf-8")
+    listed = 'emails = ["engineering@contoso.example"]'
+    assert listed in text
+    path = tmp_path / "organisation.toml"
+    path.write_text(text.replace(listed, 'emails = ["engineering@contoso.example", "marie@contoso.example"]'),
+                    encoding="utf-8")
+    container = await started(inbox, clock, path)
+    marie = Person("29:marie", "Marie Roux", "marie@contoso.example", language="fr")
+    await container.dependencies.roster.put(RosterEntry("checkout", "scribe", marie))
+    await click("declare.submit", form(), locale="en-US")
+    [french] = [m for m in mail_to(inbox, marie.email) if "stakeholder" in m.part("plain")
+                or "partie prenante" in m.part("plain")]
+    assert french.envelope_to == [marie.email]
+    assert french.message["Subject"].endswith("SEV2 déclaré : Checkout failing")
+    assert "partie prenante" in french.part("plain")
+    [english] = [m for m in mail_to(inbox, ENGINEERING) if "stakeholder" in m.part("plain")]
+    assert sorted(english.envelope_to) == [ENGINEERING, SUPPORT]
+    assert english.message["Subject"].endswith("SEV2 declared: Checkout failing")
+
+
 async def test_a_french_teams_users_declaration_mails_each_stakeholder_in_their_own_language(
         inbox: Inbox, clock: FixedClock, connector: ConnectorDouble, tmp_path: Path, stopped: None) -> None:
     """Done when: a French user's stakeholder mail is in French, and an English stakeholder's in English."""
