@@ -148,10 +148,11 @@ async def test_a_teams_user_with_a_french_client_gets_the_escalation_mail_in_fre
     assert "Accuser réception" in mail.part("html")
 
 
-def act_request(method: str, token: str, **form_fields: str) -> func.HttpRequest:
+def act_request(method: str, token: str, headers: dict[str, str] | None = None, **form_fields: str
+                ) -> func.HttpRequest:
     if method == "GET":
         return func.HttpRequest(method="GET", url=f"http://127.0.0.1/api/act?{urlencode({'t': token})}", body=b"",
-                                params={"t": token})
+                                params={"t": token}, headers=headers or {})
     return func.HttpRequest(method="POST", url="http://127.0.0.1/api/act", body=urlencode(
         {"t": token, **form_fields}).encode(), headers={"Content-Type": "application/x-www-form-urlencoded"})
 
@@ -185,6 +186,9 @@ async def test_the_action_page_of_a_french_persons_mail_is_in_french_and_its_lan
     for changed in (with_language(token, "en"), with_language(token, "de")):
         refused = await act(act_request("POST", changed))
         assert refused.status_code == 400 and "Nothing was done" in refused.get_body().decode()
+    # Until its signature is good, a link's page follows the browser: a French browser reads the refusal in French.
+    refused = await act(act_request("GET", with_language(token, "en"), {"Accept-Language": "fr-FR,fr;q=0.9"}))
+    assert refused.status_code == 400 and "Rien n&#39;a été fait" in refused.get_body().decode()
     assert (await container.dependencies.incidents.get(incident_id)).acknowledged_at is None
     done = await act(act_request("POST", token))
     assert done.status_code == 200 and "Réception accusée" in done.get_body().decode()
