@@ -124,7 +124,8 @@ def _optional_time(value: Any) -> datetime | None:
 
 def person_data(person: Person) -> dict[str, str]:
     data = {"id": person.id, "name": person.name, "email": person.email}
-    return data | ({"aad_id": person.aad_id} if person.aad_id else {})
+    return data | ({"aad_id": person.aad_id} if person.aad_id else {}) | (
+        {"language": person.language} if person.language else {})
 
 
 def person_json(person: Person | None) -> str:
@@ -133,7 +134,7 @@ def person_json(person: Person | None) -> str:
 
 def person_of(data: Mapping[str, Any]) -> Person:
     return Person(id=data["id"], name=data.get("name", ""), email=data.get("email", ""),
-                  aad_id=data.get("aad_id", ""))
+                  aad_id=data.get("aad_id", ""), language=data.get("language", ""))
 
 
 def person_from(value: Any) -> Person | None:

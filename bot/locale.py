@@ -6,21 +6,16 @@ import json
 from functools import cache
 from pathlib import Path
 
+from incident.languages import DEFAULT, SUPPORTED, language_of
+
 LOCALES = Path(__file__).resolve().parent / "locales"
-SUPPORTED = ("en", "fr")
-DEFAULT = "en"
+__all__ = ["DEFAULT", "SUPPORTED", "Translator", "language_of"]  # one reading of a locale (incident/languages.py)
 
 
 @cache
 def _catalog(language: str) -> dict[str, str]:
     data: dict[str, str] = json.loads((LOCALES / f"{language}.json").read_text(encoding="utf-8"))
     return data
-
-
-def language_of(locale: str | None) -> str:
-    """``fr-FR``, ``fr_CA`` or ``FR`` → ``fr``; anything unsupported → English."""
-    language = (locale or "").replace("_", "-").split("-")[0].lower()
-    return language if language in SUPPORTED else DEFAULT
 
 
 class Translator:

@@ -18,6 +18,7 @@ from bot.choice_search import SEARCH_INVOKE, search_response
 from bot.commands import parse_command, without_recipient_mention
 from bot.home_team import HomeTeamMemory
 from bot.locale import Translator
+from bot.person_language import PersonLanguageMemory
 from bot.replies import unknown_command
 from bot.setup import TeamsSetup
 from bot.timeline_capture import FETCH_TASK, task_message
@@ -59,6 +60,7 @@ class DevOpsBot(TeamsActivityHandler):
         self.setup = setup
         self.app_id = app_id
         self.home = HomeTeamMemory(bus.dependencies)
+        self.languages = PersonLanguageMemory(bus.dependencies)  # each person's mail in their Teams language
         table = verb_table(Turns(bus, setup))
         self.commands = table.commands
         self.verbs = table.verbs
@@ -68,6 +70,7 @@ class DevOpsBot(TeamsActivityHandler):
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         await self.home.remember(turn_context)
+        await self.languages.remember(turn_context)
         key = self._delivery_key(turn_context)  # a failed turn is released: Teams' retry must do the work again
         async with once(self.deps.idempotency, key, self.deps.clock.now(), DELIVERY_LEASE) as claim:
             if not claim.owned:

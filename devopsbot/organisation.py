@@ -22,6 +22,7 @@ from pydantic import (
 
 from devopsbot.alerts_config import AlertsModel, alert_policy, check_alerts
 from devopsbot.assessment_config import PriorityConfigModel, RiskModel, priority_model, risk_matrix
+from devopsbot.language_config import Language, configured_languages
 from devopsbot.status_page_config import StatusPageModel, check_status_page, status_page_policy
 from incident.errors import ConfigurationError
 from incident.people import Person
@@ -107,6 +108,7 @@ class AudienceModel(_Strict):
     description: Text
     emails: list[Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = Field(
         default_factory=list)
+    language: Language = ""  # the language its addresses are mailed in; empty: the incident's
 
 
 class StepModel(_Strict):
@@ -145,13 +147,15 @@ class OrganisationModel(_Strict):
     services: list[Key] = Field(default_factory=list)
     environments: list[Key] = Field(default_factory=list)
     regions: list[Key] = Field(default_factory=list)
-    language: Literal["en", "fr"] = "en"  # of mail that follows no incident (digest, reports, reviews)
+    language: Language = "en"  # for whom nothing else says a language (no incident, no Teams, no audience):
+    # mail that follows no incident (digest, reports, reviews), and people whose language is not known
 
 
 class PersonModel(_Strict):
     id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     name: Text
     email: str = ""
+    language: Language = ""  # their mail's language when Teams has not told devopsbot theirs
 
 
 class TeamsModel(_Strict):
@@ -325,6 +329,8 @@ def to_policy(model: OrganisationFile) -> OrganisationPolicy:
         for key, t in model.incident_types.items()
     )
     org = model.organisation
+    people = [*model.teams.admin_team, *([model.escalation.contact] if model.escalation.contact else []),
+              *(p for approvers in model.playbooks.approvers.values() for p in approvers)]
     return OrganisationPolicy(
         id_prefix=org.id_prefix, severities=severities,
         roles=tuple(RoleDefinition(k, r.name, r.critical) for k, r in model.roles.items()),
@@ -343,6 +349,7 @@ def to_policy(model: OrganisationFile) -> OrganisationPolicy:
         acknowledge_starts_investigation=model.lifecycle.acknowledge_starts_investigation,
         alerts=alert_policy(model.alerts),
         status_page=status_page_policy(model.status_page),
+        languages=configured_languages(model.audiences, people), language=org.language or "en",
         priorities={name: PriorityEffort(
             update_cadence=timedelta(minutes=x.update_cadence_minutes) if x.update_cadence_minutes else None,
             ack_timeout=timedelta(minutes=x.ack_timeout_minutes) if x.ack_timeout_minutes else None,
@@ -353,5 +360,4 @@ def to_policy(model: OrganisationFile) -> OrganisationPolicy:
             last_tested_max_days=p.last_tested_max_days, max_bytes=p.max_kb * 1000,
             approvers={service: tuple(Person(a.id, a.name, a.email) for a in people)
                        for service, people in p.approvers.items()}),
-        language=org.language,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -13,6 +13,8 @@ class Person:
     name: str
     email: str = ""
     aad_id: str = ""  # the Entra object id, which Microsoft Graph needs; Teams ids are not enough
+    # Their mail's language as the roster says it ("en"/"fr", "" unsaid); not part of who they are.
+    language: str = field(default="", compare=False)
 
     def __str__(self) -> str:
         return self.name or self.id

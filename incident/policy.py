@@ -175,7 +175,9 @@ class OrganisationPolicy:
     acknowledge_starts_investigation: bool = True  # acknowledging a declared incident moves it to investigating
     alerts: AlertPolicy = field(default_factory=AlertPolicy)  # [alerts]: severity mapping and rules
     status_page: StatusPagePolicy = field(default_factory=StatusPagePolicy)  # [status_page]: components, texts
-    language: str = "en"  # [organisation] language: mail with no incident to follow (digest, reports)
+    # Each person's language where the organisation file says it: lower-cased address or Teams id → "en"/"fr".
+    languages: dict[str, str] = field(default_factory=dict)
+    language: str = "en"  # [organisation] language: mail with no incident to follow, and whom nothing else names
 
     def stakeholders(self, severity: str, priority: str = "") -> tuple[str, ...]:
         """The addresses told of every incident of this severity (and priority), by email, always."""

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from incident.languages import DEFAULT, language_of
 from incident.people import Person
 
 DEFAULT_TTL = timedelta(hours=24)
@@ -59,6 +60,7 @@ class LinkClaims:
     action: LinkAction
     expires_at: datetime
     nonce: str
+    language: str = DEFAULT  # the page's language: the reader's, signed with the rest so it cannot be changed
 
 
 def _b64(data: bytes) -> str:
@@ -77,9 +79,13 @@ class ActionLinkSigner:
         self._key, self.ttl = key, ttl
         self._accepted = (key, previous_key) if previous_key else (key,)
 
-    def issue(self, incident_id: str, person: Person, action: LinkAction, now: datetime) -> str:
-        claims = {"i": incident_id, "p": person.id, "n": person.name, "m": person.email, "a": action.value,
-                  "x": int((now + self.ttl).timestamp()), "j": secrets.token_urlsafe(16)}
+    def issue(self, incident_id: str, person: Person, action: LinkAction, now: datetime,
+              language: str = DEFAULT) -> str:
+        claims: dict[str, str | int] = {
+            "i": incident_id, "p": person.id, "n": person.name, "m": person.email, "a": action.value,
+            "x": int((now + self.ttl).timestamp()), "j": secrets.token_urlsafe(16)}
+        if language_of(language) != DEFAULT:  # English links stay as they were
+            claims["l"] = language_of(language)
         body = encode_claims(claims)
         return f"{body}.{signature(body, self._key, _DOMAIN)}"
 
@@ -91,14 +97,14 @@ class ActionLinkSigner:
             raw = json.loads(_unb64(body))
             claims = LinkClaims(
                 incident_id=str(raw["i"]), person=Person(id=str(raw["p"]), name=str(raw["n"]), email=str(raw["m"])),
-                action=LinkAction(raw["a"]), expires_at=datetime.fromtimestamp(int(raw["x"]), UTC), nonce=str(raw["j"]))
+                action=LinkAction(raw["a"]), expires_at=datetime.fromtimestamp(int(raw["x"]), UTC), nonce=str(raw["j"]),
+                language=language_of(str(raw.get("l", DEFAULT))))
         except (ValueError, KeyError, TypeError, binascii.Error) as error:
             # Signed by us yet unreadable: only a change of format could do this; refuse it all the same.
             raise LinkRejected(LinkProblem.MALFORMED, "the link's content cannot be read") from error
         if now >= claims.expires_at:
             raise LinkRejected(LinkProblem.EXPIRED, "the link has expired", claims)
         return claims
-
 
 
 def signature(body: str, key: bytes, domain: bytes) -> str:

@@ -23,6 +23,7 @@ from services.bus import Dependencies
 from services.mail_content import incident_view, subject
 from services.once import once
 from services.outbox import DELIVERY_KEY
+from services.people_language import language_for
 from services.ports import Alert, Notifier, TeamsStatus
 from services.telemetry_ports import EMAIL_FALLBACKS, NOTIFICATIONS, TEAMS_FAILURES, telemetry
 from services.tracing_ports import traced
@@ -87,6 +88,9 @@ class FallbackMail:
     people: tuple[Person, ...]
     values: dict[str, Any] = field(default_factory=dict)
     subject: str = ""  # instead of the usual "[id] SEV what: title"
+    subjects: dict[str, str] = field(default_factory=dict)  # ``subject`` in other languages, by language
+    # Values whose words depend on the reader's language, by language; they override ``values``.
+    in_language: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Tells apart several notifications sent under one DELIVERY_KEY (one timer item's alerts, say), so
     # each reaches its person once instead of the first standing in for all of them.
     distinct: str = ""
@@ -106,13 +110,13 @@ class FallbackNotifier:
     async def incident_declared(self, incident: Incident) -> None:
         deps = self._dependencies()
         commander = incident.holder("commander")
-        nobody = NOT_ASSIGNED.get(incident.language, NOT_ASSIGNED["en"])
         values = {"kind": deps.policy.incident_type(incident.type).name, "services": list(incident.services),
-                  "commander": commander.name if commander else nobody, "stakeholder": False,
+                  "commander": commander.name if commander else NOT_ASSIGNED["en"], "stakeholder": False,
                   "cadence": int(deps.policy.effort(incident.severity, incident.priority).update_cadence.total_seconds()
                               // 60)}
+        nobody = {} if commander else {lang: {"commander": text} for lang, text in NOT_ASSIGNED.items()}
         await self._deliver(incident, lambda: self._teams.incident_declared(incident),
-                            FallbackMail("declared", "declared", _people_of(incident), values))
+                            FallbackMail("declared", "declared", _people_of(incident), values, in_language=nobody))
 
     async def incident_changed(self, incident: Incident, events: Sequence[TimelineEvent]) -> None:
         values = {"changes": [e.summary for e in events], "stakeholder": False}
@@ -127,12 +131,12 @@ class FallbackNotifier:
         deps = self._dependencies()
         commander = incident.holder("commander")
         since = deps.clock.now() - (incident.last_update_at or incident.declared_at)
-        role = "Responsable" if incident.language == "fr" else "Commander"
-        values = {"commander": commander.name if commander else role, "since": _duration(since),
+        values = {"commander": commander.name if commander else "Commander", "since": _duration(since),
                   "cadence": int(deps.policy.effort(incident.severity, incident.priority).update_cadence.total_seconds()
                               // 60)}
         await self._deliver(incident, lambda: self._teams.remind(incident),
-                            FallbackMail("reminder", "status update due", (commander,) if commander else (), values))
+                            FallbackMail("reminder", "status update due", (commander,) if commander else (), values,
+                                         in_language={} if commander else {"fr": {"commander": "Responsable"}}))
 
     async def alert(self, incident: Incident, alert: Alert) -> None:
         people = alert.people or tuple(p for p in (incident.holder("commander"),) if p)
@@ -140,9 +144,11 @@ class FallbackNotifier:
             mail = FallbackMail("escalated", "escalated", people, {"role": alert.values.get("role", ""),
                                 "reason": alert.values.get("reason", ""), "previous": alert.values.get("previous", "")})
         else:
-            message = alert_message(alert.kind, dict(alert.values), incident.language)
+            message = alert_message(alert.kind, dict(alert.values), "en")
             digest = hashlib.sha256(f"{alert.kind}\n{message}".encode()).hexdigest()[:16]
-            mail = FallbackMail("alert", "needs attention", people, {"message": message}, distinct=digest)
+            french = {"fr": {"message": alert_message(alert.kind, dict(alert.values), "fr")}}
+            mail = FallbackMail("alert", "needs attention", people, {"message": message}, distinct=digest,
+                                in_language=french)
         await self._deliver(incident, lambda: self._teams.alert(incident, alert), mail)
 
     async def severity_changed(self, incident: Incident, change: TimelineEvent) -> None:
@@ -208,24 +214,30 @@ async def mail_once(deps: Dependencies, incident: Incident, mail: FallbackMail) 
         claim_key = f"fallback:{incident.id}:{key}:{person.email.lower()}"
         async with once(deps.idempotency, claim_key, deps.clock.now(), FALLBACK_LEASE,
                         release_on=(DevopsbotError,)) as claim:
-            if claim.owned:
-                view = await incident_view(deps, incident, reader=person)
+            if claim.owned:  # in the person's own language (services.people_language)
+                language = await language_for(deps, person, incident)
+                view = await incident_view(deps, incident, reader=person, language=language)
+                subject_line = mail.subjects.get(language) or mail.subject or subject(incident, mail.what, language)
                 with traced("mail fallback", incident.id, {"devopsbot.template": mail.template}):
-                    await deps.mailer.send_template((person.email,), mail.subject or subject(incident, mail.what),
-                                                    mail.template, {"view": view, **mail.values})
+                    await deps.mailer.send_template((person.email,), subject_line, mail.template,
+                                                    {"view": view, **mail.values,
+                                                     **mail.in_language.get(language, {})})
                 claim.result = "sent"
                 telemetry().count(EMAIL_FALLBACKS, {"template": mail.template})
 
 
 async def send_batches_once(deps: Dependencies, incident: Incident, recipients: Sequence[str], subject_line: str,
-                            template: str, data: dict[str, Any]) -> None:
+                            template: str, data: dict[str, Any], language: str = "") -> None:
     """One message per ``MAX_RECIPIENTS`` recipients, each claimed under the notification's ``DELIVERY_KEY``:
-    when a later message fails, the retry sends only the messages not sent yet, so nobody gets one twice."""
+    when a later message fails, the retry sends only the messages not sent yet, so nobody gets one twice.
+    ``language``: the recipients' (services.people_language), when it is not English: a group of its own, with
+    claims of its own; the English group keeps the claim keys of the mails written before languages."""
     if deps.mailer is None:
         return
     key = DELIVERY_KEY.get() or f"{template}:{incident.event_count}"
+    group = f"{language}:" if language and language != "en" else ""
     for number, start in enumerate(range(0, len(recipients), MAX_RECIPIENTS)):
-        claim_key = f"batch:{incident.id}:{key}:{template}:{number}"
+        claim_key = f"batch:{incident.id}:{key}:{template}:{group}{number}"
         async with once(deps.idempotency, claim_key, deps.clock.now(), FALLBACK_LEASE,
                         release_on=(DevopsbotError,)) as claim:
             if claim.owned:

@@ -72,8 +72,9 @@ def action_links(deps: Dependencies, incident: Incident, person: Person, now: da
     if deps.links is None or not person.email:
         return []
     labels = ACTION_LABELS_FR if language == "fr" else ACTION_LABELS
-    return [{"label": labels[action],
-             "url": f"{deps.public_url}/api/act?{urlencode({'t': deps.links.issue(incident.id, person, action, now)})}"}
+    links = deps.links  # each link signed with the reader's language: its page speaks it (functions/actions.py)
+    return [{"label": labels[action], "url": f"{deps.public_url}/api/act?" + urlencode(
+                {"t": links.issue(incident.id, person, action, now, language)})}
             for action in permitted_actions(incident, person, deps.policy.admins)]
 
 

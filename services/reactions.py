@@ -12,6 +12,7 @@ from services.bridge import bridge_reactions, open_bridge
 from services.bus import Dependencies, EventReaction, Reaction, repeatable
 from services.fallback import FallbackMail, mail_once, resolved_values, send_batches_once
 from services.mail_content import incident_view, subject
+from services.people_language import by_language
 from services.playbooks import PLAYBOOK_REACTIONS, flag_missing_playbook
 from services.ports import Alert, DueItem
 from services.postmortem_reactions import POSTMORTEM_REACTIONS
@@ -83,8 +84,10 @@ async def after_escalation(incident: Incident, events: Sequence[TimelineEvent], 
         # Mailed first under this reaction's delivery key, so a failing Teams alert does not mail again.
         if deps.mailer is not None and holder is not None and holder.email:
             title = "security incident" if incident.private else incident.title
+            titre = "incident de sécurité" if incident.private else incident.title
             mail = FallbackMail("escalated", "escalated", (holder,), dict(values),
-                                subject=f"[{incident.id}] You are now {values['role']}: {title}")
+                                subject=f"[{incident.id}] You are now {values['role']}: {title}",
+                                subjects={"fr": f"[{incident.id}] Vous êtes maintenant {values['role']} : {titre}"})
             await mail_once(deps, incident, mail)
         await deps.notifier.alert(incident, Alert("escalated", (holder,) if holder else (), values))
 
@@ -137,22 +140,24 @@ async def mail_stakeholders(incident: Incident, events: Sequence[TimelineEvent],
     kinds = {e.kind for e in events}
     if "declared" in kinds and deps.policy.severity(incident.severity).bridge:
         incident = await deps.incidents.get(incident.id)  # as stored now: with the bridge opened just before
-    view = await incident_view(deps, incident, restricted=True)
     cadence = deps.policy.effort(incident.severity, incident.priority).update_cadence
-    # Each message claimed once (send_batches_once): a retry after a failure resends only what was not sent.
-    if "declared" in kinds:
-        commander = incident.holder("commander")
-        await send_batches_once(deps, incident, stakeholders, subject(incident, "declared"), "declared", {
-            "view": view, "kind": deps.policy.incident_type(incident.type).name, "services": list(incident.services),
-            "commander": commander.name if commander else "not yet assigned", "stakeholder": True,
-            "cadence": int(cadence.total_seconds() // 60)})
-    if "update_posted" in kinds:
-        changes = [e.summary for e in events]
-        await send_batches_once(deps, incident, stakeholders, subject(incident, "status update"), "status_update",
-                                {"view": view, "changes": changes, "stakeholder": True})
-    if "resolved" in kinds and incident.resolved_at is not None:
-        await send_batches_once(deps, incident, stakeholders, subject(incident, "resolved"), "resolved",
-                                {"view": view, **resolved_values(incident)})
+    # Each language group in its own language (services.people_language), each message claimed once
+    # (send_batches_once): a retry after a failure resends only what was not sent.
+    for language, addresses in (await by_language(deps, stakeholders, incident)).items():
+        view = await incident_view(deps, incident, restricted=True, language=language)
+        if "declared" in kinds:
+            commander = incident.holder("commander")
+            await send_batches_once(deps, incident, addresses, subject(incident, "declared", language), "declared", {
+                "view": view, "kind": deps.policy.incident_type(incident.type).name,
+                "services": list(incident.services), "commander": commander.name if commander else "not yet assigned",
+                "stakeholder": True, "cadence": int(cadence.total_seconds() // 60)}, language)
+        if "update_posted" in kinds:
+            changes = [e.summary for e in events]
+            await send_batches_once(deps, incident, addresses, subject(incident, "status update", language),
+                                    "status_update", {"view": view, "changes": changes, "stakeholder": True}, language)
+        if "resolved" in kinds and incident.resolved_at is not None:
+            await send_batches_once(deps, incident, addresses, subject(incident, "resolved", language), "resolved",
+                                    {"view": view, **resolved_values(incident)}, language)
 
 
 # Kinds of timeline event → what follows them; any other kind refreshes the cards.

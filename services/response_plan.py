@@ -9,7 +9,9 @@ from datetime import datetime
 from incident.errors import NotificationFailed
 from incident.model import Incident, Person, TimelineEvent
 from services.bus import Dependencies, repeatable
+from services.fallback import send_batches_once
 from services.mail_content import incident_view
+from services.people_language import by_language
 from services.ports import Alert, DueItem
 from services.roster_service import chain_for
 
@@ -75,22 +77,23 @@ async def mail_response_plan(incident: Incident, events: Sequence[TimelineEvent]
         if owner is not None:
             people.append(owner)
         steps.append({"title": step.title, "role": deps.policy.role(step.owner_role).name,
-                      "owner": owner.name if owner else "non attribué" if incident.language == "fr" else "not assigned",
-                      "minutes": int(step.due_after.total_seconds() // 60)})
-    addresses = list(dict.fromkeys(p.email.lower() for p in people if p.email))
-    if not addresses:
+                      "owner": owner.name if owner else None, "minutes": int(step.due_after.total_seconds() // 60)})
+    unique = list({p.email.lower(): p for p in people if p.email}.values())
+    if not unique:
         return
     holders = [{"role": deps.policy.role(role).name, "name": person.name, "email": person.email}
                for role, person in incident.roles.items()]
-    if incident.language == "fr":
-        title = "incident de sécurité" if incident.private else incident.title
-        line = f"[{incident.id}] Plan de réponse ({kind.name}) : {title}"
-    else:
-        title = "security incident" if incident.private else incident.title
-        line = f"[{incident.id}] Response plan ({kind.name}): {title}"
-    await deps.mailer.send_template(
-        addresses, line, "response_plan",
-        {"incident": incident, "view": await incident_view(deps, incident), "kind": kind.name, "steps": steps,
-         "holders": holders,
-         "primary": kind.response_plan.communication.primary_channel,
-         "backups": list(kind.response_plan.communication.backup_methods)})
+    # One message per language (services.people_language): each reader's in their own.
+    for language, group in (await by_language(deps, unique, incident)).items():
+        fr = language == "fr"
+        title = ("incident de sécurité" if fr else "security incident") if incident.private else incident.title
+        line = (f"[{incident.id}] Plan de réponse ({kind.name}) : {title}" if fr
+                else f"[{incident.id}] Response plan ({kind.name}): {title}")
+        unassigned = "non attribué" if fr else "not assigned"
+        view = await incident_view(deps, incident, language=language)
+        await send_batches_once(
+            deps, incident, [p.email.lower() for p in group], line, "response_plan",
+            {"incident": incident, "view": view, "kind": kind.name,
+             "steps": [{**step, "owner": step["owner"] or unassigned} for step in steps],
+             "holders": holders, "primary": kind.response_plan.communication.primary_channel,
+             "backups": list(kind.response_plan.communication.backup_methods)}, language)

@@ -1,7 +1,8 @@
 """The roster as CSV: one row per person in a role, checked row by row; an import is all or nothing.
 
 Columns (the header must be exactly these): service, role, kind, person_id, person_name, person_email,
-handoff, timezone, since, start, end, reason. ``kind`` is one of:
+handoff, timezone, since, start, end, reason, and optionally person_language last ("en" or "fr": the person's
+mail language when Teams has not told devopsbot theirs). ``kind`` is one of:
 - ``primary``: the role's primary (one per role, unless it has a rotation);
 - ``delegate``: a delegate, in the order of the rows;
 - ``rotation``: a person of the weekly rotation, in turn order; ``handoff`` ("mon 09:00"), ``timezone``
@@ -20,6 +21,7 @@ from datetime import date, datetime
 from typing import Any
 
 from incident.errors import DevopsbotError, InvalidValue
+from incident.languages import configured_language
 from incident.people import Person
 from incident.policy import OrganisationPolicy
 from incident.roster import WEEKDAYS, Override, RosterEntry, Rotation, check_new_override
@@ -29,6 +31,7 @@ from services.roster_service import all_partitions, known_role, known_service
 COLUMNS = ("service", "role", "kind", "person_id", "person_name", "person_email", "handoff", "timezone",
            "since", "start", "end", "reason")
 KINDS = ("primary", "delegate", "rotation", "override")
+LANGUAGE = "person_language"  # the optional last column
 # A spreadsheet evaluates a cell starting with one of these (=1+1, @SUM(…), -2+3; tab and CR too): an exported
 # cell that would start with one, after any quotes, gets a leading "'" (shown as text), taken off on import.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -81,20 +84,22 @@ def parse(text: str, policy: OrganisationPolicy) -> tuple[dict[str, list[RosterE
     rows = _readable(reader)
     problems: list[str] = []
     header = next(rows, None)
-    if header is None or tuple(h.strip().lower() for h in header) != COLUMNS:
+    names = tuple(h.strip().lower() for h in header or ())
+    if header is None or names not in (COLUMNS, (*COLUMNS, LANGUAGE)):
         found = ", ".join(header or []) or "nothing"
-        raise RosterFileError([f"line 1: wrong columns: expected {', '.join(COLUMNS)}; found {found}"])
+        raise RosterFileError([f"line 1: wrong columns: expected {', '.join(COLUMNS)} (and optionally {LANGUAGE} "
+                               f"last); found {found}"])
     roles: dict[tuple[str, str], _Role] = {}
     overrides: dict[str, list[tuple[int, Override]]] = {}
     for row in rows:
         line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
-        if len(row) != len(COLUMNS):
-            problems.append(f"line {line}: {len(row)} columns instead of {len(COLUMNS)}")
+        if len(row) != len(names):
+            problems.append(f"line {line}: {len(row)} columns instead of {len(names)}")
             continue
         try:
-            _row(dict(zip(COLUMNS, (as_imported(c.strip()) for c in row), strict=True)), line, policy, roles,
+            _row(dict(zip(names, (as_imported(c.strip()) for c in row), strict=True)), line, policy, roles,
                  overrides)
         except (InvalidValue, ValueError) as error:
             problems.append(f"line {line}: {error}")
@@ -156,7 +161,8 @@ def _row(cells: dict[str, str], line: int, policy: OrganisationPolicy, roles: di
         raise InvalidValue("person_id", "is required")
     if cells["person_email"] and not is_email(cells["person_email"]):
         raise InvalidValue("person_email", f"'{cells['person_email']}' is not an email address")
-    person = Person(cells["person_id"], cells["person_name"] or cells["person_id"], cells["person_email"])
+    person = Person(cells["person_id"], cells["person_name"] or cells["person_id"], cells["person_email"],
+                    language=configured_language(cells.get(LANGUAGE, ""), LANGUAGE))
     if kind == "override":
         try:
             start, end = _instant(cells["start"]), _instant(cells["end"])
@@ -247,6 +253,15 @@ def _person_cells(person: Person) -> list[str]:
     return [person.id, person.name, person.email]
 
 
+def _with_languages(rows: Sequence[list[str]], people: Sequence[Person | None]) -> Iterator[list[str]]:
+    """The rows with the person_language column, when anyone in them has a language; else as they are."""
+    if not any(p is not None and p.language for p in people):
+        yield from rows
+        return
+    for row, person in zip(rows, people, strict=True):
+        yield [*row, person.language if person is not None else LANGUAGE]
+
+
 def write(partitions: Sequence[RosterPartition]) -> str:
     """The roster as a file ``parse`` reads back to the same roster; no cell is a formula to a spreadsheet."""
     out = io.StringIO()
@@ -254,29 +269,33 @@ def write(partitions: Sequence[RosterPartition]) -> str:
     # This csv module quotes a cell for the line terminator's characters only: a row with a carriage return in
     # a cell is quoted whole, or the return would end the line when the file is read back.
     quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
-    writer.writerow(COLUMNS)
-    for row in _rows(partitions):
+    found = list(_rows(partitions))
+    rows = list(_with_languages([list(COLUMNS), *(row for row, _ in found)], [None, *(p for _, p in found)]))
+    writer.writerow(rows[0])
+    for row in rows[1:]:
         cells = [as_exported(cell) for cell in row]
         (quoted if any("\r" in cell for cell in cells) else writer).writerow(cells)
     return out.getvalue()
 
 
-def _rows(partitions: Sequence[RosterPartition]) -> Iterator[list[str]]:
+def _rows(partitions: Sequence[RosterPartition]) -> Iterator[tuple[list[str], Person]]:
+    """Each row of the file with the person it names."""
     blank = ["", "", "", "", "", ""]
     for partition in partitions:
         for entry in partition.entries:
             if entry.primary is not None:
-                yield [entry.service, entry.role, "primary", *_person_cells(entry.primary), *blank]
+                yield [entry.service, entry.role, "primary", *_person_cells(entry.primary), *blank], entry.primary
             if entry.rotation is not None:
                 r = entry.rotation
                 for person in r.people:
                     yield [entry.service, entry.role, "rotation", *_person_cells(person),
-                           f"{WEEKDAYS[r.weekday]} {r.hour:02d}:00", r.timezone, r.since.isoformat(), "", "", ""]
+                           f"{WEEKDAYS[r.weekday]} {r.hour:02d}:00", r.timezone, r.since.isoformat(), "", "",
+                           ""], person
             for person in entry.delegates:
-                yield [entry.service, entry.role, "delegate", *_person_cells(person), *blank]
+                yield [entry.service, entry.role, "delegate", *_person_cells(person), *blank], person
         for override in partition.overrides:
             yield [override.service, override.role, "override", *_person_cells(override.person), "", "", "",
-                   override.start.isoformat(), override.end.isoformat(), override.reason]
+                   override.start.isoformat(), override.end.isoformat(), override.reason], override.person
 
 
 async def export_csv(roster: RosterRepository, policy: OrganisationPolicy, now: datetime) -> str:

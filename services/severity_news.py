@@ -17,6 +17,7 @@ from incident.policy import OrganisationPolicy
 from services.bus import Dependencies
 from services.fallback import send_batches_once
 from services.mail_content import incident_view
+from services.people_language import by_language
 
 # The mail's subject in the incident's language (templates/email/severity_raised reads it the same way).
 SUBJECTS = {
@@ -53,11 +54,12 @@ async def mail_new_audiences(incident: Incident, events: Sequence[TimelineEvent]
     recipients = new_audiences(deps.policy, incident, before, after)
     if not recipients:
         return
-    view = await incident_view(deps, incident, restricted=True)
-    language = view["language"] if view["language"] in SUBJECTS else "en"
-    title = PRIVATE_TITLES[language] if incident.private else incident.title
-    subject = SUBJECTS[language].format(id=incident.id, before=before, after=after, title=title)
     cadence = deps.policy.effort(incident.severity, incident.priority).update_cadence
-    await send_batches_once(deps, incident, recipients, subject, "severity_raised", {
-        "view": view, "before": before, "after": after, "fr": language == "fr",
-        "cadence": int(cadence.total_seconds() // 60)})
+    # Each recipient in their own language (services.people_language): one group of messages per language.
+    for language, addresses in (await by_language(deps, recipients, incident)).items():
+        view = await incident_view(deps, incident, restricted=True, language=language)
+        title = PRIVATE_TITLES[language] if incident.private else incident.title
+        subject = SUBJECTS[language].format(id=incident.id, before=before, after=after, title=title)
+        await send_batches_once(deps, incident, addresses, subject, "severity_raised", {
+            "view": view, "before": before, "after": after, "fr": language == "fr",
+            "cadence": int(cadence.total_seconds() // 60)}, language)
