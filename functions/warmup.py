@@ -10,7 +10,7 @@ blueprint = func.Blueprint()
 
 @blueprint.function_name("warmup")  # the host looks for this name
 @blueprint.warm_up_trigger(arg_name="context")
-async def warmup(context: func.WarmUpContext) -> None:
+async def warmup(context: func.warmup.WarmUpContext) -> None:  # func.WarmUpContext is not exported (1.26)
     from devopsbot.warmup import warm_up_instance
 
     await warm_up_instance()

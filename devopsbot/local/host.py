@@ -186,7 +186,7 @@ async def _fire(timer: TimerFunction, *, past_due: bool) -> None:
 
 async def _warm(handler: Callable[..., Any]) -> None:
     try:
-        await _call(handler, func.WarmUpContext())
+        await _call(handler, func.warmup.WarmUpContext())
     except Exception:  # as in Azure: a failed warm-up is logged; requests build what they need
         log.exception("the warmup function failed")
 
