@@ -65,13 +65,20 @@ def _load_replies() -> None:
 def _fetch_channel_keys() -> None:
     """The keys that sign Bot Framework's tokens, fetched now rather than by the first turn (botbuilder fetches
     them with blocking calls). Only with an app id: without one (local, tests) no token is checked, no network."""
-    from bot.channel_keys import prefetch_channel_keys
+    from bot.first_turn import prefetch_channel_keys
     from devopsbot.bootstrap import get_container
 
     prefetch_channel_keys(get_container().bot_identity)
 
 
-DEFAULT_STEPS: tuple[Step, ...] = (_build_container, _compile_templates, _load_replies, _fetch_channel_keys)
+def _read_an_activity() -> None:
+    from bot.first_turn import read_and_write_an_activity
+
+    read_and_write_an_activity()
+
+
+DEFAULT_STEPS: tuple[Step, ...] = (_build_container, _compile_templates, _load_replies, _read_an_activity,
+                                   _fetch_channel_keys)
 
 
 class WarmUp:
