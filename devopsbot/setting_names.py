@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from devopsbot.alert_settings import ALERT_SETTINGS
 from devopsbot.bridge_settings import BRIDGE_SETTINGS
-from devopsbot.warmup import WARMUP_SETTINGS
+from devopsbot.warmup_settings import WARMUP_SETTINGS
 
 # Every setting devopsbot reads, with what it is for. local.settings.example.json lists the same.
 KNOWN_SETTINGS: dict[str, str] = {

@@ -22,15 +22,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 
+from devopsbot.warmup_settings import background_enabled
+
 log = logging.getLogger(__name__)
 
-BACKGROUND_SETTING = "DEVOPSBOT_BACKGROUND_WARMUP"
-WARMUP_SETTINGS: dict[str, str] = {
-    BACKGROUND_SETTING:
-        "true (default): a new process builds what the first Teams request needs in a background thread at "
-        "start-up, without delaying its port; false: the first request builds it. The Functions warmup trigger, "
-        "where the plan calls it, warms the instance either way.",
-}
 # The Functions Python worker imports function_app from one of these; tests and tools import it without.
 FUNCTIONS_WORKERS = ("azure_functions_worker", "proxy_worker")
 
@@ -172,16 +167,6 @@ def reset_warm_up(warm_up: WarmUp | None = None) -> None:
     """Replace the process-wide warm-up (tests inject steps; None starts a fresh default one)."""
     global _warm_up
     _warm_up = warm_up or WarmUp()
-
-
-def background_enabled(settings: Mapping[str, str]) -> bool:
-    """DEVOPSBOT_BACKGROUND_WARMUP: true or empty (the default) or false. Read where the process starts, before
-    the other settings: a wrong value is said in the log and the default kept, never a host that cannot start."""
-    value = settings.get(BACKGROUND_SETTING, "").strip().lower()
-    if value not in {"", "true", "false"}:
-        log.warning("%s: '%s' is neither true nor false; warming in the background, the default",
-                    BACKGROUND_SETTING, value[:20])
-    return value != "false"
 
 
 async def warm_up_instance() -> None:

@@ -29,7 +29,7 @@ from azure.functions.decorators.warmup import WarmUpTrigger
 from azure.functions.timer import TimerRequest
 
 from devopsbot import ncrontab
-from devopsbot.warmup import background_enabled
+from devopsbot.warmup_settings import background_enabled
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]  # the repository: devopsbot/local/ is two levels down

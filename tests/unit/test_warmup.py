@@ -15,8 +15,13 @@ from collections.abc import Iterator
 import pytest
 
 from devopsbot.settings import ROOT
-from devopsbot.warmup import WarmUp, background_enabled, process_warm_up, reset_warm_up, \
-    warm_in_background_under_functions_host
+from devopsbot.warmup import (
+    WarmUp,
+    process_warm_up,
+    reset_warm_up,
+    warm_in_background_under_functions_host,
+)
+from devopsbot.warmup_settings import background_enabled
 
 
 @pytest.fixture(autouse=True)
