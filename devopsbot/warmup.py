@@ -1,6 +1,8 @@
 """A new instance is warm before its first Teams request: one routine imports and builds what the first
 /api/messages turn needs (the container, the bot and its adapter, the stores and their table clients, the
-Teams notifier, the card templates and the reply catalogues).
+Teams notifier, the card templates, the reply catalogues, botbuilder's activity models and, with an app id,
+Bot Framework's signing keys), then freezes it out of the garbage collector's sight. The warmup trigger also
+makes a first storage round trip and opens the existing tables, on the loop that serves requests.
 
 Whoever comes first runs it, once per process: the Functions warmup trigger (where the plan calls it), a
 background thread at start-up (the local host, and Azure when the trigger is not called), or the first request
