@@ -83,6 +83,18 @@ class TableStore:
                 self._tables[name] = self.service.get_table_client(full_name)
             return self._tables[name]
 
+    async def open_existing(self) -> list[str]:
+        """Clients for the tables of this prefix that exist already (one listing request), so the first request
+        creates none of them: each creation is a round trip that storage answers 409, then an exception."""
+        found = []
+        async with storage_errors("listing tables"):
+            async for item in self.service.list_tables():
+                name = item.name[len(self.prefix):]
+                if item.name.startswith(self.prefix) and name and name not in self._tables:
+                    self._tables[name] = self.service.get_table_client(item.name)
+                    found.append(name)
+        return found
+
     async def probe(self) -> None:
         """One cheap read that fails fast (no retries) when storage is unreachable."""
         table = await self.table("incidents")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import replace
 from functools import cached_property
@@ -357,6 +358,7 @@ class Container:
 
 
 _container: Container | None = None
+_building = threading.Lock()
 
 
 def get_container() -> Container:
@@ -366,17 +368,18 @@ def get_container() -> Container:
     never works half-configured: a mistake raises ConfigurationError on every request instead.
     """
     global _container
-    if _container is None:
-        settings = load_settings(os.environ)
-        container = Container(settings)
-        container.validate()  # the organisation file and settings now, not on first use
-        configure_logging(settings.log_level)
-        from devopsbot.telemetry_setup import start_telemetry
+    with _building:  # the warm-up thread and a request (or a timer) may ask at once: one container
+        if _container is None:
+            settings = load_settings(os.environ)
+            container = Container(settings)
+            container.validate()  # the organisation file and settings now, not on first use
+            configure_logging(settings.log_level)
+            from devopsbot.telemetry_setup import start_telemetry
 
-        start_telemetry(os.environ)  # only with Application Insights configured
-        for feature, reason in settings.switched_off:  # the core runs; /api/health and `check` say the same
-            log.warning("%s switched off: %s", feature, reason)
-        _container = container
+            start_telemetry(os.environ)  # only with Application Insights configured
+            for feature, reason in settings.switched_off:  # the core runs; /api/health and `check` say the same
+                log.warning("%s switched off: %s", feature, reason)
+            _container = container
     return _container
 
 

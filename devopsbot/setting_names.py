@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from devopsbot.alert_settings import ALERT_SETTINGS
 from devopsbot.bridge_settings import BRIDGE_SETTINGS
+from devopsbot.warmup_settings import WARMUP_SETTINGS
 
 # Every setting devopsbot reads, with what it is for. local.settings.example.json lists the same.
 KNOWN_SETTINGS: dict[str, str] = {
@@ -91,6 +92,7 @@ KNOWN_SETTINGS |= {
 }
 KNOWN_SETTINGS |= ALERT_SETTINGS
 KNOWN_SETTINGS |= BRIDGE_SETTINGS
+KNOWN_SETTINGS |= WARMUP_SETTINGS
 
 # Who is asking: tokens the app validates itself, and when App Service Authentication's header is believed.
 KNOWN_SETTINGS |= {

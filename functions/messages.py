@@ -20,8 +20,10 @@ async def messages(req: func.HttpRequest) -> func.HttpResponse:
     if isinstance(body, func.HttpResponse):
         return body
     from devopsbot.bootstrap import get_container
+    from devopsbot.warmup import process_warm_up
     from services.tracing_ports import traced
 
+    await process_warm_up().ensure()  # warm already, or waits for the warm-up in flight, or warms now
     try:
         container = get_container()
         # One operation for the turn: its command, its reactions and every log line they write.

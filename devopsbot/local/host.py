@@ -25,9 +25,11 @@ import azure.functions as func
 from aiohttp import web
 from azure.functions.decorators.http import HttpTrigger
 from azure.functions.decorators.timer import TimerTrigger
+from azure.functions.decorators.warmup import WarmUpTrigger
 from azure.functions.timer import TimerRequest
 
 from devopsbot import ncrontab
+from devopsbot.warmup_settings import background_enabled
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]  # the repository: devopsbot/local/ is two levels down
@@ -122,10 +124,18 @@ def discover(app: func.FunctionApp, settings: Mapping[str, str], prefix: str = "
             except ncrontab.ScheduleError as error:
                 raise HostError(f"timer '{name}': {error}") from None
             timers.append(TimerFunction(name, schedule, bool(trigger.run_on_startup), handler))
+        elif isinstance(trigger, WarmUpTrigger):
+            continue  # not a route nor a schedule: LocalHost.start calls it (warmup_functions)
         else:
             kind = trigger.type if trigger is not None else "missing trigger"
             raise HostError(f"function '{name}' uses a {kind}, which the local host cannot run")
     return http, timers
+
+
+def warmup_functions(app: func.FunctionApp) -> list[Callable[..., Any]]:
+    """The app's warmup trigger functions (Azure allows one), which the host calls as a new instance starts."""
+    return [function.get_user_function() for function in registered_functions(app)
+            if isinstance(function.get_trigger(), WarmUpTrigger)]
 
 
 async def _call(handler: Callable[..., Any], argument: Any) -> Any:
@@ -174,11 +184,21 @@ async def _fire(timer: TimerFunction, *, past_due: bool) -> None:
         log.exception("timer '%s' failed", timer.name)
 
 
+async def _warm(handler: Callable[..., Any]) -> None:
+    try:
+        await _call(handler, func.warmup.WarmUpContext())
+    except Exception:  # as in Azure: a failed warm-up is logged; requests build what they need
+        log.exception("the warmup function failed")
+
+
 class LocalHost:
     def __init__(self, app: func.FunctionApp, *, host: str = "127.0.0.1", port: int = 7071,
                  settings: Mapping[str, str] | None = None, root: Path = ROOT) -> None:
         settings = os.environ if settings is None else settings
         self.http, self.timers = discover(app, settings, route_prefix(root / "host.json"))
+        # Called in the background once the port is open, as Azure calls them before traffic on scale-out.
+        self.warmups = warmup_functions(app) if background_enabled(settings) else []
+        self.warm_tasks: list[asyncio.Task[None]] = []
         zone_name = settings.get("WEBSITE_TIME_ZONE", "")
         self.zone = ZoneInfo(zone_name) if zone_name else None
         self.host, self.port = host, port
@@ -205,6 +225,7 @@ class LocalHost:
                             f"available on {self.host}: {error.strerror}") from None
         self._timer_tasks = [asyncio.create_task(run_timer(t, zone=self.zone, stop=self._stop))
                              for t in self.timers]
+        self.warm_tasks = [asyncio.create_task(_warm(handler)) for handler in self.warmups]
 
     def describe(self) -> list[str]:
         base = f"http://{self.host}:{self.port}"
@@ -214,8 +235,8 @@ class LocalHost:
 
     async def stop(self) -> None:
         self._stop.set()
-        for task in self._timer_tasks:
+        for task in self._timer_tasks + self.warm_tasks:
             task.cancel()
-        await asyncio.gather(*self._timer_tasks, return_exceptions=True)
+        await asyncio.gather(*self._timer_tasks, *self.warm_tasks, return_exceptions=True)
         if self._runner is not None:
             await self._runner.cleanup()

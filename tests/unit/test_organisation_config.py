@@ -131,6 +131,7 @@ def test_a_bad_lifecycle_setting_stops_start_up_naming_the_field(tmp_path: Path,
 
 def test_the_organisations_language_is_english_unless_the_file_says_french(tmp_path: Path) -> None:
     assert load_organisation(write(tmp_path, DEFAULT)).language == "en"
-    assert load_organisation(write(tmp_path, DEFAULT.replace('# language = "en"', 'language = "fr"', 1))).language == "fr"
+    french = DEFAULT.replace('# language = "en"', 'language = "fr"', 1)
+    assert load_organisation(write(tmp_path, french)).language == "fr"
     error = error_for(tmp_path, DEFAULT.replace('# language = "en"', 'language = "de"', 1))
     assert "organisation.language" in str(error)
