@@ -57,7 +57,7 @@ async def test_the_admin_team_gets_the_report_once_a_week(mailer: tuple[Containe
 async def test_a_french_organisations_admins_get_the_report_in_french(tmp_path: Path) -> None:
     source = (ROOT / "config" / "organisation.toml").read_text(encoding="utf-8")
     organisation = tmp_path / "organisation.toml"
-    french = source.replace("admin_team = []", ADMINS, 1).replace('language = "en"', 'language = "fr"', 1)
+    french = source.replace("admin_team = []", ADMINS, 1).replace('# language = "en"', 'language = "fr"', 1)
     organisation.write_text(french, encoding="utf-8")
     sent = RecordingMailer()
     container = Container(Settings(storage_connection_string="memory", organisation_file=organisation),
