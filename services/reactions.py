@@ -134,9 +134,12 @@ async def tell_resolved(incident: Incident, events: Sequence[TimelineEvent], dep
     await deps.notifier.incident_resolved(incident)
 
 
+@repeatable
 async def mail_stakeholders(incident: Incident, events: Sequence[TimelineEvent], deps: Dependencies) -> None:
     """Stakeholders of the severity are told by email, always: executives never need Teams. One
-    message per batch of recipients (no personal links), so thousands cost a handful of sends."""
+    message per batch of recipients (no personal links), so thousands cost a handful of sends.
+    Repeatable: each message is claimed under the save's delivery key, so a second run sends nothing again
+    (and the outbox is spared a write per declaration)."""
     stakeholders = deps.policy.stakeholders(incident.severity, incident.priority)
     if deps.mailer is None or not stakeholders:
         return
