@@ -41,7 +41,7 @@ from incident.policy import OrganisationPolicy
 from services.ports import Alert, Clock, ConversationReferenceRepository
 
 log = logging.getLogger(__name__)
-SPACES_KEPT = 512  # incidents whose space reference this process keeps in memory (the most recent)
+SPACES_KEPT = 512  # incidents whose space reference this process keeps in memory (the oldest kept dropped first)
 
 
 async def remember_incident_conversation(conversations: ConversationReferenceRepository, conversation_id: str,
