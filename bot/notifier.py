@@ -41,6 +41,7 @@ from incident.policy import OrganisationPolicy
 from services.ports import Alert, Clock, ConversationReferenceRepository
 
 log = logging.getLogger(__name__)
+SPACES_KEPT = 512  # incidents whose space reference this process keeps in memory (the oldest kept dropped first)
 
 
 async def remember_incident_conversation(conversations: ConversationReferenceRepository, conversation_id: str,
@@ -68,6 +69,7 @@ class TeamsNotifier(TeamsConnector):
         self._policy = policy
         self._clock = clock
         self._private = PrivateIncidents(self, conversations, setup, policy, clock, private_spaces=graph is not None)
+        self._spaces: dict[str, dict[str, Any]] = {}  # incident id → its "space" row, as stored
 
     # -- the Notifier port ---------------------------------------------------------------------------
 
@@ -120,8 +122,9 @@ class TeamsNotifier(TeamsConnector):
             space_ref = opened
             card_id = await self.send(space_ref, card)
             where = "chat"
-        await self._conversations.put(incident.id, "space", {"reference": reference_to_dict(space_ref),
-                                                             "channel": where})
+        space = {"reference": reference_to_dict(space_ref), "channel": where}
+        await self._conversations.put(incident.id, "space", space)
+        self._keep_space(incident.id, space)
         await self._conversations.put(incident.id, "space_card", {"activity_id": card_id})
         await remember_incident_conversation(self._conversations, space_ref.conversation.id, incident.id)
         await self.send(space_ref, self._invitation(incident, t))
@@ -249,7 +252,7 @@ class TeamsNotifier(TeamsConnector):
         _raise_first(await asyncio.gather(*(tell(p) for p in places), return_exceptions=True))
 
     async def remind(self, incident: Incident) -> None:
-        space = await self._conversations.get(incident.id, "space")
+        space = await self._space(incident.id)
         if space is None:
             raise NotificationFailed(f"{incident.id} has no Teams space to remind its commander in")
         t = Translator(incident.language)
@@ -257,7 +260,7 @@ class TeamsNotifier(TeamsConnector):
                          self.card_activity(reminder_card(incident, self._policy, t)))
 
     async def alert(self, incident: Incident, alert: Alert) -> None:
-        space = await self._conversations.get(incident.id, "space")
+        space = await self._space(incident.id)
         if space is None:
             raise NotificationFailed(f"{incident.id} has no Teams space to raise '{alert.kind}' in")
         t = Translator(incident.language)
@@ -277,6 +280,22 @@ class TeamsNotifier(TeamsConnector):
         await tell_severity_change(self, self._conversations, self._setup, self._policy, incident, change)
 
     # -- building blocks -----------------------------------------------------------------------------
+
+    async def _space(self, incident_id: str) -> dict[str, Any] | None:
+        """The incident's space row. It is stored once, when the space opens, and never moved, so this process
+        keeps the ones it wrote or read: a declaration's alerts would otherwise read it once each, and every
+        storage read costs the host about a millisecond of CPU (bench/declaration_storm.py)."""
+        space = self._spaces.get(incident_id)
+        if space is None:
+            space = await self._conversations.get(incident_id, "space")
+            if space is not None:  # no space yet is not kept: it may open on a retry, on any host
+                self._keep_space(incident_id, space)
+        return space
+
+    def _keep_space(self, incident_id: str, space: dict[str, Any]) -> None:
+        self._spaces[incident_id] = space
+        if len(self._spaces) > SPACES_KEPT:
+            del self._spaces[next(iter(self._spaces))]  # the oldest kept
 
     def _invitation(self, incident: Incident, t: Translator) -> Activity:
         """A message @mentioning everyone the incident needs: in a thread, a mention is the invitation."""

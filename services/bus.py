@@ -245,7 +245,7 @@ class MessageBus:
     def reaction_named(self, name: str) -> Reaction | None:
         for reactions in (*self._reactions.values(), self._default_reactions):
             for reaction in reactions:
-                if getattr(reaction, "__name__", "") == name:
+                if name == getattr(reaction, "__name__", "") or name in getattr(reaction, "formerly", ()):
                     return reaction
         return None
 

@@ -8,7 +8,8 @@ from datetime import datetime
 
 from incident.errors import NotificationFailed
 from incident.model import Incident, Person, TimelineEvent
-from services.bus import Dependencies, repeatable
+from incident.policy import OrganisationPolicy
+from services.bus import Dependencies
 from services.fallback import send_batches_once
 from services.mail_content import incident_view
 from services.people_language import by_language
@@ -22,16 +23,15 @@ def _step_indices(item: DueItem) -> list[int]:
     return [int(s) for s in str(item.payload.get("steps", "")).split(",") if s.strip().isdigit()]
 
 
-@repeatable
-async def schedule_plan_steps(incident: Incident, events: Sequence[TimelineEvent], deps: Dependencies) -> None:
-    """One due item per distinct due offset (steps due together share it), counted from the declaration."""
-    steps = deps.policy.incident_type(incident.type).response_plan.steps
+def plan_step_items(incident: Incident, policy: OrganisationPolicy) -> list[DueItem]:
+    """One due item per distinct due offset (steps due together share it), counted from the declaration;
+    scheduled with the first deadlines (services.reactions), in the same storage transaction."""
+    steps = policy.incident_type(incident.type).response_plan.steps
     by_due: dict[datetime, list[int]] = {}
     for index, step in enumerate(steps):
         by_due.setdefault(incident.declared_at + step.due_after, []).append(index)
-    await deps.due_work.schedule_many([DueItem(PLAN_STEP_DUE, incident.id, due,
-                                               {"steps": ",".join(str(i) for i in indices)})
-                                       for due, indices in by_due.items()])
+    return [DueItem(PLAN_STEP_DUE, incident.id, due, {"steps": ",".join(str(i) for i in indices)})
+            for due, indices in by_due.items()]
 
 
 async def owner_of(incident: Incident, role: str, deps: Dependencies, at: datetime) -> Person | None:

@@ -16,7 +16,7 @@ from incident.errors import NotificationFailed
 from incident.policy import OrganisationPolicy
 from services.handlers import apply_change, declare_incident
 from services.outbox import OUTBOX_SWEEP
-from services.ports import Attachment, Email
+from services.ports import Attachment, Email, OutboxEntry
 from services.reactions import REACTIONS
 from services.timers import run_tick
 from tests.conftest import ALICE
@@ -135,3 +135,23 @@ async def test_stakeholders_already_mailed_are_not_mailed_again_when_a_later_bat
     declared = f"[{incident.id}] SEV1 declared: Checkout failing"
     told = [address for m in mailer.sent if m.subject == declared for address in m.to]
     assert sorted(told) == sorted(crowded.stakeholders("SEV1"))  # everyone once, nobody twice
+
+
+async def test_stakeholders_mailed_just_before_a_crash_are_not_mailed_again_by_the_sweep(
+        policy: OrganisationPolicy, clock: FixedClock) -> None:
+    # The stakeholders' mail records no progress of its own (each message is claimed): a crash after it ran,
+    # before the next reaction recorded anything, leaves the outbox saying only the reactions before it ran.
+    container, _, mailer = build(policy, clock)
+    incident = await container.bus.handle(declaration())
+    await container.bus.drain()
+    subject = f"[{incident.id}] SEV1 declared: Checkout failing"
+    assert [m.subject for m in mailer.sent].count(subject) == 1
+    [declared] = await container.dependencies.incidents.timeline(incident.id)
+    names = [r.__name__ for r in REACTIONS["declared"]]
+    before = tuple(names[:names.index("mail_stakeholders")])
+    await container.dependencies.incidents.outbox_progress(OutboxEntry(
+        incident.id, declared.sequence, (declared.sequence,), before))
+    clock.at = T0 + timedelta(minutes=11)
+    await run_tick(container.bus, clock.at)
+    assert await container.dependencies.incidents.outbox(incident.id) == []
+    assert [m.subject for m in mailer.sent].count(subject) == 1
