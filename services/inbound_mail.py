@@ -18,13 +18,14 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
 from incident import commands
 from incident.errors import ConcurrencyConflict, DomainError, NotFound, NotPermitted
 from incident.model import MAX_TEXT, Incident, Person
+from incident.timeline import clean_text
 from services.bus import MessageBus
 from services.once import once
 from services.telemetry_ports import MAIL_IN, telemetry
@@ -126,6 +127,10 @@ async def _ingest(bus: MessageBus, message: InboundMessage, directory: Directory
     if message.automatic or _AUTOMATIC_SUBJECT.match(message.subject):
         return Handled(Outcome.IGNORED)  # an out-of-office is not an update, and answering it could loop
     key = f"mail:{message.message_id}"
+    # An unfinished claim is a run that stopped half-way (a crash): what it did before it stopped must not be
+    # done again when its lease runs out and this run takes the message over.
+    earlier = await deps.idempotency.find(key)
+    resumed = earlier.started_at if earlier is not None and not earlier.done else None
     async with once(deps.idempotency, key, deps.clock.now(), MESSAGE_LEASE) as claim:
         if not claim.owned:
             if claim.record.done:
@@ -135,7 +140,7 @@ async def _ingest(bus: MessageBus, message: InboundMessage, directory: Directory
             raise ConcurrencyConflict(f"the message {message.message_id} is still being handled; it is tried "
                                       "again on a later poll")
         lookup = _remembered(directory)  # _act and the reply policy ask about the same sender: read once
-        handled = await _act(bus, message, lookup)
+        handled = await _act(bus, message, lookup, resumed)
         if handled.outcome is Outcome.ANSWERED:
             handled = await _reply_policy(bus, message, lookup, handled)
         claim.acted()  # the message was acted on: whatever follows, a retry must not act on it again
@@ -150,7 +155,7 @@ async def _ingest(bus: MessageBus, message: InboundMessage, directory: Directory
     return handled
 
 
-async def _act(bus: MessageBus, message: InboundMessage, directory: Directory) -> Handled:
+async def _act(bus: MessageBus, message: InboundMessage, directory: Directory, resumed: datetime | None) -> Handled:
     policy = bus.dependencies.policy
     what, values = understand(message, policy.id_prefix, tuple(s.name for s in policy.severities),
                               tuple(t.key for t in policy.incident_types))
@@ -187,6 +192,8 @@ async def _act(bus: MessageBus, message: InboundMessage, directory: Directory) -
     if not text:
         return Handled(Outcome.ANSWERED, incident_id,
                        reply=f"We found no new text in your reply to {incident_id}; nothing was posted.")
+    if resumed is not None and await _posted_since(bus, incident_id, author, text[:MAX_TEXT], resumed):
+        return Handled(Outcome.UPDATED, incident_id)  # the stopped run posted it: once is enough
     try:
         await bus.handle(commands.PostUpdate(incident_id, text[:MAX_TEXT], author))
     except NotPermitted:
@@ -194,6 +201,15 @@ async def _act(bus: MessageBus, message: InboundMessage, directory: Directory) -
     except DomainError as error:
         return Handled(Outcome.ANSWERED, incident_id, reply=f"Your update to {incident_id} was not posted: {error}.")
     return Handled(Outcome.UPDATED, incident_id)
+
+
+async def _posted_since(bus: MessageBus, incident_id: str, author: Person, text: str, since: datetime) -> bool:
+    """Whether ``author`` posted ``text`` to the incident since ``since``: the update of a run that stopped
+    after storing it. (The same words in another mail are posted again: only a taken-over run asks.)"""
+    stored = clean_text("update", text, limit=MAX_TEXT, required=False)  # as the domain stores it
+    return any(event.kind == "update_posted" and event.actor.id == author.id and event.at >= since
+               and event.after.get("update") == stored
+               for event in await bus.dependencies.incidents.timeline(incident_id))
 
 
 def _not_posted(incident_id: str, sender: str) -> str:

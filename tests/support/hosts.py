@@ -22,7 +22,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -181,8 +181,10 @@ def same_second_schedule(after: timedelta) -> tuple[str, datetime]:
 
 @asynccontextmanager
 async def running_fleet(azurite: str, log_dir: Path, *, hosts: int = 3, prefix: str, tick: int = 2,
-                        settings: Mapping[str, str] | None = None) -> AsyncIterator[Fleet]:
+                        settings: Mapping[str, str] | None = None,
+                        per_host: Callable[[int], Mapping[str, str]] | None = None) -> AsyncIterator[Fleet]:
     """``hosts`` serve processes on the Azurite of connection string ``azurite``, with their doubles and front.
+    ``per_host(i)`` adds settings of host i alone (its own client secret, say) to ``settings``.
     Activities built with tests.functions.conftest's helpers carry the connector double's URL meanwhile."""
     async with AsyncExitStack() as stack:
         inbox = stack.enter_context(smtp_server())
@@ -195,7 +197,9 @@ async def running_fleet(azurite: str, log_dir: Path, *, hosts: int = 3, prefix: 
         storage = await stack.enter_async_context(counting_proxy(origin, prefix))
         proxied = azurite.replace(origin, storage.url)
         fleet_hosts = [Host(i, free_port(), host_settings(i, storage=proxied, prefix=prefix, smtp_port=inbox.port,
-                                                          tick=tick, extra=settings or {}), log_dir)
+                                                          tick=tick, extra={**(settings or {}),
+                                                                            **(per_host(i) if per_host else {})}),
+                            log_dir)
                        for i in range(hosts)]
         for host in fleet_hosts:
             stack.callback(host.stop)

@@ -11,6 +11,7 @@ from adapters.clock import FixedClock
 from adapters.memory import RecordingMailer
 from devopsbot.bootstrap import Container
 from devopsbot.settings import Settings
+from incident import commands
 from incident.errors import ConcurrencyConflict, NotificationFailed
 from incident.model import Person
 from incident.policy import OrganisationPolicy
@@ -130,3 +131,31 @@ async def test_a_message_whose_answer_cannot_be_sent_is_still_handled_once(polic
     mailbox.committed.clear()  # fetched again: recognised, not handled or answered twice
     [again] = await poll(container.bus, mailbox, directory)
     assert again.outcome is Outcome.IGNORED
+
+
+async def test_an_update_stored_by_a_run_that_stopped_before_finishing_is_not_posted_again(
+        memory_container: Container, clock: FixedClock) -> None:
+    deps = memory_container.dependencies
+    [declared] = await poll(memory_container.bus, Mailbox([DECLARATION]), directory)
+    reply = InboundMessage(message_id="<m2@contoso.example>", sender=ALICE.email, sender_name=ALICE.name,
+                           subject=f"RE: [{declared.incident_id}] SEV2 declared", text="Rolled back.\n> quoted")
+    # A host claimed the reply, stored the update, and was killed before it could complete the claim.
+    await deps.idempotency.begin(f"mail:{reply.message_id}", clock.at, MESSAGE_LEASE)
+    await memory_container.bus.handle(commands.PostUpdate(declared.incident_id, "Rolled back.", ALICE))
+    clock.at += MESSAGE_LEASE + timedelta(seconds=1)  # its lease runs out: another host takes the reply over
+    [handled] = await poll(memory_container.bus, Mailbox([reply]), directory)
+    assert (handled.outcome, handled.incident_id) == (Outcome.UPDATED, declared.incident_id)
+    updates = [e for e in await deps.incidents.timeline(declared.incident_id) if e.kind == "update_posted"]
+    assert [e.after["update"] for e in updates] == ["Rolled back."]
+
+
+async def test_the_same_words_in_a_new_mail_are_posted_again(memory_container: Container) -> None:
+    deps = memory_container.dependencies
+    [declared] = await poll(memory_container.bus, Mailbox([DECLARATION]), directory)
+    for n in (2, 3):
+        reply = InboundMessage(message_id=f"<m{n}@contoso.example>", sender=ALICE.email, sender_name=ALICE.name,
+                               subject=f"RE: [{declared.incident_id}] SEV2 declared", text="Still investigating.")
+        [handled] = await poll(memory_container.bus, Mailbox([reply]), directory)
+        assert handled.outcome is Outcome.UPDATED
+    updates = [e for e in await deps.incidents.timeline(declared.incident_id) if e.kind == "update_posted"]
+    assert [e.after["update"] for e in updates] == ["Still investigating."] * 2
