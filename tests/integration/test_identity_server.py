@@ -12,7 +12,9 @@ import pytest_asyncio
 import requests
 
 from adapters.graph import GraphClient, GraphIdentity, MsalTokens
-from incident.errors import GraphError
+from devopsbot.bootstrap import Container
+from devopsbot.settings import load_settings
+from incident.errors import ConfigurationError, GraphError
 from tests.support.graph import CLIENT_ID, SECRET, GraphDouble, running_graph
 from tests.support.identity_server import IdentityServer, TlsFiles, running_identity
 
@@ -91,11 +93,13 @@ async def test_graph_refuses_a_token_the_identity_server_did_not_issue_or_that_e
         async def forget(self, token: str) -> None:
             pass
 
-    with pytest.raises(GraphError, match="401|InvalidAuthenticationToken"):
+    with pytest.raises(GraphError) as forged:
         await read_mailbox(Forged(), graph)
     identity[0].expires_in = 0  # every token it issues is already expired
-    with pytest.raises(GraphError, match="401|InvalidAuthenticationToken"):
+    with pytest.raises(GraphError) as expired:
         await read_mailbox(tokens(identity), graph)
+    assert [(e.value.status, e.value.code) for e in (forged, expired)] == [(401, "InvalidAuthenticationToken")] * 2
+    assert graph.requests and all(r.path.endswith("/delta") for r in graph.requests)
 
 
 async def test_a_client_that_does_not_trust_the_test_authority_gets_no_token(
@@ -103,5 +107,19 @@ async def test_a_client_that_does_not_trust_the_test_authority_gets_no_token(
     server, _ = identity
     source = MsalTokens(GraphIdentity(mode="secret", client_id=CLIENT_ID, tenant_id=TENANT, client_secret=SECRET,
                                       authority_host=server.url), http_client=requests.Session())
-    with pytest.raises(GraphError, match="SSL|certificate"):
+    with pytest.raises(GraphError, match=r"SSLError.*CERTIFICATE_VERIFY_FAILED"):
         await source.token()
+
+
+@pytest.mark.parametrize("host", ["http://127.0.0.1:8443", "login.microsoftonline.com"])
+def test_a_host_pointed_at_an_authority_that_is_not_https_does_not_start(host: str) -> None:
+    settings = load_settings({"DEVOPSBOT_STORAGE_CONNECTION_STRING": "memory", "DEVOPSBOT_GRAPH_AUTH": "secret",
+                              "DEVOPSBOT_GRAPH_CLIENT_ID": CLIENT_ID, "DEVOPSBOT_GRAPH_TENANT_ID": TENANT,
+                              "DEVOPSBOT_GRAPH_CLIENT_SECRET": SECRET, "DEVOPSBOT_GRAPH_AUTHORITY_HOST": host})
+    with pytest.raises(ConfigurationError, match=r"DEVOPSBOT_GRAPH_AUTHORITY_HOST.*https://"):
+        Container(settings, in_memory=True).validate()
+
+
+def test_the_authority_is_the_public_cloud_unless_told_otherwise() -> None:
+    settings = load_settings({"DEVOPSBOT_STORAGE_CONNECTION_STRING": "memory", "DEVOPSBOT_GRAPH_AUTH": "secret"})
+    assert settings.graph_authority_host == "https://login.microsoftonline.com"
