@@ -141,10 +141,13 @@ async def _ingest(bus: MessageBus, message: InboundMessage, directory: Directory
                                       "again on a later poll")
         lookup = _remembered(directory)  # _act and the reply policy ask about the same sender: read once
         handled = await _act(bus, message, lookup, resumed)
-        if handled.outcome is Outcome.ANSWERED:
+        # A stopped run that took an answer slot for this message may have sent the answer: at most one answer.
+        answer = handled.outcome is Outcome.ANSWERED and not (
+            resumed is not None and await _answer_slot_taken(bus, message, resumed))
+        if answer:
             handled = await _reply_policy(bus, message, lookup, handled)
         claim.acted()  # the message was acted on: whatever follows, a retry must not act on it again
-        if handled.outcome is Outcome.ANSWERED:
+        if answer and handled.outcome is Outcome.ANSWERED:
             try:
                 await _answer(bus, message, handled.reply)
             except Exception as error:  # the message was handled; only the courtesy answer failed
@@ -246,14 +249,29 @@ async def _reply_policy(bus: MessageBus, message: InboundMessage, directory: Dir
     now = deps.clock.now()
     sender = message.sender.strip().lower()
     for slot in range(REPLIES_PER_HOUR):
-        key = f"mail-reply:{sender}:{now:%Y-%m-%dT%H}:{slot}"
-        async with once(deps.idempotency, key, now, _REPLY_SLOT_LEASE) as claim:
+        async with once(deps.idempotency, _reply_slot(sender, now, slot), now, _REPLY_SLOT_LEASE) as claim:
             if claim.owned:
                 claim.result = message.message_id or "answered"
                 return handled
     log.warning("not answering %s: %d answers this hour already (%s)", message.sender, REPLIES_PER_HOUR,
                 handled.reply)
     return Handled(Outcome.UNANSWERED, handled.incident_id, handled.reply)
+
+
+def _reply_slot(sender: str, at: datetime, slot: int) -> str:
+    return f"mail-reply:{sender.strip().lower()}:{at:%Y-%m-%dT%H}:{slot}"
+
+
+async def _answer_slot_taken(bus: MessageBus, message: InboundMessage, resumed: datetime) -> bool:
+    """Whether the run that began at ``resumed`` (and stopped within its lease) took an answer slot for it."""
+    store = bus.dependencies.idempotency
+    slots = dict.fromkeys(_reply_slot(message.sender, at, slot) for at in (resumed, resumed + MESSAGE_LEASE)
+                          for slot in range(REPLIES_PER_HOUR))  # the lease may have crossed the hour
+    for key in slots:
+        record = await store.find(key)
+        if record is not None and record.result == message.message_id:
+            return True
+    return False
 
 
 def _participant(incident: Incident, address: str) -> Person | None:

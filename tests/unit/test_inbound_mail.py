@@ -159,3 +159,31 @@ async def test_the_same_words_in_a_new_mail_are_posted_again(memory_container: C
         assert handled.outcome is Outcome.UPDATED
     updates = [e for e in await deps.incidents.timeline(declared.incident_id) if e.kind == "update_posted"]
     assert [e.after["update"] for e in updates] == ["Still investigating."] * 2
+
+
+class Killed(BaseException):
+    """The process dies (SIGKILL): nothing after it runs, no handler catches it."""
+
+
+class KilledAfterSending(RecordingMailer):
+    """The answer goes out, then the host is killed before it records that the message was handled."""
+
+    async def send(self, email: Email) -> None:
+        await super().send(email)
+        if len(self.sent) == 1:
+            raise Killed
+
+
+async def test_a_message_answered_by_a_run_that_stopped_before_finishing_is_not_answered_again(
+        policy: OrganisationPolicy, clock: FixedClock) -> None:
+    mailer = KilledAfterSending()
+    container = Container(Settings(storage_connection_string="memory"), clock=clock, in_memory=True, policy=policy,
+                          mailer=mailer)
+    mailbox = Mailbox([replace(DECLARATION, subject="lunch on friday?")])  # Alice is known: answered
+    with pytest.raises(Killed):
+        await poll(container.bus, mailbox, directory)
+    assert len(mailer.sent) == 1 and mailbox.committed == []
+    clock.at += MESSAGE_LEASE + timedelta(seconds=1)  # the dead run's lease runs out: another host takes it over
+    [again] = await poll(container.bus, mailbox, directory)
+    assert again.outcome is Outcome.ANSWERED and mailbox.committed == ["after-m1"]
+    assert len(mailer.sent) == 1, "answered once"
