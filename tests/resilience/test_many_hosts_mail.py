@@ -16,8 +16,8 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -177,6 +177,54 @@ async def until_handled(shared: Shared, sent: list[Mail], within: float = 40, st
     await quiet(shared.fleet.connector)
 
 
+def position(link: str) -> int:
+    """How many of the mailbox's messages lie before a stored delta or next link of the Graph double."""
+    for token in ("$deltatoken=", "$skiptoken="):
+        if token in link:
+            return int(link.rsplit(token, 1)[1])
+    return 0
+
+
+@dataclass
+class CursorWatch:
+    """The stored delta cursor, read every 0.2 s while the hosts poll. It may move back (a slower host stores an
+    older position: those messages are read again and recognised as handled), but it must never pass a message
+    that is not handled yet: that message would be skipped for good."""
+
+    shared: Shared
+    claimed: set[str]  # the message ids that are claimed when handled (not machine replies nor our own mail)
+    checked: int = 0  # the messages before this position were handled when the cursor passed them
+    positions: list[int] = field(default_factory=list)
+    passed_unhandled: list[int] = field(default_factory=list)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        store = self.shared.reader.dependencies.idempotency
+        while not stop.is_set():
+            at = position(await cursor(self.shared))
+            self.positions.append(at)
+            for index in range(self.checked, at):
+                message_id = str(self.shared.graph.inbox[index]["internetMessageId"])
+                record = await store.find(f"mail:{message_id}") if message_id in self.claimed else None
+                if message_id in self.claimed and (record is None or not record.done):
+                    self.passed_unhandled.append(index)
+            self.checked = max(self.checked, at)
+            await asyncio.sleep(0.2)
+
+
+@asynccontextmanager
+async def watching_the_cursor(shared: Shared, sent: list[Mail]) -> AsyncIterator[CursorWatch]:
+    watch = CursorWatch(shared, {m.message_id for m in sent if m.expected}, position(await cursor(shared)))
+    stop = asyncio.Event()
+    task = asyncio.create_task(watch.run(stop))
+    try:
+        yield watch
+    finally:
+        stop.set()
+        await task
+    assert watch.passed_unhandled == [], "the cursor passed messages not handled yet"
+    assert watch.positions[-1] == len(shared.graph.inbox), watch.positions
+
+
 def pollers(shared: Shared) -> Counter[str]:
     """Delta requests per host (by the client secret its token was issued for)."""
     return Counter(shared.identity.holder(r.authorization.removeprefix("Bearer "))
@@ -225,8 +273,9 @@ def changes_in(received: Received) -> str:
 
 async def test_mail_arriving_while_every_host_polls_is_each_handled_once(shared: Shared) -> None:
     sent = mails(0, 36, shared.incidents)
-    await deliver_while_polling(shared.graph, sent)
-    await until_handled(shared, sent)
+    async with watching_the_cursor(shared, sent):
+        await deliver_while_polling(shared.graph, sent)
+        await until_handled(shared, sent)
     assert set(pollers(shared)) == set(SECRETS), "every host polled the mailbox"
     await assert_each_mail_handled_once(shared, sent)
 
@@ -236,17 +285,18 @@ async def test_a_host_killed_mid_poll_and_restarted_leaves_each_mail_handled_onc
     victim = fleet.hosts[1]
     before = len(graph.inbox)
     sent = mails(100, 36, shared.incidents)
-    arriving = asyncio.create_task(deliver_while_polling(graph, sent))
-    await until_reading(shared, "host-1", after=before)
-    victim.kill()  # mid-poll: acting on the messages it read, one claimed
-    await arriving
-    await victim.start()
-    await until_handled(shared, sent, stalled=6)
-    # A message the dead host had claimed holds the mailbox for its lease (10 minutes): a poll after that
-    # takes it over. The same poll as a host's, with the clock 11 minutes on.
-    if not all((await results(shared, sent)).values()):
-        await later_poll(shared, datetime.now(UTC) + timedelta(minutes=11))
-        await until_handled(shared, sent)
+    async with watching_the_cursor(shared, sent):
+        arriving = asyncio.create_task(deliver_while_polling(graph, sent))
+        await until_reading(shared, "host-1", after=before)
+        victim.kill()  # mid-poll: acting on the messages it read, one claimed
+        await arriving
+        await victim.start()
+        await until_handled(shared, sent, stalled=6)
+        # A message the dead host had claimed holds the mailbox for its lease (10 minutes): a poll after that
+        # takes it over. The same poll as a host's, with the clock 11 minutes on.
+        if not all((await results(shared, sent)).values()):
+            await later_poll(shared, datetime.now(UTC) + timedelta(minutes=11))
+            await until_handled(shared, sent)
     # What the dead host had stored but not yet told Teams or mailed waits in the incidents' outboxes, swept
     # 5-10 minutes later: every host ticks then.
     assert await fleet.run_due_work_everywhere(datetime.now(UTC) + timedelta(minutes=11)) == [0] * len(fleet.hosts)
