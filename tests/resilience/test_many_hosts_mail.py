@@ -231,7 +231,10 @@ def pollers(shared: Shared) -> Counter[str]:
                    for r in shared.graph.requests if r.path == DELTA)
 
 
-async def assert_each_mail_handled_once(shared: Shared, sent: list[Mail]) -> None:
+async def assert_each_mail_handled_once(shared: Shared, sent: list[Mail], *, sent_before_kill: int = 0) -> None:
+    """``sent_before_kill``: how many mails SMTP had received when a host was killed. A stakeholder mail among
+    them may come twice: the dead host may have sent it and died before recording that it had (SMTP has no
+    exactly-once), so the outbox sweep sends it again. Every other mail comes exactly once."""
     incidents = shared.reader.dependencies.incidents
     posts = {i: [str(e.after.get("update", "")) for e in await incidents.timeline(i) if e.kind == "update_posted"]
              for i in shared.incidents}
@@ -244,7 +247,11 @@ async def assert_each_mail_handled_once(shared: Shared, sent: list[Mail]) -> Non
     stakeholder = Counter(m.tag for received in shared.fleet.inbox.messages
                           if "status update" in str(received.message["Subject"])
                           for m in updates if m.tag in changes_in(received))
-    assert {m.tag: stakeholder[m.tag] for m in updates} == {m.tag: 1 for m in updates}, "one mail per update"
+    in_flight = {m.tag for received in shared.fleet.inbox.messages[:sent_before_kill]
+                 for m in updates if m.tag in changes_in(received)}
+    assert {m.tag: stakeholder[m.tag] for m in updates} == {
+        m.tag: stakeholder[m.tag] if m.tag in in_flight and stakeholder[m.tag] <= 2 else 1 for m in updates}, \
+        "one mail per update"
     answers = Counter((r.message["Subject"], tuple(r.envelope_to)) for r in shared.fleet.inbox.messages
                       if str(r.message["Subject"]).startswith("Re: "))
     answered = [m for m in sent if m.kind == "junk_known"]
@@ -289,6 +296,7 @@ async def test_a_host_killed_mid_poll_and_restarted_leaves_each_mail_handled_onc
         arriving = asyncio.create_task(deliver_while_polling(graph, sent))
         await until_reading(shared, "host-1", after=before)
         victim.kill()  # mid-poll: acting on the messages it read, one claimed
+        sent_before_kill = len(fleet.inbox.messages)
         await arriving
         await victim.start()
         await until_handled(shared, sent, stalled=6)
@@ -301,7 +309,7 @@ async def test_a_host_killed_mid_poll_and_restarted_leaves_each_mail_handled_onc
     # 5-10 minutes later: every host ticks then.
     assert await fleet.run_due_work_everywhere(datetime.now(UTC) + timedelta(minutes=11)) == [0] * len(fleet.hosts)
     await quiet(fleet.connector)
-    await assert_each_mail_handled_once(shared, sent)
+    await assert_each_mail_handled_once(shared, sent, sent_before_kill=sent_before_kill)
 
 
 async def until_reading(shared: Shared, host: str, *, after: int) -> None:
