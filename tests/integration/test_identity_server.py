@@ -16,7 +16,7 @@ from devopsbot.bootstrap import Container
 from devopsbot.settings import load_settings
 from incident.errors import ConfigurationError, GraphError
 from tests.support.graph import CLIENT_ID, SECRET, GraphDouble, running_graph
-from tests.support.identity_server import IdentityServer, TlsFiles, running_identity
+from tests.support.identity_server import IdentityServer, TlsFiles, running_identity, trusting
 
 TENANT = "99999999-8888-7777-6666-555555555555"
 MAILBOX = "incidents-in@contoso.example"
@@ -38,12 +38,9 @@ async def graph(identity: tuple[IdentityServer, TlsFiles]) -> AsyncIterator[Grap
 
 def tokens(identity: tuple[IdentityServer, TlsFiles], **changes: Any) -> MsalTokens:
     server, files = identity
-    session = requests.Session()
-    session.trust_env = False  # else the environment's REQUESTS_CA_BUNDLE wins over ``verify``
-    session.verify = str(files.ca_bundle)  # what REQUESTS_CA_BUNDLE does for a `serve` process
     fields: dict[str, Any] = {"mode": "secret", "client_id": CLIENT_ID, "tenant_id": TENANT, "client_secret": SECRET,
                               "authority_host": server.url} | changes
-    return MsalTokens(GraphIdentity(**fields), http_client=session)
+    return MsalTokens(GraphIdentity(**fields), http_client=trusting(files))
 
 
 async def read_mailbox(source: MsalTokens, graph: GraphDouble) -> dict[str, Any]:

@@ -19,12 +19,10 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import aiohttp
 import pytest
 import pytest_asyncio
-import requests
 
 from adapters.clock import FixedClock
 from adapters.graph import GraphClient, GraphIdentity, MsalTokens
@@ -35,9 +33,8 @@ from tests.conftest import unique_prefix
 from tests.functions import conftest as activities
 from tests.resilience.test_many_hosts import quiet, threads_per_incident
 from tests.support.graph import CLIENT_ID, GraphDouble, running_graph
-from tests.support.hosts import MAIL_FROM, Fleet, running_fleet
-from tests.support.identity_server import IdentityServer, TlsFiles, running_identity
-from tests.support.processes import ROOT
+from tests.support.hosts import MAIL_FROM, Fleet, organisation_with_admin, running_fleet
+from tests.support.identity_server import IdentityServer, TlsFiles, running_identity, trusting
 from tests.support.smtp import Received
 from tests.support.storm import INCIDENT_ID, declaration_form, post_activity
 
@@ -60,19 +57,11 @@ class Shared:
     incidents: list[str]  # declared through Teams, for the mails to reply to
 
 
-def organisation(directory: Path) -> Path:
-    text = (ROOT / "config" / "organisation.toml").read_text(encoding="utf-8")
-    admins = ", ".join(f'{{ id = "29:{n}", name = "{n.title()} Known", email = "{n}@contoso.example" }}'
-                       for n in KNOWN)
-    written = directory / "organisation.toml"
-    written.write_text(text.replace("admin_team = []", f"admin_team = [{admins}]", 1), encoding="utf-8")
-    return written
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def shared(azurite: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Shared]:
     prefix = unique_prefix()
-    organisation_file = organisation(tmp_path_factory.mktemp("organisation"))
+    organisation_file = organisation_with_admin(tmp_path_factory.mktemp("organisation"),
+                                                tuple((n, f"{n.title()} Known") for n in KNOWN))
     async with AsyncExitStack() as stack:
         identity, tls = await stack.enter_async_context(running_identity(
             tmp_path_factory.mktemp("tls"), tenant=TENANT, client_id=CLIENT_ID, client_secrets=SECRETS))
@@ -326,11 +315,9 @@ async def until_reading(shared: Shared, host: str, *, after: int) -> None:
 
 
 async def later_poll(shared: Shared, at: datetime) -> None:
-    session = requests.Session()
-    session.trust_env, session.verify = False, str(shared.tls.ca_bundle)
     identity = GraphIdentity(mode="secret", client_id=CLIENT_ID, tenant_id=TENANT,
                              client_secret=SECRETS["host-0"], authority_host=shared.identity.url)
-    graph = GraphClient(MsalTokens(identity, http_client=session), base_url=shared.graph.url)
+    graph = GraphClient(MsalTokens(identity, http_client=trusting(shared.tls)), base_url=shared.graph.url)
     container = Container(shared.settings, clock=FixedClock(at), graph=graph)
     try:
         assert container.mailbox is not None

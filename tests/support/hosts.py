@@ -241,10 +241,13 @@ async def send_alerts(url: str, notifications: list[int], services: int, senders
     return results
 
 
-def organisation_with_admin(directory: Path) -> Path:
-    """The shipped organisation file with one admin (so the roster report has someone to mail)."""
+def organisation_with_admin(directory: Path, admins: tuple[tuple[str, str], ...] = (("alice", "Alice Martin"),)
+                            ) -> Path:
+    """The shipped organisation file with an admin team (so the roster report has someone to mail, and mail
+    from them is from people devopsbot knows): (login, name) each, mailing at login@contoso.example."""
     text = (ROOT / "config" / "organisation.toml").read_text(encoding="utf-8")
-    admin = 'admin_team = [{ id = "29:alice", name = "Alice Martin", email = "alice@contoso.example" }]'
+    team = ", ".join(f'{{ id = "29:{login}", name = "{name}", email = "{login}@contoso.example" }}'
+                     for login, name in admins)
     written = directory / "organisation.toml"
-    written.write_text(text.replace("admin_team = []", admin, 1), encoding="utf-8")
+    written.write_text(text.replace("admin_team = []", f"admin_team = [{team}]", 1), encoding="utf-8")
     return written

@@ -26,6 +26,7 @@ from ipaddress import IPv4Address
 from pathlib import Path
 from urllib.parse import unquote
 
+import requests
 from aiohttp import web
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -74,6 +75,14 @@ def tls_files(directory: Path) -> TlsFiles:
     files.key.write_bytes(server_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                                    serialization.NoEncryption()))
     return files
+
+
+def trusting(files: TlsFiles) -> requests.Session:
+    """A requests session (msal's ``http_client``) that trusts the test authority, as REQUESTS_CA_BUNDLE makes
+    a `serve` process do; not the environment's bundle, which would win over ``verify``."""
+    session = requests.Session()
+    session.trust_env, session.verify = False, str(files.ca_bundle)
+    return session
 
 
 @dataclass(frozen=True)
