@@ -169,7 +169,7 @@ class Container:
         """Everything start-up can check without I/O: settings, the organisation file, their agreement."""
         _ = self.policy
         mode = self.teams_setup.space_mode
-        if mode != "thread" and self.graph is None:
+        if self.graph is None and mode != "thread":  # building the client checks its identity (https only)
             raise ConfigurationError("settings", "DEVOPSBOT_GRAPH_AUTH",
                                      f"required: the organisation file asks for incident spaces as '{mode}'s, "
                                      "which devopsbot creates through Microsoft Graph")

@@ -56,7 +56,8 @@ KNOWN_SETTINGS: dict[str, str] = {
     "DEVOPSBOT_GRAPH_CLIENT_SECRET": "The client secret (secret mode); a Key Vault reference in Azure.",
     "DEVOPSBOT_GRAPH_CERTIFICATE_PATH": "PEM file with the private key (and the certificate if no thumbprint).",
     "DEVOPSBOT_GRAPH_CERTIFICATE_THUMBPRINT": "SHA-1 thumbprint of the certificate, hex (colons allowed).",
-    "DEVOPSBOT_GRAPH_AUTHORITY_HOST": "Entra sign-in host; https://login.microsoftonline.com unless a sovereign cloud.",
+    "DEVOPSBOT_GRAPH_AUTHORITY_HOST":
+        "Entra sign-in host, https only: https://login.microsoftonline.com unless a sovereign cloud or a test double.",
     "DEVOPSBOT_GRAPH_BASE_URL": "Microsoft Graph's address; https://graph.microsoft.com/v1.0 unless a sovereign cloud.",
     "DEVOPSBOT_TEAMS_APP_ID": "The Teams app's id in your org's app catalog; installed in incident group chats.",
     "DEVOPSBOT_PUBLIC_URL":

@@ -18,13 +18,14 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
 from incident import commands
 from incident.errors import ConcurrencyConflict, DomainError, NotFound, NotPermitted
 from incident.model import MAX_TEXT, Incident, Person
+from incident.timeline import clean_text
 from services.bus import MessageBus
 from services.once import once, take_slot
 from services.telemetry_ports import MAIL_IN, telemetry
@@ -127,6 +128,10 @@ async def _ingest(bus: MessageBus, message: InboundMessage, directory: Directory
     if message.automatic or _AUTOMATIC_SUBJECT.match(message.subject):
         return Handled(Outcome.IGNORED)  # an out-of-office is not an update, and answering it could loop
     key = f"mail:{message.message_id}"
+    # An unfinished claim is a run that stopped half-way (a crash): what it did before it stopped must not be
+    # done again when its lease runs out and this run takes the message over.
+    earlier = await deps.idempotency.find(key)
+    resumed = earlier.started_at if earlier is not None and not earlier.done else None
     async with once(deps.idempotency, key, deps.clock.now(), MESSAGE_LEASE) as claim:
         if not claim.owned:
             if claim.record.done:
@@ -136,11 +141,14 @@ async def _ingest(bus: MessageBus, message: InboundMessage, directory: Directory
             raise ConcurrencyConflict(f"the message {message.message_id} is still being handled; it is tried "
                                       "again on a later poll")
         lookup = _remembered(directory)  # _act and the reply policy ask about the same sender: read once
-        handled = await _act(bus, message, lookup)
-        if handled.outcome is Outcome.ANSWERED:
+        handled = await _act(bus, message, lookup, resumed)
+        # A stopped run that took an answer slot for this message may have sent the answer: at most one answer.
+        answer = handled.outcome is Outcome.ANSWERED and not (
+            resumed is not None and await _answer_slot_taken(bus, message, resumed))
+        if answer:
             handled = await _reply_policy(bus, message, lookup, handled)
         claim.acted()  # the message was acted on: whatever follows, a retry must not act on it again
-        if handled.outcome is Outcome.ANSWERED:
+        if answer and handled.outcome is Outcome.ANSWERED:
             try:
                 language = await _language(bus, handled.incident_id, message.sender)
                 await _answer(bus, message, handled.reply_fr if language == "fr" and handled.reply_fr
@@ -153,7 +161,7 @@ async def _ingest(bus: MessageBus, message: InboundMessage, directory: Directory
     return handled
 
 
-async def _act(bus: MessageBus, message: InboundMessage, directory: Directory) -> Handled:
+async def _act(bus: MessageBus, message: InboundMessage, directory: Directory, resumed: datetime | None) -> Handled:
     policy = bus.dependencies.policy
     what, values = understand(message, policy.id_prefix, tuple(s.name for s in policy.severities),
                               tuple(t.key for t in policy.incident_types))
@@ -198,6 +206,8 @@ async def _act(bus: MessageBus, message: InboundMessage, directory: Directory) -
                        reply=f"We found no new text in your reply to {incident_id}; nothing was posted.",
                        reply_fr=f"Votre réponse sur {incident_id} ne contient pas de nouveau texte : rien n'a été "
                        "publié.")
+    if resumed is not None and await _posted_since(bus, incident_id, author, text[:MAX_TEXT], resumed):
+        return Handled(Outcome.UPDATED, incident_id)  # the stopped run posted it: once is enough
     try:
         await bus.handle(commands.PostUpdate(incident_id, text[:MAX_TEXT], author))
     except NotPermitted:
@@ -206,6 +216,15 @@ async def _act(bus: MessageBus, message: InboundMessage, directory: Directory) -
         return Handled(Outcome.ANSWERED, incident_id, reply=f"Your update to {incident_id} was not posted: {error}.",
                        reply_fr=f"Votre point sur {incident_id} n'a pas été publié : {error}.")
     return Handled(Outcome.UPDATED, incident_id)
+
+
+async def _posted_since(bus: MessageBus, incident_id: str, author: Person, text: str, since: datetime) -> bool:
+    """Whether ``author`` posted ``text`` to the incident since ``since``: the update of a run that stopped
+    after storing it. (The same words in another mail are posted again: only a taken-over run asks.)"""
+    stored = clean_text("update", text, limit=MAX_TEXT, required=False)  # as the domain stores it
+    return any(event.kind == "update_posted" and event.actor.id == author.id and event.at >= since
+               and event.after.get("update") == stored
+               for event in await bus.dependencies.incidents.timeline(incident_id))
 
 
 def _not_posted(incident_id: str, sender: str) -> tuple[str, str]:
@@ -243,12 +262,29 @@ async def _reply_policy(bus: MessageBus, message: InboundMessage, directory: Dir
         return Handled(Outcome.UNANSWERED, handled.incident_id, handled.reply)
     now = deps.clock.now()
     sender = message.sender.strip().lower()
-    if await take_slot(deps.idempotency, f"mail-reply:{sender}:{now:%Y-%m-%dT%H}", REPLIES_PER_HOUR, now,
-                       _REPLY_SLOT_LEASE, message.message_id or "answered"):
+    if await take_slot(deps.idempotency, _reply_prefix(sender, now), REPLIES_PER_HOUR, now, _REPLY_SLOT_LEASE,
+                       message.message_id or "answered"):
         return handled
     log.warning("not answering %s: %d answers this hour already (%s)", message.sender, REPLIES_PER_HOUR,
                 handled.reply)
     return Handled(Outcome.UNANSWERED, handled.incident_id, handled.reply)
+
+
+def _reply_prefix(sender: str, at: datetime) -> str:
+    """The answer slots of a sender in the hour of ``at`` are ``<prefix>:0`` … (services.once.take_slot)."""
+    return f"mail-reply:{sender.strip().lower()}:{at:%Y-%m-%dT%H}"
+
+
+async def _answer_slot_taken(bus: MessageBus, message: InboundMessage, resumed: datetime) -> bool:
+    """Whether the run that began at ``resumed`` (and stopped within its lease) took an answer slot for it."""
+    store = bus.dependencies.idempotency
+    slots = dict.fromkeys(f"{_reply_prefix(message.sender, at)}:{slot}" for at in (resumed, resumed + MESSAGE_LEASE)
+                          for slot in range(REPLIES_PER_HOUR))  # the lease may have crossed the hour
+    for key in slots:
+        record = await store.find(key)
+        if record is not None and record.result == message.message_id:
+            return True
+    return False
 
 
 def _participant(incident: Incident, address: str) -> Person | None:

@@ -50,6 +50,8 @@ class GraphDouble:
     failing: int = 0  # answer this many next requests with 500
     forbidden_code: str = ""  # answer every request with 403 and this Graph error code
     rejected_tokens: set[str] = field(default_factory=set)  # bearer tokens answered with 401
+    # When set, only the tokens it accepts are valid (an identity server's issued, unexpired tokens); others 401.
+    accepts: Callable[[str], bool] | None = None
     channel_members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     channel_privacy: dict[str, str] = field(default_factory=dict)  # channel id -> membershipType
     chats: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # group chat id -> its members
@@ -186,7 +188,9 @@ class GraphDouble:
         body = await request.json() if request.can_read_body and request.method == "POST" else {}
         authorization = request.headers.get("Authorization", "")
         self.requests.append(GraphRequest(request.method, request.path.removeprefix("/v1.0"), body, authorization))
-        if not authorization.startswith("Bearer ") or authorization.removeprefix("Bearer ") in self.rejected_tokens:
+        token = authorization.removeprefix("Bearer ")
+        if (not authorization.startswith("Bearer ") or token in self.rejected_tokens
+                or (self.accepts is not None and not self.accepts(token))):
             return graph_error(401, "InvalidAuthenticationToken", "Access token validation failure.")
         if self.throttled:
             self.throttled -= 1

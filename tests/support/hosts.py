@@ -22,7 +22,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -181,8 +181,10 @@ def same_second_schedule(after: timedelta) -> tuple[str, datetime]:
 
 @asynccontextmanager
 async def running_fleet(azurite: str, log_dir: Path, *, hosts: int = 3, prefix: str, tick: int = 2,
-                        settings: Mapping[str, str] | None = None) -> AsyncIterator[Fleet]:
+                        settings: Mapping[str, str] | None = None,
+                        per_host: Callable[[int], Mapping[str, str]] | None = None) -> AsyncIterator[Fleet]:
     """``hosts`` serve processes on the Azurite of connection string ``azurite``, with their doubles and front.
+    ``per_host(i)`` adds settings of host i alone (its own client secret, say) to ``settings``.
     Activities built with tests.functions.conftest's helpers carry the connector double's URL meanwhile."""
     async with AsyncExitStack() as stack:
         inbox = stack.enter_context(smtp_server())
@@ -195,7 +197,9 @@ async def running_fleet(azurite: str, log_dir: Path, *, hosts: int = 3, prefix: 
         storage = await stack.enter_async_context(counting_proxy(origin, prefix))
         proxied = azurite.replace(origin, storage.url)
         fleet_hosts = [Host(i, free_port(), host_settings(i, storage=proxied, prefix=prefix, smtp_port=inbox.port,
-                                                          tick=tick, extra=settings or {}), log_dir)
+                                                          tick=tick, extra={**(settings or {}),
+                                                                            **(per_host(i) if per_host else {})}),
+                            log_dir)
                        for i in range(hosts)]
         for host in fleet_hosts:
             stack.callback(host.stop)
@@ -237,10 +241,13 @@ async def send_alerts(url: str, notifications: list[int], services: int, senders
     return results
 
 
-def organisation_with_admin(directory: Path) -> Path:
-    """The shipped organisation file with one admin (so the roster report has someone to mail)."""
+def organisation_with_admin(directory: Path, admins: tuple[tuple[str, str], ...] = (("alice", "Alice Martin"),)
+                            ) -> Path:
+    """The shipped organisation file with an admin team (so the roster report has someone to mail, and mail
+    from them is from people devopsbot knows): (login, name) each, mailing at login@contoso.example."""
     text = (ROOT / "config" / "organisation.toml").read_text(encoding="utf-8")
-    admin = 'admin_team = [{ id = "29:alice", name = "Alice Martin", email = "alice@contoso.example" }]'
+    team = ", ".join(f'{{ id = "29:{login}", name = "{name}", email = "{login}@contoso.example" }}'
+                     for login, name in admins)
     written = directory / "organisation.toml"
-    written.write_text(text.replace("admin_team = []", admin, 1), encoding="utf-8")
+    written.write_text(text.replace("admin_team = []", f"admin_team = [{team}]", 1), encoding="utf-8")
     return written

@@ -11,6 +11,7 @@ from adapters.clock import FixedClock
 from adapters.memory import RecordingMailer
 from devopsbot.bootstrap import Container
 from devopsbot.settings import Settings
+from incident import commands
 from incident.errors import ConcurrencyConflict, NotificationFailed
 from incident.model import Person
 from incident.policy import OrganisationPolicy
@@ -160,3 +161,59 @@ async def test_answers_are_in_the_incidents_language_for_its_people_and_the_orga
     # Someone outside it is answered as about an incident that does not exist: nothing learnt from the language.
     assert outsiders.text.startswith("Hello Bob") and "not one of its responders" in outsiders.text
     assert missing.text.replace("INC-2026-0999", incident.id).replace("<r3", "<r2") == outsiders.text
+
+
+async def test_an_update_stored_by_a_run_that_stopped_before_finishing_is_not_posted_again(
+        memory_container: Container, clock: FixedClock) -> None:
+    deps = memory_container.dependencies
+    [declared] = await poll(memory_container.bus, Mailbox([DECLARATION]), directory)
+    reply = InboundMessage(message_id="<m2@contoso.example>", sender=ALICE.email, sender_name=ALICE.name,
+                           subject=f"RE: [{declared.incident_id}] SEV2 declared", text="Rolled back.\n> quoted")
+    # A host claimed the reply, stored the update, and was killed before it could complete the claim.
+    await deps.idempotency.begin(f"mail:{reply.message_id}", clock.at, MESSAGE_LEASE)
+    await memory_container.bus.handle(commands.PostUpdate(declared.incident_id, "Rolled back.", ALICE))
+    clock.at += MESSAGE_LEASE + timedelta(seconds=1)  # its lease runs out: another host takes the reply over
+    [handled] = await poll(memory_container.bus, Mailbox([reply]), directory)
+    assert (handled.outcome, handled.incident_id) == (Outcome.UPDATED, declared.incident_id)
+    updates = [e for e in await deps.incidents.timeline(declared.incident_id) if e.kind == "update_posted"]
+    assert [e.after["update"] for e in updates] == ["Rolled back."]
+
+
+async def test_the_same_words_in_a_new_mail_are_posted_again(memory_container: Container) -> None:
+    deps = memory_container.dependencies
+    [declared] = await poll(memory_container.bus, Mailbox([DECLARATION]), directory)
+    for n in (2, 3):
+        reply = InboundMessage(message_id=f"<m{n}@contoso.example>", sender=ALICE.email, sender_name=ALICE.name,
+                               subject=f"RE: [{declared.incident_id}] SEV2 declared", text="Still investigating.")
+        [handled] = await poll(memory_container.bus, Mailbox([reply]), directory)
+        assert handled.outcome is Outcome.UPDATED
+    updates = [e for e in await deps.incidents.timeline(declared.incident_id) if e.kind == "update_posted"]
+    assert [e.after["update"] for e in updates] == ["Still investigating."] * 2
+
+
+class Killed(BaseException):
+    """The process dies (SIGKILL): nothing after it runs, no handler catches it."""
+
+
+class KilledAfterSending(RecordingMailer):
+    """The answer goes out, then the host is killed before it records that the message was handled."""
+
+    async def send(self, email: Email) -> None:
+        await super().send(email)
+        if len(self.sent) == 1:
+            raise Killed
+
+
+async def test_a_message_answered_by_a_run_that_stopped_before_finishing_is_not_answered_again(
+        policy: OrganisationPolicy, clock: FixedClock) -> None:
+    mailer = KilledAfterSending()
+    container = Container(Settings(storage_connection_string="memory"), clock=clock, in_memory=True, policy=policy,
+                          mailer=mailer)
+    mailbox = Mailbox([replace(DECLARATION, subject="lunch on friday?")])  # Alice is known: answered
+    with pytest.raises(Killed):
+        await poll(container.bus, mailbox, directory)
+    assert len(mailer.sent) == 1 and mailbox.committed == []
+    clock.at += MESSAGE_LEASE + timedelta(seconds=1)  # the dead run's lease runs out: another host takes it over
+    [again] = await poll(container.bus, mailbox, directory)
+    assert again.outcome is Outcome.ANSWERED and mailbox.committed == ["after-m1"]
+    assert len(mailer.sent) == 1, "answered once"
