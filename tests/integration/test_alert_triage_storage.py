@@ -60,6 +60,9 @@ async def test_two_hosts_and_the_deadline_deciding_at_once_make_one_decision(hos
     [after] = await first.dependencies.signals.since(first.clock.now() - timedelta(hours=1))
     assert after.outcome.startswith(f"triage: {decision}")
     cards = [r["value"] for r in replies[:3] if r["type"] == "application/vnd.microsoft.card.adaptive"]
-    assert cards, replies[:3]
+    if not cards:  # the deadline took the signal first and decided while the three clicks waited on it
+        assert {r["value"] for r in replies[:3]} == {
+            "Someone is deciding on this alert right now; look again in a moment. Nothing was changed."}, replies[:3]
+        return
     said = {card["body"][3]["text"] for card in cards}  # the line saying what happened, by whom
     assert len(said) == 1 and said.pop().startswith(("Declared INC-", "Dismissed by Bob Durand")), said
