@@ -227,23 +227,25 @@ async def mail_once(deps: Dependencies, incident: Incident, mail: FallbackMail) 
 
 
 async def send_batches_once(deps: Dependencies, incident: Incident, recipients: Sequence[str], subject_line: str,
-                            template: str, data: dict[str, Any], language: str = "") -> None:
+                            template: str, data: dict[str, Any]) -> None:
     """One message per ``MAX_RECIPIENTS`` recipients, each claimed under the notification's ``DELIVERY_KEY``:
     when a later message fails, the retry sends only the messages not sent yet, so nobody gets one twice.
-    ``language``: the recipients' (services.people_language), when it is not English: a group of its own, with
-    claims of its own; the English group keeps the claim keys of the mails written before languages."""
+    Each language group of recipients (services.people_language) is its own call. A claim names the addresses
+    of its message (a digest of them), not its language group or position: when a retry groups people
+    differently (a reader's language learnt in between, the roster unreadable), a message to other addresses
+    is sent, never skipped."""
     if deps.mailer is None:
         return
     key = DELIVERY_KEY.get() or f"{template}:{incident.event_count}"
-    group = f"{language}:" if language and language != "en" else ""
-    for number, start in enumerate(range(0, len(recipients), MAX_RECIPIENTS)):
-        claim_key = f"batch:{incident.id}:{key}:{template}:{group}{number}"
+    for start in range(0, len(recipients), MAX_RECIPIENTS):
+        batch = recipients[start:start + MAX_RECIPIENTS]
+        addresses = hashlib.sha256("\n".join(sorted(a.strip().lower() for a in batch)).encode()).hexdigest()[:24]
+        claim_key = f"batch:{incident.id}:{key}:{template}:{addresses}"
         async with once(deps.idempotency, claim_key, deps.clock.now(), FALLBACK_LEASE,
                         release_on=(DevopsbotError,)) as claim:
             if claim.owned:
                 with traced("mail batch", incident.id, {"devopsbot.template": template}):
-                    await deps.mailer.send_template(recipients[start:start + MAX_RECIPIENTS], subject_line, template,
-                                                    data)
+                    await deps.mailer.send_template(batch, subject_line, template, data)
                 claim.result = "sent"
 
 

@@ -160,14 +160,14 @@ async def mail_stakeholders(incident: Incident, events: Sequence[TimelineEvent],
             await send_batches_once(deps, incident, addresses, subject(incident, "declared", language), "declared", {
                 "view": view, "kind": deps.policy.incident_type(incident.type).name,
                 "services": list(incident.services), "commander": commander.name if commander else "not yet assigned",
-                "stakeholder": True, "cadence": int(cadence.total_seconds() // 60)}, language)
+                "stakeholder": True, "cadence": int(cadence.total_seconds() // 60)})
         if "update_posted" in kinds:
             changes = [e.summary for e in events]
             await send_batches_once(deps, incident, addresses, subject(incident, "status update", language),
-                                    "status_update", {"view": view, "changes": changes, "stakeholder": True}, language)
+                                    "status_update", {"view": view, "changes": changes, "stakeholder": True})
         if "resolved" in kinds and incident.resolved_at is not None:
             await send_batches_once(deps, incident, addresses, subject(incident, "resolved", language), "resolved",
-                                    {"view": view, **resolved_values(incident)}, language)
+                                    {"view": view, **resolved_values(incident)})
 
 
 # Kinds of timeline event → what follows them; any other kind refreshes the cards.

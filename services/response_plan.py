@@ -96,4 +96,4 @@ async def mail_response_plan(incident: Incident, events: Sequence[TimelineEvent]
             {"incident": incident, "view": view, "kind": kind.name,
              "steps": [{**step, "owner": step["owner"] or unassigned} for step in steps],
              "holders": holders, "primary": kind.response_plan.communication.primary_channel,
-             "backups": list(kind.response_plan.communication.backup_methods)}, language)
+             "backups": list(kind.response_plan.communication.backup_methods)})

@@ -62,4 +62,4 @@ async def mail_new_audiences(incident: Incident, events: Sequence[TimelineEvent]
         subject = SUBJECTS[language].format(id=incident.id, before=before, after=after, title=title)
         await send_batches_once(deps, incident, addresses, subject, "severity_raised", {
             "view": view, "before": before, "after": after, "fr": language == "fr",
-            "cadence": int(cadence.total_seconds() // 60)}, language)
+            "cadence": int(cadence.total_seconds() // 60)})
