@@ -245,8 +245,11 @@ class MessageBus:
     def reaction_named(self, name: str) -> Reaction | None:
         for reactions in (*self._reactions.values(), self._default_reactions):
             for reaction in reactions:
-                if name == getattr(reaction, "__name__", "") or name in getattr(reaction, "formerly", ()):
+                if name == getattr(reaction, "__name__", ""):
                     return reaction
+                former: dict[str, Reaction] = getattr(reaction, "former", {})  # what a reaction replaced
+                if name in former:
+                    return former[name]
         return None
 
     async def retry_reaction(self, incident: Incident, name: str, sequences: Sequence[int]) -> None:

@@ -42,8 +42,15 @@ async def schedule_first_deadlines(incident: Incident, events: Sequence[Timeline
         *plan_step_items(incident, deps.policy)))
 
 
-# A retry scheduled under the reaction's former name (before the plan steps joined it) runs it again.
-setattr(schedule_first_deadlines, "formerly", ("schedule_plan_steps",))  # noqa: B010 - as repeatable does
+@repeatable
+async def schedule_plan_steps(incident: Incident, events: Sequence[TimelineEvent], deps: Dependencies) -> None:
+    """A retry stored under this former reaction (before the plan steps joined the first deadlines) schedules
+    the plan steps alone: the first deadlines were scheduled already and may have fired since."""
+    await deps.due_work.schedule_many(plan_step_items(incident, deps.policy))
+
+
+# Found by its name when a stored retry names it (services/bus.py reaction_named); no new event runs it.
+setattr(schedule_first_deadlines, "former", {"schedule_plan_steps": schedule_plan_steps})  # noqa: B010
 
 
 EFFORT_CHANGES = ("severity_changed", "priority_changed")  # timeline events that change the effort due

@@ -50,9 +50,10 @@ async def mail_subscribers(incident: Incident, events: Sequence[TimelineEvent], 
                 await store.remove(subscription.component, subscription.address)
     names = component_names(deps)
     title = incident.public.title or deps.policy.status_page.default_title
-    state = public_state(incident.status)
+    posted = {update.at: update.state for update in incident.public.updates}  # each update's state when posted
     for event in updates:
         text = event.after.get("public_update", event.summary)
+        state = posted.get(event.at, public_state(incident.status))
         for address, language in sorted(readers.items()):
             key = f"subscriber-mail:{incident.id}:{event.sequence}:{address}"
             async with once(deps.idempotency, key, deps.clock.now(), MAIL_LEASE,

@@ -1,5 +1,5 @@
 """Mail to a list of addresses goes out once per language group, each in its language, and a retried reaction sends
-none of it again (the claims are per group and stable)."""
+none of it again (each message is claimed by its addresses)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from devopsbot.bootstrap import Container
 from devopsbot.settings import Settings
 from incident import commands
 from incident.errors import NotificationFailed
-from services.ports import Email
 from incident.policy import OrganisationPolicy
 from services.outbox import DELIVERY_KEY
+from services.ports import Email
 from services.severity_news import mail_new_audiences
 from tests.conftest import ALICE
 

@@ -14,7 +14,7 @@ from services.bus import RETRY_REACTION
 from services.handlers import declare_incident
 from services.ports import DueItem
 from services.response_plan import PLAN_STEP_DUE
-from services.timers import run_tick
+from services.timers import ACK_DEADLINE, ROLE_UNFILLED, STALE_CHECK, STATUS_REMINDER, run_tick
 from tests.conftest import ALICE, BOB
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -81,15 +81,17 @@ async def test_a_resolved_incident_is_not_reminded_of_its_plan(container: Contai
 async def test_a_retry_stored_under_the_plan_steps_former_reaction_name_still_schedules_them(
         container: Container, clock: FixedClock) -> None:
     # Before the plan's steps joined the first deadlines' transaction they had a reaction of their own; a retry
-    # of it stored then (storage failed during the reactions) runs the reaction that now schedules them.
+    # of it stored then (storage failed during the reactions) schedules the steps, and only them: the first
+    # deadlines were scheduled by their own reaction and may have fired since.
     incident = await declare_incident(commands.DeclareIncident(
         title="Checkout failing", incident_type="outage", severity="SEV2", actor=ALICE,
         roles={"commander": ALICE}, services=("checkout",)), container.dependencies)
     [declared] = await container.dependencies.incidents.timeline(incident.id)
-    await container.dependencies.due_work.schedule(DueItem(
+    await container.dependencies.due_work.schedule(DueItem(  # the only due work: no reaction ran
         RETRY_REACTION, incident.id, T0 + timedelta(minutes=1),
         {"reaction": "schedule_plan_steps", "events": str(declared.sequence)}, subject="schedule_plan_steps"))
     clock.at = T0 + timedelta(minutes=1)
     await run_tick(container.bus, clock.at)
     due = await container.dependencies.due_work.due(T0 + timedelta(days=1))
     assert [i.payload["steps"] for i in due if i.kind == PLAN_STEP_DUE] == ["0", "1", "2", "3"]
+    assert [i.kind for i in due if i.kind in (ACK_DEADLINE, STATUS_REMINDER, ROLE_UNFILLED, STALE_CHECK)] == []

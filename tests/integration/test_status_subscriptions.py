@@ -23,6 +23,7 @@ from devopsbot.bootstrap import Container
 from devopsbot.settings import Settings
 from incident import commands
 from incident.errors import NotificationFailed, NotPermitted
+from incident.model import Status
 from incident.policy import OrganisationPolicy
 from services.action_link_tokens import ActionLinkSigner, LinkAction
 from services.handlers import apply_change
@@ -339,3 +340,17 @@ async def test_a_request_never_confirmed_in_time_is_removed_when_its_component_i
     assert sorted((s.component, s.address) for s in await store.every()) == [
         ("checkout", "kept@example.com"), ("checkout", "recent@example.com"), ("payments", "recent@example.com")]
     assert [len(mails_to(inbox, a, "Service disruption")) for a in ("kept@example.com", "late@example.com")] == [1, 0]
+
+
+async def test_an_update_mailed_late_says_the_state_it_was_posted_in(
+        container: Container, inbox: Inbox, clock: FixedClock) -> None:
+    await confirmed_subscriber(inbox)
+    incident_id = await declare(container)
+    # Stored just before a crash while the incident was investigated; by the sweep, the cause is identified.
+    await apply_change(commands.PostPublicUpdate(incident_id, "Looking into it", ALICE), container.dependencies)
+    await apply_change(commands.ChangeStatus(incident_id, Status.IDENTIFIED, ALICE), container.dependencies)
+    clock.advance(timedelta(minutes=11))
+    await run_tick(container.bus, clock.now())
+    await container.bus.drain()
+    [update] = [m for m in mails_to(inbox, ADDRESS) if "Looking into it" in m.part("plain")]
+    assert str(update.message["Subject"]).endswith("· Investigating"), update.message["Subject"]
