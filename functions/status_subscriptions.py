@@ -19,6 +19,7 @@ from functions.accept_language import preferred_language
 blueprint = func.Blueprint()
 
 MAX_FORM = 8 * 1024  # an address, a language and the components' keys
+MAX_LINK_FORM = 20 * 1024  # a confirm or unsubscribe button's form: the token (services/subscription_tokens.py)
 MAX_FIELDS = 210  # the form's fields: a checkbox per component (at most a couple of hundred) and two more
 STATUS_BY_PROBLEM = {"malformed": 400, "tampered": 400, "expired": 410, "used": 410}
 TEXT: dict[str, dict[str, str]] = {
@@ -74,9 +75,9 @@ def _page(status: int, language: str, *, problem: str = "", done: str = "", head
                              charset="utf-8", headers=PAGE_HEADERS)
 
 
-def _form(req: func.HttpRequest, language: str) -> dict[str, list[str]] | func.HttpResponse:
+def _form(req: func.HttpRequest, language: str, limit: int = MAX_FORM) -> dict[str, list[str]] | func.HttpResponse:
     body = req.get_body()
-    if len(body) > MAX_FORM:
+    if len(body) > limit:
         return _page(413, language, problem=TEXT[language]["too_large"])
     try:
         return parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS)
@@ -120,8 +121,8 @@ async def _link_page(req: func.HttpRequest, purpose: str) -> func.HttpResponse:
 
     language = _language(req)
     form: dict[str, list[str]] = {}
-    if req.method == "POST":
-        parsed = _form(req, language)
+    if req.method == "POST":  # the button's form holds the link's token: a long choice of components makes it long
+        parsed = _form(req, language, MAX_LINK_FORM)
         if isinstance(parsed, func.HttpResponse):
             return parsed
         form = parsed

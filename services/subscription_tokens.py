@@ -28,6 +28,9 @@ from services.action_link_tokens import (
 _DOMAIN = b"devopsbot-status-subscription-v1."
 CONFIRM_TTL = timedelta(hours=48)
 UNSUBSCRIBE_TTL = timedelta(days=400)  # an update read a year later still unsubscribes its reader
+# A confirmation names the components chosen: up to the subscribe form's 8 KB of keys (functions/
+# status_subscriptions.py MAX_FORM), a third more in base64; an action link's 2 KB would refuse a long choice.
+MAX_SUBSCRIPTION_TOKEN = 16 * 1024
 
 
 class Purpose(StrEnum):
@@ -61,7 +64,7 @@ class SubscriptionSigner:
 
     def verify(self, token: str, purpose: Purpose, now: datetime) -> SubscriptionClaims:
         """The claims of an authentic, unexpired link made for ``purpose``; LinkRejected otherwise."""
-        body = authentic_body(token, self._accepted, _DOMAIN)
+        body = authentic_body(token, self._accepted, _DOMAIN, MAX_SUBSCRIPTION_TOKEN)
         try:
             raw = decode_claims(body)
             if not isinstance(raw, dict):

@@ -354,3 +354,25 @@ async def test_an_update_mailed_late_says_the_state_it_was_posted_in(
     await container.bus.drain()
     [update] = [m for m in mails_to(inbox, ADDRESS) if "Looking into it" in m.part("plain")]
     assert str(update.message["Subject"]).endswith("· Investigating"), update.message["Subject"]
+
+
+async def test_a_subscription_to_as_many_components_as_the_form_carries_can_be_confirmed(
+        inbox: Inbox, policy: OrganisationPolicy, clock: FixedClock) -> None:
+    # Every service a component, keys as long as the organisation file allows, as many as the form's 8 KB
+    # carries: the confirmation link is far longer than an action link may be.
+    services = tuple(f"service-{n:03}-" + "x" * 28 for n in range(150))
+    built = Container(Settings(storage_connection_string="memory", action_link_key=KEY, public_url=BASE),
+                      in_memory=True, clock=clock, policy=replace(policy, services=services),
+                      notifier=RecordingNotifier(), mailer=FlakyMailer(inbox.port), status_files=MemoryStatusFiles())
+    bootstrap.reset_container(built)
+    try:
+        assert (await subscribe(ADDRESS, services)).status_code == 200
+        [confirmation] = mails_to(inbox, ADDRESS)
+        assert len(link_in(confirmation, "/api/status/confirm")) > 2048
+        assert (await press(link_in(confirmation, "/api/status/confirm"))).status_code == 200
+        publishing = built.dependencies.status_page
+        assert publishing is not None and publishing.subscriptions is not None
+        assert [s.confirmed for s in await publishing.subscriptions.of_component(services[-1])] == [True]
+    finally:
+        bootstrap.reset_container(None)
+        await built.aclose()

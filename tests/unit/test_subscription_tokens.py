@@ -69,3 +69,12 @@ def test_a_changed_token_is_refused_and_the_previous_key_still_works_during_a_ro
     ("a@" + "b" * 250 + ".com", None), ("x" * 100_000, None), ("", None)])
 def test_addresses_are_kept_trimmed_lower_case_and_plausible(given: str, kept: str | None) -> None:
     assert normalise_address(given) == kept
+
+
+def test_a_confirmation_for_as_many_components_as_the_form_allows_is_accepted() -> None:
+    # The form takes up to 208 components with keys of up to 40 characters: far past an action link's 2 KB.
+    signer = SubscriptionSigner(KEY)
+    components = tuple(f"service-{n:03}-" + "x" * 28 for n in range(208))
+    token = signer.issue(Purpose.CONFIRM, "ana@example.com", NOW, components=components, language="en", nonce="n1")
+    assert len(token) > 2048
+    assert signer.verify(token, Purpose.CONFIRM, NOW).components == components
