@@ -6,7 +6,8 @@ is claimed in the idempotency store (per incident, update and address), so a ret
 those not mailed yet: once per subscriber per update, even when subscribed to several of its components.
 Unconfirmed requests past their link's expiry are removed on the way.
 Only the public face is mailed (public title, public update text, public state), never a private incident.
-Every mail carries the reader's own unsubscribe link, also as RFC 8058 one-click headers.
+Every mail carries the reader's own unsubscribe link, also as RFC 8058 one-click headers when sent by SMTP
+(the Graph mailer drops them: Graph's sendMail accepts only x- headers; the link in the body works either way).
 """
 
 from __future__ import annotations
