@@ -10,6 +10,7 @@ import asyncio
 import smtplib
 import ssl
 from email.message import EmailMessage
+from email.policy import default as default_policy
 from email.utils import make_msgid
 
 from adapters.templates import TemplateMailer
@@ -19,6 +20,11 @@ from services.ports import Email
 MAX_RECIPIENTS = 500  # per message: larger lists go out as several messages
 TIMEOUT_SECONDS = 20
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+# Lines of up to 998 characters (RFC 5322's limit) rather than 78: a header longer than the line with no space
+# to fold at (List-Unsubscribe's signed URL) would otherwise be RFC 2047-encoded, and mail clients read that
+# header's URL as it stands (RFC 2369), so one-click unsubscribe would not work.
+HEADER_POLICY = default_policy.clone(max_line_length=998)
 
 
 def smtp_auth_problem(host: str, authenticates: bool, *, starttls: bool, allow_plaintext: bool) -> str | None:
@@ -54,7 +60,7 @@ class SmtpMailer(TemplateMailer):
         await asyncio.to_thread(self._send_batches, email, batches)
 
     def _message(self, email: Email, batch: list[str]) -> EmailMessage:
-        message = EmailMessage()  # the default policy refuses CR/LF in headers: no header injection
+        message = EmailMessage(policy=HEADER_POLICY)  # refuses CR/LF in headers: no header injection
         message["From"] = self._sender
         message["To"] = self._sender
         message["Bcc"] = ", ".join(batch)

@@ -164,6 +164,9 @@ async def test_subscribe_confirm_receive_an_update_unsubscribe_in_one_click_and_
     assert str(update.message["Subject"]) == "Service disruption · Investigating"
     unsubscribe_url = link_in(update, "/api/status/unsubscribe")
     assert str(update.message["List-Unsubscribe"]) == f"<{unsubscribe_url}>"
+    # As sent: a mail client reads the URL itself, so it is neither folded nor RFC 2047-encoded.
+    [raw] = [value for name, value in update.message.raw_items() if name == "List-Unsubscribe"]
+    assert raw.strip() == f"<{unsubscribe_url}>", raw
     assert str(update.message["List-Unsubscribe-Post"]) == "List-Unsubscribe=One-Click"
 
     body, signature = parse_qs(urlsplit(unsubscribe_url).query)["t"][0].split(".")
