@@ -16,7 +16,7 @@ from opentelemetry import metrics, trace
 from opentelemetry.trace import Status, StatusCode
 
 from services.telemetry_ports import Labels, Metric, Telemetry
-from services.tracing_ports import SpanHandle
+from services.tracing_ports import CLIENT_SPAN, SpanHandle
 
 
 class _Span:
@@ -35,7 +35,9 @@ class OpenTelemetryTracer:
 
     @contextlib.contextmanager
     def span(self, name: str, attributes: Mapping[str, str]) -> Iterator[SpanHandle]:
-        with self._tracer.start_as_current_span(name, attributes=dict(attributes), record_exception=False,
+        given = dict(attributes)
+        kind = trace.SpanKind.CLIENT if given.pop(CLIENT_SPAN, "") else trace.SpanKind.INTERNAL
+        with self._tracer.start_as_current_span(name, kind=kind, attributes=given, record_exception=False,
                                                 set_status_on_exception=False) as span:
             try:
                 yield _Span(span)

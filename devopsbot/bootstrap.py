@@ -221,16 +221,20 @@ class Container:
     def store(self) -> TableStore:
         from adapters.table_storage import TableStore
 
-        return TableStore(self._table_service(), self.settings.table_prefix)
+        return TableStore(self._table_service(), self.settings.table_prefix, self._storage_options())
 
-    def _table_service(self) -> Any:
-        from azure.data.tables.aio import TableServiceClient
-
+    def _storage_options(self) -> dict[str, Any]:
         options = {**STORAGE_CLIENT_OPTIONS, **self._table_client_options}
         if not any(os.environ.get(name) for name in PROXY_VARIABLES):
             # Otherwise every request looks for proxy variables and a ~/.netrc again, on a worker thread:
             # a fifth of the app's CPU in a declaration storm (bench/declaration_storm.py).
             options.setdefault("use_env_settings", False)
+        return options
+
+    def _table_service(self) -> Any:
+        from azure.data.tables.aio import TableServiceClient
+
+        options = self._storage_options()
         if self.settings.storage_connection_string:
             return TableServiceClient.from_connection_string(
                 self.settings.storage_connection_string, **options)

@@ -76,3 +76,16 @@ def traced(name: str, incident_id: str = "", attributes: Mapping[str, str] | Non
     finally:
         INCIDENT_ID.reset(incident_token)
         OPERATION_ID.reset(operation_token)
+
+
+CLIENT_SPAN = "devopsbot.client_call"  # marks a call to another service: exported as a dependency (kind CLIENT)
+_NO_SPAN = contextlib.nullcontext(_NoSpan())
+
+
+def dependency(name: str, attributes: Mapping[str, str]) -> contextlib.AbstractContextManager[SpanHandle]:
+    """A span for one call to another service (a storage request), inside the current operation; nothing is
+    built when no tracer is installed."""
+    tracer = _installed[0]
+    if isinstance(tracer, NullTracer):
+        return _NO_SPAN
+    return tracer.span(name, {**attributes, CLIENT_SPAN: "true"})
