@@ -71,7 +71,7 @@ async def main(port: int, rounds: int) -> None:
         await sdk.upsert_entity({"PartitionKey": "q", "RowKey": f"q{n:02d}", "v": n, "s": "z" * 40})
     clients = {"sdk": operations(sdk), "lean": operations(lean)}
     spent: dict[tuple[str, str], float] = defaultdict(float)
-    for name, ops in clients.items():  # warm both
+    for ops in clients.values():  # warm both
         for op in ops.values():
             for n in range(20):
                 await op(n)

@@ -173,7 +173,7 @@ async def test_a_transaction_over_two_partitions_or_past_100_operations_is_refus
     two = [("create", {"PartitionKey": "a", "RowKey": "1"}), ("create", {"PartitionKey": "b", "RowKey": "1"})]
     with pytest.raises(ValueError, match="Partition Keys in the batch must all be the same") as by_sdk:
         await pair.sdk.submit_transaction(two)
-    with pytest.raises(ValueError) as by_lean:
+    with pytest.raises(ValueError, match="Partition Keys") as by_lean:
         await pair.lean.submit_transaction(two)
     assert str(by_lean.value) == str(by_sdk.value)
     with pytest.raises(ValueError, match="at most 100"):
