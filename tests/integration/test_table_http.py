@@ -235,3 +235,35 @@ async def test_refused_credentials_give_the_same_storage_unavailable_sentence(pa
     await wrong.close()
     assert sentences[1] == sentences[0]
     assert sentences[0].startswith("Table Storage refused access while reading a row (403)")
+
+
+async def test_each_storage_request_is_a_client_span_naming_the_table_but_no_keys(pair: Pair) -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.trace import SpanKind
+
+    from adapters.otel_telemetry import OpenTelemetryTracer
+    from services.tracing_ports import install_tracer, traced
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    previous = install_tracer(OpenTelemetryTracer(provider.get_tracer("test")))
+    try:
+        with traced("turn"):
+            await pair.lean.upsert_entity({"PartitionKey": "secret-partition", "RowKey": "secret-row", "V": 1})
+            await pair.lean.get_entity("secret-partition", "secret-row")
+    finally:
+        install_tracer(previous)
+        provider.shutdown()
+    spans = {s.name: s for s in exporter.get_finished_spans()}
+    table = pair.lean.table_name
+    assert set(spans) == {"turn", f"PATCH {table}", f"GET {table}"}
+    get = spans[f"GET {table}"]
+    assert get.kind is SpanKind.CLIENT and get.parent is not None
+    assert get.parent.span_id == spans["turn"].context.span_id
+    assert get.attributes is not None and get.attributes["http.method"] == "GET"
+    assert get.attributes["http.status_code"] == "200" and str(get.attributes["http.url"]).endswith(f"/{table}")
+    assert spans["turn"].kind is SpanKind.INTERNAL
+    assert not any("secret" in str(v) for s in spans.values() for v in (s.attributes or {}).values())
