@@ -62,8 +62,8 @@ def changeset(body: str, content_type: str) -> list[tuple[str, str, str]]:
     message = email.parser.Parser(policy=email.policy.HTTP).parsestr(f"Content-Type: {content_type}\r\n\r\n{body}")
     [inner] = message.get_payload()
     found = []
-    for part in inner.get_payload():
-        assert part.get_content_type() == "application/http"
+    for index, part in enumerate(inner.get_payload()):
+        assert part.get_content_type() == "application/http" and part["Content-ID"] == str(index)
         http = part.get_payload()
         head, _, payload = http.partition("\r\n\r\n")
         lines = head.split("\r\n")
