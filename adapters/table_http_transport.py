@@ -64,13 +64,13 @@ class TableAccount:
         self.base_path = url.raw_path.rstrip("/")  # "/devstoreaccount1" on Azurite, "" on Azure
         self.base_url = self.origin + self.base_path
         self.host = url.host or ""
-        self._signer = signer
-        self._connect = float(options.get("connection_timeout", 300))
-        self._read = float(options.get("read_timeout", 300))
+        self.signer = signer
+        self.connection_timeout = float(options.get("connection_timeout", 300))
+        self.read_timeout = float(options.get("read_timeout", 300))
         self.retry_total = int(options.get("retry_total", 10))
-        self._backoff = float(options.get("retry_backoff_factor", 0.8))
-        self._backoff_max = float(options.get("retry_backoff_max", 120))
-        self._trust_env = bool(options.get("use_env_settings", True))
+        self.backoff_factor = float(options.get("retry_backoff_factor", 0.8))
+        self.backoff_max = float(options.get("retry_backoff_max", 120))
+        self.trust_env = bool(options.get("use_env_settings", True))
         self._request_hook: Hook | None = options.get("raw_request_hook")
         self._response_hook: Hook | None = options.get("raw_response_hook")
         self._session: aiohttp.ClientSession | None = None
@@ -78,8 +78,8 @@ class TableAccount:
     def _session_now(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(sock_connect=self._connect, sock_read=self._read),
-                trust_env=self._trust_env, cookie_jar=aiohttp.DummyCookieJar())
+                timeout=aiohttp.ClientTimeout(sock_connect=self.connection_timeout, sock_read=self.read_timeout),
+                trust_env=self.trust_env, cookie_jar=aiohttp.DummyCookieJar())
         return self._session
 
     async def close(self) -> None:
@@ -99,7 +99,7 @@ class TableAccount:
             sent = {"x-ms-version": API_VERSION, "DataServiceVersion": "3.0", **(headers or {}),
                     "x-ms-client-request-id": str(uuid.uuid4()), "x-ms-date": http_date()}
             sent["Date"] = sent["x-ms-date"]
-            await self._signer.authorize(method, raw_path, sent)
+            await self.signer.authorize(method, raw_path, sent)
             try:
                 answer = await self._attempt(method, url, sent, body, path)
             except AzureError as error:
@@ -126,7 +126,7 @@ class TableAccount:
         if retry_after and retry_after.strip().isdigit():
             await asyncio.sleep(float(retry_after))
         elif history > 1:
-            await asyncio.sleep(min(self._backoff_max, self._backoff * 2 ** (history - 1)))
+            await asyncio.sleep(min(self.backoff_max, self.backoff_factor * 2 ** (history - 1)))
 
     async def _attempt(self, method: str, url: str, headers: dict[str, str], body: str | None,
                        path: str) -> Answer:

@@ -5,6 +5,7 @@ outages still end as StorageUnavailable within the configured bounds."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,10 +14,13 @@ from aiohttp import web
 from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
 
 from adapters.table_http import LeanTableClient
-from adapters.table_http_auth import SharedKey
+from adapters.table_http_auth import BearerToken, SharedKey
 from adapters.table_http_transport import TableAccount
 from adapters.table_storage import storage_errors
+from devopsbot.bootstrap import PROXY_VARIABLES, STORAGE_CLIENT_OPTIONS, Container
+from devopsbot.settings import Settings
 from incident.errors import StorageUnavailable
+from incident.policy import OrganisationPolicy
 from tests.support.processes import free_port, serving
 
 KEY = "a2V5"
@@ -116,3 +120,65 @@ async def test_a_refused_connection_is_storage_unavailable() -> None:
         async with storage_errors("reading"):
             await table.upsert_entity({"PartitionKey": "p", "RowKey": "r"})
     await account.close()
+
+
+async def test_the_apps_entity_client_runs_with_the_bounded_storage_options(policy: OrganisationPolicy) -> None:
+    container = Container(Settings(storage_connection_string="UseDevelopmentStorage=true"), policy=policy)
+    account = container.store.account
+    assert account is not None and isinstance(account.signer, SharedKey)
+    assert (account.retry_total, account.backoff_factor, account.backoff_max) == (
+        STORAGE_CLIENT_OPTIONS["retry_total"], STORAGE_CLIENT_OPTIONS["retry_backoff_factor"],
+        STORAGE_CLIENT_OPTIONS["retry_backoff_max"])
+    assert (account.connection_timeout, account.read_timeout) == (STORAGE_CLIENT_OPTIONS["connection_timeout"],
+                                                                   STORAGE_CLIENT_OPTIONS["read_timeout"])
+    assert account.base_url == "http://127.0.0.1:10002/devstoreaccount1"
+    await container.aclose()
+
+
+@pytest.mark.parametrize(("proxy", "reads_environment"), [("", False), ("http://proxy.contoso.example:3128", True)])
+async def test_the_entity_client_reads_proxy_settings_only_when_a_proxy_is_set(
+        monkeypatch: pytest.MonkeyPatch, policy: OrganisationPolicy, proxy: str, reads_environment: bool) -> None:
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    if proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy)
+    container = Container(Settings(storage_connection_string="UseDevelopmentStorage=true"), policy=policy)
+    assert container.store.account is not None and container.store.account.trust_env is reads_environment
+    await container.aclose()
+
+
+class Tokens:
+    """An async TokenCredential that counts what it was asked."""
+
+    def __init__(self, lifetime: float) -> None:
+        self.lifetime = lifetime
+        self.scopes: list[str] = []
+
+    async def get_token(self, scope: str) -> Any:
+        from azure.core.credentials import AccessToken
+
+        self.scopes.append(scope)
+        return AccessToken(f"token-{len(self.scopes)}", int(time.time() + self.lifetime))
+
+
+async def test_the_managed_identitys_token_is_fetched_once_and_again_five_minutes_before_it_expires() -> None:
+    long_lived, short_lived = Tokens(3600), Tokens(200)
+    headers: dict[str, str] = {}
+    for tokens, expected in ((long_lived, ["token-1", "token-1"]), (short_lived, ["token-1", "token-2"])):
+        signer = BearerToken(tokens)
+        seen = []
+        for _ in range(2):
+            await signer.authorize("GET", "/t()", headers)
+            seen.append(headers["Authorization"].removeprefix("Bearer "))
+        assert seen == expected
+        assert set(tokens.scopes) == {"https://storage.azure.com/.default"}
+
+
+async def test_azure_storage_entities_are_signed_with_the_managed_identity_on_the_account_url(
+        policy: OrganisationPolicy) -> None:
+    container = Container(Settings(storage_account_url="https://contoso.table.core.windows.net",
+                                   storage_client_id="11111111-2222-3333-4444-555555555555"), policy=policy)
+    account = container.store.account
+    assert account is not None and isinstance(account.signer, BearerToken)
+    assert account.base_url == "https://contoso.table.core.windows.net"
+    await container.aclose()
