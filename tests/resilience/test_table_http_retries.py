@@ -182,3 +182,14 @@ async def test_azure_storage_entities_are_signed_with_the_managed_identity_on_th
     assert account is not None and isinstance(account.signer, BearerToken)
     assert account.base_url == "https://contoso.table.core.windows.net"
     await container.aclose()
+
+
+async def test_a_refusal_401_is_not_retried_and_says_to_check_the_credentials(double: tuple[Double, Any]) -> None:
+    server, table = double
+    server.status, server.failures = 401, 1
+    with pytest.raises(StorageUnavailable) as refused:
+        async with storage_errors("reading a row"):
+            await table.get_entity("p", "r")
+    assert str(refused.value) == ("Table Storage refused access while reading a row (401): check the connection "
+                                  "string's key or the managed identity's role")
+    assert len(server.seen) == 1
