@@ -16,7 +16,13 @@ from typing import Any
 from urllib.parse import quote
 
 from azure.core import MatchConditions
-from azure.core.exceptions import HttpResponseError
+from azure.core.exceptions import (
+    ClientAuthenticationError,
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceNotFoundError,
+    ResourceNotModifiedError,
+)
 from azure.data.tables import UpdateMode, _deserialize, _error, _serialize
 from azure.data.tables._error import RequestTooLargeError, TableTransactionError
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -91,12 +97,6 @@ def raise_for(answer: Answer, table: str) -> None:
 def raise_for_create(answer: Answer, table: str, entity: Mapping[str, Any]) -> None:
     """What azure-data-tables raises when an insert fails: the error by status alone (409 ResourceExistsError),
     after the SDK's checks of missing keys and table names."""
-    from azure.core.exceptions import (
-        ClientAuthenticationError,
-        ResourceExistsError,
-        ResourceNotFoundError,
-        ResourceNotModifiedError,
-    )
     decoded = _decode_error(answer, f"Operation returned an invalid status '{answer.reason}'")
     _validate_key_values(decoded, entity.get("PartitionKey"), entity.get("RowKey"))
     _validate_tablename_error(decoded, table)
