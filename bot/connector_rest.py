@@ -5,10 +5,11 @@ TurnContext, claims, the middleware pipeline) and send it with msrest on ``reque
 1.5 to 2 ms of CPU per call, against about 0.3 ms for the request itself (docs/capacity.md, "CPU per
 declaration"). The calls here send the same request — URL, method, JSON body and Authorization — directly:
 
-- the activity is serialized by the Bot Connector client botbuilder would use (``ReusedConnectors``' client
-  for the bot and service URL, with its ``PlainJsonSerializer``), then addressed as ``TurnContext`` does for
-  a proactive turn: from the bot to the reference's user in its conversation, ``replyToId`` the made-up
-  continuation activity's id (a fresh uuid1, as ``get_continuation_activity`` makes), ``locale`` removed;
+- the activity is serialized as the Bot Connector client botbuilder would use (``ReusedConnectors``' client
+  for the bot and service URL, with its ``PlainJsonSerializer``) serializes it (bot/activity_json.py), then
+  addressed as ``TurnContext`` does for a proactive turn: from the bot to the reference's user in its
+  conversation, ``replyToId`` the made-up continuation activity's id (a fresh uuid1, as
+  ``get_continuation_activity`` makes), ``locale`` removed;
 - the Authorization header is the one that client's credentials set (``signed_session``): MSAL's cached
   token for the bot's app id, tenant and audience, none when no app id is configured (the Playground);
 - a conversation made is referred to as ``CloudAdapterBase.create_conversation`` refers to it.
@@ -31,6 +32,8 @@ from urllib.parse import quote
 import aiohttp
 from botbuilder.schema import ConversationAccount, ConversationParameters, ConversationReference
 from yarl import URL
+
+from bot.activity_json import model_json
 
 SENT_STATUSES = (200, 201, 202)  # what the Bot Connector client accepts for a send, an update, a new conversation
 STALE_ERRNOS = (errno.ECONNRESET, errno.EPIPE)
@@ -72,7 +75,7 @@ class ConnectorRest:
         """``turn_context.send_activity`` in ``continue_conversation``: the new message's id ("" when none)."""
         client = await self._client(reference.service_url)
         reply_to = str(uuid.uuid1())  # the continuation activity's id, which botbuilder replies to
-        body = self._addressed(client, client._serialize.body(activity, "Activity"), reference, reply_to)
+        body = self._addressed(client, model_json(client._serialize, activity, "Activity"), reference, reply_to)
         body.setdefault("type", "message")
         body.setdefault("inputHint", "acceptingInput")
         body.pop("id", None)
@@ -84,7 +87,8 @@ class ConnectorRest:
     async def update(self, reference: ConversationReference, activity: Any) -> None:
         """``turn_context.update_activity`` in ``continue_conversation``: ``activity.id`` is replaced."""
         client = await self._client(reference.service_url)
-        body = self._addressed(client, client._serialize.body(activity, "Activity"), reference, str(uuid.uuid1()))
+        body = model_json(client._serialize, activity, "Activity")
+        body = self._addressed(client, body, reference, str(uuid.uuid1()))
         path = _path(reference.conversation.id, "activities", activity.id)
         await self._call(client, "PUT", f"v3/conversations/{path}", body)
 
@@ -93,7 +97,7 @@ class ConnectorRest:
         """``create_conversation``: the reference its callback's turn would give, and the first activity's id."""
         client = await self._client(service_url)
         answer = await self._call(client, "POST", "v3/conversations",
-                                  client._serialize.body(parameters, "ConversationParameters"))
+                                  model_json(client._serialize, parameters, "ConversationParameters"))
         activity_id = str(answer.get("activityId") or uuid.uuid4())
         reference = ConversationReference(
             activity_id=activity_id, bot=parameters.bot, channel_id=channel_id, service_url=service_url,
@@ -120,7 +124,9 @@ class ConnectorRest:
     def _addressed(client: Any, body: dict[str, Any], reference: ConversationReference,
                    reply_to: str) -> dict[str, Any]:
         """``TurnContext.apply_conversation_reference`` of the continuation turn's reference, on the JSON."""
-        serialize = client._serialize.body
+        def serialize(model: Any, kind: str) -> dict[str, Any]:
+            return model_json(client._serialize, model, kind)
+
         fields = {"channelId": reference.channel_id, "serviceUrl": reference.service_url,
                   "conversation": reference.conversation and serialize(reference.conversation, "ConversationAccount"),
                   "from": reference.bot and serialize(reference.bot, "ChannelAccount"),

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from botbuilder.core import MessageFactory
-from botbuilder.schema import Mention
+from botbuilder.schema import ChannelAccount, Mention
 from botframework.connector.auth import MicrosoftAppCredentials
 
 from bot.endpoint import BotIdentity, build_adapter
@@ -65,10 +65,15 @@ async def every_call(teams: Any, service_url: str) -> list[Any]:
     home = reference_from_dict(home_of(service_url))
     channels = await teams.team_channels(home, "19:team@thread.skype")
     thread, card_id = await teams.new_thread(home, "19:team@thread.skype", TeamsConnector.card_activity(CARD))
-    mention = Mention(mentioned={"id": "29:bob", "name": "Bob Durand"}, text="<at>Bob Durand</at>", type="mention")
+    mention = Mention(mentioned=ChannelAccount(id="29:bob", name="Bob Durand"), text="<at>Bob Durand</at>",
+                      type="mention")
     text = MessageFactory.text("<at>Bob Durand</at>, you are the incident commander.")
     text.entities = [mention]
     in_thread = await teams.send(thread, text)
+    # A mention whose account is a dict (msrest makes it a ChannelAccount, dropping what it does not know).
+    text.entities = [Mention(mentioned={"id": "29:bob", "name": "Bob Durand", "extra": 1}, text="<at>Bob Durand</at>",
+                             type="mention")]
+    await teams.send(thread, text)
     to_home = await teams.send(home, TeamsConnector.card_activity(CARD))  # a reference with a user and a locale
     await teams.update(thread, card_id, TeamsConnector.card_activity(CARD))
     personal = await teams.personal_chat(home, Person("29:bob", "Bob Durand"), "tenant-1")
@@ -111,7 +116,7 @@ async def both_ways(app_id: str, password: str = "") -> tuple[Any, Any]:
 
 async def test_each_proactive_call_sends_what_botbuilder_sent_without_an_app_id() -> None:
     old, new = await both_ways("")
-    assert [r["method"] for r in new[1]] == ["GET", "POST", "POST", "POST", "PUT", "POST", "POST"]
+    assert [r["method"] for r in new[1]] == ["GET", "POST", "POST", "POST", "POST", "PUT", "POST", "POST"]
     assert all(r["authorization"] is None for r in new[1])  # the Playground: no token, as before
     for old_one, new_one in zip(old[1], new[1], strict=True):
         assert new_one == old_one
