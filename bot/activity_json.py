@@ -40,7 +40,7 @@ def _value(value: Any, kind: str) -> Any:
     elif kind.startswith("{") and type(value) is dict:
         return {key: _value(item, kind[1:-1]) for key, item in value.items()
                 if (type(key) is str and item is not None) or _not_plain()}
-    elif isinstance(value, Model) and not value.is_xml_model():
+    elif isinstance(value, Model) and not value.is_xml_model():  # type: ignore[no-untyped-call]  # msrest is untyped
         return _model(value)
     raise _NotPlain
 
