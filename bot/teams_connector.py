@@ -24,6 +24,9 @@ from incident.errors import NotificationFailed
 from incident.model import Person
 
 RETRIED_STATUSES = {412, 429, 502, 504}  # what Teams asks bots to retry
+# An update or a lookup (PUT, GET) is also retried on these, as msrest's client did (urllib3 retried an
+# idempotent request answered with a status outside msrest's "safe" codes: 408 and 5xx but 501 and 505).
+RETRIED_WHEN_IDEMPOTENT = frozenset({408, *range(500, 600)}) - {501, 505}
 ATTEMPTS = 4
 CALL_TIMEOUT_SECONDS = 15.0
 CHANNELS_TTL_SECONDS = 600
@@ -83,7 +86,7 @@ class TeamsConnector:
         if cached and time.monotonic() - cached[0] < CHANNELS_TTL_SECONDS:
             return cached[1]
         answer = await self._with_retries(lambda: self._rest.get(
-            home.service_url, f"v3/teams/{quote(team_id, safe='')}/conversations"))
+            home.service_url, f"v3/teams/{quote(team_id, safe='')}/conversations"), idempotent=True)
         # Teams leaves General unnamed
         found = [(str(c.get("id")), str(c.get("name") or "General")) for c in answer.get("conversations") or []]
         self._channels[team_id] = (time.monotonic(), found)
@@ -131,13 +134,13 @@ class TeamsConnector:
     async def update(self, reference: ConversationReference, activity_id: str, activity: Activity) -> None:
         activity.id = activity_id
         await self._pacer.wait(reference.conversation.id)
-        await self._with_retries(lambda: self._rest.update(reference, activity))
+        await self._with_retries(lambda: self._rest.update(reference, activity), idempotent=True)
 
     async def aclose(self) -> None:
         """Closes the Bot Connector session (with the app)."""
         await self._rest.close()
 
-    async def _with_retries(self, call: Callable[[], Awaitable[Any]]) -> Any:
+    async def _with_retries(self, call: Callable[[], Awaitable[Any]], idempotent: bool = False) -> Any:
         for attempt in range(ATTEMPTS):
             try:
                 # A Teams that stops answering must not hold the email fallback back for minutes. A send
@@ -145,9 +148,10 @@ class TeamsConnector:
                 return await asyncio.wait_for(call(), CALL_TIMEOUT_SECONDS)
             except (ConnectorAnswered, HttpOperationError) as error:
                 status = _status(error)
-                if status not in RETRIED_STATUSES or attempt == ATTEMPTS - 1:
+                retried = RETRIED_STATUSES | (RETRIED_WHEN_IDEMPOTENT if idempotent else frozenset())
+                if status not in retried or attempt == ATTEMPTS - 1:
                     # A 4xx other than throttling: Teams is up and refused this one (its conversation is gone).
-                    refused = status is not None and 400 <= status < 500 and status not in RETRIED_STATUSES
+                    refused = status is not None and 400 <= status < 500 and status not in retried
                     raise NotificationFailed(f"Teams answered {status}: {error}", refused=refused) from error
                 await asyncio.sleep(_retry_after(error, attempt))
             # Connection refused, reset, DNS, a timeout: msrest's connector client wraps them all in

@@ -137,3 +137,16 @@ async def test_calls_share_one_session_and_its_connections_until_closed(
     session = teams._rest._session
     await teams.aclose()
     assert session is not None and session.closed
+
+
+@pytest.mark.parametrize("status", [500, 503, 408])
+async def test_an_update_is_retried_on_a_server_error_as_msrest_retried_it_and_a_send_is_not(
+        teams: TeamsConnector, double: ConnectorDouble, status: int) -> None:
+    reference = reference_from_dict(home_of(double.url))
+    double.failures = [status, status]
+    await teams.update(reference, "1000", TeamsConnector.card_activity(CARD))
+    assert double.failures == [] and len(double.messages("update")) == 1
+    double.failures = [status]
+    with pytest.raises(NotificationFailed, match=f"Teams answered {status}"):
+        await send(teams, double.url)
+    assert double.messages() == []
