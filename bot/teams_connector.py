@@ -1,5 +1,9 @@
 """Talking to Teams as the bot, proactively: new threads and personal chats, sends and updates, each paced
-below Teams' per-conversation rate and retried as Teams asks (and bounded in time when it does not answer)."""
+below Teams' per-conversation rate and retried as Teams asks (and bounded in time when it does not answer).
+
+The calls go to the Bot Connector REST API directly (bot/connector_rest.py), with the request botbuilder's
+``continue_conversation``/``create_conversation`` would send; a call still made through botbuilder (the
+notifier's team details) fails with msrest's errors, which mean the same here."""
 
 from __future__ import annotations
 
@@ -8,16 +12,21 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import quote
 
-from botbuilder.core import CardFactory, MessageFactory, TurnContext
-from botbuilder.core.teams import TeamsInfo
+import aiohttp
+from botbuilder.core import CardFactory, MessageFactory
 from botbuilder.schema import Activity, ChannelAccount, ConversationParameters, ConversationReference
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
+from bot.connector_rest import ConnectorAnswered, ConnectorRest
 from incident.errors import NotificationFailed
 from incident.model import Person
 
 RETRIED_STATUSES = {412, 429, 502, 504}  # what Teams asks bots to retry
+# An update or a lookup (PUT, GET) is also retried on these, as msrest's client did (urllib3 retried an
+# idempotent request answered with a status outside msrest's "safe" codes: 408 and 5xx but 501 and 505).
+RETRIED_WHEN_IDEMPOTENT = frozenset({408, *range(500, 600)}) - {501, 505}
 ATTEMPTS = 4
 CALL_TIMEOUT_SECONDS = 15.0
 CHANNELS_TTL_SECONDS = 600
@@ -40,8 +49,17 @@ class _Pacer:
             await asyncio.sleep(start - now)
 
 
-def _retry_after(error: HttpOperationError, attempt: int) -> float:
-    header = error.response.headers.get("Retry-After") if error.response is not None else None
+def _status(error: ConnectorAnswered | HttpOperationError) -> int | None:
+    if isinstance(error, ConnectorAnswered):
+        return error.status
+    return error.response.status_code if error.response is not None else None
+
+
+def _retry_after(error: ConnectorAnswered | HttpOperationError, attempt: int) -> float:
+    if isinstance(error, ConnectorAnswered):
+        header = error.headers.get("Retry-After")
+    else:
+        header = error.response.headers.get("Retry-After") if error.response is not None else None
     delay: float = 0.5 * 2 ** attempt + random.uniform(0, 0.2)
     try:
         delay = min(30.0, float(str(header))) if header else delay
@@ -54,6 +72,7 @@ class TeamsConnector:
     def __init__(self, *, adapter: Callable[[], Any], app_id: str) -> None:
         self._adapter = adapter
         self._app_id = app_id
+        self._rest = ConnectorRest(adapter, app_id)  # sends, updates, new conversations, channel lists
         self._pacer = _Pacer()
         self._channels: dict[str, tuple[float, list[tuple[str, str]]]] = {}
 
@@ -66,16 +85,10 @@ class TeamsConnector:
         cached = self._channels.get(team_id)
         if cached and time.monotonic() - cached[0] < CHANNELS_TTL_SECONDS:
             return cached[1]
-        found: list[tuple[str, str]] = []
-
-        async def look_up(turn_context: TurnContext) -> None:
-            # botbuilder's Teams client is synchronous: run it off the event loop.
-            client = await TeamsInfo.get_teams_connector_client(turn_context)
-            result = await asyncio.to_thread(client.teams.get_teams_channels, team_id)
-            for channel in result.conversations or []:
-                found.append((channel.id, channel.name or "General"))  # Teams leaves General unnamed
-
-        await self._with_retries(lambda: self._adapter().continue_conversation(home, look_up, self._app_id))
+        answer = await self._with_retries(lambda: self._rest.get(
+            home.service_url, f"v3/teams/{quote(team_id, safe='')}/conversations"), idempotent=True)
+        # Teams leaves General unnamed
+        found = [(str(c.get("id")), str(c.get("name") or "General")) for c in answer.get("conversations") or []]
         self._channels[team_id] = (time.monotonic(), found)
         return found
 
@@ -108,54 +121,43 @@ class TeamsConnector:
 
     async def _create_conversation(self, home: ConversationReference,
                                    parameters: ConversationParameters) -> tuple[ConversationReference, str]:
-        result: dict[str, Any] = {}
-
-        async def created(turn_context: TurnContext) -> None:
-            result["reference"] = TurnContext.get_conversation_reference(turn_context.activity)
-            result["activity_id"] = turn_context.activity.id
-
-        await self._with_retries(lambda: self._adapter().create_conversation(
-            self._app_id, created, parameters, "msteams", home.service_url, None))
-        reference: ConversationReference = result["reference"]
+        reference, activity_id = await self._with_retries(
+            lambda: self._rest.create_conversation(home.service_url, parameters, "msteams"))
         reference.bot = home.bot
-        return reference, str(result["activity_id"] or "")
+        return reference, activity_id
 
     async def send(self, reference: ConversationReference, activity: Activity) -> str:
-        sent: dict[str, str] = {}
-
-        async def send(turn_context: TurnContext) -> None:
-            response = await turn_context.send_activity(activity)
-            sent["id"] = response.id if response is not None and response.id else ""
-
         await self._pacer.wait(reference.conversation.id)
-        await self._with_retries(lambda: self._adapter().continue_conversation(reference, send, self._app_id))
-        return sent.get("id", "")
+        sent: str = await self._with_retries(lambda: self._rest.send(reference, activity))
+        return sent
 
     async def update(self, reference: ConversationReference, activity_id: str, activity: Activity) -> None:
         activity.id = activity_id
-
-        async def update(turn_context: TurnContext) -> None:
-            await turn_context.update_activity(activity)
-
         await self._pacer.wait(reference.conversation.id)
-        await self._with_retries(lambda: self._adapter().continue_conversation(reference, update, self._app_id))
+        await self._with_retries(lambda: self._rest.update(reference, activity), idempotent=True)
 
-    async def _with_retries(self, call: Callable[[], Awaitable[Any]]) -> Any:
+    async def aclose(self) -> None:
+        """Closes the Bot Connector session (with the app)."""
+        await self._rest.close()
+
+    async def _with_retries(self, call: Callable[[], Awaitable[Any]], idempotent: bool = False) -> Any:
         for attempt in range(ATTEMPTS):
             try:
                 # A Teams that stops answering must not hold the email fallback back for minutes. A send
                 # that Teams did take but answered too late may then appear twice: the lesser harm.
                 return await asyncio.wait_for(call(), CALL_TIMEOUT_SECONDS)
-            except HttpOperationError as error:
-                status = error.response.status_code if error.response is not None else None
-                if status not in RETRIED_STATUSES or attempt == ATTEMPTS - 1:
+            except (ConnectorAnswered, HttpOperationError) as error:
+                status = _status(error)
+                retried = RETRIED_STATUSES | (RETRIED_WHEN_IDEMPOTENT if idempotent else frozenset())
+                if status not in retried or attempt == ATTEMPTS - 1:
                     # A 4xx other than throttling: Teams is up and refused this one (its conversation is gone).
-                    refused = status is not None and 400 <= status < 500 and status not in RETRIED_STATUSES
+                    refused = status is not None and 400 <= status < 500 and status not in retried
                     raise NotificationFailed(f"Teams answered {status}: {error}", refused=refused) from error
                 await asyncio.sleep(_retry_after(error, attempt))
             # Connection refused, reset, DNS, a timeout: msrest's connector client wraps them all in
             # ClientRequestError, which is not an OSError; unretried, it also bypassed the email fallback.
-            except (OSError, ClientRequestError) as error:
+            # aiohttp's (ClientError) likewise, a connection the server dropped unanswered twice included.
+            except (OSError, ClientRequestError, aiohttp.ClientError) as error:
                 if attempt == ATTEMPTS - 1:
                     raise NotificationFailed(f"Teams is unreachable: {error}") from error
                 await asyncio.sleep(0.5 * 2 ** attempt)

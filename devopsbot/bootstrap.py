@@ -348,6 +348,8 @@ class Container:
     async def aclose(self) -> None:
         if "bus" in self.__dict__:
             await self.bus.drain()  # reactions still telling people finish before the clients close
+        if "teams_notifier" in self.__dict__ and hasattr(self.teams_notifier, "aclose"):
+            await self.teams_notifier.aclose()  # the Bot Connector session (bot/connector_rest.py)
         if self.__dict__.get("graph") is not None:
             await self.graph.close()  # type: ignore[union-attr]
         if self.__dict__.get("meetings") is not None:
