@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -57,7 +58,15 @@ def _select(select: str | list[str] | None) -> str | None:
 
 
 def _metadata(answer: Answer, content: Any = None) -> Mapping[str, Any]:
-    return trim_metadata(normalize_headers(answer.headers), content=content)  # type: ignore[no-any-return]
+    """The SDK's write metadata: etag, version, and the answer's Date as a datetime (as its generated client
+    deserialises it)."""
+    metadata: dict[str, Any] = trim_metadata(normalize_headers(answer.headers), content=content)
+    if isinstance(metadata.get("date"), str):
+        try:
+            metadata["date"] = parsedate_to_datetime(metadata["date"])
+        except (TypeError, ValueError):
+            metadata["date"] = None
+    return metadata
 
 
 class LeanTableClient:

@@ -33,6 +33,9 @@ class Signer(Protocol):
     async def authorize(self, method: str, path: str, headers: dict[str, str]) -> None:
         """Add the Authorization header for a request to ``path`` (the URL's encoded path)."""
 
+    def renew(self) -> bool:
+        """After a 401: whether a new credential could make the request succeed (it will be fetched)."""
+
 
 class SharedKey:
     """The account key's SharedKey signature for the Table service: verb, Content-MD5, Content-Type, date and the
@@ -50,6 +53,10 @@ class SharedKey:
 
     async def authorize(self, method: str, path: str, headers: dict[str, str]) -> None:
         headers["Authorization"] = self.signature(method, path, headers)
+
+    def renew(self) -> bool:
+        """Nothing to renew: a refused account key stays refused."""
+        return False
 
 
 class BearerToken:
@@ -69,6 +76,11 @@ class BearerToken:
                     token = await self._credential.get_token(STORAGE_SCOPE)
                     self._token, self._refresh_at = token.token, float(token.expires_on) - REFRESH_BEFORE
         headers["Authorization"] = f"Bearer {self._token}"
+
+    def renew(self) -> bool:
+        """Storage refused the token (401): the next request fetches a new one, as the SDK's challenge policy does."""
+        self._refresh_at = 0.0
+        return True
 
 
 def signer_for(credential: Any) -> Signer | None:

@@ -40,7 +40,9 @@ normalize_headers: Any = _deserialize._normalize_headers
 trim_metadata: Any = _deserialize._trim_service_metadata
 
 MAX_OPERATIONS = 100  # Table Storage's limit of operations in one entity-group transaction
-MAX_BATCH_ANSWER = 4 * 1024 * 1024  # a transaction's answer is a few hundred bytes per operation
+# A transaction's request is at most 4 MiB; its answer echoes each created entity (with its metadata), so it
+# may be somewhat larger than the request, never twice as large plus a few hundred bytes per operation.
+MAX_BATCH_ANSWER = 9 * 1024 * 1024
 JSON = "application/json"
 MINIMAL = "application/json;odata=minimalmetadata"
 
@@ -222,7 +224,10 @@ def batch_results(answer: Answer, table: str) -> list[Mapping[str, Any]]:
                             error_type=RequestTooLargeError)
     if answer.status_code != 202:
         raise_for(answer, table)
-    parts = parse_batch(str(answer.headers.get("Content-Type", "")), answer.content)
+    try:
+        parts = parse_batch(str(answer.headers.get("Content-Type", "")), answer.content)
+    except (ValueError, IndexError) as error:  # an answer no Table Storage sends: say so, as a storage failure
+        raise HttpResponseError(message=f"an unreadable transaction answer: {error}", response=answer) from error
     failed = [p for p in parts if not 200 <= p.status_code < 300]
     if failed:
         if failed[0].status_code == 413:

@@ -74,18 +74,23 @@ class TableAccount:
         self._request_hook: Hook | None = options.get("raw_request_hook")
         self._response_hook: Hook | None = options.get("raw_response_hook")
         self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def _session_now(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
+        """The session of the running event loop: a session made in another loop (a test's earlier loop, a
+        CLI command's) cannot be used in this one, so a new one is made."""
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._loop is not loop:
+            self._loop = loop
             self._session = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(sock_connect=self.connection_timeout, sock_read=self.read_timeout),
                 trust_env=self.trust_env, cookie_jar=aiohttp.DummyCookieJar())
         return self._session
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        session, self._session = self._session, None
+        if session is not None and self._loop is asyncio.get_running_loop():
+            await session.close()
 
     async def send(self, method: str, path: str, *, query: str = "", body: str | None = None,
                    headers: Mapping[str, str] | None = None, retry_total: int | None = None) -> Answer:
@@ -94,7 +99,7 @@ class TableAccount:
         url = self.origin + raw_path + (f"?{query}" if query else "")
         counts = {"total": self.retry_total if retry_total is None else int(retry_total),
                   "connect": 3, "read": 3, "status": 3}
-        history = 0
+        history, renewed = 0, False
         while True:
             sent = {"x-ms-version": API_VERSION, "DataServiceVersion": "3.0", **(headers or {}),
                     "x-ms-client-request-id": str(uuid.uuid4()), "x-ms-date": http_date()}
@@ -109,6 +114,9 @@ class TableAccount:
                 history += 1
                 await self._sleep(history, None)
                 continue
+            if answer.status_code == 401 and not renewed and self.signer.renew():
+                renewed = True  # a token revoked or expired early: fetch a new one and send once more
+                continue
             if answer.status_code < 400 or not self._retryable(method, answer, counts) or not _spend(counts, "status"):
                 return answer
             history += 1
@@ -116,15 +124,19 @@ class TableAccount:
 
     @staticmethod
     def _retryable(method: str, answer: Answer, counts: dict[str, int]) -> bool:
+        """azure-core's ``is_retry``: an answer with Retry-After is retried whatever the method (the service
+        asks to be asked again: it did not act), else by method and status."""
+        if answer.headers.get("Retry-After"):
+            return True
         status = answer.status_code
         if not (method in _RETRY_METHODS or (method in ("POST", "PATCH") and status in (500, 503, 504))):
             return False
-        return bool(answer.headers.get("Retry-After")) or (bool(counts["total"]) and status in _RETRY_STATUSES)
+        return bool(counts["total"]) and status in _RETRY_STATUSES
 
     async def _sleep(self, history: int, answer: Answer | None) -> None:
-        retry_after = answer.headers.get("Retry-After") if answer is not None else None
-        if retry_after and retry_after.strip().isdigit():
-            await asyncio.sleep(float(retry_after))
+        retry_after = retry_after_seconds(answer.headers) if answer is not None else None
+        if retry_after:
+            await asyncio.sleep(retry_after)
         elif history > 1:
             await asyncio.sleep(min(self.backoff_max, self.backoff_factor * 2 ** (history - 1)))
 
@@ -148,7 +160,8 @@ class TableAccount:
         """One HTTP exchange; aiohttp's failures as azure-core's transport raises them."""
         try:
             async with self._session_now().request(method, URL(url, encoded=True), headers=headers,
-                                                   data=body.encode("utf-8") if body is not None else None) as response:
+                                                   data=body.encode("utf-8") if body is not None else None,
+                                                   allow_redirects=False) as response:
                 content = await response.read()
                 return Answer(response.status, response.reason or "", response.headers, content)
         except aiohttp.ClientResponseError as error:
@@ -161,6 +174,21 @@ class TableAccount:
             raise ServiceResponseTimeoutError(error, error=error) from error
         except aiohttp.ClientError as error:
             raise ServiceRequestError(error, error=error) from error
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """azure-core's ``get_retry_after``: Retry-After in seconds or as an HTTP date, else retry-after-ms or
+    x-ms-retry-after-ms; None when absent or unreadable (then the backoff applies)."""
+    from azure.core.pipeline.policies._utils import parse_retry_after
+
+    for name, scale in (("Retry-After", 1.0), ("retry-after-ms", 1000.0), ("x-ms-retry-after-ms", 1000.0)):
+        value = headers.get(name)
+        if value:
+            try:
+                return parse_retry_after(value) / scale
+            except (ValueError, TypeError, OverflowError):
+                return None
+    return None
 
 
 def _spend(counts: dict[str, int], kind: str) -> bool:

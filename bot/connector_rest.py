@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import json
+import os
 import uuid
 from types import SimpleNamespace
 from typing import Any
@@ -37,6 +38,7 @@ from bot.activity_json import model_json
 
 SENT_STATUSES = (200, 201, 202)  # what the Bot Connector client accepts for a send, an update, a new conversation
 STALE_ERRNOS = (errno.ECONNRESET, errno.EPIPE)
+PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 
 
 class ConnectorAnswered(Exception):
@@ -143,7 +145,10 @@ class ConnectorRest:
         """One session per event loop, made in the running loop on first use (tests run one loop each)."""
         loop = asyncio.get_running_loop()
         if self._session is None or self._session.closed or self._loop is not loop:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None))
+            # Proxy variables are honoured as msrest honoured them; read only when one is set (aiohttp's
+            # trust_env looks up the proxy settings and ~/.netrc again for every request).
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None),
+                                                  trust_env=any(os.environ.get(name) for name in PROXY_VARIABLES))
             self._loop = loop
         return self._session
 

@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
+import aiohttp.web
 import pytest
 
 from bot import teams_connector
@@ -18,6 +19,7 @@ from bot.teams_connector import TeamsConnector
 from incident.errors import NotificationFailed
 from tests.functions.test_connector_rest import home_of
 from tests.support.connector import ConnectorDouble, running_connector
+from tests.support.processes import serving
 from tests.unit.test_stale_connection_retry import server
 
 CARD = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "Checkout failing"}]}
@@ -150,3 +152,27 @@ async def test_an_update_is_retried_on_a_server_error_as_msrest_retried_it_and_a
     with pytest.raises(NotificationFailed, match=f"Teams answered {status}"):
         await send(teams, double.url)
     assert double.messages() == []
+
+
+async def test_a_proxy_set_in_the_environment_carries_the_calls_as_it_did_through_msrest(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """msrest (requests) honoured HTTP(S)_PROXY; a host that reaches Teams only through a proxy still does."""
+    seen: list[str] = []
+
+    async def proxy(request: aiohttp.web.Request) -> aiohttp.web.Response:
+        seen.append(f"{request.method} {request.url}")
+        return aiohttp.web.json_response({"id": "posted-through-the-proxy"})
+
+    application = aiohttp.web.Application()
+    application.router.add_route("*", "/{tail:.*}", proxy)
+    async with serving(application) as proxy_url:
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", proxy_url)
+        adapter = build_adapter(BotIdentity())
+        connector = TeamsConnector(adapter=lambda: adapter, app_id="")
+        try:
+            assert await send(connector, "http://teams.invalid/") == "posted-through-the-proxy"
+        finally:
+            await connector.aclose()
+    assert len(seen) == 1 and seen[0].startswith("POST http://teams.invalid/v3/conversations/")

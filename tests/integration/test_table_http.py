@@ -105,6 +105,8 @@ async def test_writes_return_the_sdks_metadata_and_the_etag_a_read_gives(pair: P
         assert dict(await client.get_entity("p", row)) == {"PartitionKey": "p", "RowKey": row, "V": 3, "W": 2}
         assert set(created) == {"date", "etag", "version", "preference_applied", "content"}
         assert set(merged) == set(replaced) == {"date", "etag", "version"}
+        assert all(isinstance(written["date"], datetime) and written["date"].tzinfo
+                   for written in (created, merged, replaced))
 
 
 async def failure(call: Any) -> tuple[type, int | None, str]:

@@ -34,17 +34,20 @@ class Double:
 
     def __init__(self) -> None:
         self.status, self.failures = 503, 0
+        self.failure_headers: dict[str, str] = {}
         self.seen: list[str] = []
+        self.authorizations: list[str] = []
         self.release = asyncio.Event()
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         self.seen.append(f"{request.method} {request.path}")
+        self.authorizations.append(request.headers.get("Authorization", ""))
         if self.failures:
             self.failures -= 1
             if not self.status:
                 await self.release.wait()
             return web.Response(status=self.status or 503, reason="Server Busy",
-                                headers={"x-ms-error-code": "ServerBusy"}, text="busy")
+                                headers={"x-ms-error-code": "ServerBusy", **self.failure_headers}, text="busy")
         if request.method == "POST":
             return web.Response(status=202, headers={"Content-Type": "multipart/mixed; boundary=b"},
                                 body=b"--b\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 204 No Content\r\n"
@@ -193,3 +196,63 @@ async def test_a_refusal_401_is_not_retried_and_says_to_check_the_credentials(do
     assert str(refused.value) == ("Table Storage refused access while reading a row (401): check the connection "
                                   "string's key or the managed identity's role")
     assert len(server.seen) == 1
+
+
+@pytest.mark.parametrize("header", [{"Retry-After": "0"}, {"Retry-After": "Thu, 01 Jan 1970 00:00:00 GMT"}])
+async def test_a_transaction_answered_429_with_retry_after_is_sent_again_as_azure_core_does(
+        double: tuple[Double, Any], header: dict[str, str]) -> None:
+    """azure-core retries any method when the service says when to ask again: it did not act on the request."""
+    server, table = double
+    server.status, server.failures, server.failure_headers = 429, 1, header
+    assert await table.submit_transaction([("upsert", {"PartitionKey": "p", "RowKey": "r"})]) == [{"etag": 'W/"2"'}]
+    assert server.seen == ["POST /acct/$batch"] * 2
+    server.seen.clear()
+    server.failure_headers = {}
+    server.failures = 1
+    with pytest.raises(HttpResponseError):  # without Retry-After a 429 to a POST is not retried
+        await table.submit_transaction([("upsert", {"PartitionKey": "p", "RowKey": "r"})])
+    assert len(server.seen) == 1
+
+
+async def test_a_managed_identity_token_refused_401_is_fetched_again_and_the_request_sent_once_more() -> None:
+    double = Double()
+    application = web.Application()
+    application.router.add_route("*", "/{tail:.*}", double.handle)
+    tokens = Tokens(3600)
+    async with serving(application) as url:
+        account = TableAccount(f"{url}/acct", BearerToken(tokens), OPTIONS)
+        try:
+            double.status, double.failures = 401, 1
+            assert (await LeanTableClient(account, "things").get_entity("p", "r"))["RowKey"] == "r"
+            assert double.authorizations == ["Bearer token-1", "Bearer token-2"]
+            double.status, double.failures = 401, 2  # refused again with the new token: refused, not a loop
+            double.authorizations.clear()
+            with pytest.raises(HttpResponseError) as refused:
+                await LeanTableClient(account, "things").get_entity("p", "r")
+            assert refused.value.status_code == 401 and len(double.authorizations) == 2
+        finally:
+            await account.close()
+
+
+def test_one_account_serves_one_event_loop_after_another() -> None:
+    """A CLI command or a test may run several event loops in turn on one container: each gets a session."""
+    double = Double()
+
+    async def read_once(url: str, account: TableAccount) -> str:
+        return str((await LeanTableClient(account, "things").get_entity("p", "r"))["RowKey"])
+
+    async def main() -> None:
+        application = web.Application()
+        application.router.add_route("*", "/{tail:.*}", double.handle)
+        async with serving(application) as url:
+            account = TableAccount(f"{url}/acct", SharedKey("acct", KEY), OPTIONS)
+            loop = asyncio.new_event_loop()
+            try:
+                first = await asyncio.to_thread(loop.run_until_complete, read_once(url, account))
+                assert first == "r" and await read_once(url, account) == "r"
+                await asyncio.to_thread(loop.run_until_complete, account.close())
+            finally:
+                loop.close()
+                await account.close()
+
+    asyncio.run(main())

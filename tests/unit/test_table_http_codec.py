@@ -15,7 +15,16 @@ from azure.data.tables import RequestTooLargeError, TableTransactionError, Updat
 from multidict import CIMultiDict
 
 from adapters.table_http_auth import SharedKey, http_date
-from adapters.table_http_codec import Answer, batch_request, batch_results, entity_path, parse_batch
+from adapters.table_http_codec import (
+    MAX_BATCH_ANSWER,
+    Answer,
+    batch_request,
+    batch_results,
+    entity_path,
+    parse_batch,
+)
+from adapters.table_storage import storage_errors
+from incident.errors import StorageUnavailable
 
 ACCOUNT = "devstoreaccount1"
 KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
@@ -146,4 +155,21 @@ def test_a_refused_operation_raises_the_sdks_transaction_error_with_its_index_an
 
 def test_an_answer_larger_than_any_transactions_is_not_parsed() -> None:
     with pytest.raises(ValueError, match="larger"):
-        parse_batch("multipart/mixed; boundary=b", b"x" * (4 * 1024 * 1024 + 1))
+        parse_batch("multipart/mixed; boundary=b", b"x" * (MAX_BATCH_ANSWER + 1))
+
+
+def test_the_answer_to_a_stored_transaction_near_the_request_limit_is_read() -> None:
+    """A transaction of 4 MiB of creates is answered with each entity echoed: its answer is larger than 4 MiB."""
+    echoed = json.dumps({"PartitionKey": "p", "RowKey": "r", "Text": "x" * 42_500})
+    created = ("HTTP/1.1 201 Created\r\nContent-Type: application/json;odata=minimalmetadata\r\n"
+               "ETag: W/\"1\"\r\n\r\n" + echoed)
+    answer = answer_of(202, [created] * 100)
+    assert len(answer.content) > 4 * 1024 * 1024
+    assert batch_results(answer, "t") == [{"etag": 'W/"1"'}] * 100
+
+
+@pytest.mark.parametrize("part", ["HTTP/1.1\r\n\r\n", "garbage without a status\r\n"])
+async def test_an_unreadable_transaction_answer_is_a_storage_failure_not_a_crash(part: str) -> None:
+    with pytest.raises(StorageUnavailable, match="failed while storing a change: 202"):
+        async with storage_errors("storing a change"):
+            batch_results(answer_of(202, [part]), "t")
